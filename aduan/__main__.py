@@ -1,0 +1,5 @@
+"""``python -m aduan`` runs the CLI."""
+
+from aduan.cli import entry
+
+entry()

@@ -1,0 +1,106 @@
+"""The ingestion daemon: scheduled harvest and routing jobs, plus the web inbox."""
+
+import logging
+import signal
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+import uvicorn
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from aduan import jobs
+from aduan.settings import Settings, SourceConfig
+from classifier.model import Predictor
+from inbox.app import create_app
+
+log = logging.getLogger(__name__)
+
+
+class _Job:
+    """A scheduled job that logs a failure once per streak instead of a traceback every tick."""
+
+    def __init__(self, name: str, work: Any) -> None:
+        self.name = name
+        self.work = work
+        self.failing = False
+
+    def __call__(self) -> None:
+        try:
+            self.work()
+        except SQLAlchemyError as err:
+            if not self.failing:
+                log.error("job %s: store unavailable (%s); retrying on later ticks", self.name, err)
+            self.failing = True
+            return
+        except Exception:
+            if not self.failing:
+                log.exception("job %s failed; retrying on later ticks", self.name)
+            self.failing = True
+            return
+        if self.failing:
+            log.info("job %s recovered", self.name)
+        self.failing = False
+
+
+def build_scheduler(
+    settings: Settings, engine: Engine, predictor: Predictor
+) -> BackgroundScheduler:
+    """A scheduler with one harvest job per enabled source and the routing job."""
+    scheduler = BackgroundScheduler(
+        timezone=UTC,
+        job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
+    )
+    now = datetime.now(UTC)
+    for source in settings.sources:
+        if not source.enabled:
+            continue
+        scheduler.add_job(
+            _Job(f"harvest:{source.name}", _harvester(settings, engine, source)),
+            "interval",
+            seconds=source.schedule.interval_seconds,
+            id=f"harvest:{source.name}",
+            next_run_time=now,
+        )
+    scheduler.add_job(
+        _Job("route", lambda: jobs.route(settings=settings, engine=engine, classifier=predictor)),
+        "interval",
+        seconds=settings.routing.schedule.interval_seconds,
+        id="route",
+        next_run_time=now,
+    )
+    return scheduler
+
+
+def _harvester(settings: Settings, engine: Engine, source: SourceConfig) -> Any:
+    return lambda: jobs.harvest(settings=settings, engine=engine, source=source)
+
+
+def run_daemon(
+    settings: Settings, engine: Engine, predictor: Predictor, *, serve_web: bool = True
+) -> None:
+    """Run until SIGINT or SIGTERM; the web inbox runs in the same process if enabled."""
+    scheduler = build_scheduler(settings, engine, predictor)
+    stop = threading.Event()
+    # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal to the handler
+    # it found: this one, so the process ends with status 0 after a clean shutdown.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    scheduler.start()
+    log.info("daemon started: %d jobs", len(scheduler.get_jobs()))
+    try:
+        if serve_web and settings.web.enabled:
+            config = uvicorn.Config(
+                create_app(engine),
+                host=settings.web.host,
+                port=settings.web.port,
+                log_level="warning",
+            )
+            uvicorn.Server(config).run()
+        else:
+            stop.wait()
+    finally:
+        log.info("stopping: waiting for running jobs to finish")
+        scheduler.shutdown(wait=True)

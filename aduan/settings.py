@@ -1,0 +1,393 @@
+"""Loading and validating ``config.yaml`` once, at start-up.
+
+Every problem is reported as ``FILE: key.path: what is wrong``, all at once, so an
+operator can fix the file in one go.
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from harvester.registry import options_model, platforms
+from models.exceptions import ConfigError
+from models.vocab import CATEGORIES, NOT_COMPLAINT
+
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+def _positive_int(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise PydanticCustomError(
+            "positive_int", "must be a positive integer, got {got}", {"got": _show(value)}
+        )
+    return value
+
+
+def _probability(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise PydanticCustomError(
+            "probability", "must be a number from 0 to 1, got {got}", {"got": _show(value)}
+        )
+    return float(value)
+
+
+PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+Probability = Annotated[float, BeforeValidator(_probability)]
+Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+
+
+class Strict(BaseModel):
+    """A config section: unknown keys are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Schedule(Strict):
+    """How often a job runs; give exactly one unit."""
+
+    seconds: PositiveInt | None = None
+    minutes: PositiveInt | None = None
+    hours: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _one_unit(self) -> "Schedule":
+        given = [v for v in (self.seconds, self.minutes, self.hours) if v is not None]
+        if len(given) != 1:
+            raise PydanticCustomError("schedule", "give exactly one of seconds, minutes or hours")
+        return self
+
+    @property
+    def interval_seconds(self) -> int:
+        """The interval in seconds."""
+        return (self.seconds or 0) + (self.minutes or 0) * 60 + (self.hours or 0) * 3600
+
+
+class SourceConfig(Strict):
+    """One configured source: a platform account or query, or a replay file."""
+
+    name: Name
+    platform: str
+    enabled: bool = True
+    schedule: Schedule
+    backfill_days: PositiveInt = 3
+    secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="option name -> NAME of the environment variable holding the secret",
+    )
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        known = platforms()
+        if value not in known:
+            raise PydanticCustomError(
+                "platform",
+                "unknown platform {got}; known: {known}",
+                {"got": _show(value), "known": ", ".join(sorted(known))},
+            )
+        return value
+
+    def missing_secrets(self, environ: dict[str, str] | None = None) -> list[str]:
+        """Names of the environment variables this source needs that are unset or empty."""
+        env = os.environ if environ is None else environ
+        return [var for var in self.secrets.values() if not env.get(var)]
+
+    def secret_values(self) -> dict[str, str]:
+        """The secrets read from the environment, by option name."""
+        return {key: os.environ.get(var, "") for key, var in self.secrets.items()}
+
+
+class AgencyConfig(Strict):
+    """An inbox that receives complaints."""
+
+    code: Name
+    name: str
+    email: str | None = None
+    webhook_url: str | None = None
+    external: bool = False
+
+
+class ClassifierConfig(Strict):
+    """Where models live and how sure a prediction must be to skip triage."""
+
+    model_dir: Path = Path("data/models")
+    default_threshold: Probability = 0.6
+    thresholds: dict[str, Probability] = Field(default_factory=dict)
+
+    @field_validator("thresholds")
+    @classmethod
+    def _known_categories(cls, value: dict[str, float]) -> dict[str, float]:
+        _check_categories(value)
+        return value
+
+    def threshold(self, category: str) -> float:
+        """The confidence *category* needs to be routed without triage."""
+        return self.thresholds.get(category, self.default_threshold)
+
+
+class RoutingConfig(Strict):
+    """The routing job."""
+
+    schedule: Schedule = Schedule(seconds=10)
+    batch_size: PositiveInt = 200
+    triage_inbox: Name = "KOMINFO"
+
+
+class StoreConfig(Strict):
+    """The tracking store."""
+
+    url: str = "sqlite:///data/aduan.db"
+
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            raise PydanticCustomError(
+                "url", "not a database URL: {got}", {"got": _show(value)}
+            ) from None
+        if backend not in ("sqlite", "postgresql"):
+            raise PydanticCustomError(
+                "url", "only sqlite and postgresql are supported, got {got}", {"got": _show(value)}
+            )
+        return value
+
+
+class WebConfig(Strict):
+    """The web inbox served by the daemon."""
+
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8000
+
+
+class Settings(Strict):
+    """The whole validated configuration."""
+
+    config_path: Path = Field(exclude=True, default=DEFAULT_CONFIG)
+    data_dir: Path = Path("data")
+    store: StoreConfig = StoreConfig()
+    web: WebConfig = WebConfig()
+    classifier: ClassifierConfig = ClassifierConfig()
+    routing: RoutingConfig = RoutingConfig()
+    agencies: list[AgencyConfig]
+    categories: dict[str, Name]
+    sources: list[SourceConfig] = Field(default_factory=list)
+
+    @field_validator("categories")
+    @classmethod
+    def _map_every_category(cls, value: dict[str, str]) -> dict[str, str]:
+        _check_categories(value)
+        missing = [c for c in CATEGORIES if c != NOT_COMPLAINT and c not in value]
+        if missing:
+            raise PydanticCustomError(
+                "categories", "no inbox for {missing}", {"missing": ", ".join(missing)}
+            )
+        if NOT_COMPLAINT in value:
+            raise PydanticCustomError(
+                "categories", "NOT_COMPLAINT is never filed, so it has no inbox"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Settings":
+        codes = {a.code for a in self.agencies}
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        if len(codes) != len(self.agencies):
+            problems.append((("agencies",), "agency codes must be unique"))
+        for category, inbox in self.categories.items():
+            if inbox not in codes:
+                problems.append((("categories", category), f"unknown inbox {_show(inbox)}"))
+        if self.routing.triage_inbox not in codes:
+            problems.append(
+                (("routing", "triage_inbox"), f"unknown inbox {_show(self.routing.triage_inbox)}")
+            )
+        names = [s.name for s in self.sources]
+        for i, source in enumerate(self.sources):
+            if names.count(source.name) > 1:
+                problems.append((("sources", i, "name"), f"duplicate source name {source.name}"))
+        if problems:
+            raise _Problems(problems)
+        return self
+
+    def source(self, name: str) -> SourceConfig:
+        """The configured source called *name*."""
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"{self.config_path}: no source named {name!r} (configured: {known})")
+
+    @property
+    def store_url(self) -> str:
+        """The store URL."""
+        return self.store.url
+
+
+class _Problems(ValueError):
+    """Several located problems found by a cross-field check."""
+
+    def __init__(self, problems: list[tuple[tuple[str | int, ...], str]]) -> None:
+        super().__init__("; ".join(msg for _, msg in problems))
+        self.problems = problems
+
+
+class Environment(BaseSettings):
+    """Overrides read from the environment (ADUAN_CONFIG, ADUAN_DATABASE_URL)."""
+
+    model_config = SettingsConfigDict(env_prefix="ADUAN_", extra="ignore")
+
+    config: Path | None = None
+    database_url: str | None = None
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read, validate and resolve the configuration; raise ConfigError naming every problem."""
+    env = Environment()
+    path = path or env.config or DEFAULT_CONFIG
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: file not found") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{label}: cannot read: {err}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        raise ConfigError(f"{label}: {where}YAML syntax error: {err.problem}") from None
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{label}: YAML syntax error: {err}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{label}: must be a mapping of sections, got {type(data).__name__}")
+    if env.database_url:
+        data.setdefault("store", {})
+        if isinstance(data["store"], dict):
+            data["store"] = {**data["store"], "url": env.database_url}
+    try:
+        settings = Settings.model_validate({**data, "config_path": path})
+    except ValidationError as err:
+        raise ConfigError("\n".join(_describe(label, err))) from None
+    _check_source_options(label, settings)
+    return _resolve_paths(settings, path.parent)
+
+
+def _check_source_options(label: str, settings: Settings) -> None:
+    lines: list[str] = []
+    for i, source in enumerate(settings.sources):
+        try:
+            options_model(source.platform).model_validate(source.options)
+        except ValidationError as err:
+            lines.extend(_describe(label, err, prefix=("sources", i, "options")))
+    if lines:
+        raise ConfigError("\n".join(lines))
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    """Paths in the file are relative to the file, not to the working directory."""
+
+    def resolve(p: Path) -> Path:
+        return p if p.is_absolute() else (base / p).resolve()
+
+    url = make_url(settings.store.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        db = resolve(Path(url.database or ""))
+        url = url.set(database=str(db))
+    sources = [
+        s.model_copy(update={"options": _resolve_option_paths(s.options, resolve)})
+        for s in settings.sources
+    ]
+    return settings.model_copy(
+        update={
+            "data_dir": resolve(settings.data_dir),
+            "store": StoreConfig(url=url.render_as_string(hide_password=False)),
+            "classifier": settings.classifier.model_copy(
+                update={"model_dir": resolve(settings.classifier.model_dir)}
+            ),
+            "sources": sources,
+        }
+    )
+
+
+def _resolve_option_paths(options: dict[str, Any], resolve: Any) -> dict[str, Any]:
+    out = dict(options)
+    for key in ("path", "session_file"):
+        if isinstance(out.get(key), str):
+            out[key] = str(resolve(Path(out[key])))
+    return out
+
+
+def _describe(label: str, err: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[str]:
+    lines = []
+    for e in err.errors():
+        ctx_error = e.get("ctx", {}).get("error")
+        if isinstance(ctx_error, _Problems):
+            for loc, msg in ctx_error.problems:
+                lines.append(f"{label}: {_path(prefix + loc)}: {msg}")
+            continue
+        loc = prefix + tuple(e["loc"])
+        lines.append(f"{label}: {_path(loc)}: {_message(e)}")
+    return lines
+
+
+def _message(e: Any) -> str:
+    kind = e["type"]
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if kind in ("positive_int", "probability", "platform", "url", "categories", "schedule"):
+        return str(e["msg"])
+    msg = str(e["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    msg = msg[:1].lower() + msg[1:]
+    return f"{msg}, got {_show(e.get('input'))}"
+
+
+def _path(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _show(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _check_categories(value: dict[str, Any]) -> None:
+    unknown = [k for k in value if k not in CATEGORIES]
+    if unknown:
+        raise PydanticCustomError(
+            "categories",
+            "unknown category {got}; known: {known}",
+            {"got": ", ".join(unknown), "known": ", ".join(CATEGORIES)},
+        )

@@ -1,0 +1,59 @@
+"""Normalisation of informal Indonesian social-media text before vectorising.
+
+URLs and @handles are masked, hashtags keep their words, elongated letters are
+collapsed, phone numbers and NIK are masked, and informal spellings are mapped to
+formal ones from ``data/slang.tsv``.
+"""
+
+import re
+from functools import cache
+from importlib.resources import files
+
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_HANDLE = re.compile(r"@\w+")
+_HASHTAG = re.compile(r"#(\w+)")
+_NIK = re.compile(r"\b\d{16}\b")
+_PHONE = re.compile(r"(?:\+?62|0)8[\d\s-]{7,14}\d")
+_LONG_NUMBER = re.compile(r"\b\d{9,}\b")
+_ELONGATED = re.compile(r"([a-z])\1{2,}")
+_TOKEN = re.compile(r"[a-z0-9]+|[^\sa-z0-9]")
+_REPEAT_MARK = re.compile(r"\b([a-z]+)2\b")
+
+
+@cache
+def slang() -> dict[str, str]:
+    """The informal-to-formal dictionary (one ``informal<TAB>formal`` pair a line)."""
+    table: dict[str, str] = {}
+    text = files("classifier.data").joinpath("slang.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        informal, _, formal = line.partition("\t")
+        table[informal.strip()] = formal.strip()
+    return table
+
+
+def normalize(text: str) -> str:
+    """Lower-cased, masked and de-slanged text, tokens separated by single spaces."""
+    text = _URL.sub(" urlx ", text)
+    text = _HANDLE.sub(" userx ", text)
+    text = _HASHTAG.sub(lambda m: " " + _split_hashtag(m.group(1)) + " ", text)
+    text = _NIK.sub(" nikx ", text)
+    text = _PHONE.sub(" teleponx ", text)
+    text = _LONG_NUMBER.sub(" nomorx ", text)
+    text = text.lower()
+    text = _ELONGATED.sub(r"\1", text)
+    text = _REPEAT_MARK.sub(r"\1 \1", text)
+    table = slang()
+    out = []
+    for token in _TOKEN.findall(text):
+        formal = table.get(token)
+        out.append(formal if formal is not None else token)
+    return " ".join(out)
+
+
+def _split_hashtag(tag: str) -> str:
+    # CamelCase hashtags split on capitals; all-lower ones are kept whole (character
+    # n-grams still see their parts).
+    parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", tag)
+    return " ".join(parts) if len(parts) > 1 else tag

@@ -1,0 +1,52 @@
+"""The contract every collector meets."""
+
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol
+
+from pydantic import BaseModel, ConfigDict
+
+from models.tables import MentionIn
+
+
+class CollectorOptions(BaseModel):
+    """Platform options from a source's ``options`` section; unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What a collector is told about the source it serves."""
+
+    name: str
+    platform: str
+    options: Any
+    secrets: dict[str, str] = field(default_factory=dict)
+    backfill_days: int = 3
+
+
+@dataclass
+class Batch:
+    """One run's harvest: the new mentions and the cursor that follows them."""
+
+    mentions: list[MentionIn]
+    cursor: dict[str, Any]
+    #: items read from the platform (counted against a monthly read budget)
+    reads: int = 0
+
+
+class Collector(Protocol):
+    """Fetches what is new since *cursor*; stores nothing itself.
+
+    The runner stores the mentions and the returned cursor in one transaction, so a
+    crash between fetch and commit only repeats the fetch.
+    """
+
+    platform: ClassVar[str]
+    options_model: ClassVar[type[CollectorOptions]]
+
+    def __init__(self, spec: SourceSpec) -> None: ...
+
+    def collect(self, cursor: dict[str, Any] | None) -> Batch:
+        """Fetch mentions newer than *cursor* (None on the first run)."""
+        ...

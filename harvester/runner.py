@@ -1,0 +1,137 @@
+"""One harvest run of one source: fetch, store with the cursor, record health."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+
+from harvester.base import Collector
+from harvester.exceptions import (
+    BudgetExhausted,
+    CredentialsRejected,
+    RateLimited,
+    SourceError,
+)
+from models.db import session_scope
+from models.mentions import insert_mentions
+from models.sources import get_cursor, get_health, month_key, save_cursor
+from models.tables import MentionIn
+from models.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one run did, for the CLI and logs."""
+
+    source: str
+    fetched: int = 0
+    stored: int = 0
+    skipped_reason: str | None = None
+    error: str | None = None
+    #: on a dry run, what would have been stored
+    preview: list[MentionIn] = field(default_factory=list)
+
+
+def run_source(
+    *,
+    engine: Engine,
+    source: str,
+    platform: str,
+    collector: Collector,
+    dry_run: bool = False,
+) -> RunResult:
+    """Run *collector* once for *source* and store what it returns.
+
+    The mentions and the new cursor are committed in one transaction: the cursor can
+    never move past mentions that were not stored. Health is recorded afterwards.
+    """
+    now = utcnow()
+    with session_scope(engine) as session:
+        health = get_health(session=session, source=source, platform=platform)
+        if health.state == "disabled":
+            return RunResult(source, skipped_reason=f"disabled: {health.disabled_reason}")
+        if health.rate_limited_until is not None and health.rate_limited_until > now:
+            until = health.rate_limited_until.isoformat(timespec="minutes")
+            return RunResult(source, skipped_reason=f"rate limited until {until}")
+        cursor = get_cursor(session=session, source=source)
+    try:
+        batch = collector.collect(cursor)
+    except SourceError as err:
+        if not dry_run:
+            _record_failure(engine, source, platform, err)
+        return RunResult(source, error=f"{type(err).__name__}: {err.explain()}")
+    if dry_run:
+        return RunResult(source, fetched=len(batch.mentions), preview=batch.mentions)
+    with session_scope(engine) as session:
+        stored = insert_mentions(session=session, mentions=batch.mentions)
+        save_cursor(session=session, source=source, cursor=batch.cursor)
+        health = get_health(session=session, source=source, platform=platform)
+        if health.consecutive_failures:
+            log.info(
+                "source %s recovered after %d failed runs", source, health.consecutive_failures
+            )
+        month = month_key(now)
+        if health.reads_month != month:
+            health.reads_month, health.reads_this_month = month, 0
+        health.reads_this_month += batch.reads
+        health.state = "ok"
+        health.last_success_at = now
+        health.consecutive_failures = 0
+        health.rate_limited_until = None
+        health.last_run_ingested = stored
+        health.total_ingested += stored
+        health.updated_at = now
+        session.add(health)
+    return RunResult(source, fetched=len(batch.mentions), stored=stored)
+
+
+def _record_failure(engine: Engine, source: str, platform: str, err: SourceError) -> None:
+    now = utcnow()
+    with session_scope(engine) as session:
+        health = get_health(session=session, source=source, platform=platform)
+        if health.consecutive_failures == 0:
+            log.warning("source %s failing: %s: %s", source, type(err).__name__, err.explain())
+        else:
+            log.debug("source %s still failing: %s", source, err.explain())
+        health.consecutive_failures += 1
+        health.last_error_at = now
+        health.last_error = err.explain()
+        health.last_error_class = type(err).__name__
+        health.updated_at = now
+        health.state = "failing"
+        if isinstance(err, RateLimited):
+            health.state = "rate_limited"
+            health.rate_limited_until = err.reset_at
+        elif isinstance(err, BudgetExhausted):
+            health.state = "budget_exhausted"
+            health.rate_limited_until = _next_month(now)
+        elif isinstance(err, CredentialsRejected):
+            health.state = "disabled"
+            health.disabled_reason = f"credentials rejected: {err.explain()}"
+            log.error("source %s disabled: %s", source, err.explain())
+        session.add(health)
+
+
+def record_idle(*, engine: Engine, source: str, platform: str, reason: str) -> None:
+    """Record that *source* cannot run (e.g. a missing secret), once, in its health."""
+    with session_scope(engine) as session:
+        health = get_health(session=session, source=source, platform=platform)
+        if health.state != "idle" or health.last_error != reason:
+            log.warning("source %s left idle: %s", source, reason)
+        health.state = "idle"
+        health.last_error = reason
+        health.last_error_class = "MissingSecret"
+        health.updated_at = utcnow()
+        session.add(health)
+
+
+def _next_month(now: datetime) -> datetime:
+    first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return (
+        first.replace(year=first.year + 1, month=1)
+        if first.month == 12
+        else first.replace(month=first.month + 1)
+    )

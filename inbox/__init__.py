@@ -1,0 +1,1 @@
+"""The web inbox: agency inboxes, Kominfo triage and overview, served by FastAPI."""

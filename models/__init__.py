@@ -1,0 +1,1 @@
+"""The shared tracking store: tables, engine, migrations and store functions."""

@@ -1,0 +1,100 @@
+"""Filing complaints and reading them back."""
+
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from models.tables import Complaint, ComplaintMention, Mention, Outbox, StatusChange
+from models.vocab import ComplaintStatus, MentionState
+
+
+def file_complaint(
+    *,
+    session: Session,
+    mention: Mention,
+    category: str,
+    inbox: str,
+    confidence: float | None,
+    routed_by: str,
+    channels: tuple[str, ...] = (),
+) -> Complaint | None:
+    """File *mention* as a new complaint in *inbox*; None if it was filed already.
+
+    The complaint, its first history entry, the mention's link and one outbox row per
+    notification channel are written together, so a crash leaves all or none. The
+    unique origin constraint makes a second filing of the same mention fail inside a
+    savepoint, which is rolled back and reported as None.
+    """
+    assert mention.id is not None
+    try:
+        with session.begin_nested():
+            complaint = Complaint(
+                origin_mention_id=mention.id,
+                category=category,
+                inbox=inbox,
+                confidence=confidence,
+                routed_by=routed_by,
+                status=ComplaintStatus.BARU,
+            )
+            session.add(complaint)
+            session.flush()
+            assert complaint.id is not None
+            session.add(ComplaintMention(mention_id=mention.id, complaint_id=complaint.id))
+            session.add(
+                StatusChange(
+                    complaint_id=complaint.id,
+                    actor=routed_by,
+                    to_status=ComplaintStatus.BARU,
+                    note="filed",
+                )
+            )
+            for channel in channels:
+                session.add(
+                    Outbox(
+                        complaint_id=complaint.id,
+                        agency_code=inbox,
+                        channel=channel,
+                        payload={"event": "complaint.filed", "complaint_id": complaint.id},
+                    )
+                )
+            mention.state = MentionState.FILED
+            session.add(mention)
+            session.flush()
+    except IntegrityError:
+        return None
+    return complaint
+
+
+def complaints_for_inbox(
+    *, session: Session, inbox: str, status: str | None = None, limit: int = 50, offset: int = 0
+) -> list[Complaint]:
+    """An inbox's complaints, newest first, optionally of one status."""
+    stmt = select(Complaint).where(Complaint.inbox == inbox)
+    if status is not None:
+        stmt = stmt.where(Complaint.status == status)
+    stmt = stmt.order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
+    return list(session.exec(stmt.offset(offset).limit(limit)))
+
+
+def mentions_of(*, session: Session, complaint_ids: list[int]) -> dict[int, list[Mention]]:
+    """The mentions reporting each complaint, oldest first."""
+    if not complaint_ids:
+        return {}
+    stmt = (
+        select(ComplaintMention.complaint_id, Mention)
+        .join(Mention, col(Mention.id) == col(ComplaintMention.mention_id))
+        .where(col(ComplaintMention.complaint_id).in_(complaint_ids))
+        .order_by(col(Mention.created_at))
+    )
+    out: dict[int, list[Mention]] = {cid: [] for cid in complaint_ids}
+    for cid, mention in session.exec(stmt):
+        out[cid].append(mention)
+    return out
+
+
+def count_by_inbox_status(*, session: Session) -> dict[tuple[str, str], int]:
+    """Complaint counts per (inbox, status)."""
+    stmt = select(Complaint.inbox, Complaint.status, func.count()).group_by(
+        Complaint.inbox, Complaint.status
+    )
+    return {(inbox, status): n for inbox, status, n in session.exec(stmt)}

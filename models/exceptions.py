@@ -1,0 +1,32 @@
+"""The root of aduan's exceptions and the store's own errors.
+
+Every error aduan raises on purpose derives from ``AduanError``::
+
+    AduanError
+    ├── StoreError                 models: the store cannot be reached or migrated
+    ├── ConfigError                aduan.settings: config file or environment is wrong
+    ├── SourceError                harvester: a source failed (see harvester.exceptions)
+    └── ClassifierError            classifier: no usable model (see classifier.exceptions)
+
+The class decides the reaction; callers never parse messages.
+"""
+
+
+class AduanError(Exception):
+    """Root of every error aduan raises deliberately."""
+
+
+class StoreError(AduanError):
+    """The tracking store is unreachable or its schema is not at the expected revision."""
+
+
+class NotFound(AduanError):
+    """A row asked for by key does not exist; raised by store look-ups."""
+
+
+class InvalidTransition(AduanError):
+    """A status change not allowed by the complaint lifecycle; the caller rejects the input."""
+
+
+class ConfigError(AduanError):
+    """The configuration file or environment is invalid; start-up stops with this message."""

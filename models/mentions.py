@@ -1,0 +1,78 @@
+"""Storing mentions: insert-if-new, and the queue of mentions awaiting routing."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, col, select
+
+from models.tables import Mention, MentionIn
+from models.types import utcnow
+from models.vocab import MentionState
+
+# Rows per INSERT: well under SQLite's bound-parameter limit.
+_CHUNK = 500
+
+
+def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
+    """Insert the mentions not stored yet; return how many were new.
+
+    A mention already stored (same platform and platform id) is left as it is, so
+    re-harvesting a window, or two harvesters racing, never stores one twice.
+    """
+    if not mentions:
+        return 0
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for m in mentions:
+        key = (m.platform, m.platform_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        row = m.model_dump()
+        row["fetched_at"] = now
+        row["state"] = MentionState.PENDING
+        rows.append(row)
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    inserted = 0
+    for start in range(0, len(rows), _CHUNK):
+        stmt = (
+            insert(Mention)
+            .values(rows[start : start + _CHUNK])
+            .on_conflict_do_nothing(index_elements=["platform", "platform_id"])
+            .returning(col(Mention.id))
+        )
+        inserted += len(session.execute(stmt).all())
+    return inserted
+
+
+def pending_mentions(*, session: Session, limit: int = 200) -> list[Mention]:
+    """The oldest stored mentions that routing has not handled yet."""
+    stmt = (
+        select(Mention)
+        .where(Mention.state == MentionState.PENDING)
+        .order_by(col(Mention.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))
+
+
+def count_by_state(*, session: Session) -> dict[str, int]:
+    """How many mentions are in each routing state."""
+    stmt = select(Mention.state, func.count()).group_by(Mention.state)
+    return {state: n for state, n in session.exec(stmt)}
+
+
+def triage_queue(*, session: Session, limit: int = 100) -> list[Mention]:
+    """Mentions the model was unsure of, oldest first."""
+    stmt = (
+        select(Mention)
+        .where(Mention.state == MentionState.TRIAGE)
+        .order_by(col(Mention.created_at))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))

@@ -1,0 +1,45 @@
+"""Per-source cursors and health records."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from models.tables import SourceCursor, SourceHealth
+from models.types import utcnow
+
+
+def get_cursor(*, session: Session, source: str) -> dict[str, Any] | None:
+    """The stored cursor of *source*, or None before its first successful run."""
+    row = session.get(SourceCursor, source)
+    return dict(row.cursor) if row is not None else None
+
+
+def save_cursor(*, session: Session, source: str, cursor: dict[str, Any]) -> None:
+    """Store *cursor* for *source*; call it in the transaction that stores the mentions."""
+    row = session.get(SourceCursor, source)
+    if row is None:
+        row = SourceCursor(source=source, cursor=cursor)
+    else:
+        row.cursor = cursor
+        row.updated_at = utcnow()
+    session.add(row)
+
+
+def get_health(*, session: Session, source: str, platform: str) -> SourceHealth:
+    """The health record of *source*, created empty on first use (not yet committed)."""
+    row = session.get(SourceHealth, source)
+    if row is None:
+        row = SourceHealth(source=source, platform=platform)
+        session.add(row)
+    return row
+
+
+def all_health(*, session: Session) -> list[SourceHealth]:
+    """Every source's health record, by name."""
+    return list(session.exec(select(SourceHealth).order_by(col(SourceHealth.source))))
+
+
+def month_key(at: datetime) -> str:
+    """The reads-budget month of *at*, e.g. '2026-11'."""
+    return at.strftime("%Y-%m")

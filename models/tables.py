@@ -1,0 +1,180 @@
+"""The tracking store's tables.
+
+A mention is stored raw and whole first; classification, filing and delivery are
+later steps recorded beside it, so each can be re-run from the store.
+"""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.types import JSONDoc, UTCDateTime, utcnow
+from models.vocab import ComplaintStatus, MentionState, OutboxStatus
+
+# Named constraints let later migrations alter them on SQLite (batch mode) and PostgreSQL.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class MentionBase(SQLModel):
+    """What a collector knows about one post, comment or reply."""
+
+    platform: str = Field(max_length=20)
+    platform_id: str = Field(max_length=100)
+    source: str = Field(max_length=100, description="name of the configured source")
+    author_handle: str = Field(default="", max_length=200)
+    author_name: str = Field(default="", max_length=400)
+    text: str
+    url: str = Field(default="", max_length=2000)
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    conversation_id: str | None = Field(default=None, max_length=100)
+    reply_to_id: str | None = Field(default=None, max_length=100)
+
+
+class MentionIn(MentionBase):
+    """The normalised mention every collector returns, with the platform's raw payload."""
+
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class Mention(MentionBase, table=True):
+    """A stored mention and the outcome of routing it."""
+
+    __tablename__ = "mention"
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_id", name="uq_mention_platform_id"),
+        Index("ix_mention_state_id", "state", "id"),
+        Index("ix_mention_conversation", "platform", "conversation_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    fetched_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+    state: str = Field(default=MentionState.PENDING, max_length=20)
+    category: str | None = Field(default=None, max_length=40)
+    confidence: float | None = None
+    abstained: bool | None = None
+    model_id: str | None = Field(default=None, max_length=100)
+    terms: list[str] | None = Field(default=None, sa_type=JSONDoc)
+    routed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Agency(SQLModel, table=True):
+    """An inbox: a city agency or an external body that receives complaints."""
+
+    __tablename__ = "agency"
+
+    code: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=300)
+    email: str | None = Field(default=None, max_length=300)
+    webhook_url: str | None = Field(default=None, max_length=2000)
+    external: bool = False
+
+
+class Complaint(SQLModel, table=True):
+    """One problem filed to one inbox; reported by one or more mentions."""
+
+    __tablename__ = "complaint"
+    __table_args__ = (
+        Index("ix_complaint_inbox_status_created", "inbox", "status", "created_at"),
+        Index("ix_complaint_created", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    # Unique: filing the same mention twice cannot create a second complaint,
+    # even when two routers race.
+    origin_mention_id: int = Field(foreign_key="mention.id", unique=True)
+    category: str = Field(max_length=40)
+    inbox: str = Field(foreign_key="agency.code", max_length=40)
+    confidence: float | None = None
+    routed_by: str = Field(max_length=200)
+    status: str = Field(default=ComplaintStatus.BARU, max_length=30)
+    kecamatan: str | None = Field(default=None, max_length=100)
+    desa: str | None = Field(default=None, max_length=100)
+    street: str | None = Field(default=None, max_length=200)
+    location_span: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class ComplaintMention(SQLModel, table=True):
+    """Links a mention to the complaint it reports; a mention joins one complaint at most."""
+
+    __tablename__ = "complaint_mention"
+
+    mention_id: int = Field(foreign_key="mention.id", primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    linked_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    reason: str = Field(default="origin", max_length=40)
+
+
+class StatusChange(SQLModel, table=True):
+    """One step in a complaint's history."""
+
+    __tablename__ = "status_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    actor: str = Field(max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    from_status: str | None = Field(default=None, max_length=30)
+    to_status: str = Field(max_length=30)
+    note: str = ""
+
+
+class SourceCursor(SQLModel, table=True):
+    """Where a source's next run starts; written in the transaction that stores its mentions."""
+
+    __tablename__ = "source_cursor"
+
+    source: str = Field(primary_key=True, max_length=100)
+    cursor: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class SourceHealth(SQLModel, table=True):
+    """How a source is doing, for operators: last success, last error, limits."""
+
+    __tablename__ = "source_health"
+
+    source: str = Field(primary_key=True, max_length=100)
+    platform: str = Field(max_length=20)
+    state: str = Field(default="idle", max_length=20)
+    last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = None
+    last_error_class: str | None = Field(default=None, max_length=100)
+    consecutive_failures: int = 0
+    rate_limited_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    disabled_reason: str | None = None
+    reads_month: str | None = Field(default=None, max_length=7)
+    reads_this_month: int = 0
+    last_run_ingested: int = 0
+    total_ingested: int = 0
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class Outbox(SQLModel, table=True):
+    """A notification to deliver, written in the same transaction as what it announces."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    agency_code: str = Field(foreign_key="agency.code", max_length=40)
+    channel: str = Field(max_length=20)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=20)
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_error: str | None = None
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

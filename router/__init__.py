@@ -1,0 +1,1 @@
+"""Turns classified mentions into complaints in the right inbox."""

@@ -1,0 +1,79 @@
+"""Complaints with their mentions as JSON Lines or CSV (for archives and spreadsheets)."""
+
+import csv
+import json
+from collections.abc import Iterator
+from typing import IO, Any
+
+from sqlmodel import Session, col, select
+
+from models.complaints import mentions_of
+from models.tables import Complaint
+
+COMPLAINT_FIELDS = (
+    "id", "category", "inbox", "status", "confidence", "routed_by",
+    "kecamatan", "desa", "street", "created_at", "updated_at",
+)  # fmt: skip
+MENTION_FIELDS = (
+    "platform", "platform_id", "author_handle", "author_name", "text", "url", "created_at",
+)  # fmt: skip
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PAGE = 500
+
+
+def complaint_records(session: Session) -> Iterator[dict[str, Any]]:
+    """Every complaint as a plain dict with a ``mentions`` list, oldest first, paged."""
+    last_id = 0
+    while True:
+        stmt = (
+            select(Complaint)
+            .where(col(Complaint.id) > last_id)
+            .order_by(col(Complaint.id))
+            .limit(_PAGE)
+        )
+        page = list(session.exec(stmt))
+        if not page:
+            return
+        mentions = mentions_of(session=session, complaint_ids=[c.id for c in page if c.id])
+        for c in page:
+            assert c.id is not None
+            record = {f: _plain(getattr(c, f)) for f in COMPLAINT_FIELDS}
+            record["mentions"] = [
+                {f: _plain(getattr(m, f)) for f in MENTION_FIELDS} for m in mentions[c.id]
+            ]
+            yield record
+            last_id = c.id
+
+
+def write_jsonl(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """Write one complaint per line; return how many."""
+    n = 0
+    for record in records:
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        n += 1
+    return n
+
+
+def write_csv(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
+    """Write one row per mention of each complaint; return how many complaints."""
+    writer = csv.writer(out)
+    writer.writerow(
+        [f"complaint_{f}" for f in COMPLAINT_FIELDS] + [f"mention_{f}" for f in MENTION_FIELDS]
+    )
+    n = 0
+    for record in records:
+        head = [safe_cell(record[f]) for f in COMPLAINT_FIELDS]
+        for mention in record["mentions"] or [dict.fromkeys(MENTION_FIELDS, "")]:
+            writer.writerow(head + [safe_cell(mention[f]) for f in MENTION_FIELDS])
+        n += 1
+    return n
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if hasattr(value, "isoformat") else value

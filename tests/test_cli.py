@@ -1,0 +1,102 @@
+"""The command line, run as a user runs it (a subprocess of ``python -m aduan``)."""
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+
+def aduan(config: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aduan", "--config", str(config), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"},
+    )
+
+
+def test_classify_jsonl_round_trips_extra_keys(config_file: Path) -> None:
+    lines = [
+        {"id": 1, "text": "lampu jalan di jl. gatot subroto mati semua", "meta": {"a": [1]}},
+        {"text": "terima kasih pemkot, mantap", "source": "ig"},
+    ]
+    stdin = "".join(json.dumps(x) + "\n" for x in lines)
+    result = aduan(config_file, "classify", "--jsonl", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(x) for x in result.stdout.splitlines()]
+    assert rows[0]["id"] == 1 and rows[0]["meta"] == {"a": [1]}
+    assert rows[0]["category"] == "LPJU"
+    assert rows[0]["inbox"] in ("LPJU", "KOMINFO")
+    assert rows[1]["source"] == "ig"
+    assert rows[1]["category"] == "NOT_COMPLAINT"
+    for row in rows:
+        assert set(row) >= {"category", "confidence", "abstained", "inbox"}
+
+
+def test_classify_jsonl_bad_line_is_named(config_file: Path) -> None:
+    result = aduan(config_file, "classify", "--jsonl", stdin='{"text": "ok"}\n{"txt": 1}\n')
+    assert result.returncode == 2
+    assert "stdin, line 2: needs an object with a string 'text' key" in result.stderr
+
+
+def test_classify_one_text(config_file: Path) -> None:
+    result = aduan(config_file, "classify", "sampah numpuk di TPS ga diangkut seminggu")
+    assert result.returncode == 0, result.stderr
+    assert "category:   DLHK" in result.stdout
+
+
+def test_bad_config_stops_with_a_message(tmp_path: Path) -> None:
+    bad = tmp_path / "config.yaml"
+    bad.write_text("store:\n  url: sqlite:///x.db\n  colour: red\nagencies: []\ncategories: {}\n")
+    result = aduan(bad, "stats")
+    assert result.returncode == 2
+    assert f"{bad}: store.colour: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_harvest_route_stats_export(config_file: Path, tmp_path: Path) -> None:
+    dry = aduan(config_file, "harvest", "demo-replay", "--dry-run")
+    assert dry.returncode == 0, dry.stderr
+    assert "8 mentions would be considered; nothing stored." in dry.stdout
+    first = aduan(config_file, "harvest", "demo-replay")
+    assert "fetched 8, stored 8 new" in first.stdout, first.stderr
+    routed = aduan(config_file, "route")
+    assert routed.returncode == 0, routed.stderr
+    assert "routed 8:" in routed.stdout
+    stats = aduan(config_file, "stats")
+    assert "total" in stats.stdout
+    out = tmp_path / "complaints.csv"
+    exported = aduan(config_file, "export", "--format", "csv", "--output", str(out))
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert rows and all(r["mention_text"] for r in rows)
+    jsonl = aduan(config_file, "export", "--format", "jsonl")
+    records = [json.loads(x) for x in jsonl.stdout.splitlines()]
+    assert len(records) == len({r["complaint_id"] for r in rows})
+    assert all(r["mentions"] for r in records)
+
+
+def test_unknown_source_is_named(config_file: Path) -> None:
+    result = aduan(config_file, "harvest", "nope")
+    assert result.returncode == 2
+    assert "no source named 'nope' (configured: demo-replay)" in result.stderr
+
+
+def test_source_with_missing_secret_is_left_idle(config_file: Path) -> None:
+    data = yaml.safe_load(config_file.read_text())
+    extra = dict(data["sources"][0], name="needs-token", secrets={"token": "ADUAN_NOPE_TOKEN"})
+    data["sources"].append(extra)
+    config_file.write_text(yaml.safe_dump(data))
+    idle = aduan(config_file, "harvest", "needs-token")
+    assert idle.returncode == 1
+    assert "missing secret: set environment variable ADUAN_NOPE_TOKEN" in idle.stderr
+    ok = aduan(config_file, "harvest", "demo-replay")
+    assert "stored 8 new" in ok.stdout
+    table = aduan(config_file, "sources")
+    assert "needs-token" in table.stdout and "idle" in table.stdout

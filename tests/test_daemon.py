@@ -1,0 +1,61 @@
+"""The daemon end to end: a subprocess fills the inbox from the replay source, stops on SIGTERM."""
+
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import yaml
+from sqlmodel import Session, select
+
+from models.db import make_engine
+from models.tables import Complaint, Mention
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_daemon_fills_inbox_and_stops_cleanly(config_file: Path, tmp_path: Path) -> None:
+    port = _free_port()
+    data = yaml.safe_load(config_file.read_text())
+    data["web"]["port"] = port
+    data["sources"][0]["schedule"] = {"seconds": 1}
+    data["routing"]["schedule"] = {"seconds": 1}
+    config_file.write_text(yaml.safe_dump(data))
+    log = (tmp_path / "daemon.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aduan", "--config", str(config_file), "run"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        filed = 0
+        while time.monotonic() < deadline and filed < 3:
+            time.sleep(0.5)
+            assert proc.poll() is None, (tmp_path / "daemon.log").read_text()
+            try:
+                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+            except httpx.TransportError:
+                continue
+            engine = make_engine(data["store"]["url"])
+            with Session(engine) as s:
+                filed = len(s.exec(select(Complaint)).all())
+            engine.dispose()
+        assert filed >= 3, (tmp_path / "daemon.log").read_text()
+        assert page.status_code == 200
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=30)
+    assert code == 0, (tmp_path / "daemon.log").read_text()
+    engine = make_engine(data["store"]["url"])
+    with Session(engine) as s:
+        mentions = s.exec(select(Mention)).all()
+    assert len({(m.platform, m.platform_id) for m in mentions}) == len(mentions)
+    assert "aduan is running" in (tmp_path / "daemon.log").read_text()

@@ -1,0 +1,123 @@
+"""Config validation: every problem named by file, key path and value."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aduan.settings import load_settings
+from models.exceptions import ConfigError
+
+ROOT = Path(__file__).parents[1]
+
+
+def _config(tmp_path: Path, mutate=None, text: str | None = None) -> Path:
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["sources"][0]["options"]["path"] = str(ROOT / "harvester/samples/denpasar.jsonl")
+    if mutate:
+        mutate(data)
+    path = tmp_path / "config.yaml"
+    path.write_text(text if text is not None else yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    return str(info.value)
+
+
+def test_bundled_config_is_valid() -> None:
+    settings = load_settings(ROOT / "config.yaml")
+    assert settings.categories["LPJU"] == "LPJU"
+    assert settings.source("demo-replay").schedule.interval_seconds == 5
+    # Relative paths are resolved against the config file, not the working directory.
+    assert settings.store.url == f"sqlite:///{ROOT / 'data' / 'aduan.db'}"
+    assert settings.classifier.model_dir == ROOT / "data" / "models"
+
+
+def test_wrong_type_names_the_key_path_and_value(tmp_path: Path) -> None:
+    def bad(d):
+        d["sources"] += [dict(d["sources"][0], name=f"s{i}") for i in (1, 2)]
+        d["sources"][2]["schedule"] = {"minutes": "five"}
+
+    path = _config(tmp_path, bad)
+    assert _error(path) == (
+        f'{path}: sources[2].schedule.minutes: must be a positive integer, got "five"'
+    )
+
+
+def test_unknown_key_is_rejected(tmp_path: Path) -> None:
+    path = _config(tmp_path, lambda d: d["web"].update(colour="blue"))
+    assert _error(path) == f"{path}: web.colour: unknown key"
+
+
+def test_unknown_platform_option_is_rejected(tmp_path: Path) -> None:
+    path = _config(tmp_path, lambda d: d["sources"][0]["options"].update(speed=3))
+    assert _error(path) == f"{path}: sources[0].options.speed: unknown key"
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = _config(tmp_path, text="store:\n  url: sqlite:///x.db\nweb: [1, 2\nsources: []\n")
+    message = _error(path)
+    assert message.startswith(f"{path}: line 4, column 8: YAML syntax error")
+
+
+def test_several_problems_reported_together(tmp_path: Path) -> None:
+    def bad(d):
+        d["categories"]["PDAM"] = "NOWHERE"
+        d["routing"]["triage_inbox"] = "ALSO_NOWHERE"
+
+    message = _error(_config(tmp_path, bad))
+    assert 'categories.PDAM: unknown inbox "NOWHERE"' in message
+    assert 'routing.triage_inbox: unknown inbox "ALSO_NOWHERE"' in message
+
+
+def test_every_category_needs_an_inbox(tmp_path: Path) -> None:
+    message = _error(_config(tmp_path, lambda d: d["categories"].pop("PLN")))
+    assert message.endswith("categories: no inbox for PLN")
+
+
+def test_unknown_category_and_threshold_out_of_range(tmp_path: Path) -> None:
+    def bad(d):
+        d["classifier"]["thresholds"] = {"PDAM": 1.5}
+
+    message = _error(_config(tmp_path, bad))
+    assert "classifier.thresholds.PDAM: must be a number from 0 to 1, got 1.5" in message
+
+
+def test_missing_required_section(tmp_path: Path) -> None:
+    message = _error(_config(tmp_path, lambda d: d.pop("agencies")))
+    assert message.endswith("agencies: required key is missing")
+
+
+def test_bad_database_url(tmp_path: Path) -> None:
+    message = _error(_config(tmp_path, lambda d: d["store"].update(url="mysql://x/y")))
+    assert 'store.url: only sqlite and postgresql are supported, got "mysql://x/y"' in message
+
+
+def test_missing_file_and_non_mapping(tmp_path: Path) -> None:
+    assert _error(tmp_path / "nope.yaml") == f"{tmp_path / 'nope.yaml'}: file not found"
+    path = _config(tmp_path, text="- just\n- a list\n")
+    assert _error(path) == f"{path}: must be a mapping of sections, got list"
+
+
+def test_environment_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _config(tmp_path)
+    monkeypatch.setenv("ADUAN_CONFIG", str(path))
+    monkeypatch.setenv("ADUAN_DATABASE_URL", "postgresql+psycopg://aduan@db/aduan")
+    settings = load_settings()
+    assert settings.config_path == path
+    assert settings.store.url == "postgresql+psycopg://aduan@db/aduan"
+
+
+def test_missing_secret_is_reported_per_source(tmp_path: Path, monkeypatch) -> None:
+    def with_secret(d):
+        d["sources"][0]["secrets"] = {"token": "ADUAN_TEST_TOKEN"}
+
+    settings = load_settings(_config(tmp_path, with_secret))
+    monkeypatch.delenv("ADUAN_TEST_TOKEN", raising=False)
+    assert settings.sources[0].missing_secrets() == ["ADUAN_TEST_TOKEN"]
+    monkeypatch.setenv("ADUAN_TEST_TOKEN", "s3cret")
+    assert settings.sources[0].missing_secrets() == []
+    assert settings.sources[0].secret_values() == {"token": "s3cret"}

@@ -299,9 +299,15 @@ def stats() -> None:
     out.print(by_inbox)
 
 
-@app.command()
-def sources() -> None:
-    """Health of every configured source."""
+sources_app = typer.Typer(help="Configured sources and their health.")
+app.add_typer(sources_app, name="sources")
+
+
+@sources_app.callback(invoke_without_command=True)
+def sources(ctx: typer.Context) -> None:
+    """Health of every configured source (the default), or a subcommand."""
+    if ctx.invoked_subcommand is not None:
+        return
     from sqlmodel import Session
 
     from inbox.filters import wita
@@ -312,32 +318,39 @@ def sources() -> None:
     prepare_store(settings, engine)
     with Session(engine) as session:
         health = {h.source: h for h in all_health(session=session)}
-    table = Table(
-        "source",
-        "platform",
-        "state",
-        "last success",
-        "failures",
-        "last error",
-        "reads this month",
-        title="Sources",
-    )
+    table = Table("source", "platform", "state", "last success", "failures", "problem",
+                  "reads this month", title="Sources")  # fmt: skip
     for cfg in settings.sources:
         h = health.get(cfg.name)
+        cap = f" / {cfg.monthly_read_cap}" if cfg.monthly_read_cap else ""
         if h is None:
             state_text = "disabled in config" if not cfg.enabled else "not run yet"
-            table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0")
+            table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0" + cap)
             continue
-        table.add_row(
-            cfg.name,
-            cfg.platform,
-            h.state,
-            wita(h.last_success_at),
-            str(h.consecutive_failures),
-            h.last_error or "-",
-            str(h.reads_this_month),
-        )
+        problem = h.last_error or "-"
+        if h.state == "disabled":
+            problem = f"{h.disabled_reason} (after fixing: aduan sources enable {cfg.name})"
+        elif h.rate_limited_until is not None and h.state != "ok":
+            problem = f"{problem} (paused until {wita(h.rate_limited_until)})"
+        reads = f"{h.reads_this_month}{cap}"
+        table.add_row(cfg.name, cfg.platform, h.state, wita(h.last_success_at),
+                      str(h.consecutive_failures), problem, reads)  # fmt: skip
     out.print(table)
+
+
+@sources_app.command("enable")
+def sources_enable(name: Annotated[str, typer.Argument(help="Source name.")]) -> None:
+    """Re-enable a source disabled for its credentials (after renewing them)."""
+    from harvester.runner import enable_source
+
+    settings = state.settings
+    settings.source(name)
+    engine = engine_for(settings)
+    prepare_store(settings, engine)
+    if not enable_source(engine=engine, source=name):
+        err.print(f"{name} has not run yet; nothing to enable")
+        return
+    out.print(f"{name} enabled; it runs on its next tick")
 
 
 def entry() -> None:

@@ -27,6 +27,7 @@ def harvest(
         source=source.name,
         platform=source.platform,
         collector=collector_for(source),
+        monthly_read_cap=source.monthly_read_cap,
         dry_run=dry_run,
     )
     if result.stored:

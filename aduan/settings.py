@@ -86,6 +86,7 @@ class SourceConfig(Strict):
     enabled: bool = True
     schedule: Schedule
     backfill_days: PositiveInt = 3
+    monthly_read_cap: PositiveInt | None = None
     secrets: dict[str, str] = Field(
         default_factory=dict,
         description="option name -> NAME of the environment variable holding the secret",

@@ -5,6 +5,7 @@ from typing import Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from harvester.exceptions import SourceError
 from models.tables import MentionIn
 
 
@@ -22,6 +23,7 @@ class SourceSpec:
     platform: str
     options: Any
     secrets: dict[str, str] = field(default_factory=dict)
+    #: a first run (no cursor) fetches this many days back, not the whole history
     backfill_days: int = 3
 
 
@@ -33,6 +35,11 @@ class Batch:
     cursor: dict[str, Any]
     #: items read from the platform (counted against a monthly read budget)
     reads: int = 0
+    #: set when the run stopped half-way (rate limit, budget, outage): what was
+    #: fetched before is stored with the cursor that covers it, then the error is recorded
+    interrupted: SourceError | None = None
+    #: platform usage figures to show in the source's health (e.g. Facebook's x-app-usage)
+    usage: dict[str, Any] = field(default_factory=dict)
 
 
 class Collector(Protocol):
@@ -47,6 +54,12 @@ class Collector(Protocol):
 
     def __init__(self, spec: SourceSpec) -> None: ...
 
-    def collect(self, cursor: dict[str, Any] | None) -> Batch:
-        """Fetch mentions newer than *cursor* (None on the first run)."""
+    def collect(self, cursor: dict[str, Any] | None, *, read_budget: int | None = None) -> Batch:
+        """Fetch mentions newer than *cursor* (None on the first run).
+
+        Read at most *read_budget* items (None: no cap); a collector that reaches it
+        returns what it has with ``interrupted=BudgetExhausted(...)``. Errors before
+        anything was fetched are raised; errors after are returned as ``interrupted``
+        with a cursor that resumes without a gap.
+        """
         ...

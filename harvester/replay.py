@@ -16,7 +16,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from harvester.base import Batch, CollectorOptions, SourceSpec
-from harvester.exceptions import SourceDataError, SourceUnavailable
+from harvester.exceptions import BudgetExhausted, SourceDataError, SourceUnavailable
 from harvester.text import clean_text
 from models.tables import MentionIn
 
@@ -67,20 +67,28 @@ class ReplayCollector:
         self.spec = spec
         self.options: ReplayOptions = spec.options
 
-    def collect(self, cursor: dict[str, Any] | None) -> Batch:
+    def collect(self, cursor: dict[str, Any] | None, *, read_budget: int | None = None) -> Batch:
         """Release the records after the cursor's offset."""
         offset = int((cursor or {}).get("offset", 0))
-        limit = self.options.batch_size or None
+        limits = [n for n in (self.options.batch_size or None, read_budget) if n is not None]
+        limit = min(limits) if limits else None
         mentions: list[MentionIn] = []
-        position = 0
+        stopped_early = False
         for position, line_no, record in self._records():
             if position < offset:
                 continue
             if limit is not None and len(mentions) >= limit:
+                stopped_early = True
                 break
             mentions.append(self._to_mention(record, line_no))
+        interrupted = None
+        if stopped_early and read_budget is not None and len(mentions) >= read_budget:
+            interrupted = BudgetExhausted(f"monthly read cap reached after {len(mentions)} reads")
         return Batch(
-            mentions=mentions, cursor={"offset": offset + len(mentions)}, reads=len(mentions)
+            mentions=mentions,
+            cursor={"offset": offset + len(mentions)},
+            reads=len(mentions),
+            interrupted=interrupted,
         )
 
     def _records(self) -> Iterator[tuple[int, int, dict[str, Any]]]:

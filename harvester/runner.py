@@ -6,7 +6,7 @@ from datetime import datetime
 
 from sqlalchemy.engine import Engine
 
-from harvester.base import Collector
+from harvester.base import Batch, Collector
 from harvester.exceptions import (
     BudgetExhausted,
     CredentialsRejected,
@@ -16,7 +16,7 @@ from harvester.exceptions import (
 from models.db import session_scope
 from models.mentions import insert_mentions
 from models.sources import get_cursor, get_health, month_key, save_cursor
-from models.tables import MentionIn
+from models.tables import MentionIn, SourceHealth
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,27 +41,41 @@ def run_source(
     source: str,
     platform: str,
     collector: Collector,
+    monthly_read_cap: int | None = None,
     dry_run: bool = False,
 ) -> RunResult:
     """Run *collector* once for *source* and store what it returns.
 
     The mentions and the new cursor are committed in one transaction: the cursor can
-    never move past mentions that were not stored. Health is recorded afterwards.
+    never move past mentions that were not stored. Health is recorded in the same
+    transaction, or afterwards when the fetch itself failed.
     """
     now = utcnow()
     with session_scope(engine) as session:
         health = get_health(session=session, source=source, platform=platform)
+        _roll_month(health, now)
         if health.state == "disabled":
             return RunResult(source, skipped_reason=f"disabled: {health.disabled_reason}")
         if health.rate_limited_until is not None and health.rate_limited_until > now:
             until = health.rate_limited_until.isoformat(timespec="minutes")
-            return RunResult(source, skipped_reason=f"rate limited until {until}")
+            return RunResult(source, skipped_reason=f"{health.state} until {until}")
+        budget = None
+        if monthly_read_cap is not None:
+            budget = monthly_read_cap - health.reads_this_month
+            if budget <= 0 and not dry_run:
+                cap = BudgetExhausted(
+                    f"monthly read cap of {monthly_read_cap} reached; reading resumes next month"
+                )
+                _apply_failure(health, cap, now)
+                return RunResult(source, skipped_reason=cap.explain())
         cursor = get_cursor(session=session, source=source)
     try:
-        batch = collector.collect(cursor)
+        batch = collector.collect(cursor, read_budget=budget)
     except SourceError as err:
         if not dry_run:
-            _record_failure(engine, source, platform, err)
+            with session_scope(engine) as session:
+                health = get_health(session=session, source=source, platform=platform)
+                _apply_failure(health, err, utcnow())
         return RunResult(source, error=f"{type(err).__name__}: {err.explain()}")
     if dry_run:
         return RunResult(source, fetched=len(batch.mentions), preview=batch.mentions)
@@ -69,54 +83,65 @@ def run_source(
         stored = insert_mentions(session=session, mentions=batch.mentions)
         save_cursor(session=session, source=source, cursor=batch.cursor)
         health = get_health(session=session, source=source, platform=platform)
-        if health.consecutive_failures:
-            log.info(
-                "source %s recovered after %d failed runs", source, health.consecutive_failures
-            )
-        month = month_key(now)
-        if health.reads_month != month:
-            health.reads_month, health.reads_this_month = month, 0
-        health.reads_this_month += batch.reads
-        health.state = "ok"
-        health.last_success_at = now
-        health.consecutive_failures = 0
-        health.rate_limited_until = None
-        health.last_run_ingested = stored
-        health.total_ingested += stored
-        health.updated_at = now
-        session.add(health)
-    return RunResult(source, fetched=len(batch.mentions), stored=stored)
+        _apply_success(health, batch, stored, utcnow())
+        if batch.interrupted is not None:
+            _apply_failure(health, batch.interrupted, utcnow())
+    error = None
+    if batch.interrupted is not None:
+        error = f"{type(batch.interrupted).__name__}: {batch.interrupted.explain()}"
+    return RunResult(source, fetched=len(batch.mentions), stored=stored, error=error)
 
 
-def _record_failure(engine: Engine, source: str, platform: str, err: SourceError) -> None:
-    now = utcnow()
-    with session_scope(engine) as session:
-        health = get_health(session=session, source=source, platform=platform)
-        if health.consecutive_failures == 0:
-            log.warning("source %s failing: %s: %s", source, type(err).__name__, err.explain())
-        else:
-            log.debug("source %s still failing: %s", source, err.explain())
-        health.consecutive_failures += 1
-        health.last_error_at = now
-        health.last_error = err.explain()
-        health.last_error_class = type(err).__name__
-        health.updated_at = now
-        health.state = "failing"
-        if isinstance(err, RateLimited):
-            health.state = "rate_limited"
-            health.rate_limited_until = err.reset_at
-        elif isinstance(err, BudgetExhausted):
-            health.state = "budget_exhausted"
-            health.rate_limited_until = _next_month(now)
-        elif isinstance(err, CredentialsRejected):
-            health.state = "disabled"
-            health.disabled_reason = f"credentials rejected: {err.explain()}"
-            log.error("source %s disabled: %s", source, err.explain())
-        session.add(health)
+def _roll_month(health: SourceHealth, now: datetime) -> None:
+    month = month_key(now)
+    if health.reads_month != month:
+        health.reads_month, health.reads_this_month = month, 0
+        if health.state == "budget_exhausted":
+            health.state, health.rate_limited_until = "ok", None
+
+
+def _apply_success(health: SourceHealth, batch: Batch, stored: int, now: datetime) -> None:
+    if health.consecutive_failures:
+        log.info("source %s recovered after %d failed runs", health.source,
+                 health.consecutive_failures)  # fmt: skip
+    _roll_month(health, now)
+    health.reads_this_month += batch.reads
+    health.state = "ok"
+    health.last_success_at = now
+    health.consecutive_failures = 0
+    health.rate_limited_until = None
+    health.last_run_ingested = stored
+    health.total_ingested += stored
+    if batch.usage:
+        health.usage = batch.usage
+    health.updated_at = now
+
+
+def _apply_failure(health: SourceHealth, err: SourceError, now: datetime) -> None:
+    if health.consecutive_failures == 0:
+        log.warning("source %s failing: %s: %s", health.source, type(err).__name__, err.explain())
+    else:
+        log.debug("source %s still failing: %s", health.source, err.explain())
+    health.consecutive_failures += 1
+    health.last_error_at = now
+    health.last_error = err.explain()
+    health.last_error_class = type(err).__name__
+    health.updated_at = now
+    health.state = "failing"
+    if isinstance(err, RateLimited):
+        health.state = "rate_limited"
+        health.rate_limited_until = err.reset_at
+    elif isinstance(err, BudgetExhausted):
+        health.state = "budget_exhausted"
+        health.rate_limited_until = _next_month(now)
+    elif isinstance(err, CredentialsRejected):
+        health.state = "disabled"
+        health.disabled_reason = f"credentials rejected: {err.explain()}"
+        log.error("source %s disabled: %s", health.source, err.explain())
 
 
 def record_idle(*, engine: Engine, source: str, platform: str, reason: str) -> None:
-    """Record that *source* cannot run (e.g. a missing secret), once, in its health."""
+    """Record that *source* cannot run (e.g. a missing secret), logging it once."""
     with session_scope(engine) as session:
         health = get_health(session=session, source=source, platform=platform)
         if health.state != "idle" or health.last_error != reason:
@@ -125,13 +150,24 @@ def record_idle(*, engine: Engine, source: str, platform: str, reason: str) -> N
         health.last_error = reason
         health.last_error_class = "MissingSecret"
         health.updated_at = utcnow()
-        session.add(health)
+
+
+def enable_source(*, engine: Engine, source: str) -> bool:
+    """Clear a disabled or backed-off state (after renewing a token); False if unknown."""
+    with session_scope(engine) as session:
+        health = session.get(SourceHealth, source)
+        if health is None:
+            return False
+        health.state = "ok" if health.last_success_at else "idle"
+        health.disabled_reason = None
+        health.rate_limited_until = None
+        health.consecutive_failures = 0
+        health.updated_at = utcnow()
+        return True
 
 
 def _next_month(now: datetime) -> datetime:
     first = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    return (
-        first.replace(year=first.year + 1, month=1)
-        if first.month == 12
-        else first.replace(month=first.month + 1)
-    )
+    if first.month == 12:
+        return first.replace(year=first.year + 1, month=1)
+    return first.replace(month=first.month + 1)

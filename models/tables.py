@@ -158,6 +158,7 @@ class SourceHealth(SQLModel, table=True):
     reads_this_month: int = 0
     last_run_ingested: int = 0
     total_ingested: int = 0
+    usage: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 

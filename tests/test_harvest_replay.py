@@ -162,3 +162,52 @@ def test_recovery_resets_health(engine: Engine, tmp_path: Path) -> None:
         health = get_health(session=s, source="replay", platform="replay")
         assert (health.state, health.consecutive_failures, health.total_ingested) == ("ok", 0, 1)
         assert health.reads_this_month == 1
+
+
+def test_monthly_read_cap_stops_reading_with_a_clear_state(engine: Engine, tmp_path: Path) -> None:
+    path = _write(tmp_path / "m.jsonl", [_record(i) for i in range(10)])
+    collector = _collector(path)
+    first = run_source(engine=engine, source="replay", platform="replay", collector=collector,
+                       monthly_read_cap=4)  # fmt: skip
+    assert first.stored == 4
+    assert first.error is not None and "monthly read cap" in first.error
+    with Session(engine) as s:
+        health = get_health(session=s, source="replay", platform="replay")
+        assert health.state == "budget_exhausted"
+        assert health.rate_limited_until is not None
+        assert health.rate_limited_until.day == 1  # resumes on the first of next month
+        assert get_cursor(session=s, source="replay") == {"offset": 4}
+    again = run_source(engine=engine, source="replay", platform="replay", collector=collector,
+                       monthly_read_cap=4)  # fmt: skip
+    assert again.skipped_reason is not None and again.stored == 0
+
+
+def test_interrupted_batch_stores_what_it_got_then_records_the_error(
+    engine: Engine, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime
+
+    from harvester.base import Batch
+    from harvester.exceptions import RateLimited
+    from tests.factories import mention
+
+    reset = datetime(2030, 1, 1, tzinfo=UTC)
+
+    class HalfWay:
+        def collect(self, cursor, *, read_budget=None):
+            return Batch(
+                mentions=[mention(1), mention(2)],
+                cursor={"next": "page-2"},
+                reads=2,
+                interrupted=RateLimited("429 Too Many Requests", reset_at=reset),
+            )
+
+    result = run_source(engine=engine, source="x", platform="twitter", collector=HalfWay())
+    assert result.stored == 2
+    with Session(engine) as s:
+        health = get_health(session=s, source="x", platform="twitter")
+        assert (health.state, health.rate_limited_until) == ("rate_limited", reset)
+        assert health.last_success_at is not None and health.consecutive_failures == 1
+        assert get_cursor(session=s, source="x") == {"next": "page-2"}
+    skipped = run_source(engine=engine, source="x", platform="twitter", collector=HalfWay())
+    assert skipped.skipped_reason == "rate_limited until 2030-01-01T00:00+00:00"

@@ -10,6 +10,7 @@ import numpy as np
 from classifier.exceptions import ModelMissing
 from classifier.normalize import normalize
 from classifier.persist import active_id, load_model
+from classifier.pipeline import TwoStage
 
 TOP_TERMS = 3
 
@@ -30,7 +31,7 @@ class Predictor:
 
     def __init__(
         self,
-        model: Any,
+        model: TwoStage,
         meta: dict[str, Any],
         *,
         threshold_overrides: Mapping[str, float] | None = None,
@@ -39,25 +40,24 @@ class Predictor:
         self.model = model
         self.meta = meta
         self.model_id: str = meta["id"]
-        self.classes: list[str] = [str(c) for c in model.classes_]
+        self.classes = model.classes
         self.thresholds = {c: default_threshold for c in self.classes}
         self.thresholds.update(meta.get("thresholds", {}))
         self.thresholds.update(threshold_overrides or {})
-        features = model.named_steps["features"]
-        word = features.transformer_list[0][1]
+        word = model.features.transformer_list[0][1]
         self._word_names = word.get_feature_names_out()
         self._n_word = len(self._word_names)
-        calibrated = model.named_steps["clf"].calibrated_classifiers_
-        # The calibrated model averages several SVMs; their mean weights explain it.
-        self._coef = np.mean([c.estimator.coef_ for c in calibrated], axis=0)[:, : self._n_word]
+        # Each calibrated model averages several SVMs; their mean weights explain it.
+        category = _mean_coef(model.category)[:, : self._n_word]
+        gate = _mean_coef(model.gate)[:, : self._n_word]
+        self._coef = np.vstack([category, gate])
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify raw mention texts."""
         if not texts:
             return []
-        normalised = [normalize(t) for t in texts]
-        features = self.model.named_steps["features"].transform(normalised)
-        proba = self.model.named_steps["clf"].predict_proba(features)
+        features = self.model.features.transform([normalize(t) for t in texts])
+        proba = self.model.proba(features)
         best = proba.argmax(axis=1)
         word_part = features[:, : self._n_word].tocsr()
         out = []
@@ -83,6 +83,12 @@ class Predictor:
         return [str(self._word_names[idx[i]]) for i in order[:TOP_TERMS] if weights[i] > 0]
 
 
+def _mean_coef(calibrated: Any) -> np.ndarray:
+    return np.asarray(
+        np.mean([c.estimator.coef_ for c in calibrated.calibrated_classifiers_], axis=0)
+    )
+
+
 def load_active(
     model_dir: Path,
     *,
@@ -95,7 +101,7 @@ def load_active(
         raise ModelMissing(f"no active model in {model_dir}: run `aduan train`")
     model, meta = load_model(model_dir / model_id)
     return Predictor(
-        model,
+        TwoStage.from_dict(model),
         meta,
         threshold_overrides=threshold_overrides,
         default_threshold=default_threshold,

@@ -6,6 +6,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 
 from aduan.settings import Settings, SourceConfig
+from classifier.exceptions import ModelOutdated
 from classifier.model import Predictor, load_active
 from classifier.persist import active_id
 from classifier.train import train
@@ -44,14 +45,25 @@ def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> Pred
     Raises ModelMissing when there is no model and training was not asked for.
     """
     cfg = settings.classifier
+
+    def load() -> Predictor:
+        return load_active(
+            cfg.model_dir,
+            threshold_overrides=cfg.thresholds,
+            default_threshold=cfg.default_threshold,
+        )
+
     if train_if_missing and active_id(cfg.model_dir) is None:
         log.info("no trained model in %s; training one from the bundled corpus", cfg.model_dir)
         train(cfg.model_dir)
-    return load_active(
-        cfg.model_dir,
-        threshold_overrides=cfg.thresholds,
-        default_threshold=cfg.default_threshold,
-    )
+    try:
+        return load()
+    except ModelOutdated:
+        if not train_if_missing:
+            raise
+        log.info("the active model is in an older format; training a new one")
+        train(cfg.model_dir)
+        return load()
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:
@@ -80,6 +92,7 @@ def collector_for(source: SourceConfig) -> Collector:
             platform=source.platform,
             options=source.options,
             secrets=source.secret_values(),
+            secret_env=dict(source.secrets),
             backfill_days=source.backfill_days,
         )
     )

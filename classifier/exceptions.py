@@ -4,6 +4,7 @@
 
     ClassifierError                 (models.exceptions.AduanError)
     ├── ModelMissing                no trained model yet: run `aduan train`
+    ├── ModelOutdated               saved in an older layout: retrain
     ├── UntrustedModel              a model file holds types not on the trusted list: refused
     └── CorpusError                 the labelled corpus has a bad line: names file and line
 """
@@ -17,6 +18,10 @@ class ClassifierError(AduanError):
 
 class ModelMissing(ClassifierError):
     """No trained model is active in the model directory."""
+
+
+class ModelOutdated(ClassifierError):
+    """The active model was saved in a layout this version cannot use."""
 
 
 class UntrustedModel(ClassifierError):

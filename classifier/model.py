@@ -7,10 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from classifier.exceptions import ModelMissing
+from classifier.exceptions import ModelMissing, ModelOutdated
 from classifier.normalize import normalize
 from classifier.persist import active_id, load_model
-from classifier.pipeline import TwoStage
+from classifier.pipeline import MODEL_FORMAT, TwoStage
 
 TOP_TERMS = 3
 
@@ -100,6 +100,11 @@ def load_active(
     if model_id is None:
         raise ModelMissing(f"no active model in {model_dir}: run `aduan train`")
     model, meta = load_model(model_dir / model_id)
+    if meta.get("format") != MODEL_FORMAT or not isinstance(model, dict):
+        raise ModelOutdated(
+            f"model {model_id} in {model_dir} was saved by an older aduan; "
+            "train a new one with `aduan train --force`"
+        )
     return Predictor(
         TwoStage.from_dict(model),
         meta,

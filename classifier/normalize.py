@@ -52,8 +52,44 @@ def normalize(text: str) -> str:
     return " ".join(out)
 
 
+@cache
+def hashtag_words() -> frozenset[str]:
+    """Words a run-together hashtag may be split into (``data/words.txt``)."""
+    text = files("classifier.data").joinpath("words.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split() if not w.startswith("#"))
+
+
 def _split_hashtag(tag: str) -> str:
-    # CamelCase hashtags split on capitals; all-lower ones are kept whole (character
-    # n-grams still see their parts).
+    """The hashtag's words where it can be split, followed by the tag itself."""
     parts = re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", tag)
-    return " ".join(parts) if len(parts) > 1 else tag
+    if len(parts) > 1:  # CamelCase: #LampuJalanMati
+        return " ".join(parts)
+    words = segment(tag.lower())
+    return f"{' '.join(words)} {tag}" if len(words) > 1 else tag
+
+
+def segment(text: str) -> list[str]:
+    """Split run-together words into the fewest known words; [text] if they don't cover it."""
+    vocab = hashtag_words()
+    n = len(text)
+    # best[i]: fewest words covering text[:i], with the split point before the last word
+    best: list[tuple[int, int] | None] = [None] * (n + 1)
+    best[0] = (0, 0)
+    for end in range(1, n + 1):
+        for start in range(max(0, end - 20), end - 2):
+            prev = best[start]
+            if prev is not None and text[start:end] in vocab:
+                candidate = (prev[0] + 1, start)
+                current = best[end]
+                if current is None or candidate[0] < current[0]:
+                    best[end] = candidate
+    if best[n] is None:
+        return [text]
+    words = []
+    end = n
+    while end > 0:
+        entry = best[end]
+        assert entry is not None
+        words.append(text[entry[1] : end])
+        end = entry[1]
+    return words[::-1]

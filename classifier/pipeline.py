@@ -10,6 +10,7 @@ Both are linear SVMs calibrated on held-out folds, so their probabilities can be
 multiplied and thresholded.
 """
 
+import copy
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +24,8 @@ from sklearn.svm import LinearSVC
 from models.vocab import NOT_COMPLAINT
 
 WORD_PATTERN = r"(?u)\b\w+\b"
+#: version of the saved layout; a model saved in another layout must be retrained
+MODEL_FORMAT = 2
 
 
 def build_features() -> FeatureUnion:
@@ -72,9 +75,22 @@ class TwoStage:
         return [str(c) for c in self.category.classes_] + [NOT_COMPLAINT]
 
     def to_dict(self) -> dict[str, Any]:
-        """A plain dict of scikit-learn objects (what skops stores)."""
+        """A plain dict of scikit-learn objects and arrays (what skops stores).
+
+        skops writes a dict entry by entry, which makes the vectorisers' vocabularies
+        (tens of thousands of n-grams) the bulk of the file; they are stored as arrays
+        of terms instead and rebuilt on load.
+        """
+        features = copy.deepcopy(self.features)
+        vocabularies = []
+        for _, vectorizer in features.transformer_list:
+            vocabularies.append(np.asarray(vectorizer.get_feature_names_out(), dtype=str))
+            del vectorizer.vocabulary_
+            # Terms dropped by min_df: only kept for introspection, never used to predict.
+            vectorizer.stop_words_ = None
         return {
-            "features": self.features,
+            "features": features,
+            "vocabularies": vocabularies,
             "gate": self.gate,
             "category": self.category,
             "gate_threshold": self.gate_threshold,
@@ -83,8 +99,13 @@ class TwoStage:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TwoStage":
         """The model stored by :meth:`to_dict`."""
+        features = data["features"]
+        for (_, vectorizer), terms in zip(
+            features.transformer_list, data["vocabularies"], strict=True
+        ):
+            vectorizer.vocabulary_ = {str(term): i for i, term in enumerate(terms)}
         return cls(
-            features=data["features"],
+            features=features,
             gate=data["gate"],
             category=data["category"],
             gate_threshold=float(data["gate_threshold"]),

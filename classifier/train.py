@@ -15,7 +15,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from classifier.corpus import Example, corpus_hash, load_corpus
 from classifier.normalize import normalize
 from classifier.persist import activate, save_model
-from classifier.pipeline import TwoStage, fit_two_stage
+from classifier.pipeline import MODEL_FORMAT, TwoStage, fit_two_stage
 from models.vocab import NOT_COMPLAINT
 
 #: precision the per-category thresholds aim for on the dev split
@@ -73,6 +73,7 @@ def train(
     model_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + data_hash[:8]
     meta = {
         "id": model_id,
+        "format": MODEL_FORMAT,
         "created_at": started.isoformat(),
         "data_hash": data_hash,
         "examples": {s: len(v) for s, v in by_split.items()},

@@ -22,7 +22,10 @@ class SourceSpec:
     name: str
     platform: str
     options: Any
+    #: secret values by option name (e.g. {"bearer_token": "AAAA..."})
     secrets: dict[str, str] = field(default_factory=dict)
+    #: the environment variable carrying each secret, for messages ("renew X_TOKEN")
+    secret_env: dict[str, str] = field(default_factory=dict)
     #: a first run (no cursor) fetches this many days back, not the whole history
     backfill_days: int = 3
 

@@ -179,3 +179,18 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Correction(SQLModel, table=True):
+    """A human decision about a mention's category: a training label for the classifier."""
+
+    __tablename__ = "correction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mention_id: int | None = Field(default=None, foreign_key="mention.id", index=True)
+    text: str
+    category: str = Field(max_length=40)
+    #: triage | recategorise | bukan_wewenang
+    kind: str = Field(max_length=30)
+    actor: str = Field(max_length=200)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

@@ -8,10 +8,10 @@ import pytest
 from skops import io as sio
 
 from classifier.corpus import assign_split, load_corpus
-from classifier.exceptions import CorpusError, ModelMissing, UntrustedModel
+from classifier.exceptions import CorpusError, ModelMissing, ModelOutdated, UntrustedModel
 from classifier.model import load_active
-from classifier.normalize import normalize
-from classifier.persist import MODEL_FILE, active_id, load_model
+from classifier.normalize import normalize, segment
+from classifier.persist import MODEL_FILE, activate, active_id, load_model
 from models.vocab import CATEGORIES
 
 EASY = {
@@ -22,6 +22,13 @@ EASY = {
     "DISHUB": "parkir liar di bahu jalan bikin macet, jukir minta uang parkir",
     "PLN": "listrik padam lagi sudah tiga jam, pemadaman tanpa pemberitahuan",
     "DISDUKCAPIL": "sudah sebulan KTP elektronik belum jadi, blanko habis katanya",
+    "SATPOLPP": "pedagang kaki lima jualan di trotoar, pejalan kaki terpaksa turun ke jalan",
+    "DINKES": "antrean di puskesmas lama sekali, dokternya belum datang jam 10",
+    "DISDIK": "anak saya tidak diterima PPDB zonasi padahal rumah dekat SD negeri",
+    "DINSOS": "bansos PKH tidak pernah cair padahal keluarga kami terdaftar di DTKS",
+    "BPBD_DAMKAR": "pohon tumbang menutup jalan, mobil tidak bisa lewat, mohon bantuan",
+    "PERIZINAN": "pengurusan PBG sudah tiga bulan belum terbit, sistem OSS error terus",
+    "OTHER": "pegawai kantor lurah kasar sekali melayani warga, minta uang pelicin",
     "NOT_COMPLAINT": "terima kasih banyak atas pelayanannya, mantap pemkot",
 }
 
@@ -83,6 +90,23 @@ def test_untrusted_model_file_is_refused(model_dir: Path, tmp_path: Path) -> Non
     sio.dump({"payload": Path("/etc/passwd")}, folder / MODEL_FILE)
     with pytest.raises(UntrustedModel, match="not on the trusted list"):
         load_model(folder)
+
+
+def test_hashtags_are_split_into_words() -> None:
+    assert segment("lampujalanmati") == ["lampu", "jalan", "mati"]
+    assert segment("qwzx") == ["qwzx"]
+    assert normalize("#sampahnumpuk #AirMati") == "sampah menumpuk sampahnumpuk air mati"
+
+
+def test_model_saved_in_an_older_layout_is_refused(model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    shutil.copytree(model_dir / str(active_id(model_dir)), folder)
+    meta = json.loads((folder / "meta.json").read_text())
+    meta["format"] = 1
+    (folder / "meta.json").write_text(json.dumps(meta))
+    activate(tmp_path, "old")
+    with pytest.raises(ModelOutdated, match="aduan train --force"):
+        load_active(tmp_path)
 
 
 def test_no_model_is_a_clear_error(tmp_path: Path) -> None:

@@ -1,0 +1,18 @@
+"""The ``aduan`` command line; each command group lives in its own module."""
+
+import sys
+
+from aduan.cli import daemon, model, sources, store, triage  # noqa: F401  (registers commands)
+from aduan.cli.base import app, err
+from models.exceptions import AduanError
+
+__all__ = ["app", "entry"]
+
+
+def entry() -> None:
+    """Console-script entry: an AduanError becomes a clear message and exit status 2."""
+    try:
+        app()
+    except AduanError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        sys.exit(2)

@@ -1,0 +1,87 @@
+"""``aduan harvest`` and ``aduan sources``: running sources and their health."""
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from aduan import jobs
+from aduan.cli.base import app, err, out, state, store
+
+sources_app = typer.Typer(help="Configured sources and their health.")
+app.add_typer(sources_app, name="sources")
+
+
+@app.command()
+def harvest(
+    source: Annotated[str, typer.Argument(help="Name of a configured source.")],
+    dry_run: Annotated[
+        bool, typer.Option(help="Show what would be stored; store nothing.")
+    ] = False,
+) -> None:
+    """One run of one configured source, then exit."""
+    settings = state.settings
+    cfg = settings.source(source)
+    engine = store()
+    result = jobs.harvest(settings=settings, engine=engine, source=cfg, dry_run=dry_run)
+    if result.skipped_reason:
+        err.print(f"[yellow]{source}: not run: {result.skipped_reason}[/]")
+        raise typer.Exit(1)
+    if result.error and not result.stored:
+        err.print(f"[red]{source}: failed: {result.error}[/]")
+        raise typer.Exit(1)
+    if dry_run:
+        table = Table("platform", "id", "author", "created", "text", title=f"{source} (dry run)")
+        for m in result.preview:
+            table.add_row(m.platform, m.platform_id, m.author_handle, m.created_at.isoformat(),
+                          m.text[:80])  # fmt: skip
+        out.print(table)
+        out.print(f"{result.fetched} mentions would be considered; nothing stored.")
+        return
+    out.print(f"{source}: fetched {result.fetched}, stored {result.stored} new")
+    if result.error:
+        err.print(f"[yellow]{source}: stopped early: {result.error}[/]")
+
+
+@sources_app.callback(invoke_without_command=True)
+def sources(ctx: typer.Context) -> None:
+    """Health of every configured source (the default), or a subcommand."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from inbox.filters import wita
+    from models.sources import all_health
+
+    settings = state.settings
+    with Session(store()) as session:
+        health = {h.source: h for h in all_health(session=session)}
+    table = Table("source", "platform", "state", "last success", "failures", "problem",
+                  "reads this month", title="Sources")  # fmt: skip
+    for cfg in settings.sources:
+        h = health.get(cfg.name)
+        cap = f" / {cfg.monthly_read_cap}" if cfg.monthly_read_cap else ""
+        if h is None:
+            state_text = "disabled in config" if not cfg.enabled else "not run yet"
+            table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0" + cap)
+            continue
+        problem = h.last_error or "-"
+        if h.state == "disabled":
+            problem = f"{h.disabled_reason} (after fixing: aduan sources enable {cfg.name})"
+        elif h.rate_limited_until is not None and h.state != "ok":
+            problem = f"{problem} (paused until {wita(h.rate_limited_until)})"
+        reads = f"{h.reads_this_month}{cap}"
+        table.add_row(cfg.name, cfg.platform, h.state, wita(h.last_success_at),
+                      str(h.consecutive_failures), problem, reads)  # fmt: skip
+    out.print(table)
+
+
+@sources_app.command("enable")
+def sources_enable(name: Annotated[str, typer.Argument(help="Source name.")]) -> None:
+    """Re-enable a source disabled for its credentials (after renewing them)."""
+    from harvester.runner import enable_source
+
+    state.settings.source(name)
+    if not enable_source(engine=store(), source=name):
+        err.print(f"{name} has not run yet; nothing to enable")
+        return
+    out.print(f"{name} enabled; it runs on its next tick")

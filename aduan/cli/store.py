@@ -1,0 +1,87 @@
+"""``aduan db``, ``route``, ``export`` and ``stats``: the tracking store."""
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from aduan import jobs
+from aduan.cli.base import app, err, out, state, store
+from aduan.wiring import predictor_for
+
+db_app = typer.Typer(help="The tracking store.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the store to the newest schema (creating it if empty)."""
+    from models.migrate import current_revision
+
+    engine = store()
+    out.print(f"store at revision {current_revision(engine)}: {engine.url.render_as_string()}")
+
+
+@app.command()
+def route() -> None:
+    """Classify and route every stored mention not routed yet."""
+    settings = state.settings
+    engine = store()
+    result = jobs.route(settings=settings, engine=engine, classifier=predictor_for(settings))
+    out.print(
+        f"routed {result.total}: {result.filed} filed, {result.triaged} to triage, "
+        f"{result.not_complaint} not complaints, {result.already_filed} already filed"
+    )
+
+
+class ExportFormat(StrEnum):
+    """Export formats."""
+
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    format: Annotated[ExportFormat, typer.Option("--format", "-f")] = ExportFormat.jsonl,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="File (default stdout).")
+    ] = None,
+) -> None:
+    """Export complaints with their mentions."""
+    from router.export import complaint_records, write_csv, write_jsonl
+
+    writer = write_csv if format is ExportFormat.csv else write_jsonl
+    with Session(store()) as session:
+        records = complaint_records(session)
+        if output is None:
+            writer(records, sys.stdout)
+            return
+        with output.open("w", encoding="utf-8", newline="") as handle, err.status("exporting..."):
+            n = writer(records, handle)
+    err.print(f"exported {n} complaints to {output}")
+
+
+@app.command()
+def stats() -> None:
+    """Counts of mentions, complaints per inbox and status."""
+    from models.complaints import count_by_inbox_status
+    from models.mentions import count_by_state
+
+    with Session(store()) as session:
+        mentions = count_by_state(session=session)
+        complaints = count_by_inbox_status(session=session)
+    table = Table("mentions", "count", title="Mentions by routing state")
+    for name, n in sorted(mentions.items()):
+        table.add_row(name, str(n))
+    table.add_row("total", str(sum(mentions.values())), style="bold")
+    out.print(table)
+    by_inbox = Table("inbox", "status", "complaints", title="Complaints")
+    for (inbox, status), n in sorted(complaints.items()):
+        by_inbox.add_row(inbox, status, str(n))
+    by_inbox.add_row("total", "", str(sum(complaints.values())), style="bold")
+    out.print(by_inbox)

@@ -1,0 +1,62 @@
+"""Evaluation, learning from corrections, and the rule that keeps a worse model inactive."""
+
+import random
+import shutil
+from pathlib import Path
+
+from classifier.corpus import load_corpus
+from classifier.evaluate import evaluate, write_plots
+from classifier.model import load_active
+from classifier.persist import active_id
+from classifier.retrain import correction_examples, retrain
+from models.vocab import CATEGORIES
+
+
+def test_evaluate_reports_figures_and_writes_png_plots(model_dir: Path, tmp_path: Path) -> None:
+    ev = evaluate(load_active(model_dir), "test")
+    assert ev.figures["n"] == sum(1 for e in load_corpus() if e.split == "test")
+    assert ev.confusion.sum() == ev.figures["n"]
+    assert ev.curve[-1][0] == 1.0
+    assert 0 < ev.chosen[0] <= 1 and 0 < ev.chosen[1] <= 1
+    for path in write_plots(ev, tmp_path):
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_correction_examples_keep_the_latest_decision_per_mention() -> None:
+    examples = correction_examples(
+        [(1, "air mati", "PDAM"), (2, "x", "OTHER"), (1, "air mati", "DLHK")]
+    )
+    assert sorted((e.text, e.label, e.split) for e in examples) == [
+        ("air mati", "DLHK", "train"),
+        ("x", "OTHER", "train"),
+    ]
+
+
+def test_worse_model_is_kept_inactive_unless_forced(model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    shutil.copytree(model_dir, folder)
+    before = active_id(folder)
+    rng = random.Random(1)
+    # Thousands of wrong "corrections" (random labels on corpus texts) ruin the model.
+    noise = correction_examples(
+        [(None, e.text, rng.choice(CATEGORIES)) for e in load_corpus() if e.split == "train"]
+    )
+    result, decision = retrain(folder, extra=noise)
+    assert not decision.activated
+    assert "more than 0.01 below the active model" in decision.reason
+    assert active_id(folder) == before
+    assert (folder / result.model_id / "model.skops").exists()  # kept for inspection
+    forced_result, forced = retrain(folder, extra=noise, force=True)
+    assert forced.activated and active_id(folder) == forced_result.model_id
+
+
+def test_good_corrections_activate_the_new_model(model_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "models"
+    shutil.copytree(model_dir, folder)
+    extra = correction_examples([(7, "air ledeng keruh kecoklatan sejak kemarin", "PDAM")])
+    result, decision = retrain(folder, extra=extra)
+    assert decision.activated, decision.reason
+    assert active_id(folder) == result.model_id
+    assert result.meta["examples"]["train"] == 1 + sum(
+        1 for e in load_corpus() if e.split == "train"
+    )

@@ -1,10 +1,16 @@
-"""Collectors by platform name, as used in a source's ``platform`` key."""
+"""Collectors by platform name, as used in a source's ``platform`` key.
+
+Platform modules are imported on first use, so a daemon that only replays files never
+imports tweepy, facebook-sdk or instaloader.
+"""
+
+from importlib import import_module
 
 from harvester.base import Collector, CollectorOptions, SourceSpec
-from harvester.replay import ReplayCollector
 
-_COLLECTORS: dict[str, type[Collector]] = {
-    ReplayCollector.platform: ReplayCollector,
+_COLLECTORS: dict[str, str] = {
+    "replay": "harvester.replay:ReplayCollector",
+    "twitter": "harvester.twitter:TwitterCollector",
 }
 
 
@@ -13,15 +19,21 @@ def platforms() -> set[str]:
     return set(_COLLECTORS)
 
 
+def collector_class(platform: str) -> type[Collector]:
+    """The collector class of *platform*."""
+    module, _, name = _COLLECTORS[platform].partition(":")
+    cls: type[Collector] = getattr(import_module(module), name)
+    return cls
+
+
 def options_model(platform: str) -> type[CollectorOptions]:
     """The options schema of *platform*'s collector."""
-    model: type[CollectorOptions] = _COLLECTORS[platform].options_model
-    return model
+    return collector_class(platform).options_model
 
 
 def make_collector(spec: SourceSpec) -> Collector:
     """A collector for *spec*, its options validated."""
-    cls = _COLLECTORS[spec.platform]
+    cls = collector_class(spec.platform)
     options = cls.options_model.model_validate(spec.options)
     return cls(
         SourceSpec(
@@ -29,6 +41,7 @@ def make_collector(spec: SourceSpec) -> Collector:
             platform=spec.platform,
             options=options,
             secrets=spec.secrets,
+            secret_env=spec.secret_env,
             backfill_days=spec.backfill_days,
         )
     )

@@ -11,6 +11,7 @@ from harvester.base import Collector, CollectorOptions, SourceSpec
 _COLLECTORS: dict[str, str] = {
     "replay": "harvester.replay:ReplayCollector",
     "twitter": "harvester.twitter:TwitterCollector",
+    "facebook": "harvester.facebook:FacebookCollector",
 }
 
 

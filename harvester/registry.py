@@ -12,6 +12,7 @@ _COLLECTORS: dict[str, str] = {
     "replay": "harvester.replay:ReplayCollector",
     "twitter": "harvester.twitter:TwitterCollector",
     "facebook": "harvester.facebook:FacebookCollector",
+    "instagram": "harvester.instagram:InstagramCollector",
 }
 
 

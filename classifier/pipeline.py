@@ -25,7 +25,7 @@ from models.vocab import NOT_COMPLAINT
 
 WORD_PATTERN = r"(?u)\b\w+\b"
 #: version of the saved layout; a model saved in another layout must be retrained
-MODEL_FORMAT = 2
+MODEL_FORMAT = 3
 
 
 def build_features() -> FeatureUnion:

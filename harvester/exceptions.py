@@ -15,6 +15,7 @@ platform library's exception.
 """
 
 from datetime import datetime
+from typing import Any
 
 from models.exceptions import AduanError
 
@@ -22,7 +23,13 @@ from models.exceptions import AduanError
 class SourceError(AduanError):
     """A source failed to deliver; subclasses say how to react."""
 
-    #: what operators see in `aduan sources` and on the dashboard
+    #: platform usage figures read before the failure (kept in the source's health)
+    usage: dict[str, Any]
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*args)
+        self.usage = {}
+
     def explain(self) -> str:
         """A plain-language account of the failure."""
         return str(self)

@@ -231,6 +231,7 @@ class FacebookCollector:
                 # With no mention gained, the old cursor is as good a resume point, and a
                 # raised error keeps the runner from logging a success with every failure.
                 if not run.mentions:
+                    err.usage = dict(run.usage)
                     raise
                 interrupted = err
         return Batch(

@@ -128,6 +128,8 @@ def _apply_failure(health: SourceHealth, err: SourceError, now: datetime) -> Non
     health.last_error_class = type(err).__name__
     health.updated_at = now
     health.state = "failing"
+    if err.usage:
+        health.usage = err.usage
     if isinstance(err, RateLimited):
         health.state = "rate_limited"
         health.rate_limited_until = err.reset_at

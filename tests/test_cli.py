@@ -85,7 +85,7 @@ def test_harvest_route_stats_export(config_file: Path, tmp_path: Path) -> None:
 def test_unknown_source_is_named(config_file: Path) -> None:
     result = aduan(config_file, "harvest", "nope")
     assert result.returncode == 2
-    assert "no source named 'nope' (configured: demo-replay)" in result.stderr
+    assert "no source named 'nope' (configured: demo-replay, x-prodenpasar" in result.stderr
 
 
 def test_source_with_missing_secret_is_left_idle(config_file: Path) -> None:

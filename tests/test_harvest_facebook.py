@@ -701,3 +701,14 @@ def test_usage_headers_reach_the_batch_and_the_source_health(engine: Engine) -> 
         run(engine, collector())
     with Session(engine) as s:
         assert get_health(session=s, source=SOURCE, platform="facebook").usage == USAGE
+
+
+def test_usage_read_before_a_failure_is_kept_in_health(engine: Engine) -> None:
+    with responses.RequestsMock() as mock:
+        serve_only(mock, visitor_1=Reply("error_rate_4", status=400, headers=USAGE_HEADERS))
+        result = run(engine, collector())
+    assert result.error is not None and result.error.startswith("RateLimited")
+    with Session(engine) as s:
+        health = get_health(session=s, source=SOURCE, platform="facebook")
+        assert health.state == "rate_limited"
+        assert set(health.usage) >= {"x-app-usage"}

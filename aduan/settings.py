@@ -6,8 +6,9 @@ operator can fix the file in one go.
 
 import json
 import os
+import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -122,7 +123,129 @@ class AgencyConfig(Strict):
     name: str
     email: str | None = None
     webhook_url: str | None = None
+    #: NAME of the environment variable holding the webhook's HMAC secret
+    webhook_secret_env: str | None = None
     external: bool = False
+    #: one e-mail a day listing new complaints, instead of one per complaint
+    digest: bool = False
+
+
+class RuleMatch(Strict):
+    """What a rule looks for; every given condition must hold."""
+
+    #: any of these words or phrases in the normalised text (case-insensitive)
+    keywords: list[str] = Field(default_factory=list)
+    #: a regular expression searched in the normalised text
+    regex: str | None = None
+    authors: list[str] = Field(default_factory=list)
+    platforms: list[str] = Field(default_factory=list)
+    sources: list[str] = Field(default_factory=list)
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as err:
+                raise PydanticCustomError(
+                    "regex", "not a valid regular expression: {problem}", {"problem": str(err)}
+                ) from None
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> "RuleMatch":
+        if not (self.keywords or self.regex or self.authors or self.platforms or self.sources):
+            raise PydanticCustomError("rule", "a rule must match on something")
+        return self
+
+
+class RuleAction(Strict):
+    """What a matching rule decides: a category (and so its inbox), or an inbox directly."""
+
+    category: str | None = None
+    inbox: Name | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> "RuleAction":
+        if self.category is None and self.inbox is None:
+            raise PydanticCustomError("rule", "give a category, an inbox, or both")
+        if self.category is not None and self.category not in CATEGORIES:
+            raise PydanticCustomError(
+                "categories", "unknown category {got}", {"got": _show(self.category)}
+            )
+        return self
+
+
+class RuleConfig(Strict):
+    """A routing rule, tried in order before the model (like a helpdesk trigger)."""
+
+    name: Name
+    match: RuleMatch
+    action: RuleAction
+
+
+class DedupeConfig(Strict):
+    """When several reports are one problem."""
+
+    window_hours: PositiveInt = 48
+    #: text similarity (0..1) above which same-category, same-place reports merge
+    min_similarity: Probability = 0.3
+
+
+class JurisdictionRoad(Strict):
+    """A road the city does not own: complaints about it go to its owner."""
+
+    name: str
+    inbox: Name
+    reason: str
+    aliases: list[str] = Field(default_factory=list)
+    #: only complaints about these topics (e.g. drainage) go to the owner; empty: all
+    topics: list[str] = Field(default_factory=list)
+
+
+class LocationConfig(Strict):
+    """The gazetteer: which region, extra places, and roads owned by others."""
+
+    region: str = "51.71"
+    places: Path | None = None
+    #: replaces the built-in list (router/data/places.yaml) when given
+    jurisdiction: list[JurisdictionRoad] | None = None
+
+
+class DeadlineConfig(Strict):
+    """Service deadlines in working days (weekends and public holidays excluded)."""
+
+    initial_response_days: PositiveInt = 3
+    follow_up_days: PositiveInt = 5
+    holidays_country: str = "ID"
+
+
+class SmtpConfig(Strict):
+    """The mail server notifications go through."""
+
+    host: str = "localhost"
+    port: Annotated[int, Field(ge=1, le=65535)] = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    username_env: str | None = None
+    password_env: str | None = None
+    from_address: str = "aduan@localhost"
+    timeout_seconds: PositiveInt = 20
+
+
+class DeliveryConfig(Strict):
+    """The outbox worker: e-mail and webhooks to agencies, with retries."""
+
+    schedule: Schedule = Schedule(seconds=15)
+    smtp: SmtpConfig = SmtpConfig()
+    webhook_timeout_seconds: PositiveInt = 10
+    #: allow webhooks to loopback and private addresses (tests, an internal receiver)
+    allow_private_webhooks: bool = False
+    max_attempts: PositiveInt = 8
+    backoff_base_seconds: PositiveInt = 30
+    backoff_max_seconds: PositiveInt = 3600
+    #: hour (WITA) at which daily digests go out
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 7
 
 
 class ClassifierConfig(Strict):
@@ -178,6 +301,14 @@ class WebConfig(Strict):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    #: NAME of the environment variable holding the cookie-signing key; when unset, a
+    #: random key is created once in the data directory
+    secret_key_env: str = "ADUAN_WEB_SECRET"  # noqa: S105 (a variable name, not a secret)
+    session_hours: PositiveInt = 12
+    #: mark cookies Secure (serve over HTTPS behind a proxy)
+    secure_cookies: bool = False
+    #: failed sign-ins allowed per account and per address in 15 minutes
+    login_attempts: PositiveInt = 5
 
 
 class Settings(Strict):
@@ -189,6 +320,11 @@ class Settings(Strict):
     web: WebConfig = WebConfig()
     classifier: ClassifierConfig = ClassifierConfig()
     routing: RoutingConfig = RoutingConfig()
+    rules: list[RuleConfig] = Field(default_factory=list)
+    dedupe: DedupeConfig = DedupeConfig()
+    location: LocationConfig = LocationConfig()
+    deadlines: DeadlineConfig = DeadlineConfig()
+    delivery: DeliveryConfig = DeliveryConfig()
     agencies: list[AgencyConfig]
     categories: dict[str, Name]
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -221,6 +357,16 @@ class Settings(Strict):
             problems.append(
                 (("routing", "triage_inbox"), f"unknown inbox {_show(self.routing.triage_inbox)}")
             )
+        for i, rule in enumerate(self.rules):
+            if rule.action.inbox is not None and rule.action.inbox not in codes:
+                problems.append(
+                    (("rules", i, "action", "inbox"), f"unknown inbox {_show(rule.action.inbox)}")
+                )
+        for i, road in enumerate(self.location.jurisdiction or []):
+            if road.inbox not in codes:
+                problems.append(
+                    (("location", "jurisdiction", i, "inbox"), f"unknown inbox {_show(road.inbox)}")
+                )
         names = [s.name for s in self.sources]
         for i, source in enumerate(self.sources):
             if names.count(source.name) > 1:
@@ -325,6 +471,13 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             "classifier": settings.classifier.model_copy(
                 update={"model_dir": resolve(settings.classifier.model_dir)}
             ),
+            "location": settings.location.model_copy(
+                update={
+                    "places": resolve(settings.location.places)
+                    if settings.location.places
+                    else None
+                }
+            ),
             "sources": sources,
         }
     )
@@ -357,7 +510,9 @@ def _message(e: Any) -> str:
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
-    if kind in ("positive_int", "probability", "platform", "url", "categories", "schedule"):
+    if kind in (
+        "positive_int", "probability", "platform", "url", "categories", "schedule", "regex", "rule",
+    ):  # fmt: skip
         return str(e["msg"])
     msg = str(e["msg"])
     if msg.startswith("Value error, "):

@@ -85,6 +85,8 @@ class Complaint(SQLModel, table=True):
     __table_args__ = (
         Index("ix_complaint_inbox_status_created", "inbox", "status", "created_at"),
         Index("ix_complaint_created", "created_at"),
+        Index("ix_complaint_status_respond_by", "status", "respond_by"),
+        Index("ix_complaint_kecamatan", "kecamatan"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -96,12 +98,57 @@ class Complaint(SQLModel, table=True):
     confidence: float | None = None
     routed_by: str = Field(max_length=200)
     status: str = Field(default=ComplaintStatus.BARU, max_length=30)
+    #: why this inbox: the rule or jurisdiction that decided, in words
+    route_reason: str | None = None
+    #: the prediction's top terms (or the rule's match), for agency staff
+    terms: list[str] | None = Field(default=None, sa_type=JSONDoc)
     kecamatan: str | None = Field(default=None, max_length=100)
     desa: str | None = Field(default=None, max_length=100)
     street: str | None = Field(default=None, max_length=200)
     location_span: str | None = Field(default=None, max_length=300)
+    #: False when the text names a place outside the city; None when no place was found
+    inside_city: bool | None = None
+    #: mentions reporting this problem (kept with the links, shown in the inbox)
+    reporters: int = 1
+    #: service deadlines in working days (SP4N-LAPOR! practice), set when filed
+    respond_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    follow_up_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    followed_up_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class ComplaintMerge(SQLModel, table=True):
+    """A mention joined to an existing complaint as a further report, undoable."""
+
+    __tablename__ = "complaint_merge"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    mention_id: int = Field(foreign_key="mention.id", index=True)
+    #: the complaint the mention had before, when two complaints were merged by hand
+    from_complaint_id: int | None = Field(default=None, foreign_key="complaint.id")
+    #: reply | duplicate | manual
+    reason: str = Field(max_length=30)
+    detail: str | None = None
+    actor: str = Field(max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    undone_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    undone_by: str | None = Field(default=None, max_length=200)
+
+
+class ComplaintNote(SQLModel, table=True):
+    """An internal note on a complaint, by agency or Kominfo staff."""
+
+    __tablename__ = "complaint_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    author: str = Field(max_length=200)
+    text: str
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class ComplaintMention(SQLModel, table=True):
@@ -194,3 +241,68 @@ class Correction(SQLModel, table=True):
     kind: str = Field(max_length=30)
     actor: str = Field(max_length=200)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class User(SQLModel, table=True):
+    """A person who signs in to the web inbox or uses the API."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, unique=True)
+    display_name: str = Field(default="", max_length=200)
+    #: argon2 hash; never the password
+    password_hash: str = Field(max_length=300)
+    #: admin | operator | agency | viewer
+    role: str = Field(max_length=20)
+    #: the only inbox an agency user may see
+    agency_code: str | None = Field(default=None, foreign_key="agency.code", max_length=40)
+    active: bool = True
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class WebSession(SQLModel, table=True):
+    """A signed-in browser session; logout or expiry ends it on the server too."""
+
+    __tablename__ = "web_session"
+
+    #: SHA-256 of the random session id the cookie carries
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    csrf_token: str = Field(max_length=100)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiToken(SQLModel, table=True):
+    """A revocable API token; only its hash is stored, the token is shown once."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(max_length=200)
+    #: the first characters, to tell tokens apart in lists
+    prefix: str = Field(max_length=16)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A sign-in attempt, for rate limiting per account and per address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_username_at", "username", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100)
+    address: str = Field(max_length=100)
+    success: bool
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)

@@ -121,3 +121,33 @@ def test_missing_secret_is_reported_per_source(tmp_path: Path, monkeypatch) -> N
     monkeypatch.setenv("ADUAN_TEST_TOKEN", "s3cret")
     assert settings.sources[0].missing_secrets() == []
     assert settings.sources[0].secret_values() == {"token": "s3cret"}
+
+
+def test_rules_are_validated(tmp_path: Path) -> None:
+    def bad(d):
+        d["rules"] = [
+            {
+                "name": "lampu-merah",
+                "match": {"regex": "lampu (merah"},
+                "action": {"category": "DISHUB"},
+            },
+            {"name": "x", "match": {"keywords": ["a"]}, "action": {"inbox": "NOWHERE"}},
+            {"name": "y", "match": {}, "action": {"category": "WATER"}},
+        ]
+
+    message = _error(_config(tmp_path, bad))
+    assert "rules[0].match.regex: not a valid regular expression: missing )" in message
+    assert "rules[2].match: a rule must match on something" in message
+    assert 'rules[2].action: unknown category "WATER"' in message
+    # Cross-field checks run once the shapes are right.
+    good = _config(tmp_path, lambda d: d.update(rules=[
+        {"name": "x", "match": {"keywords": ["a"]}, "action": {"inbox": "NOWHERE"}}
+    ]))  # fmt: skip
+    assert 'rules[0].action.inbox: unknown inbox "NOWHERE"' in _error(good)
+
+
+def test_jurisdiction_inbox_must_exist(tmp_path: Path) -> None:
+    def bad(d):
+        d["location"] = {"jurisdiction": [{"name": "Jl. X", "inbox": "NOPE", "reason": "r"}]}
+
+    assert 'location.jurisdiction[0].inbox: unknown inbox "NOPE"' in _error(_config(tmp_path, bad))

@@ -1,13 +1,15 @@
 """Builds the running parts (engine, classifier, policy, collectors) from settings."""
 
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from aduan.settings import Settings, SourceConfig
+from aduan.settings import RuleConfig, Settings, SourceConfig
 from classifier.exceptions import ModelOutdated
 from classifier.model import Predictor, load_active
+from classifier.normalize import normalize
 from classifier.persist import active_id
 from classifier.train import train
 from harvester.base import Collector, SourceSpec
@@ -16,7 +18,9 @@ from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.migrate import upgrade
 from models.tables import Agency
+from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
+from router.rules import Rule
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +71,7 @@ def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> Pred
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:
-    """The routing policy of the configuration."""
+    """The routing policy of the configuration: inbox map, rules, places, dedupe."""
     channels: dict[str, tuple[str, ...]] = {}
     for agency in settings.agencies:
         wanted = tuple(
@@ -77,10 +81,37 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         )
         if wanted:
             channels[agency.code] = wanted
+    location = settings.location
+    gazetteer = Gazetteer.for_region(location.region, location.places)
+    if location.jurisdiction is None:
+        jurisdiction = Jurisdiction.default(gazetteer)
+    else:
+        jurisdiction = Jurisdiction.from_config(
+            [road.model_dump() for road in location.jurisdiction], gazetteer
+        )
     return RoutingPolicy(
         category_inbox=dict(settings.categories),
         triage_inbox=settings.routing.triage_inbox,
         channels=channels,
+        rules=tuple(_rule(r) for r in settings.rules),
+        locate=gazetteer.locate,
+        owner_of=jurisdiction.owner_of,
+        dedupe_window=timedelta(hours=settings.dedupe.window_hours),
+        dedupe_min_similarity=settings.dedupe.min_similarity,
+    )
+
+
+def _rule(cfg: RuleConfig) -> Rule:
+    match = cfg.match
+    return Rule(
+        name=cfg.name,
+        category=cfg.action.category,
+        inbox=cfg.action.inbox,
+        keywords=tuple(normalize(k) for k in match.keywords),
+        regex=match.regex,
+        authors=frozenset(a.lower().lstrip("@") for a in match.authors),
+        platforms=frozenset(match.platforms),
+        sources=frozenset(match.sources),
     )
 
 

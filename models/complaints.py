@@ -1,10 +1,21 @@
 """Filing complaints and reading them back."""
 
+from typing import Any
+
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.tables import Complaint, ComplaintMention, Mention, Outbox, StatusChange
+from models.exceptions import InvalidTransition
+from models.tables import (
+    Complaint,
+    ComplaintMention,
+    ComplaintMerge,
+    Mention,
+    Outbox,
+    StatusChange,
+)
+from models.types import utcnow
 from models.vocab import ComplaintStatus, MentionState
 
 
@@ -17,13 +28,15 @@ def file_complaint(
     confidence: float | None,
     routed_by: str,
     channels: tuple[str, ...] = (),
+    details: dict[str, Any] | None = None,
 ) -> Complaint | None:
     """File *mention* as a new complaint in *inbox*; None if it was filed already.
 
     The complaint, its first history entry, the mention's link and one outbox row per
     notification channel are written together, so a crash leaves all or none. The
     unique origin constraint makes a second filing of the same mention fail inside a
-    savepoint, which is rolled back and reported as None.
+    savepoint, which is rolled back and reported as None. *details* sets further
+    complaint fields (location, route_reason, terms, deadlines).
     """
     assert mention.id is not None
     try:
@@ -35,6 +48,7 @@ def file_complaint(
                 confidence=confidence,
                 routed_by=routed_by,
                 status=ComplaintStatus.BARU,
+                **(details or {}),
             )
             session.add(complaint)
             session.flush()
@@ -98,3 +112,61 @@ def count_by_inbox_status(*, session: Session) -> dict[tuple[str, str], int]:
         Complaint.inbox, Complaint.status
     )
     return {(inbox, status): n for inbox, status, n in session.exec(stmt)}
+
+
+def attach_mention(
+    *,
+    session: Session,
+    complaint: Complaint,
+    mention: Mention,
+    reason: str,
+    actor: str,
+    detail: str | None = None,
+) -> ComplaintMerge:
+    """Add *mention* to *complaint* as a further report, recorded so it can be undone."""
+    assert complaint.id is not None and mention.id is not None
+    session.add(ComplaintMention(mention_id=mention.id, complaint_id=complaint.id, reason=reason))
+    merge = ComplaintMerge(
+        complaint_id=complaint.id, mention_id=mention.id, reason=reason, detail=detail, actor=actor
+    )
+    session.add(merge)
+    mention.state = MentionState.FILED
+    session.add(mention)
+    session.flush()
+    complaint.reporters = count_reporters(session=session, complaint_id=complaint.id)
+    complaint.updated_at = utcnow()
+    session.add(complaint)
+    return merge
+
+
+def count_reporters(*, session: Session, complaint_id: int) -> int:
+    """How many different people reported a complaint (distinct authors of its mentions)."""
+    stmt = (
+        select(func.count(func.distinct(col(Mention.platform) + ":" + col(Mention.author_handle))))
+        .select_from(ComplaintMention)
+        .join(Mention, col(Mention.id) == col(ComplaintMention.mention_id))
+        .where(ComplaintMention.complaint_id == complaint_id)
+    )
+    return max(int(session.exec(stmt).one()), 1)
+
+
+def detach_mention(*, session: Session, merge: ComplaintMerge, actor: str) -> Mention:
+    """Undo *merge*: the mention leaves the complaint and is pending routing on its own."""
+    if merge.undone_at is not None:
+        raise InvalidTransition(f"merge {merge.id} was undone already")
+    link = session.get(ComplaintMention, merge.mention_id)
+    if link is None or link.complaint_id != merge.complaint_id:
+        raise InvalidTransition(f"mention {merge.mention_id} is no longer in that complaint")
+    session.delete(link)
+    merge.undone_at = utcnow()
+    merge.undone_by = actor
+    session.add(merge)
+    mention = session.get(Mention, merge.mention_id)
+    assert mention is not None
+    session.flush()
+    complaint = session.get(Complaint, merge.complaint_id)
+    assert complaint is not None and complaint.id is not None
+    complaint.reporters = count_reporters(session=session, complaint_id=complaint.id)
+    complaint.updated_at = utcnow()
+    session.add(complaint)
+    return mention

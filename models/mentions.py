@@ -51,13 +51,20 @@ def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
 
 
 def pending_mentions(*, session: Session, limit: int = 200) -> list[Mention]:
-    """The oldest stored mentions that routing has not handled yet."""
+    """The oldest stored mentions that routing has not handled yet, claimed for this session.
+
+    On PostgreSQL the rows are locked ``FOR UPDATE SKIP LOCKED``, so several routers
+    (daemon instances) share the queue without handling a mention twice; SQLite has a
+    single writer and needs no lock.
+    """
     stmt = (
         select(Mention)
         .where(Mention.state == MentionState.PENDING)
         .order_by(col(Mention.id))
         .limit(limit)
     )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
     return list(session.exec(stmt))
 
 

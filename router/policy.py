@@ -1,16 +1,34 @@
-"""Who gets what: the category-to-inbox map and notification channels, from config."""
+"""Who gets what: the routing decisions that are configuration, not model output."""
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from router.location import Location
+from router.rules import Rule
+
+#: (filed at) -> (respond by, follow up by)
+DeadlineFn = Callable[[datetime], tuple[datetime, datetime]]
+#: (location, text) -> (owner inbox, reason) for roads the city does not own
+OwnerFn = Callable[[Location, str], tuple[str, str] | None]
 
 
 @dataclass(frozen=True)
 class RoutingPolicy:
-    """The routing decisions that are configuration, not model output."""
+    """The category-to-inbox map, rules, places, jurisdiction, dedupe and deadlines."""
 
     category_inbox: dict[str, str]
     triage_inbox: str
     #: outbox channels per inbox ("email", "webhook"), for inboxes that have them
     channels: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    rules: tuple[Rule, ...] = ()
+    locate: Callable[[str], Location] | None = None
+    owner_of: OwnerFn | None = None
+    #: the category whose complaints about another government's road are forwarded
+    roads_category: str = "PUPR"
+    dedupe_window: timedelta = timedelta(hours=48)
+    dedupe_min_similarity: float = 0.3
+    deadlines: DeadlineFn | None = None
 
     def inbox_for(self, category: str) -> str:
         """The inbox of *category*; unmapped categories go to triage."""

@@ -1,20 +1,40 @@
-"""Routing stored mentions: classify, then keep, triage or file each one."""
+"""Routing stored mentions: thread, rules, model, place, jurisdiction, dedupe, file.
+
+For each pending mention, in this order:
+
+1. a reply to a post that is already a complaint joins that complaint;
+2. the first matching rule decides the category and/or inbox;
+3. otherwise the model: an abstained prediction goes to triage, NOT_COMPLAINT is kept
+   (searchable) but not filed;
+4. the place is read from the text; a complaint about a place outside the city goes
+   to the triage inbox, one about a road another government owns to that owner;
+5. an open complaint of the same category at the same place with similar text within
+   the dedupe window takes the mention as a further report;
+6. else a new complaint is filed, with its deadlines and outbox rows.
+
+Every complaint records what routed it (``rule:NAME``, ``model:ID``) and why it went
+to its inbox (``route_reason``).
+"""
 
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from models.complaints import file_complaint
+from classifier.normalize import normalize
+from models.complaints import attach_mention, file_complaint
 from models.db import session_scope
 from models.mentions import pending_mentions
 from models.tables import Mention
 from models.types import utcnow
 from models.vocab import NOT_COMPLAINT, MentionState
+from router.dedupe import duplicate_complaint, thread_complaint
+from router.location import Location
 from router.policy import RoutingPolicy
+from router.rules import first_match
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +70,22 @@ class RouteResult:
     triaged: int = 0
     not_complaint: int = 0
     already_filed: int = 0
+    #: joined an existing complaint (a reply in its thread, or the same problem)
+    attached: int = 0
 
     @property
     def total(self) -> int:
         """Mentions handled."""
-        return self.filed + self.triaged + self.not_complaint + self.already_filed
+        return self.filed + self.triaged + self.not_complaint + self.already_filed + self.attached
+
+
+@dataclass(frozen=True)
+class _Decision:
+    category: str
+    inbox: str
+    routed_by: str
+    reason: str | None
+    confidence: float | None
 
 
 def route_pending(
@@ -79,31 +110,47 @@ def _route_one(
     policy: RoutingPolicy,
     result: RouteResult,
 ) -> None:
-    mention.category = prediction.category
-    mention.confidence = prediction.confidence
-    mention.abstained = prediction.abstained
-    mention.model_id = prediction.model_id
-    mention.terms = list(prediction.terms)
-    mention.routed_at = utcnow()
-    if prediction.abstained:
-        mention.state = MentionState.TRIAGE
-        session.add(mention)
-        result.triaged += 1
+    _remember(mention, prediction)
+    thread = thread_complaint(session=session, mention=mention)
+    if thread is not None:
+        attach_mention(session=session, complaint=thread, mention=mention, reason="reply",
+                       actor="router", detail="balasan dalam utas pengaduan")  # fmt: skip
+        result.attached += 1
         return
-    if prediction.category == NOT_COMPLAINT:
-        mention.state = MentionState.NOT_COMPLAINT
-        session.add(mention)
-        result.not_complaint += 1
+    normalised = normalize(mention.text)
+    decision = _decide(mention, normalised, prediction, policy)
+    if decision is None:
+        _keep(session, mention, prediction, result)
         return
-    inbox = policy.inbox_for(prediction.category)
+    location = policy.locate(mention.text) if policy.locate else Location()
+    decision = _place(decision, location, mention.text, policy)
+    duplicate = duplicate_complaint(
+        session=session,
+        category=decision.category,
+        location=location,
+        text=mention.text,
+        reported_at=mention.created_at,
+        window=policy.dedupe_window,
+        min_similarity=policy.dedupe_min_similarity,
+    )
+    if duplicate is not None:
+        detail = (
+            f"kategori dan lokasi sama ({duplicate.place}), kemiripan teks "
+            f"{duplicate.similarity:.2f}"
+        )
+        attach_mention(session=session, complaint=duplicate.complaint, mention=mention,
+                       reason="duplicate", actor="router", detail=detail)  # fmt: skip
+        result.attached += 1
+        return
     complaint = file_complaint(
         session=session,
         mention=mention,
-        category=prediction.category,
-        inbox=inbox,
-        confidence=prediction.confidence,
-        routed_by=f"model:{prediction.model_id}",
-        channels=policy.channels.get(inbox, ()),
+        category=decision.category,
+        inbox=decision.inbox,
+        confidence=decision.confidence,
+        routed_by=decision.routed_by,
+        channels=policy.channels.get(decision.inbox, ()),
+        details=_details(decision, location, prediction, policy, mention),
     )
     if complaint is None:
         # Another router filed it first; it is filed, so it must not stay pending.
@@ -113,3 +160,84 @@ def _route_one(
         result.already_filed += 1
     else:
         result.filed += 1
+
+
+def _remember(mention: Mention, prediction: PredictionLike) -> None:
+    mention.category = prediction.category
+    mention.confidence = prediction.confidence
+    mention.abstained = prediction.abstained
+    mention.model_id = prediction.model_id
+    mention.terms = list(prediction.terms)
+    mention.routed_at = utcnow()
+
+
+def _decide(
+    mention: Mention, normalised: str, prediction: PredictionLike, policy: RoutingPolicy
+) -> _Decision | None:
+    """The rule's or the model's decision; None when the mention is not to be filed."""
+    rule = first_match(policy.rules, mention, normalised)
+    if rule is not None:
+        category = rule.category or prediction.category
+        if category == NOT_COMPLAINT and rule.inbox is None:
+            return None
+        if category == NOT_COMPLAINT:
+            category = "OTHER"
+        inbox = rule.inbox or policy.inbox_for(category)
+        return _Decision(category, inbox, f"rule:{rule.name}", f"aturan {rule.name}", None)
+    if prediction.abstained or prediction.category == NOT_COMPLAINT:
+        return None
+    return _Decision(
+        prediction.category,
+        policy.inbox_for(prediction.category),
+        f"model:{prediction.model_id}",
+        None,
+        prediction.confidence,
+    )
+
+
+def _keep(
+    session: Session, mention: Mention, prediction: PredictionLike, result: RouteResult
+) -> None:
+    if prediction.abstained:
+        mention.state = MentionState.TRIAGE
+        result.triaged += 1
+    else:
+        mention.state = MentionState.NOT_COMPLAINT
+        result.not_complaint += 1
+    session.add(mention)
+
+
+def _place(decision: _Decision, location: Location, text: str, policy: RoutingPolicy) -> _Decision:
+    """Send complaints about places outside the city to triage, and others' roads to them."""
+    if location.inside_city is False and not decision.routed_by.startswith("rule:"):
+        reason = f"lokasi di luar kota ({location.outside_place or location.span})"
+        return _Decision(decision.category, policy.triage_inbox, decision.routed_by, reason,
+                         decision.confidence)  # fmt: skip
+    if decision.category == policy.roads_category and policy.owner_of is not None:
+        owner = policy.owner_of(location, text)
+        if owner is not None:
+            inbox, reason = owner
+            return _Decision(decision.category, inbox, decision.routed_by, reason,
+                             decision.confidence)  # fmt: skip
+    return decision
+
+
+def _details(
+    decision: _Decision,
+    location: Location,
+    prediction: PredictionLike,
+    policy: RoutingPolicy,
+    mention: Mention,
+) -> dict[str, Any]:
+    details: dict[str, Any] = {
+        "route_reason": decision.reason,
+        "terms": list(prediction.terms) if decision.routed_by.startswith("model:") else None,
+        "kecamatan": location.kecamatan,
+        "desa": location.desa,
+        "street": location.street,
+        "location_span": location.span[:300] if location.span else None,
+        "inside_city": location.inside_city,
+    }
+    if policy.deadlines is not None:
+        details["respond_by"], details["follow_up_by"] = policy.deadlines(utcnow())
+    return details

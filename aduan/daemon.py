@@ -74,6 +74,17 @@ def build_scheduler(
     return scheduler
 
 
+def scheduler_state(scheduler: BackgroundScheduler) -> dict[str, Any]:
+    """Whether the scheduler runs, and when each job runs next (for /healthz)."""
+    return {
+        "running": bool(scheduler.running),
+        "jobs": {
+            job.id: job.next_run_time.isoformat() if job.next_run_time else None
+            for job in scheduler.get_jobs()
+        },
+    }
+
+
 def _harvester(settings: Settings, engine: Engine, source: SourceConfig) -> Any:
     return lambda: jobs.harvest(settings=settings, engine=engine, source=source)
 
@@ -93,7 +104,7 @@ def run_daemon(
     try:
         if serve_web and settings.web.enabled:
             config = uvicorn.Config(
-                create_app(engine),
+                create_app(engine, scheduler_state=lambda: scheduler_state(scheduler)),
                 host=settings.web.host,
                 port=settings.web.port,
                 log_level="warning",

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from aduan.settings import Settings, SourceConfig
 from aduan.wiring import collector_for, policy_for
 from harvester.runner import RunResult, record_idle, run_source
+from models.locks import try_lock
 from router.route import Classifier, RouteResult, route_pending
 
 log = logging.getLogger(__name__)
@@ -22,14 +23,18 @@ def harvest(
         if not dry_run:
             record_idle(engine=engine, source=source.name, platform=source.platform, reason=reason)
         return RunResult(source.name, skipped_reason=reason)
-    result = run_source(
-        engine=engine,
-        source=source.name,
-        platform=source.platform,
-        collector=collector_for(source),
-        monthly_read_cap=source.monthly_read_cap,
-        dry_run=dry_run,
-    )
+    with try_lock(engine, f"harvest:{source.name}") as mine:
+        if not mine:
+            # Another daemon instance is harvesting this source right now.
+            return RunResult(source.name, skipped_reason="another instance is harvesting it")
+        result = run_source(
+            engine=engine,
+            source=source.name,
+            platform=source.platform,
+            collector=collector_for(source),
+            monthly_read_cap=source.monthly_read_cap,
+            dry_run=dry_run,
+        )
     if result.stored:
         log.info("source %s: stored %d new mentions", source.name, result.stored)
     return result

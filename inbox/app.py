@@ -6,17 +6,17 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inbox.filters import safe_url, wita
+from inbox.ops import SchedulerState, ops_router
 from models.agencies import list_agencies
 from models.complaints import complaints_for_inbox, count_by_inbox_status, mentions_of
 from models.mentions import count_by_state, triage_queue
 from models.sources import all_health
 from models.tables import Agency
-from models.vocab import ComplaintStatus, MentionState
+from models.vocab import ComplaintStatus
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["wita"] = wita
@@ -24,9 +24,10 @@ TEMPLATES.env.filters["safe_url"] = safe_url
 PAGE_SIZE = 50
 
 
-def create_app(engine: Engine) -> FastAPI:
-    """The web app over the store behind *engine*."""
+def create_app(engine: Engine, scheduler_state: SchedulerState | None = None) -> FastAPI:
+    """The web app over the store behind *engine*; *scheduler_state* feeds /healthz."""
     app = FastAPI(title="aduan", summary="Pengaduan warga dari media sosial")
+    app.include_router(ops_router(engine, scheduler_state))
 
     def session() -> Any:
         with Session(engine) as s:
@@ -83,14 +84,5 @@ def create_app(engine: Engine) -> FastAPI:
         return TEMPLATES.TemplateResponse(
             request, "triage.html", {"items": triage_queue(session=db, limit=200)}
         )
-
-    @app.get("/healthz")
-    def healthz(db: SessionDep) -> dict[str, Any]:
-        db.connection().execute(text("SELECT 1"))
-        return {
-            "store": "ok",
-            "pending": count_by_state(session=db).get(MentionState.PENDING, 0),
-            "sources": {h.source: h.state for h in all_health(session=db)},
-        }
 
     return app

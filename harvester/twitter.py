@@ -299,7 +299,12 @@ class TwitterCollector:
             pages += 1
             run.pages += 1
             run.reads += len(page.tweets)
+            floor = _int_id(state.get("since_id"))
             for tweet in page.tweets:
+                # X filters by since_id itself; a re-sent older post is dropped here too,
+                # so a second run never hands back what the first one returned.
+                if floor is not None and (_int_id(tweet.get("id")) or 0) <= floor:
+                    continue
                 mention = self._to_mention(tweet, page, account_id)
                 if mention is not None and mention.platform_id not in run.seen:
                     run.seen.add(mention.platform_id)
@@ -580,3 +585,11 @@ def _snowflake_time(tweet_id: str) -> datetime:
 
 def _iso(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _int_id(value: Any) -> int | None:
+    """A tweet id as a number (ids are snowflakes: larger is newer), or None."""
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None

@@ -309,12 +309,12 @@ def test_second_run_asks_since_id_and_stores_nothing_twice(
     assert (second.fetched, second.stored) == (1, 1)
     assert cursor_of(engine) == {"mentions": {"since_id": T6["id"]}}
 
-    # X sending a post again (e.g. an overlapping window) stores nothing new.
+    # X sending a post again (e.g. an overlapping window) is dropped: not even fetched.
     api.reset()
     reply(api, MENTIONS_URL, "mentions_newer.json")
     third = run(engine, collector)
     assert params(api.calls[0])["since_id"] == T6["id"]
-    assert (third.fetched, third.stored) == (1, 0)
+    assert (third.fetched, third.stored) == (0, 0)
     assert len(stored(engine)) == 6
     assert health_of(engine).reads_this_month == 9
 

@@ -3,6 +3,7 @@
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
@@ -116,14 +117,20 @@ def duplicate_complaint(
         .order_by(col(Complaint.created_at).desc())
         .limit(50)
     )
-    words = content_words(normalize(text))
+    words = _words_of(text)
     best: Duplicate | None = None
     for complaint, other in session.exec(stmt):
-        score = jaccard(words, content_words(normalize(other)))
+        score = jaccard(words, _words_of(other))
         if score >= min_similarity and (best is None or score > best.similarity):
             place = location.street if complaint.street == location.street else location.desa
             best = Duplicate(complaint, round(score, 3), place or "")
     return best
+
+
+@lru_cache(maxsize=8192)
+def _words_of(text: str) -> frozenset[str]:
+    # Candidates recur across a routing pass; normalising them once is the saving.
+    return content_words(normalize(text))
 
 
 def content_words(normalised: str) -> frozenset[str]:

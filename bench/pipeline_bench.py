@@ -1,0 +1,157 @@
+"""End-to-end benchmark: 10,000 mentions through harvest, classify, route and outbox.
+
+Runs on SQLite and on PostgreSQL (if reachable), each in a fresh process and database,
+and prints mentions per second, the process's peak RSS, and for comparison the rate
+of a bare bulk insert of the same rows into the same store.
+Targets (issue 5): >= 1,000 mentions/s end to end on SQLite; peak RSS < 400 MB.
+
+Run: .venv/bin/python bench/pipeline_bench.py [N]
+"""
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+import yaml
+from sqlalchemy.engine import make_url
+
+ROOT = Path(__file__).parents[1]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+def make_stream(path: Path, n: int) -> None:
+    """*n* distinct mentions from the bundled sample, each its own post."""
+    sample = ROOT / "harvester" / "samples" / "denpasar.jsonl"
+    records = [json.loads(x) for x in sample.read_text().splitlines() if x.strip()]
+    with path.open("w") as out:
+        for i in range(n):
+            r = dict(records[i % len(records)])
+            r["id"] = f"{r['id']}-{i}"
+            r["conversation_id"], r["reply_to_id"] = r["id"], None
+            r["text"] = f"{r['text']} ({i})"
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def run_one(store_url: str, stream: Path, model_dir: Path, bare_url: str) -> dict[str, float]:
+    """The measured run, inside its own process."""
+    from aduan import jobs
+    from aduan.settings import load_settings
+    from aduan.wiring import engine_for, predictor_for, prepare_store
+    from harvester.base import SourceSpec
+    from harvester.registry import make_collector
+    from models.db import make_engine, session_scope
+    from models.mentions import insert_mentions
+    from models.migrate import upgrade
+
+    with tempfile.TemporaryDirectory() as tmp:
+        data = yaml.safe_load((ROOT / "config.yaml").read_text())
+        data["store"]["url"] = store_url
+        data["classifier"]["model_dir"] = str(model_dir)
+        data["data_dir"] = tmp
+        for agency in data["agencies"]:
+            agency["email"] = f"{agency['code'].lower()}@example.org"
+        data["sources"] = [
+            {"name": "bench", "platform": "replay", "schedule": {"seconds": 1},
+             "options": {"path": str(stream), "batch_size": 1000}}
+        ]  # fmt: skip
+        config = Path(tmp) / "config.yaml"
+        config.write_text(yaml.safe_dump(data))
+        settings = load_settings(config)
+        engine = engine_for(settings)
+        prepare_store(settings, engine)
+        predictor = predictor_for(settings)
+        source = settings.source("bench")
+        started = time.perf_counter()
+        stored = 0
+        while True:
+            result = jobs.harvest(settings=settings, engine=engine, source=source)
+            stored += result.stored
+            jobs.route(settings=settings, engine=engine, classifier=predictor)
+            if result.fetched == 0:
+                break
+        elapsed = time.perf_counter() - started
+        # The same rows, inserted bare into a fresh store of the same kind.
+        mentions = (
+            make_collector(
+                SourceSpec(name="bare", platform="replay", options={"path": str(stream)})
+            )
+            .collect(None)
+            .mentions
+        )
+        bare = make_engine(bare_url)
+        upgrade(bare)
+        t0 = time.perf_counter()
+        with session_scope(bare) as session:
+            insert_mentions(session=session, mentions=mentions)
+        bare_elapsed = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"stored": stored, "seconds": elapsed, "rate": stored / elapsed,
+            "bare_rate": len(mentions) / bare_elapsed, "peak_rss_mb": rss_mb}  # fmt: skip
+
+
+def _pg_database() -> str | None:
+    try:
+        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
+            name = f"aduan_bench_{uuid.uuid4().hex[:8]}"
+            conn.execute(f'CREATE DATABASE "{name}"')
+            return name
+    except psycopg.Error:
+        return None
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        stream = base / "stream.jsonl"
+        make_stream(stream, n)
+        model_dir = base / "models"
+        from classifier.train import train
+
+        train(model_dir)
+        stores = [("SQLite", f"sqlite:///{base / 'e2e.db'}", f"sqlite:///{base / 'bare.db'}")]
+        created = [db for db in (_pg_database(), _pg_database()) if db]
+        if len(created) == 2:
+            pg = make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
+            stores.append(("PostgreSQL", pg.set(database=created[0]).render_as_string(False),
+                           pg.set(database=created[1]).render_as_string(False)))  # fmt: skip
+        else:
+            print("PostgreSQL unreachable: measuring SQLite only")
+        try:
+            for label, url, bare_url in stores:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--one", url, str(stream), str(model_dir), bare_url],
+                    capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                print(
+                    f"{label:10s} {int(r['stored']):,} mentions in {r['seconds']:.1f} s: "
+                    f"{r['rate']:,.0f} mentions/s end to end (harvest, classify, route, outbox); "
+                    f"bare bulk insert {r['bare_rate']:,.0f} rows/s "
+                    f"(overhead x{r['bare_rate'] / r['rate']:.1f}); "
+                    f"peak RSS {r['peak_rss_mb']:.0f} MB"
+                )
+        finally:
+            for db in created:
+                _drop(db)
+    print("targets: >= 1,000 mentions/s on SQLite, peak RSS < 400 MB")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--one":
+        url, stream, model_dir, bare_url = sys.argv[2:6]
+        result = run_one(url, Path(stream), Path(model_dir), bare_url)
+        print(json.dumps(result))
+    else:
+        main()

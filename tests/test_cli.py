@@ -100,3 +100,12 @@ def test_source_with_missing_secret_is_left_idle(config_file: Path) -> None:
     assert "stored 8 new" in ok.stdout
     table = aduan(config_file, "sources")
     assert "needs-token" in table.stdout and "idle" in table.stdout
+
+
+def test_structured_logs_are_json_lines(config_file: Path) -> None:
+    result = aduan(config_file, "--log-json", "harvest", "demo-replay")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    stored = [r for r in records if r["logger"] == "aduan.jobs"]
+    assert stored and stored[0]["level"] == "INFO"
+    assert stored[0]["message"] == "source demo-replay: stored 8 new mentions"

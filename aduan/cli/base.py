@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pythonjsonlogger.json import JsonFormatter
 from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy.engine import Engine
@@ -54,13 +55,28 @@ def main(
         typer.Option("--config", "-c", help="Config file (default: $ADUAN_CONFIG or config.yaml)."),
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
+    log_json: Annotated[
+        bool,
+        typer.Option("--log-json", help="Structured logs: one JSON object a line on stderr."),
+    ] = False,
 ) -> None:
     """Harvest, classify and route citizen complaints."""
     state.reset(config)
+    handler: logging.Handler
+    if log_json:
+        handler = logging.StreamHandler()
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler = RichHandler(console=err, show_path=False)
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(name)s: %(message)s",
-        handlers=[RichHandler(console=err, show_path=False)],
+        handlers=[handler],
     )
     for noisy in (
         "apscheduler.executors.default",

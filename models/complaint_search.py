@@ -1,0 +1,123 @@
+"""Finding complaints the way inbox users ask: filters, text search, sorting, pages."""
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import and_, exists, func, or_
+from sqlmodel import Session, col, select
+
+from models.tables import Complaint, ComplaintMention, Mention
+from models.vocab import ComplaintStatus
+
+Sort = Literal["newest", "oldest", "deadline", "reporters"]
+MAX_PAGE_SIZE = 200
+
+
+@dataclass(frozen=True)
+class ComplaintFilter:
+    """What an inbox list shows; ``inbox`` is also how an agency user is confined."""
+
+    inbox: str | None = None
+    status: str | None = None
+    category: str | None = None
+    kecamatan: str | None = None
+    platform: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    overdue: bool = False
+    text: str | None = None
+    sort: Sort = "newest"
+    page: int = 1
+    page_size: int = 50
+
+
+@dataclass(frozen=True)
+class ComplaintPage:
+    """One page of results and the total that matched."""
+
+    items: list[Complaint]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total makes."""
+        return max(1, -(-self.total // self.page_size))
+
+
+def overdue_condition(now: datetime) -> Any:
+    """SQL: not answered by its response deadline, or not followed up by its follow-up one."""
+    return or_(
+        and_(col(Complaint.status) == ComplaintStatus.BARU, col(Complaint.respond_by) < now),
+        and_(
+            col(Complaint.status).in_((ComplaintStatus.BARU, ComplaintStatus.RESPON_AWAL)),
+            col(Complaint.follow_up_by) < now,
+        ),
+    )
+
+
+def _conditions(f: ComplaintFilter, now: datetime, *, with_status: bool = True) -> list[Any]:
+    where: list[Any] = []
+    if f.inbox is not None:
+        where.append(Complaint.inbox == f.inbox)
+    if with_status and f.status:
+        where.append(Complaint.status == f.status)
+    if f.category:
+        where.append(Complaint.category == f.category)
+    if f.kecamatan:
+        where.append(Complaint.kecamatan == f.kecamatan)
+    if f.since is not None:
+        where.append(col(Complaint.created_at) >= f.since)
+    if f.until is not None:
+        where.append(col(Complaint.created_at) < f.until)
+    if f.overdue:
+        where.append(overdue_condition(now))
+    if f.platform:
+        where.append(
+            exists().where(
+                col(Mention.id) == col(Complaint.origin_mention_id),
+                col(Mention.platform) == f.platform,
+            )
+        )
+    if f.text and f.text.strip():
+        pattern = "%" + _escape_like(f.text.strip()) + "%"
+        where.append(
+            exists()
+            .where(col(ComplaintMention.complaint_id) == col(Complaint.id))
+            .where(col(Mention.id) == col(ComplaintMention.mention_id))
+            .where(col(Mention.text).ilike(pattern, escape="\\"))
+        )
+    return where
+
+
+def search_complaints(*, session: Session, filter: ComplaintFilter, now: datetime) -> ComplaintPage:
+    """The page of complaints matching *filter*, and how many matched in all."""
+    size = min(max(filter.page_size, 1), MAX_PAGE_SIZE)
+    page = max(filter.page, 1)
+    where = _conditions(filter, now)
+    total = int(session.exec(select(func.count()).select_from(Complaint).where(*where)).one())
+    orders: dict[str, tuple[Any, ...]] = {
+        "newest": (col(Complaint.created_at).desc(), col(Complaint.id).desc()),
+        "oldest": (col(Complaint.created_at).asc(), col(Complaint.id).asc()),
+        "deadline": (col(Complaint.respond_by).asc(), col(Complaint.id).asc()),
+        "reporters": (col(Complaint.reporters).desc(), col(Complaint.id).desc()),
+    }
+    order = orders[filter.sort]
+    stmt = select(Complaint).where(*where).order_by(*order).offset((page - 1) * size).limit(size)
+    return ComplaintPage(list(session.exec(stmt)), total, page, size)
+
+
+def status_counts(*, session: Session, filter: ComplaintFilter, now: datetime) -> dict[str, int]:
+    """How many complaints of each status match the filter (its own status aside)."""
+    where = _conditions(replace(filter, status=None), now, with_status=False)
+    stmt = select(Complaint.status, func.count()).where(*where).group_by(Complaint.status)
+    counts = {s.value: 0 for s in ComplaintStatus}
+    counts.update({status: n for status, n in session.exec(stmt)})
+    return counts
+
+
+def _escape_like(text: str) -> str:
+    # The search text is data: its % and _ must not act as wildcards.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -18,6 +18,7 @@ from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.migrate import upgrade
 from models.tables import Agency
+from router.deadlines import WorkingCalendar, deadline_fn
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.rules import Rule
@@ -98,6 +99,9 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         owner_of=jurisdiction.owner_of,
         dedupe_window=timedelta(hours=settings.dedupe.window_hours),
         dedupe_min_similarity=settings.dedupe.min_similarity,
+        deadlines=deadline_fn(
+            WorkingCalendar(settings.deadlines.holidays_country), settings.deadlines
+        ),
     )
 
 

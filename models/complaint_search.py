@@ -48,11 +48,17 @@ class ComplaintPage:
 
 
 def overdue_condition(now: datetime) -> Any:
-    """SQL: not answered by its response deadline, or not followed up by its follow-up one."""
+    """SQL: past the deadline of the complaint's next step.
+
+    A complaint still at baru after respond_by missed the initial response; one at
+    respon_awal after follow_up_by missed the field follow-up. baru past follow_up_by
+    is covered by the first (respond_by is always earlier), and each branch can use
+    the (status, respond_by) or (inbox, status, ...) index.
+    """
     return or_(
         and_(col(Complaint.status) == ComplaintStatus.BARU, col(Complaint.respond_by) < now),
         and_(
-            col(Complaint.status).in_((ComplaintStatus.BARU, ComplaintStatus.RESPON_AWAL)),
+            col(Complaint.status) == ComplaintStatus.RESPON_AWAL,
             col(Complaint.follow_up_by) < now,
         ),
     )

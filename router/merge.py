@@ -61,6 +61,7 @@ def undo_merge(*, engine: Engine, policy: RoutingPolicy, merge_id: int, actor: s
                 "kecamatan": original.kecamatan,
                 "desa": original.desa,
                 "street": original.street,
+                # The problem was reported when the original was; so are its deadlines.
                 "respond_by": original.respond_by,
                 "follow_up_by": original.follow_up_by,
             },

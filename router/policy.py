@@ -33,3 +33,10 @@ class RoutingPolicy:
     def inbox_for(self, category: str) -> str:
         """The inbox of *category*; unmapped categories go to triage."""
         return self.category_inbox.get(category, self.triage_inbox)
+
+    def deadline_details(self, filed_at: datetime) -> dict[str, datetime]:
+        """Complaint fields for the deadlines of a complaint filed at *filed_at*."""
+        if self.deadlines is None:
+            return {}
+        respond_by, follow_up_by = self.deadlines(filed_at)
+        return {"respond_by": respond_by, "follow_up_by": follow_up_by}

@@ -238,6 +238,5 @@ def _details(
         "location_span": location.span[:300] if location.span else None,
         "inside_city": location.inside_city,
     }
-    if policy.deadlines is not None:
-        details["respond_by"], details["follow_up_by"] = policy.deadlines(utcnow())
+    details.update(policy.deadline_details(utcnow()))
     return details

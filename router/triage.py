@@ -50,4 +50,5 @@ def assign(
             confidence=None,
             routed_by=f"triage:{actor}",
             channels=policy.channels.get(inbox, ()),
+            details=policy.deadline_details(utcnow()),
         )

@@ -109,3 +109,27 @@ def test_structured_logs_are_json_lines(config_file: Path) -> None:
     stored = [r for r in records if r["logger"] == "aduan.jobs"]
     assert stored and stored[0]["level"] == "INFO"
     assert stored[0]["message"] == "source demo-replay: stored 8 new mentions"
+
+
+def test_lifecycle_from_the_command_line(config_file: Path) -> None:
+    assert aduan(config_file, "harvest", "demo-replay").returncode == 0
+    assert aduan(config_file, "route").returncode == 0
+    listed = aduan(config_file, "export", "--format", "jsonl")
+    first = json.loads(listed.stdout.splitlines()[0])
+    cid = str(first["id"])
+    assert first["status"] == "baru"
+    bad = aduan(config_file, "complaint", "status", cid, "selesai")
+    assert bad.returncode == 2 and "selesai" in bad.stderr  # baru -> selesai is not allowed
+    ok = aduan(config_file, "complaint", "status", cid, "respon_awal", "--note", "dicek")
+    assert ok.returncode == 0 and "respon_awal" in ok.stdout, ok.stderr
+    bounced = aduan(config_file, "complaint", "bounce", cid, "--reason", "bukan kami",
+                    "--suggest", "PUPR")  # fmt: skip
+    assert bounced.returncode == 0 and "KOMINFO" in bounced.stdout, bounced.stderr
+    again = aduan(config_file, "triage", "reassign", cid, "PUPR")
+    assert again.returncode == 0 and "PUPR in PUPR, status baru" in again.stdout, again.stderr
+    overdue = aduan(config_file, "complaint", "overdue")
+    assert overdue.returncode == 0 and "overdue per inbox" in overdue.stdout
+    report = aduan(config_file, "report", "yearly", "2026")
+    assert report.returncode == 0 and "diterima" in report.stdout
+    missing = aduan(config_file, "complaint", "status", "99999", "respon_awal")
+    assert missing.returncode == 2 and "no complaint with id 99999" in missing.stderr

@@ -2,7 +2,14 @@
 
 import sys
 
-from aduan.cli import daemon, model, sources, store, triage  # noqa: F401  (registers commands)
+from aduan.cli import (  # noqa: F401  (importing registers the commands)
+    complaints,
+    daemon,
+    model,
+    sources,
+    store,
+    triage,
+)
 from aduan.cli.base import app, err
 from models.exceptions import AduanError
 

@@ -1,0 +1,147 @@
+"""``aduan complaint`` and ``aduan report``: the lifecycle from the command line."""
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlmodel import Session
+
+from aduan.cli.base import app, err, out, state, store
+from aduan.cli.triage import triage_app
+from aduan.wiring import policy_for
+from models.types import utcnow
+
+complaint_app = typer.Typer(help="Work a complaint: status, bounce, overdue, unmerge.")
+report_app = typer.Typer(help="Reports in the shape the city publishes.")
+app.add_typer(complaint_app, name="complaint")
+app.add_typer(report_app, name="report")
+
+Actor = Annotated[str, typer.Option(help="Who acts (recorded in the history).")]
+
+
+def _usage(exc: ValueError) -> typer.Exit:
+    err.print(f"[red]{exc}[/]")
+    return typer.Exit(2)
+
+
+@complaint_app.command("status")
+def status(
+    complaint_id: Annotated[int, typer.Argument(help="Complaint id.")],
+    to: Annotated[str, typer.Argument(help="respon_awal, ditindaklanjuti or selesai.")],
+    actor: Actor = "cli",
+    note: Annotated[str, typer.Option(help="Note for the history.")] = "",
+) -> None:
+    """Move a complaint to its next status (the allowed steps are enforced)."""
+    from router.lifecycle import change_status
+
+    try:
+        c = change_status(engine=store(), complaint_id=complaint_id, to_status=to, actor=actor,
+                          note=note)  # fmt: skip
+    except ValueError as exc:
+        raise _usage(exc) from None
+    out.print(f"complaint {c.id}: {c.status}")
+
+
+@complaint_app.command("bounce")
+def bounce(
+    complaint_id: Annotated[int, typer.Argument(help="Complaint id.")],
+    reason: Annotated[str, typer.Option(help="Why it is not this inbox's authority.")],
+    suggest: Annotated[str, typer.Option(help="The category it belongs to.")],
+    actor: Actor = "cli",
+) -> None:
+    """Mark a complaint "bukan wewenang": it returns to triage; the suggestion is a label."""
+    from router.lifecycle import bukan_wewenang
+
+    try:
+        c = bukan_wewenang(engine=store(), policy=policy_for(state.settings),
+                           complaint_id=complaint_id, actor=actor, reason=reason,
+                           suggested_category=suggest.upper())  # fmt: skip
+    except ValueError as exc:
+        raise _usage(exc) from None
+    out.print(f"complaint {c.id} returned to {c.inbox} for triage")
+
+
+@complaint_app.command("overdue")
+def overdue(
+    inbox: Annotated[str | None, typer.Option(help="Only this inbox.")] = None,
+    limit: Annotated[int, typer.Option(help="How many to list.")] = 50,
+) -> None:
+    """Complaints past the deadline of their next step, longest overdue first."""
+    from inbox.filters import wita
+    from router.lifecycle import count_overdue, overdue_step
+    from router.lifecycle import overdue as find_overdue
+
+    now = utcnow()
+    with Session(store()) as session:
+        items = find_overdue(session=session, now=now, inbox=inbox, limit=limit)
+        counts = count_overdue(session=session, now=now)
+    table = Table("id", "inbox", "status", "missed", "respond by", "follow up by",
+                  title="Overdue complaints")  # fmt: skip
+    for c in items:
+        table.add_row(str(c.id), c.inbox, c.status, overdue_step(c, now) or "-",
+                      wita(c.respond_by), wita(c.follow_up_by))  # fmt: skip
+    out.print(table)
+    total = sum(counts.values())
+    out.print("overdue per inbox: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
+              + f" (total {total})")  # fmt: skip
+
+
+@complaint_app.command("unmerge")
+def unmerge(
+    merge_id: Annotated[int, typer.Argument(help="Merge id (from the complaint's history).")],
+    actor: Actor = "cli",
+) -> None:
+    """Undo a merge: the mention becomes a complaint of its own."""
+    from router.merge import undo_merge
+
+    c = undo_merge(engine=store(), policy=policy_for(state.settings), merge_id=merge_id,
+                   actor=actor)  # fmt: skip
+    out.print(f"mention {c.origin_mention_id} is now complaint {c.id} in {c.inbox}")
+
+
+@triage_app.command("reassign")
+def reassign(
+    complaint_id: Annotated[int, typer.Argument(help="A bounced complaint's id.")],
+    category: Annotated[str, typer.Argument(help="The right category.")],
+    actor: Actor = "cli",
+    note: Annotated[str, typer.Option(help="Note for the history.")] = "",
+) -> None:
+    """Give a bounced complaint its right category (and so inbox), with fresh deadlines."""
+    from router.lifecycle import reassign as reassign_complaint
+
+    try:
+        c = reassign_complaint(engine=store(), policy=policy_for(state.settings),
+                               complaint_id=complaint_id, category=category.upper(),
+                               actor=actor, note=note)  # fmt: skip
+    except ValueError as exc:
+        raise _usage(exc) from None
+    out.print(f"complaint {c.id} is {c.category} in {c.inbox}, status {c.status}")
+
+
+@triage_app.command("merge")
+def merge(
+    mention_id: Annotated[int, typer.Argument(help="Mention id from the queue.")],
+    complaint_id: Annotated[int, typer.Argument(help="The complaint it also reports.")],
+    actor: Actor = "cli",
+) -> None:
+    """Join a triaged mention to an existing complaint."""
+    from router.merge import merge_into
+
+    m = merge_into(engine=store(), mention_id=mention_id, complaint_id=complaint_id, actor=actor)
+    out.print(f"mention {mention_id} joined complaint {m.complaint_id} (merge {m.id})")
+
+
+@report_app.command("yearly")
+def yearly(year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")]) -> None:
+    """Received, followed up in the field, initial response only, not yet followed up."""
+    from router.lifecycle import report_total, yearly_report
+
+    with Session(store()) as session:
+        rows = yearly_report(session=session, year=year)
+    table = Table("inbox", "diterima", "ditindaklanjuti lapangan", "respon awal",
+                  "belum tindak lanjut", "bukan wewenang", title=f"Pengaduan {year}")  # fmt: skip
+    for r in [*rows, report_total(rows)]:
+        counts = (r.received, r.ditindaklanjuti_lapangan, r.respon_awal, r.belum_tindak_lanjut,
+                  r.bukan_wewenang)  # fmt: skip
+        table.add_row(r.inbox, *map(str, counts))
+    out.print(table)

@@ -1,0 +1,455 @@
+"""A complaint's lifecycle: allowed status changes, their history, deadlines and reports.
+
+Allowed transitions (anything else raises ``InvalidTransition``)::
+
+    baru             -> respon_awal | ditindaklanjuti | bukan_wewenang
+    respon_awal      -> ditindaklanjuti | selesai | bukan_wewenang
+    ditindaklanjuti  -> selesai | bukan_wewenang
+    selesai          -> ditindaklanjuti      reopen: the problem came back; a note is required
+    bukan_wewenang   -> baru                 only through ``reassign`` (Kominfo triage)
+
+``baru -> selesai`` is refused: the citizen must have been answered (at least an initial
+response) before a complaint is closed, so the history never shows a silent closure.
+``bukan_wewenang`` is reached only through ``bukan_wewenang()``, which needs a reason
+and a suggested category, and moves the complaint back to the triage inbox.
+
+Timestamps record the first time each step was reached, so the city's report and the
+deadline checks agree: a field follow-up is also a response (``baru -> ditindaklanjuti``
+sets ``responded_at`` too) and a resolution is also a follow-up (``selesai`` sets
+``followed_up_at`` when still empty). ``resolved_at`` is cleared on reopening.
+
+Every change locks the complaint's row (``SELECT ... FOR UPDATE`` on PostgreSQL, the
+database write lock on SQLite) and writes the complaint and its ``StatusChange`` row in
+one transaction, so two concurrent changes serialise: the second sees the first's result.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import case, func, or_
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from models.complaint_search import overdue_condition
+from models.corrections import record_correction
+from models.db import session_scope
+from models.exceptions import InvalidTransition, NotFound
+from models.tables import Complaint, Correction, Mention, Outbox, StatusChange
+from models.types import utcnow
+from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus
+from router.deadlines import WITA, DeadlineRules, WorkingCalendar
+from router.policy import RoutingPolicy
+
+#: short alias: the table below reads like the city's own list
+S = ComplaintStatus
+
+#: from status -> the statuses it may change to
+TRANSITIONS: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
+    S.BARU: frozenset({S.RESPON_AWAL, S.DITINDAKLANJUTI, S.BUKAN_WEWENANG}),
+    S.RESPON_AWAL: frozenset({S.DITINDAKLANJUTI, S.SELESAI, S.BUKAN_WEWENANG}),
+    S.DITINDAKLANJUTI: frozenset({S.SELESAI, S.BUKAN_WEWENANG}),
+    S.SELESAI: frozenset({S.DITINDAKLANJUTI}),
+    S.BUKAN_WEWENANG: frozenset({S.BARU}),
+}
+#: statuses an agency still has to act on
+OPEN_STATUSES = (S.BARU, S.RESPON_AWAL, S.DITINDAKLANJUTI)
+
+
+def check_transition(from_status: str, to_status: str, complaint_id: int | None = None) -> None:
+    """Raise InvalidTransition (Indonesian and English, naming both statuses) if not allowed."""
+    allowed = TRANSITIONS.get(S(from_status), frozenset())
+    if to_status in allowed:
+        return
+    which = f" (pengaduan/complaint #{complaint_id})" if complaint_id is not None else ""
+    options = ", ".join(sorted(allowed)) or "-"
+    raise InvalidTransition(
+        f"perubahan status tidak diizinkan / status change not allowed: "
+        f"{from_status} → {to_status}{which}; dari/from {from_status}: {options}"
+    )
+
+
+def lock_complaint(
+    *, session: Session, complaint_id: int, agency_code: str | None = None
+) -> Complaint:
+    """Load a complaint for changing it, locked until the session's transaction ends.
+
+    With *agency_code*, a complaint of another inbox raises the same NotFound as a
+    missing id, so an agency can neither touch nor probe other inboxes. On SQLite the
+    lock is the database write lock, taken here when the transaction has not started.
+    """
+    conn = session.connection()
+    if conn.dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE. Taking the write lock before reading (BEGIN
+        # IMMEDIATE) makes a second writer wait (busy timeout) instead of reading a stale
+        # status and then failing with "database is locked" when it tries to write.
+        dbapi = conn.connection.dbapi_connection
+        if dbapi is not None and not dbapi.in_transaction:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+    stmt = select(Complaint).where(Complaint.id == complaint_id)
+    if agency_code is not None:
+        stmt = stmt.where(Complaint.inbox == agency_code)
+    complaint = session.exec(stmt.with_for_update()).first()
+    if complaint is None:
+        raise NotFound(f"no complaint with id {complaint_id}")
+    return complaint
+
+
+def _record(
+    session: Session, complaint: Complaint, to_status: str, actor: str, note: str, now: datetime
+) -> StatusChange:
+    assert complaint.id is not None
+    row = StatusChange(
+        complaint_id=complaint.id,
+        actor=actor,
+        at=now,
+        from_status=complaint.status,
+        to_status=to_status,
+        note=note,
+    )
+    session.add(row)
+    complaint.status = to_status
+    complaint.updated_at = now
+    session.add(complaint)
+    return row
+
+
+def change_status(
+    *,
+    engine: Engine,
+    complaint_id: int,
+    to_status: str,
+    actor: str,
+    note: str = "",
+    agency_code: str | None = None,
+) -> Complaint:
+    """Move a complaint to *to_status*, recording who, when, from, to and *note*.
+
+    Use ``bukan_wewenang()`` for that status and ``reassign()`` to return one to baru.
+    Reopening (selesai -> ditindaklanjuti) needs a note saying why.
+    """
+    target = S(to_status)
+    note = note.strip()
+    with session_scope(engine) as session:
+        complaint = lock_complaint(
+            session=session, complaint_id=complaint_id, agency_code=agency_code
+        )
+        check_transition(complaint.status, target, complaint_id)
+        if target in (S.BARU, S.BUKAN_WEWENANG):
+            # Allowed by the table, but each needs more than a status: a reason and a
+            # suggested category, or triage's choice of category and inbox.
+            how = "bukan_wewenang()" if target == S.BUKAN_WEWENANG else "reassign()"
+            raise InvalidTransition(
+                f"{complaint.status} → {target} (pengaduan/complaint #{complaint_id}) "
+                f"hanya lewat / only through {how}"
+            )
+        reopen = complaint.status == S.SELESAI
+        if reopen and not note:
+            raise InvalidTransition(
+                f"membuka kembali pengaduan #{complaint_id} perlu catatan alasan / "
+                f"reopening complaint #{complaint_id} needs a note saying why"
+            )
+        now = utcnow()
+        if target in (S.RESPON_AWAL, S.DITINDAKLANJUTI, S.SELESAI):
+            complaint.responded_at = complaint.responded_at or now
+        if target in (S.DITINDAKLANJUTI, S.SELESAI):
+            complaint.followed_up_at = complaint.followed_up_at or now
+        if target == S.SELESAI:
+            complaint.resolved_at = now
+        if reopen:
+            complaint.resolved_at = None
+        _record(session, complaint, target, actor, note, now)
+        session.flush()
+        return complaint
+
+
+def _known_category(category: str) -> None:
+    if category not in CATEGORIES:
+        raise ValueError(f"unknown category {category!r}; known: {', '.join(CATEGORIES)}")
+
+
+def bukan_wewenang(
+    *,
+    engine: Engine,
+    policy: RoutingPolicy,
+    complaint_id: int,
+    actor: str,
+    reason: str,
+    suggested_category: str,
+    agency_code: str | None = None,
+) -> Complaint:
+    """Refuse a complaint as not the agency's authority and send it back to triage.
+
+    The reason is required. The suggested category becomes a training correction
+    (kind ``bukan_wewenang``) for the complaint's origin mention, and is written into
+    the history note so triage sees it beside the reason (see ``latest_bounce``).
+    """
+    reason = reason.strip()
+    if not reason:
+        raise InvalidTransition(
+            f"bukan wewenang perlu alasan (pengaduan #{complaint_id}) / "
+            f"refusing complaint #{complaint_id} as not our authority needs a reason"
+        )
+    _known_category(suggested_category)
+    with session_scope(engine) as session:
+        complaint = lock_complaint(
+            session=session, complaint_id=complaint_id, agency_code=agency_code
+        )
+        check_transition(complaint.status, S.BUKAN_WEWENANG, complaint_id)
+        mention = session.get(Mention, complaint.origin_mention_id)
+        assert mention is not None  # a foreign key guarantees it
+        record_correction(session=session, mention=mention, category=suggested_category,
+                          kind="bukan_wewenang", actor=actor)  # fmt: skip
+        note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggested_category})"
+        _record(session, complaint, S.BUKAN_WEWENANG, actor, note, utcnow())
+        complaint.inbox = policy.triage_inbox
+        session.flush()
+        return complaint
+
+
+def reassign(
+    *,
+    engine: Engine,
+    policy: RoutingPolicy,
+    complaint_id: int,
+    category: str,
+    actor: str,
+    note: str = "",
+) -> Complaint:
+    """Kominfo triage: give a bounced complaint (or a new one waiting in the triage inbox)
+    its category and that category's inbox, back at baru with fresh deadlines.
+
+    The category becomes a training correction (kind ``recategorise``); the new inbox's
+    notification channels get outbox rows in the same transaction. Deadlines come from
+    ``policy.deadlines`` counted from now (cleared when the policy has none), and the
+    response times of the previous inbox are cleared: the new agency starts afresh.
+    """
+    _known_category(category)
+    if category == NOT_COMPLAINT:
+        raise ValueError("NOT_COMPLAINT has no inbox; a filed complaint needs a category")
+    with session_scope(engine) as session:
+        complaint = lock_complaint(session=session, complaint_id=complaint_id)
+        waiting_in_triage = complaint.status == S.BARU and complaint.inbox == policy.triage_inbox
+        if not waiting_in_triage and complaint.status != S.BUKAN_WEWENANG:
+            raise InvalidTransition(
+                f"perubahan status tidak diizinkan / status change not allowed: "
+                f"{complaint.status} → baru (pengaduan/complaint #{complaint_id} di/in "
+                f"{complaint.inbox}); hanya pengaduan bukan_wewenang atau baru di triase yang "
+                f"bisa dialihkan / only complaints refused as bukan_wewenang or new in the "
+                f"triage inbox can be reassigned"
+            )
+        mention = session.get(Mention, complaint.origin_mention_id)
+        assert mention is not None
+        record_correction(session=session, mention=mention, category=category,
+                          kind="recategorise", actor=actor)  # fmt: skip
+        now = utcnow()
+        inbox = policy.inbox_for(category)
+        complaint.category = category
+        complaint.inbox = inbox
+        complaint.confidence = None
+        complaint.routed_by = f"triage:{actor}"
+        complaint.route_reason = f"dialihkan oleh triase ({actor})"
+        complaint.responded_at = complaint.followed_up_at = complaint.resolved_at = None
+        complaint.respond_by, complaint.follow_up_by = (
+            policy.deadlines(now) if policy.deadlines is not None else (None, None)
+        )
+        text = f"dialihkan ke {inbox} (kategori {category})"
+        _record(session, complaint, S.BARU, actor, f"{text}: {note.strip()}" if note else text, now)
+        assert complaint.id is not None
+        for channel in policy.channels.get(inbox, ()):
+            session.add(
+                Outbox(
+                    complaint_id=complaint.id,
+                    agency_code=inbox,
+                    channel=channel,
+                    payload={"event": "complaint.reassigned", "complaint_id": complaint.id},
+                )
+            )
+        session.flush()
+        return complaint
+
+
+def set_deadlines(
+    complaint: Complaint,
+    calendar: WorkingCalendar,
+    cfg: DeadlineRules,
+    *,
+    filed_at: datetime | None = None,
+) -> Complaint:
+    """Set a complaint's respond_by and follow_up_by, counted from *filed_at* (default: created)."""
+    complaint.respond_by, complaint.follow_up_by = calendar.deadlines_for(
+        filed_at or complaint.created_at, cfg
+    )
+    return complaint
+
+
+def history(*, session: Session, complaint_id: int) -> list[StatusChange]:
+    """A complaint's status changes, oldest first."""
+    stmt = (
+        select(StatusChange)
+        .where(StatusChange.complaint_id == complaint_id)
+        .order_by(col(StatusChange.at), col(StatusChange.id))
+    )
+    return list(session.exec(stmt))
+
+
+@dataclass(frozen=True)
+class Bounce:
+    """The latest ``bukan_wewenang`` of a complaint, as triage sees it."""
+
+    complaint_id: int
+    actor: str
+    at: datetime
+    #: "bukan wewenang INBOX: reason (saran kategori: CODE)"
+    note: str
+    suggested_category: str | None
+
+
+def latest_bounce(*, session: Session, complaint_id: int) -> Bounce | None:
+    """Who refused a complaint last, when, why, and which category they suggested."""
+    change = session.exec(
+        select(StatusChange)
+        .where(StatusChange.complaint_id == complaint_id)
+        .where(StatusChange.to_status == S.BUKAN_WEWENANG)
+        .order_by(col(StatusChange.id).desc())
+        .limit(1)
+    ).first()
+    if change is None:
+        return None
+    suggestion = session.exec(
+        select(Correction.category)
+        .join(Complaint, col(Complaint.origin_mention_id) == col(Correction.mention_id))
+        .where(Complaint.id == complaint_id)
+        .where(Correction.kind == "bukan_wewenang")
+        .order_by(col(Correction.id).desc())
+        .limit(1)
+    ).first()
+    return Bounce(complaint_id, change.actor, change.at, change.note, suggestion)
+
+
+def bounced(*, session: Session, limit: int = 100) -> list[Complaint]:
+    """Complaints refused as bukan wewenang and waiting for triage, oldest change first."""
+    stmt = (
+        select(Complaint)
+        .where(Complaint.status == S.BUKAN_WEWENANG)
+        .order_by(col(Complaint.updated_at), col(Complaint.id))
+        .limit(limit)
+    )
+    return list(session.exec(stmt))
+
+
+def overdue(
+    *, session: Session, now: datetime, inbox: str | None = None, limit: int | None = None
+) -> list[Complaint]:
+    """Open complaints past the deadline of their next step, longest overdue first."""
+    missed = case(
+        (col(Complaint.status) == S.BARU, col(Complaint.respond_by)),
+        else_=col(Complaint.follow_up_by),
+    )
+    stmt = select(Complaint).where(overdue_condition(now))
+    if inbox is not None:
+        stmt = stmt.where(Complaint.inbox == inbox)
+    stmt = stmt.order_by(missed, col(Complaint.id))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.exec(stmt))
+
+
+def count_overdue(*, session: Session, now: datetime) -> dict[str, int]:
+    """Overdue complaints per inbox (inboxes with none are absent)."""
+    stmt = (
+        select(Complaint.inbox, func.count())
+        .where(overdue_condition(now))
+        .group_by(col(Complaint.inbox))
+    )
+    return {inbox: int(n) for inbox, n in session.exec(stmt)}
+
+
+def overdue_step(complaint: Complaint, now: datetime) -> str | None:
+    """The step whose deadline *complaint* missed (respon_awal, ditindaklanjuti), or None."""
+    if complaint.status == S.BARU and complaint.respond_by and complaint.respond_by < now:
+        return S.RESPON_AWAL
+    if (
+        complaint.status == S.RESPON_AWAL
+        and complaint.follow_up_by
+        and complaint.follow_up_by < now
+    ):
+        return S.DITINDAKLANJUTI
+    return None
+
+
+@dataclass(frozen=True)
+class YearlyRow:
+    """One inbox's line of the city's annual complaint report.
+
+    The four counts are exclusive and add up to ``received``, tested in this order:
+    bukan_wewenang (refused, waiting for triage), ditindaklanjuti lapangan (followed up
+    in the field, resolved included), respon awal (answered but not followed up), belum
+    tindak lanjut (not yet acted on).
+    """
+
+    inbox: str
+    received: int
+    ditindaklanjuti_lapangan: int
+    respon_awal: int
+    belum_tindak_lanjut: int
+    bukan_wewenang: int = 0
+
+
+def year_bounds(year: int) -> tuple[datetime, datetime]:
+    """[start, end) of a calendar year in WITA, as UTC datetimes."""
+    start = datetime(year, 1, 1, tzinfo=WITA).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=WITA).astimezone(UTC)
+    return start, end
+
+
+def yearly_report(*, session: Session, year: int) -> list[YearlyRow]:
+    """Complaints received in *year* (WITA) per current inbox, by how far they got, as of now."""
+    start, end = year_bounds(year)
+    status = col(Complaint.status)
+    refused = status == S.BUKAN_WEWENANG
+    followed = or_(
+        col(Complaint.followed_up_at).is_not(None), status.in_((S.DITINDAKLANJUTI, S.SELESAI))
+    )
+    responded = or_(col(Complaint.responded_at).is_not(None), status == S.RESPON_AWAL)
+
+    # One bucket per complaint, exclusive and in the report's order of precedence.
+    bucket = case(
+        (refused, "bukan_wewenang"),
+        (followed, "ditindaklanjuti_lapangan"),
+        (responded, "respon_awal"),
+        else_="belum_tindak_lanjut",
+    ).label("bucket")
+    stmt = (
+        select(Complaint.inbox, bucket, func.count())
+        .where(col(Complaint.created_at) >= start, col(Complaint.created_at) < end)
+        .group_by(col(Complaint.inbox), bucket)
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for inbox, kind, n in session.exec(stmt):
+        counts.setdefault(inbox, {})[kind] = int(n)
+    rows = []
+    for inbox in sorted(counts):
+        by = counts[inbox]
+        rows.append(
+            YearlyRow(
+                inbox=inbox,
+                received=sum(by.values()),
+                ditindaklanjuti_lapangan=by.get("ditindaklanjuti_lapangan", 0),
+                respon_awal=by.get("respon_awal", 0),
+                belum_tindak_lanjut=by.get("belum_tindak_lanjut", 0),
+                bukan_wewenang=by.get("bukan_wewenang", 0),
+            )
+        )
+    return rows
+
+
+def report_total(rows: list[YearlyRow]) -> YearlyRow:
+    """The sum of report rows, as a row labelled TOTAL."""
+    return YearlyRow(
+        inbox="TOTAL",
+        received=sum(r.received for r in rows),
+        ditindaklanjuti_lapangan=sum(r.ditindaklanjuti_lapangan for r in rows),
+        respon_awal=sum(r.respon_awal for r in rows),
+        belum_tindak_lanjut=sum(r.belum_tindak_lanjut for r in rows),
+        bukan_wewenang=sum(r.bukan_wewenang for r in rows),
+    )

@@ -122,8 +122,13 @@ def attach_mention(
     reason: str,
     actor: str,
     detail: str | None = None,
+    reporters: int | None = None,
 ) -> ComplaintMerge:
-    """Add *mention* to *complaint* as a further report, recorded so it can be undone."""
+    """Add *mention* to *complaint* as a further report, recorded so it can be undone.
+
+    *reporters* is the new number of different people reporting it, when the caller
+    already knows; otherwise it is counted in the store.
+    """
     assert complaint.id is not None and mention.id is not None
     session.add(ComplaintMention(mention_id=mention.id, complaint_id=complaint.id, reason=reason))
     merge = ComplaintMerge(
@@ -132,8 +137,10 @@ def attach_mention(
     session.add(merge)
     mention.state = MentionState.FILED
     session.add(mention)
-    session.flush()
-    complaint.reporters = count_reporters(session=session, complaint_id=complaint.id)
+    if reporters is None:
+        session.flush()
+        reporters = count_reporters(session=session, complaint_id=complaint.id)
+    complaint.reporters = reporters
     complaint.updated_at = utcnow()
     session.add(complaint)
     return merge

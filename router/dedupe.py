@@ -1,7 +1,7 @@
 """Finding the complaint a new mention belongs to: its thread, or the same problem."""
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
 
@@ -61,6 +61,7 @@ def thread_complaint(*, session: Session, mention: Mention) -> Complaint | None:
     targets.discard(mention.platform_id)
     if not targets:
         return None
+    session.flush()  # links added earlier in this batch must be found too
     stmt = (
         select(Complaint)
         .join(ComplaintMention, col(ComplaintMention.complaint_id) == col(Complaint.id))
@@ -82,49 +83,105 @@ class Duplicate:
     place: str
 
 
-def duplicate_complaint(
-    *,
-    session: Session,
-    category: str,
-    location: Location,
-    text: str,
-    reported_at: datetime,
-    window: timedelta,
-    min_similarity: float,
-) -> Duplicate | None:
-    """An open complaint of *category* at the same desa or street, reported within *window*
-    of *reported_at*, with similar text.
+@dataclass
+class _Candidate:
+    complaint: Complaint
+    words: frozenset[str]
+    reported_at: datetime
+    authors: set[str] = field(default_factory=set)
 
-    Times are when citizens posted, not when aduan filed, so a backlog harvested late
-    is judged like a live stream. Without a desa or street there is no "same place",
-    so nothing is merged.
+
+@dataclass(frozen=True)
+class Wanted:
+    """A mention about to be filed: what the duplicate search needs of it."""
+
+    category: str
+    location: Location
+    reported_at: datetime
+
+
+class DuplicateIndex:
+    """Open complaints that mentions of one routing batch might repeat, held in memory.
+
+    One query loads every open complaint of the batch's categories at the batch's
+    streets and desa within the window; complaints filed during the batch are added
+    as they are filed. A complaint is the same problem when it has the same category,
+    the same desa or street, was reported within the window, and its text is similar
+    enough. Times are when citizens posted, not when aduan filed, so a backlog
+    harvested late is judged like a live stream. Without a desa or street there is no
+    "same place", so nothing is merged.
     """
-    places = []
-    if location.street:
-        places.append(col(Complaint.street) == location.street)
-    if location.desa:
-        places.append(col(Complaint.desa) == location.desa)
-    if not places:
-        return None
-    stmt = (
-        select(Complaint, Mention.text)
-        .join(Mention, col(Mention.id) == col(Complaint.origin_mention_id))
-        .where(Complaint.category == category)
-        .where(col(Complaint.status).in_(OPEN))
-        .where(col(Mention.created_at) >= reported_at - window)
-        .where(col(Mention.created_at) <= reported_at + window)
-        .where(or_(*places))
-        .order_by(col(Complaint.created_at).desc())
-        .limit(50)
-    )
-    words = _words_of(text)
-    best: Duplicate | None = None
-    for complaint, other in session.exec(stmt):
-        score = jaccard(words, _words_of(other))
-        if score >= min_similarity and (best is None or score > best.similarity):
-            place = location.street if complaint.street == location.street else location.desa
-            best = Duplicate(complaint, round(score, 3), place or "")
-    return best
+
+    def __init__(self, window: timedelta, min_similarity: float) -> None:
+        self.window = window
+        self.min_similarity = min_similarity
+        self._by_place: dict[tuple[str, str, str], list[_Candidate]] = {}
+        self._by_id: dict[int, _Candidate] = {}
+
+    def load(self, *, session: Session, wanted: list[Wanted]) -> None:
+        """Fetch the open complaints the *wanted* filings could repeat."""
+        wanted = [w for w in wanted if w.location.street or w.location.desa]
+        if not wanted:
+            return
+        streets = {w.location.street for w in wanted if w.location.street}
+        desas = {w.location.desa for w in wanted if w.location.desa}
+        earliest = min(w.reported_at for w in wanted) - self.window
+        latest = max(w.reported_at for w in wanted) + self.window
+        stmt = (
+            select(Complaint, Mention.text, Mention.created_at)
+            .join(Mention, col(Mention.id) == col(Complaint.origin_mention_id))
+            .where(col(Complaint.category).in_({w.category for w in wanted}))
+            .where(col(Complaint.status).in_(OPEN))
+            .where(col(Mention.created_at) >= earliest)
+            .where(col(Mention.created_at) <= latest)
+            .where(or_(col(Complaint.street).in_(streets), col(Complaint.desa).in_(desas)))
+        )
+        for complaint, text, reported_at in session.exec(stmt):
+            if complaint.id not in self._by_id:
+                self._add(_Candidate(complaint, _words_of(text), reported_at))
+        ids = list(self._by_id)
+        if ids:
+            authors = (
+                select(ComplaintMention.complaint_id, Mention.platform, Mention.author_handle)
+                .join(Mention, col(Mention.id) == col(ComplaintMention.mention_id))
+                .where(col(ComplaintMention.complaint_id).in_(ids))
+            )
+            for complaint_id, platform, handle in session.exec(authors):
+                self._by_id[complaint_id].authors.add(f"{platform}:{handle}")
+
+    def find(self, *, wanted: Wanted, text: str) -> Duplicate | None:
+        """The most similar open complaint at the same place, if similar enough."""
+        words = _words_of(text)
+        best: Duplicate | None = None
+        for kind, place in (("street", wanted.location.street), ("desa", wanted.location.desa)):
+            if not place:
+                continue
+            for cand in self._by_place.get((wanted.category, kind, place), []):
+                if abs(cand.reported_at - wanted.reported_at) > self.window:
+                    continue
+                score = jaccard(words, cand.words)
+                if score >= self.min_similarity and (best is None or score > best.similarity):
+                    best = Duplicate(cand.complaint, round(score, 3), place)
+        return best
+
+    def filed(self, complaint: Complaint, text: str, reported_at: datetime, author: str) -> None:
+        """Make a complaint filed during the batch findable by the rest of it."""
+        self._add(_Candidate(complaint, _words_of(text), reported_at, {author}))
+
+    def add_reporter(self, complaint: Complaint, author: str) -> int:
+        """Record another report of *complaint*; the number of different people now."""
+        assert complaint.id is not None
+        cand = self._by_id[complaint.id]
+        cand.authors.add(author)
+        return max(len(cand.authors), 1)
+
+    def _add(self, cand: _Candidate) -> None:
+        assert cand.complaint.id is not None
+        self._by_id[cand.complaint.id] = cand
+        c = cand.complaint
+        for kind, place in (("street", c.street), ("desa", c.desa)):
+            if place:
+                self._by_place.setdefault((c.category, kind, place), []).append(cand)
 
 
 @lru_cache(maxsize=8192)

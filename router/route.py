@@ -31,7 +31,7 @@ from models.mentions import pending_mentions
 from models.tables import Mention
 from models.types import utcnow
 from models.vocab import NOT_COMPLAINT, MentionState
-from router.dedupe import duplicate_complaint, thread_complaint
+from router.dedupe import DuplicateIndex, Wanted, thread_complaint
 from router.location import Location
 from router.policy import RoutingPolicy
 from router.rules import first_match
@@ -88,6 +88,12 @@ class _Decision:
     confidence: float | None
 
 
+@dataclass(frozen=True)
+class _Plan:
+    decision: _Decision
+    location: Location
+
+
 def route_pending(
     *, engine: Engine, classifier: Classifier, policy: RoutingPolicy, batch_size: int = 200
 ) -> RouteResult:
@@ -99,49 +105,67 @@ def route_pending(
             if not batch:
                 return result
             predictions = classifier.predict([m.text for m in batch])
-            for mention, prediction in zip(batch, predictions, strict=True):
-                _route_one(session, mention, prediction, policy, result)
+            # Each step flushes what later look-ups must see; autoflush before every
+            # query would flush the whole batch's pending changes again and again.
+            with session.no_autoflush:
+                plans = [
+                    _plan(mention, prediction, policy)
+                    for mention, prediction in zip(batch, predictions, strict=True)
+                ]
+                index = DuplicateIndex(policy.dedupe_window, policy.dedupe_min_similarity)
+                index.load(
+                    session=session,
+                    wanted=[_wanted(m, p) for m, p in zip(batch, plans, strict=True) if p],
+                )
+                for mention, prediction, plan in zip(batch, predictions, plans, strict=True):
+                    _route_one(session, mention, prediction, plan, policy, index, result)
+
+
+def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -> _Plan | None:
+    """Where the mention would be filed, before looking at the store; None: not filed."""
+    _remember(mention, prediction)
+    decision = _decide(mention, normalize(mention.text), prediction, policy)
+    if decision is None:
+        return None
+    location = policy.locate(mention.text) if policy.locate else Location()
+    return _Plan(_place(decision, location, mention.text, policy), location)
+
+
+def _wanted(mention: Mention, plan: _Plan) -> Wanted:
+    return Wanted(plan.decision.category, plan.location, mention.created_at)
 
 
 def _route_one(
     session: Session,
     mention: Mention,
     prediction: PredictionLike,
+    plan: _Plan | None,
     policy: RoutingPolicy,
+    index: DuplicateIndex,
     result: RouteResult,
 ) -> None:
-    _remember(mention, prediction)
     thread = thread_complaint(session=session, mention=mention)
     if thread is not None:
         attach_mention(session=session, complaint=thread, mention=mention, reason="reply",
                        actor="router", detail="balasan dalam utas pengaduan")  # fmt: skip
         result.attached += 1
         return
-    normalised = normalize(mention.text)
-    decision = _decide(mention, normalised, prediction, policy)
-    if decision is None:
+    if plan is None:
         _keep(session, mention, prediction, result)
         return
-    location = policy.locate(mention.text) if policy.locate else Location()
-    decision = _place(decision, location, mention.text, policy)
-    duplicate = duplicate_complaint(
-        session=session,
-        category=decision.category,
-        location=location,
-        text=mention.text,
-        reported_at=mention.created_at,
-        window=policy.dedupe_window,
-        min_similarity=policy.dedupe_min_similarity,
-    )
+    author = f"{mention.platform}:{mention.author_handle}"
+    duplicate = index.find(wanted=_wanted(mention, plan), text=mention.text)
     if duplicate is not None:
         detail = (
             f"kategori dan lokasi sama ({duplicate.place}), kemiripan teks "
             f"{duplicate.similarity:.2f}"
         )
         attach_mention(session=session, complaint=duplicate.complaint, mention=mention,
-                       reason="duplicate", actor="router", detail=detail)  # fmt: skip
+                       reason="duplicate", actor="router", detail=detail,
+                       reporters=index.add_reporter(duplicate.complaint, author))  # fmt: skip
         result.attached += 1
         return
+    decision, location = plan.decision, plan.location
     complaint = file_complaint(
         session=session,
         mention=mention,
@@ -150,7 +174,7 @@ def _route_one(
         confidence=decision.confidence,
         routed_by=decision.routed_by,
         channels=policy.channels.get(decision.inbox, ()),
-        details=_details(decision, location, prediction, policy, mention),
+        details=_details(decision, location, prediction, policy),
     )
     if complaint is None:
         # Another router filed it first; it is filed, so it must not stay pending.
@@ -159,6 +183,7 @@ def _route_one(
         session.add(mention)
         result.already_filed += 1
     else:
+        index.filed(complaint, mention.text, mention.created_at, author)
         result.filed += 1
 
 
@@ -223,11 +248,7 @@ def _place(decision: _Decision, location: Location, text: str, policy: RoutingPo
 
 
 def _details(
-    decision: _Decision,
-    location: Location,
-    prediction: PredictionLike,
-    policy: RoutingPolicy,
-    mention: Mention,
+    decision: _Decision, location: Location, prediction: PredictionLike, policy: RoutingPolicy
 ) -> dict[str, Any]:
     details: dict[str, Any] = {
         "route_reason": decision.reason,

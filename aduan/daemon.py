@@ -13,8 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aduan import jobs
 from aduan.settings import Settings, SourceConfig
+from aduan.wiring import delivery_settings, delivery_targets
 from classifier.model import Predictor
 from inbox.app import create_app
+from inbox.auth import AuthConfig
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,14 @@ def build_scheduler(
             id=f"harvest:{source.name}",
             next_run_time=now,
         )
+    config, targets = delivery_settings(settings), delivery_targets(settings)
+    scheduler.add_job(
+        _Job("deliver", lambda: jobs.deliver(engine=engine, config=config, targets=targets)),
+        "interval",
+        seconds=settings.delivery.schedule.interval_seconds,
+        id="deliver",
+        next_run_time=now,
+    )
     scheduler.add_job(
         _Job("route", lambda: jobs.route(settings=settings, engine=engine, classifier=predictor)),
         "interval",
@@ -90,7 +100,12 @@ def _harvester(settings: Settings, engine: Engine, source: SourceConfig) -> Any:
 
 
 def run_daemon(
-    settings: Settings, engine: Engine, predictor: Predictor, *, serve_web: bool = True
+    settings: Settings,
+    engine: Engine,
+    predictor: Predictor,
+    *,
+    serve_web: bool = True,
+    auth_config: AuthConfig | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM; the web inbox runs in the same process if enabled."""
     scheduler = build_scheduler(settings, engine, predictor)
@@ -103,8 +118,13 @@ def run_daemon(
     log.info("daemon started: %d jobs", len(scheduler.get_jobs()))
     try:
         if serve_web and settings.web.enabled:
+            assert auth_config is not None, "the web inbox needs its sign-in settings"
             config = uvicorn.Config(
-                create_app(engine, scheduler_state=lambda: scheduler_state(scheduler)),
+                create_app(
+                    engine,
+                    scheduler_state=lambda: scheduler_state(scheduler),
+                    auth_config=auth_config,
+                ),
                 host=settings.web.host,
                 port=settings.web.port,
                 log_level="warning",

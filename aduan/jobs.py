@@ -1,6 +1,7 @@
 """The daemon's jobs, also run one-off by the CLI: harvest a source, route pending mentions."""
 
 import logging
+from collections.abc import Mapping
 
 from sqlalchemy.engine import Engine
 
@@ -8,6 +9,8 @@ from aduan.settings import Settings, SourceConfig
 from aduan.wiring import collector_for, policy_for
 from harvester.runner import RunResult, record_idle, run_source
 from models.locks import try_lock
+from router.delivery import AgencyTarget, DeliveryResult, DeliverySettings, deliver_due
+from router.digest import send_digests
 from router.route import Classifier, RouteResult, route_pending
 
 log = logging.getLogger(__name__)
@@ -57,3 +60,16 @@ def route(*, settings: Settings, engine: Engine, classifier: Classifier) -> Rout
             result.not_complaint,
         )
     return result
+
+
+def deliver(
+    *, engine: Engine, config: DeliverySettings, targets: Mapping[str, AgencyTarget]
+) -> DeliveryResult:
+    """Send due notifications, then any daily digest that is due."""
+    result = deliver_due(engine=engine, settings=config, agencies=targets)
+    digests = send_digests(engine=engine, settings=config, agencies=targets)
+    return DeliveryResult(
+        sent=result.sent + digests.sent,
+        retried=result.retried + digests.retried,
+        dead=result.dead + digests.dead,
+    )

@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from harvester.registry import options_model, platforms
 from models.exceptions import ConfigError
 from models.vocab import CATEGORIES, NOT_COMPLAINT
+from router.urlcheck import WebhookURLError, check_webhook_url
 
 DEFAULT_CONFIG = Path("config.yaml")
 
@@ -246,6 +247,21 @@ class DeliveryConfig(Strict):
     backoff_max_seconds: PositiveInt = 3600
     #: hour (WITA) at which daily digests go out
     digest_hour: Annotated[int, Field(ge=0, le=23)] = 7
+    #: how long a claimed notification stays reserved for its worker (a crashed
+    #: worker's rows are sent by another after it); default: 5 minutes or more
+    lease_seconds: PositiveInt | None = None
+
+    @model_validator(mode="after")
+    def _lease_covers_a_send(self) -> "DeliveryConfig":
+        budget = max(6 * self.smtp.timeout_seconds, 3 * self.webhook_timeout_seconds)
+        if self.lease_seconds is not None and self.lease_seconds < 2 * budget:
+            raise PydanticCustomError(
+                "rule",
+                "lease_seconds must be at least {need} (twice the longest a send may take "
+                "with these timeouts)",
+                {"need": 2 * budget},
+            )
+        return self
 
 
 class ClassifierConfig(Strict):
@@ -357,6 +373,19 @@ class Settings(Strict):
             problems.append(
                 (("routing", "triage_inbox"), f"unknown inbox {_show(self.routing.triage_inbox)}")
             )
+        allow_private = self.delivery.allow_private_webhooks
+        for i, agency in enumerate(self.agencies):
+            if not agency.webhook_url:
+                continue
+            try:
+                check_webhook_url(agency.webhook_url, allow_private, resolve=False)
+            except WebhookURLError as err:
+                problems.append((("agencies", i, "webhook_url"), str(err)))
+            if not agency.webhook_secret_env:
+                problems.append(
+                    (("agencies", i, "webhook_secret_env"),
+                     "a webhook needs the NAME of the environment variable with its HMAC secret")
+                )  # fmt: skip
         for i, rule in enumerate(self.rules):
             if rule.action.inbox is not None and rule.action.inbox not in codes:
                 problems.append(

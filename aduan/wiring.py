@@ -1,6 +1,7 @@
 """Builds the running parts (engine, classifier, policy, collectors) from settings."""
 
 import logging
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -14,11 +15,14 @@ from classifier.persist import active_id
 from classifier.train import train
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
+from inbox.auth import AuthConfig, load_secret_key
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
+from models.locks import hold_lock
 from models.migrate import upgrade
 from models.tables import Agency
 from router.deadlines import WorkingCalendar, deadline_fn
+from router.delivery import AgencyTarget, DeliverySettings
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.rules import Rule
@@ -35,8 +39,13 @@ def engine_for(settings: Settings) -> Engine:
 
 
 def prepare_store(settings: Settings, engine: Engine) -> None:
-    """Migrate the store to the newest schema and load the configured agencies."""
-    upgrade(engine)
+    """Migrate the store to the newest schema and load the configured agencies.
+
+    Daemon instances starting together take turns: two migrations at once would
+    both try to create the same tables.
+    """
+    with hold_lock(engine, "migrate"):
+        upgrade(engine)
     with session_scope(engine) as session:
         sync_agencies(
             session=session,
@@ -69,6 +78,57 @@ def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> Pred
         log.info("the active model is in an older format; training a new one")
         train(cfg.model_dir)
         return load()
+
+
+def auth_config_for(settings: Settings) -> AuthConfig:
+    """Sign-in settings; refuses a weak or placeholder cookie key, naming its variable."""
+    web = settings.web
+    return AuthConfig(
+        secret_key=load_secret_key(web.secret_key_env, settings.data_dir),
+        session_hours=web.session_hours,
+        secure_cookies=web.secure_cookies,
+        login_attempts=web.login_attempts,
+    )
+
+
+def delivery_settings(settings: Settings) -> DeliverySettings:
+    """The outbox worker's settings, with SMTP credentials read from the environment."""
+    d, smtp = settings.delivery, settings.delivery.smtp
+    return DeliverySettings(
+        smtp_host=smtp.host,
+        smtp_port=smtp.port,
+        smtp_security=smtp.security,
+        smtp_username=_env(smtp.username_env),
+        smtp_password=_env(smtp.password_env),
+        from_address=smtp.from_address,
+        smtp_timeout=smtp.timeout_seconds,
+        webhook_timeout=d.webhook_timeout_seconds,
+        allow_private_webhooks=d.allow_private_webhooks,
+        max_attempts=d.max_attempts,
+        backoff_base_seconds=d.backoff_base_seconds,
+        backoff_max_seconds=d.backoff_max_seconds,
+        lease_seconds=d.lease_seconds,
+        digest_hour=d.digest_hour,
+    )
+
+
+def delivery_targets(settings: Settings) -> dict[str, AgencyTarget]:
+    """Where each inbox's notifications go, webhook secrets read from the environment."""
+    return {
+        a.code: AgencyTarget(
+            code=a.code,
+            name=a.name,
+            email=a.email,
+            webhook_url=a.webhook_url,
+            webhook_secret=_env(a.webhook_secret_env),
+            digest=a.digest,
+        )
+        for a in settings.agencies
+    }
+
+
+def _env(name: str | None) -> str | None:
+    return os.environ.get(name) or None if name else None
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:

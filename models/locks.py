@@ -24,6 +24,33 @@ def lock_key(name: str) -> int:
 
 
 @contextmanager
+def hold_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the lock *name* for the block, waiting for another holder to finish."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            key = lock_key(name)
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                conn.commit()
+        return
+    path = _lock_path(engine, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
 def try_lock(engine: Engine, name: str) -> Iterator[bool]:
     """Hold the lock *name* for the block if it is free; yields False if another holds it."""
     if engine.dialect.name == "postgresql":

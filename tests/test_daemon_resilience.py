@@ -6,8 +6,11 @@ Each test runs real ``aduan run`` processes against a real store.
 import random
 import signal
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import func
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
@@ -18,6 +21,7 @@ from models.tables import Complaint, ComplaintMention, Mention, Outbox
 from models.vocab import MentionState
 from tests.support.daemon import daemon_config, replay_file, start, wait_for
 from tests.support.tcpproxy import TcpProxy
+from tests.test_delivery import Mailbox, _free_port
 
 
 def _with_email(data_agencies: list[dict]) -> list[dict]:
@@ -33,7 +37,7 @@ def _agencies() -> list[dict]:
     return _with_email(yaml.safe_load((ROOT / "config.yaml").read_text())["agencies"])
 
 
-def _done(url: str, n: int) -> bool:
+def _done(url: str, n: int, delivered: bool = False) -> bool:
     engine = make_engine(url)
     try:
         with Session(engine) as s:
@@ -41,7 +45,10 @@ def _done(url: str, n: int) -> bool:
             pending = s.exec(
                 select(func.count()).select_from(Mention).where(Mention.state == "pending")
             ).one()
-        return cursor.get("offset") == n and pending == 0
+            unsent = s.exec(
+                select(func.count()).select_from(Outbox).where(Outbox.status != "sent")
+            ).one()
+        return cursor.get("offset") == n and pending == 0 and (not delivered or unsent == 0)
     except Exception:
         return False
     finally:
@@ -67,13 +74,46 @@ def _check_store(url: str, n: int) -> None:
     engine.dispose()
 
 
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback that records what it receives."""
+    box = Mailbox()
+    box.port = _free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+def _delivery(box: Mailbox) -> dict:
+    # Short timeouts allow a short lease: a killed worker's claims come free in 15 s.
+    return {
+        "schedule": {"seconds": 1},
+        "smtp": {"host": "127.0.0.1", "port": box.port, "timeout_seconds": 1},
+        "webhook_timeout_seconds": 2,
+        "lease_seconds": 15,
+    }
+
+
+def _received(box: Mailbox) -> list[str]:
+    return [str(m["X-Aduan-Event"]) for m in box.messages]
+
+
+def _outbox_events(url: str) -> set[str]:
+    engine = make_engine(url)
+    with Session(engine) as s:
+        ids = {f"aduan-{o.id}" for o in s.exec(select(Outbox))}
+    engine.dispose()
+    return ids
+
+
 def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
-    store_url: str, model_dir: Path, tmp_path: Path
+    store_url: str, model_dir: Path, tmp_path: Path, mailbox: Mailbox
 ) -> None:
     n = 600
     replay = replay_file(tmp_path / "stream.jsonl", n)
     config = daemon_config(tmp_path, store_url=store_url, model_dir=model_dir, replay=replay,
-                           batch=40, agencies=_agencies())  # fmt: skip
+                           batch=40, agencies=_agencies(), delivery=_delivery(mailbox))  # fmt: skip
     log = tmp_path / "daemon.log"
     rng = random.Random(7)
     for _ in range(4):
@@ -83,15 +123,18 @@ def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
         proc.wait(timeout=10)
     proc = start(config, log)
     try:
-        wait_for(lambda: _done(store_url, n), 120, "all mentions harvested and routed")
+        wait_for(lambda: _done(store_url, n, delivered=True), 180,
+                 "all mentions harvested, routed and delivered")  # fmt: skip
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
     _check_store(store_url, n)
+    # At least once: every notification arrived; one killed mid-send may arrive twice.
+    assert set(_received(mailbox)) == _outbox_events(store_url)
 
 
 def test_two_instances_share_one_postgresql_store(
-    pg_url: str, model_dir: Path, tmp_path: Path
+    pg_url: str, model_dir: Path, tmp_path: Path, mailbox: Mailbox
 ) -> None:
     n = 400
     replay = replay_file(tmp_path / "stream.jsonl", n)
@@ -99,11 +142,14 @@ def test_two_instances_share_one_postgresql_store(
     for name in ("a", "b"):
         base = tmp_path / name
         base.mkdir()
-        config = daemon_config(base, store_url=pg_url, model_dir=model_dir, replay=replay,
-                               batch=20, agencies=_agencies())  # fmt: skip
+        config = daemon_config(
+            base, store_url=pg_url, model_dir=model_dir, replay=replay, batch=20,
+            agencies=_agencies(), delivery=_delivery(mailbox),
+        )  # fmt: skip
         procs.append((start(config, base / "daemon.log"), base / "daemon.log"))
     try:
-        wait_for(lambda: _done(pg_url, n), 120, "all mentions harvested and routed")
+        wait_for(lambda: _done(pg_url, n, delivered=True), 180,
+                 "all mentions harvested, routed and delivered")  # fmt: skip
     finally:
         for proc, log in procs:
             proc.send_signal(signal.SIGTERM)
@@ -116,6 +162,9 @@ def test_two_instances_share_one_postgresql_store(
     engine.dispose()
     logs = [log.read_text() for _, log in procs]
     assert all("stored" in text for text in logs), "both instances should have harvested"
+    # Without crashes, each notification is sent exactly once across both instances.
+    received = _received(mailbox)
+    assert sorted(received) == sorted(_outbox_events(pg_url))
 
 
 def test_store_outage_is_survived_and_caught_up(

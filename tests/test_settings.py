@@ -151,3 +151,24 @@ def test_jurisdiction_inbox_must_exist(tmp_path: Path) -> None:
         d["location"] = {"jurisdiction": [{"name": "Jl. X", "inbox": "NOPE", "reason": "r"}]}
 
     assert 'location.jurisdiction[0].inbox: unknown inbox "NOPE"' in _error(_config(tmp_path, bad))
+
+
+def test_webhook_urls_are_checked_at_start_up(tmp_path: Path) -> None:
+    def bad(d):
+        d["agencies"][0].update(webhook_url="http://127.0.0.1:8080/hook")
+        d["agencies"][1].update(webhook_url="ftp://example.org/x", webhook_secret_env="X_SECRET")
+        d["agencies"][2].update(webhook_url="http://localhost/hook", webhook_secret_env="Y")
+
+    message = _error(_config(tmp_path, bad))
+    assert "agencies[0].webhook_url: webhook URL 'http://127.0.0.1:8080/hook' refused" in message
+    assert "agencies[0].webhook_secret_env: a webhook needs the NAME" in message
+    assert (
+        "agencies[1].webhook_url: webhook URL 'ftp://example.org/x' refused: only http" in message
+    )
+    assert "agencies[2].webhook_url" in message and "this machine" in message
+
+    def internal(d):
+        d["delivery"] = {"allow_private_webhooks": True}
+        d["agencies"][0].update(webhook_url="http://127.0.0.1:8080/hook", webhook_secret_env="S")
+
+    assert load_settings(_config(tmp_path, internal)).agencies[0].webhook_secret_env == "S"

@@ -41,7 +41,7 @@ def test_daemon_fills_inbox_and_stops_cleanly(config_file: Path, tmp_path: Path)
             time.sleep(0.5)
             assert proc.poll() is None, (tmp_path / "daemon.log").read_text()
             try:
-                page = httpx.get(f"http://127.0.0.1:{port}/", timeout=2)
+                page = httpx.get(f"http://127.0.0.1:{port}/login", timeout=2)
             except httpx.TransportError:
                 continue
             engine = make_engine(data["store"]["url"])
@@ -58,4 +58,6 @@ def test_daemon_fills_inbox_and_stops_cleanly(config_file: Path, tmp_path: Path)
     with Session(engine) as s:
         mentions = s.exec(select(Mention)).all()
     assert len({(m.platform, m.platform_id) for m in mentions}) == len(mentions)
-    assert "aduan is running" in (tmp_path / "daemon.log").read_text()
+    output = (tmp_path / "daemon.log").read_text()
+    assert "aduan is running" in output
+    assert "First administrator created. Sign in as admin with password" in output

@@ -9,6 +9,7 @@ from aduan.cli import (  # noqa: F401  (importing registers the commands)
     sources,
     store,
     triage,
+    users,
 )
 from aduan.cli.base import app, err
 from models.exceptions import AduanError

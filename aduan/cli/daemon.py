@@ -5,7 +5,8 @@ from typing import Annotated
 import typer
 
 from aduan.cli.base import app, err, out, state, store
-from aduan.wiring import predictor_for
+from aduan.wiring import auth_config_for, predictor_for
+from inbox.auth import ensure_first_admin
 
 
 @app.command()
@@ -17,6 +18,9 @@ def run(
 
     settings = state.settings
     engine = store()
+    serve = web and settings.web.enabled
+    # Built before anything starts, so a weak or placeholder key stops start-up.
+    auth_config = auth_config_for(settings) if serve else None
     with err.status("loading the classifier (training one if none exists)..."):
         predictor = predictor_for(settings, train_if_missing=True)
     for source in settings.sources:
@@ -25,8 +29,17 @@ def run(
                 f"[yellow]source {source.name}: missing secret "
                 f"{', '.join(source.missing_secrets())}; left idle, the others run[/]"
             )
-    if web and settings.web.enabled:
+    if serve:
         url = f"http://{settings.web.host}:{settings.web.port}/"
         out.print(f"[bold green]aduan is running.[/] Inbox: [link={url}]{url}[/link]")
-        out.print("No login yet: the inbox listens on this machine only. Ctrl-C stops.")
-    run_daemon(settings, engine, predictor, serve_web=web)
+        password = ensure_first_admin(engine)
+        if password is not None:
+            out.print(
+                f"First administrator created. Sign in as [bold]admin[/] with password "
+                f"[bold]{password}[/]\nIt is shown only this once; add more users with "
+                "`aduan users create`."
+            )
+        else:
+            out.print("Sign in with your account; `aduan users` manages accounts.")
+        out.print("Ctrl-C stops.")
+    run_daemon(settings, engine, predictor, serve_web=web, auth_config=auth_config)

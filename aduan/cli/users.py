@@ -1,0 +1,175 @@
+"""``aduan users`` and ``aduan tokens``: web accounts and API tokens.
+
+Passwords and tokens are generated here and printed once, on stdout alone, so a script
+can capture them; they are never stored in clear and cannot be shown again.
+"""
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from aduan.cli.base import app, err, out, store
+from inbox.accounts import AccountError, Role
+
+users_app = typer.Typer(help="Accounts for the web inbox.", no_args_is_help=True)
+tokens_app = typer.Typer(help="API tokens (Authorization: Bearer ...).", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+
+PasswordStdin = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin", help="Read the password from the first line of stdin instead."
+    ),
+]
+
+
+def _password_from_stdin() -> str:
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        raise AccountError("--password-stdin: no password on the first line of stdin")
+    return line
+
+
+def _show_once(label: str, secret: str) -> None:
+    # Plain echo: rich would wrap or style a long secret and break copy-paste.
+    typer.echo(f"{label}: {secret}")
+    err.print(f"Shown only now: aduan stores just a hash of this {label}.", highlight=False)
+
+
+@users_app.command("create")
+def create(
+    username: Annotated[str, typer.Argument(help="Login name (lower case letters, digits, ._-).")],
+    role: Annotated[Role, typer.Option("--role", help="What the user may do.")],
+    agency: Annotated[
+        str | None, typer.Option("--agency", help="Agency code; required for --role agency.")
+    ] = None,
+    name: Annotated[str, typer.Option("--name", help="Name shown in the inbox.")] = "",
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Create a user; prints a random password once (unless --password-stdin)."""
+    from inbox.auth import create_account, generate_password
+    from models.db import session_scope
+
+    password = _password_from_stdin() if password_stdin else generate_password()
+    with session_scope(store()) as session:
+        user = create_account(
+            session=session, username=username, role=role.value, password=password,
+            display_name=name, agency_code=agency,
+        )  # fmt: skip
+    where = f" for agency {user.agency_code}" if user.agency_code else ""
+    out.print(f"created {user.role} user {user.username}{where}", highlight=False)
+    if not password_stdin:
+        _show_once("password", password)
+
+
+@users_app.command("list")
+def list_(
+    show_all: Annotated[bool, typer.Option("--all/--active", help="Include disabled.")] = True,
+) -> None:
+    """List users (never their password hashes)."""
+    from inbox.accounts import list_users
+    from inbox.filters import wita
+    from models.db import session_scope
+
+    with session_scope(store()) as session:
+        users = list_users(session=session)
+    table = Table("username", "name", "role", "agency", "active", "last login", title="Users")
+    for u in users:
+        if show_all or u.active:
+            table.add_row(
+                u.username, u.display_name, u.role, u.agency_code or "-",
+                "yes" if u.active else "no", wita(u.last_login_at),
+            )  # fmt: skip
+    out.print(table)
+
+
+@users_app.command("disable")
+def disable(username: Annotated[str, typer.Argument(help="Who to lock out.")]) -> None:
+    """Disable a user: their sessions and API tokens stop working at once."""
+    from inbox.accounts import set_active
+    from models.db import session_scope
+
+    with session_scope(store()) as session:
+        user = set_active(session=session, username=username, active=False)
+    out.print(f"disabled {user.username}; their sessions were ended", highlight=False)
+
+
+@users_app.command("enable")
+def enable(username: Annotated[str, typer.Argument(help="Who to let in again.")]) -> None:
+    """Enable a disabled user (their old sessions stay ended)."""
+    from inbox.accounts import set_active
+    from models.db import session_scope
+
+    with session_scope(store()) as session:
+        user = set_active(session=session, username=username, active=True)
+    out.print(f"enabled {user.username}", highlight=False)
+
+
+@users_app.command("reset-password")
+def reset_password(
+    username: Annotated[str, typer.Argument(help="Whose password to replace.")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Give a user a new random password (printed once) and end their sessions."""
+    from inbox.auth import generate_password
+    from inbox.auth import reset_password as reset
+    from models.db import session_scope
+
+    password = _password_from_stdin() if password_stdin else generate_password()
+    with session_scope(store()) as session:
+        user = reset(session=session, username=username, password=password)
+    out.print(f"new password for {user.username}; their sessions were ended", highlight=False)
+    if not password_stdin:
+        _show_once("password", password)
+
+
+@tokens_app.command("create")
+def create_token(
+    username: Annotated[str, typer.Argument(help="The user the token acts as.")],
+    name: Annotated[str, typer.Option("--name", help="What uses the token, e.g. 'sp4n-sync'.")],
+) -> None:
+    """Create an API token for a user; it has the user's role and is printed once."""
+    from inbox.auth import issue_api_token
+    from models.db import session_scope
+
+    with session_scope(store()) as session:
+        token, row = issue_api_token(session=session, username=username, name=name)
+    out.print(f"created token {row.id} ({row.prefix}…) for {username}", highlight=False)
+    _show_once("token", token)
+
+
+@tokens_app.command("list")
+def list_tokens(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
+) -> None:
+    """List API tokens by id, user, name and prefix (never the token)."""
+    from inbox.accounts import list_api_tokens
+    from inbox.filters import wita
+    from models.db import session_scope
+
+    with session_scope(store()) as session:
+        rows = list_api_tokens(session=session, username=user)
+    table = Table("id", "user", "name", "prefix", "created", "last used", "state", title="Tokens")
+    for token, owner in rows:
+        state = f"revoked {wita(token.revoked_at)}" if token.revoked_at else "active"
+        if token.revoked_at is None and not owner.active:
+            state = "user disabled"
+        table.add_row(
+            str(token.id), owner.username, token.name, f"{token.prefix}…",
+            wita(token.created_at), wita(token.last_used_at), state,
+        )  # fmt: skip
+    out.print(table)
+
+
+@tokens_app.command("revoke")
+def revoke_token(token_id: Annotated[int, typer.Argument(help="Token id from the list.")]) -> None:
+    """Revoke an API token: requests using it are refused from now on."""
+    from inbox.accounts import revoke_api_token
+    from models.db import session_scope
+
+    with session_scope(store()) as session:
+        token = revoke_api_token(session=session, token_id=token_id)
+    out.print(f"revoked token {token.id} ({token.prefix}…)", highlight=False)

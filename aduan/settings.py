@@ -286,7 +286,8 @@ class RoutingConfig(Strict):
     """The routing job."""
 
     schedule: Schedule = Schedule(seconds=10)
-    batch_size: PositiveInt = 200
+    #: mentions classified and routed per transaction (larger batches classify faster)
+    batch_size: PositiveInt = 500
     triage_inbox: Name = "KOMINFO"
 
 

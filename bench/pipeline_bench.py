@@ -38,16 +38,11 @@ def make_stream(path: Path, n: int) -> None:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def run_one(store_url: str, stream: Path, model_dir: Path, bare_url: str) -> dict[str, float]:
-    """The measured run, inside its own process."""
+def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
+    """The measured end-to-end run, inside its own process (so its peak RSS is its own)."""
     from aduan import jobs
     from aduan.settings import load_settings
     from aduan.wiring import engine_for, predictor_for, prepare_store
-    from harvester.base import SourceSpec
-    from harvester.registry import make_collector
-    from models.db import make_engine, session_scope
-    from models.mentions import insert_mentions
-    from models.migrate import upgrade
 
     with tempfile.TemporaryDirectory() as tmp:
         data = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -76,23 +71,34 @@ def run_one(store_url: str, stream: Path, model_dir: Path, bare_url: str) -> dic
             if result.fetched == 0:
                 break
         elapsed = time.perf_counter() - started
-        # The same rows, inserted bare into a fresh store of the same kind.
-        mentions = (
-            make_collector(
-                SourceSpec(name="bare", platform="replay", options={"path": str(stream)})
-            )
-            .collect(None)
-            .mentions
-        )
-        bare = make_engine(bare_url)
-        upgrade(bare)
-        t0 = time.perf_counter()
-        with session_scope(bare) as session:
-            insert_mentions(session=session, mentions=mentions)
-        bare_elapsed = time.perf_counter() - t0
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"stored": stored, "seconds": elapsed, "rate": stored / elapsed,
-            "bare_rate": len(mentions) / bare_elapsed, "peak_rss_mb": rss_mb}  # fmt: skip
+            "peak_rss_mb": rss_mb}  # fmt: skip
+
+
+def run_bare(bare_url: str, stream: Path) -> dict[str, float]:
+    """The same rows inserted bare (one bulk insert) into a fresh store of the same kind."""
+    from harvester.base import SourceSpec
+    from harvester.registry import make_collector
+    from models.db import make_engine, session_scope
+    from models.mentions import insert_mentions
+    from models.migrate import upgrade
+
+    spec = SourceSpec(name="bare", platform="replay", options={"path": str(stream)})
+    mentions = make_collector(spec).collect(None).mentions
+    bare = make_engine(bare_url)
+    upgrade(bare)
+    started = time.perf_counter()
+    with session_scope(bare) as session:
+        insert_mentions(session=session, mentions=mentions)
+    return {"bare_rate": len(mentions) / (time.perf_counter() - started)}
+
+
+def _child(*args: str) -> dict[str, float]:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def _pg_database() -> str | None:
@@ -130,17 +136,14 @@ def main() -> None:
             print("PostgreSQL unreachable: measuring SQLite only")
         try:
             for label, url, bare_url in stores:
-                out = subprocess.run(
-                    [sys.executable, __file__, "--one", url, str(stream), str(model_dir), bare_url],
-                    capture_output=True, text=True, check=True,
-                )  # fmt: skip
-                r = json.loads(out.stdout.strip().splitlines()[-1])
+                r = _child("--one", url, str(stream), str(model_dir))
+                r.update(_child("--bare", bare_url, str(stream)))
                 print(
                     f"{label:10s} {int(r['stored']):,} mentions in {r['seconds']:.1f} s: "
                     f"{r['rate']:,.0f} mentions/s end to end (harvest, classify, route, outbox); "
                     f"bare bulk insert {r['bare_rate']:,.0f} rows/s "
                     f"(overhead x{r['bare_rate'] / r['rate']:.1f}); "
-                    f"peak RSS {r['peak_rss_mb']:.0f} MB"
+                    f"daemon-work peak RSS {r['peak_rss_mb']:.0f} MB"
                 )
         finally:
             for db in created:
@@ -150,8 +153,9 @@ def main() -> None:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--one":
-        url, stream, model_dir, bare_url = sys.argv[2:6]
-        result = run_one(url, Path(stream), Path(model_dir), bare_url)
-        print(json.dumps(result))
+        url, stream, model_dir = sys.argv[2:5]
+        print(json.dumps(run_one(url, Path(stream), Path(model_dir))))
+    elif len(sys.argv) > 1 and sys.argv[1] == "--bare":
+        print(json.dumps(run_bare(sys.argv[2], Path(sys.argv[3]))))
     else:
         main()

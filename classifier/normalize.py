@@ -6,7 +6,7 @@ formal ones from ``data/slang.tsv``.
 """
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -33,8 +33,13 @@ def slang() -> dict[str, str]:
     return table
 
 
+@lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
-    """Lower-cased, masked and de-slanged text, tokens separated by single spaces."""
+    """Lower-cased, masked and de-slanged text, tokens separated by single spaces.
+
+    Cached: routing normalises each mention for the classifier, the rules and the
+    duplicate check within moments.
+    """
     text = _URL.sub(" urlx ", text)
     text = _HANDLE.sub(" userx ", text)
     text = _HASHTAG.sub(lambda m: " " + _split_hashtag(m.group(1)) + " ", text)

@@ -74,7 +74,7 @@ class ReplayCollector:
         limit = min(limits) if limits else None
         mentions: list[MentionIn] = []
         stopped_early = False
-        for position, line_no, record in self._records():
+        for position, line_no, record in self._records(skip=offset):
             if position < offset:
                 continue
             if limit is not None and len(mentions) >= limit:
@@ -91,7 +91,8 @@ class ReplayCollector:
             interrupted=interrupted,
         )
 
-    def _records(self) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    def _records(self, skip: int = 0) -> Iterator[tuple[int, int, dict[str, Any]]]:
+        """(position, line number, record) from the file; the first *skip* are not parsed."""
         path = Path(self.options.path)
         try:
             handle = path.open(encoding="utf-8", newline="")
@@ -106,6 +107,10 @@ class ReplayCollector:
             position = 0
             for line_no, line in enumerate(handle, start=1):
                 if not line.strip():
+                    continue
+                if position < skip:
+                    # Released by an earlier run: counted, not parsed again.
+                    position += 1
                     continue
                 try:
                     record = json.loads(line)

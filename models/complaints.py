@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import func, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -16,7 +16,7 @@ from models.tables import (
     StatusChange,
 )
 from models.types import utcnow
-from models.vocab import ComplaintStatus, MentionState
+from models.vocab import ComplaintStatus, MentionState, OutboxStatus
 
 
 def file_complaint(
@@ -53,24 +53,31 @@ def file_complaint(
             session.add(complaint)
             session.flush()
             assert complaint.id is not None
-            session.add(ComplaintMention(mention_id=mention.id, complaint_id=complaint.id))
-            session.add(
-                StatusChange(
-                    complaint_id=complaint.id,
-                    actor=routed_by,
-                    to_status=ComplaintStatus.BARU,
-                    note="filed",
-                )
-            )
-            for channel in channels:
-                session.add(
-                    Outbox(
-                        complaint_id=complaint.id,
-                        agency_code=inbox,
-                        channel=channel,
-                        payload={"event": "complaint.filed", "complaint_id": complaint.id},
-                    )
-                )
+            # The rows that go with it are written as plain inserts: routing files
+            # thousands of complaints, and ORM objects for rows never read back here
+            # cost more than the inserts themselves.
+            now = utcnow()
+            session.execute(
+                insert(ComplaintMention),
+                [{"mention_id": mention.id, "complaint_id": complaint.id, "linked_at": now,
+                  "reason": "origin"}],
+            )  # fmt: skip
+            session.execute(
+                insert(StatusChange),
+                [{"complaint_id": complaint.id, "actor": routed_by, "at": now,
+                  "from_status": None, "to_status": ComplaintStatus.BARU, "note": "filed"}],
+            )  # fmt: skip
+            if channels:
+                payload = {"event": "complaint.filed", "complaint_id": complaint.id}
+                session.execute(
+                    insert(Outbox),
+                    [
+                        {"complaint_id": complaint.id, "agency_code": inbox, "channel": channel,
+                         "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
+                         "next_attempt_at": now, "created_at": now}
+                        for channel in channels
+                    ],
+                )  # fmt: skip
             mention.state = MentionState.FILED
             session.add(mention)
             session.flush()
@@ -123,27 +130,34 @@ def attach_mention(
     actor: str,
     detail: str | None = None,
     reporters: int | None = None,
-) -> ComplaintMerge:
+) -> int:
     """Add *mention* to *complaint* as a further report, recorded so it can be undone.
 
-    *reporters* is the new number of different people reporting it, when the caller
-    already knows; otherwise it is counted in the store.
+    Returns the merge record's id. *reporters* is the new number of different people
+    reporting it, when the caller already knows; otherwise it is counted in the store.
     """
     assert complaint.id is not None and mention.id is not None
-    session.add(ComplaintMention(mention_id=mention.id, complaint_id=complaint.id, reason=reason))
-    merge = ComplaintMerge(
-        complaint_id=complaint.id, mention_id=mention.id, reason=reason, detail=detail, actor=actor
-    )
-    session.add(merge)
+    now = utcnow()
+    # Plain inserts, as in file_complaint: routing joins thousands of reports.
+    session.execute(
+        insert(ComplaintMention),
+        [{"mention_id": mention.id, "complaint_id": complaint.id, "linked_at": now,
+          "reason": reason}],
+    )  # fmt: skip
+    merge_id = session.execute(
+        insert(ComplaintMerge).returning(col(ComplaintMerge.id)),
+        [{"complaint_id": complaint.id, "mention_id": mention.id, "reason": reason,
+          "detail": detail, "actor": actor, "at": now}],
+    ).scalar_one()  # fmt: skip
     mention.state = MentionState.FILED
     session.add(mention)
     if reporters is None:
         session.flush()
         reporters = count_reporters(session=session, complaint_id=complaint.id)
     complaint.reporters = reporters
-    complaint.updated_at = utcnow()
+    complaint.updated_at = now
     session.add(complaint)
-    return merge
+    return int(merge_id)
 
 
 def count_reporters(*, session: Session, complaint_id: int) -> int:

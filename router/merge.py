@@ -25,7 +25,7 @@ def merge_into(*, engine: Engine, mention_id: int, complaint_id: int, actor: str
         record_correction(session=session, mention=mention, category=complaint.category,
                           kind="triage", actor=actor)  # fmt: skip
         mention.category = complaint.category
-        return attach_mention(
+        merge_id = attach_mention(
             session=session,
             complaint=complaint,
             mention=mention,
@@ -33,6 +33,9 @@ def merge_into(*, engine: Engine, mention_id: int, complaint_id: int, actor: str
             actor=actor,
             detail="digabung oleh operator",
         )
+        merge = session.get(ComplaintMerge, merge_id)
+        assert merge is not None
+        return merge
 
 
 def undo_merge(*, engine: Engine, policy: RoutingPolicy, merge_id: int, actor: str) -> Complaint:

@@ -41,16 +41,16 @@ def engine_for(settings: Settings) -> Engine:
 def prepare_store(settings: Settings, engine: Engine) -> None:
     """Migrate the store to the newest schema and load the configured agencies.
 
-    Daemon instances starting together take turns: two migrations at once would
-    both try to create the same tables.
+    Daemon instances starting together take turns: two at once would both try to
+    create the same tables and insert the same agencies.
     """
     with hold_lock(engine, "migrate"):
         upgrade(engine)
-    with session_scope(engine) as session:
-        sync_agencies(
-            session=session,
-            agencies=[Agency.model_validate(a.model_dump()) for a in settings.agencies],
-        )
+        with session_scope(engine) as session:
+            sync_agencies(
+                session=session,
+                agencies=[Agency.model_validate(a.model_dump()) for a in settings.agencies],
+            )
 
 
 def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> Predictor:

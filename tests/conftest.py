@@ -12,10 +12,12 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy.engine import Engine, make_url
 
 from models.db import make_engine
 from models.migrate import upgrade
+from tests.support.mail import Mailbox, free_port
 
 PG_URL = os.environ.get(
     "ADUAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -100,3 +102,21 @@ def config_file(tmp_path: Path, model_dir: Path) -> Path:
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))
     return path
+
+
+@pytest.fixture(scope="module")
+def smtp_server() -> Iterator[Mailbox]:
+    """A real SMTP server on loopback for the test module."""
+    box = Mailbox()
+    box.port = free_port()
+    controller = Controller(box, hostname="127.0.0.1", port=box.port)
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def smtp(smtp_server: Mailbox) -> Mailbox:
+    """The module's SMTP server with an empty mailbox."""
+    smtp_server.reset()
+    return smtp_server

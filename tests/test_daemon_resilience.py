@@ -6,11 +6,8 @@ Each test runs real ``aduan run`` processes against a real store.
 import random
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
 from sqlalchemy import func
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
@@ -20,8 +17,8 @@ from models.sources import get_cursor, get_health
 from models.tables import Complaint, ComplaintMention, Mention, Outbox
 from models.vocab import MentionState
 from tests.support.daemon import daemon_config, replay_file, start, wait_for
+from tests.support.mail import Mailbox
 from tests.support.tcpproxy import TcpProxy
-from tests.test_delivery import Mailbox, _free_port
 
 
 def _with_email(data_agencies: list[dict]) -> list[dict]:
@@ -74,17 +71,6 @@ def _check_store(url: str, n: int) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    """A real SMTP server on loopback that records what it receives."""
-    box = Mailbox()
-    box.port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
-
-
 def _delivery(box: Mailbox) -> dict:
     # Short timeouts allow a short lease: a killed worker's claims come free in 15 s.
     return {
@@ -108,12 +94,12 @@ def _outbox_events(url: str) -> set[str]:
 
 
 def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
-    store_url: str, model_dir: Path, tmp_path: Path, mailbox: Mailbox
+    store_url: str, model_dir: Path, tmp_path: Path, smtp: Mailbox
 ) -> None:
     n = 600
     replay = replay_file(tmp_path / "stream.jsonl", n)
     config = daemon_config(tmp_path, store_url=store_url, model_dir=model_dir, replay=replay,
-                           batch=40, agencies=_agencies(), delivery=_delivery(mailbox))  # fmt: skip
+                           batch=40, agencies=_agencies(), delivery=_delivery(smtp))  # fmt: skip
     log = tmp_path / "daemon.log"
     rng = random.Random(7)
     for _ in range(4):
@@ -130,11 +116,11 @@ def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
         assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
     _check_store(store_url, n)
     # At least once: every notification arrived; one killed mid-send may arrive twice.
-    assert set(_received(mailbox)) == _outbox_events(store_url)
+    assert set(_received(smtp)) == _outbox_events(store_url)
 
 
 def test_two_instances_share_one_postgresql_store(
-    pg_url: str, model_dir: Path, tmp_path: Path, mailbox: Mailbox
+    pg_url: str, model_dir: Path, tmp_path: Path, smtp: Mailbox
 ) -> None:
     n = 400
     replay = replay_file(tmp_path / "stream.jsonl", n)
@@ -144,7 +130,7 @@ def test_two_instances_share_one_postgresql_store(
         base.mkdir()
         config = daemon_config(
             base, store_url=pg_url, model_dir=model_dir, replay=replay, batch=20,
-            agencies=_agencies(), delivery=_delivery(mailbox),
+            agencies=_agencies(), delivery=_delivery(smtp),
         )  # fmt: skip
         procs.append((start(config, base / "daemon.log"), base / "daemon.log"))
     try:
@@ -163,7 +149,7 @@ def test_two_instances_share_one_postgresql_store(
     logs = [log.read_text() for _, log in procs]
     assert all("stored" in text for text in logs), "both instances should have harvested"
     # Without crashes, each notification is sent exactly once across both instances.
-    received = _received(mailbox)
+    received = _received(smtp)
     assert sorted(received) == sorted(_outbox_events(pg_url))
 
 

@@ -16,13 +16,10 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -49,6 +46,7 @@ from router.delivery import (
 from router.digest import send_digests
 from router.webhook_channel import sign, verify_signature
 from tests.factories import mention
+from tests.support.mail import Mailbox, free_port
 
 SECRET = "rahasia-uji-webhook"
 #: when the test rows become due: 04:00 WITA on 20 November
@@ -59,59 +57,7 @@ NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 NASTY = "<script>alert('x')</script> lampu mati\nbaris kedua =cmd|' /C calc'!A0\n& \"kutip\""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 # --- receivers ------------------------------------------------------------------------
-
-
-class Mailbox:
-    """An aiosmtpd handler that records messages and can answer with canned refusals."""
-
-    def __init__(self) -> None:
-        self.port = 0
-        self.reset()
-
-    def reset(self) -> None:
-        self.messages: list[EmailMessage] = []
-        self.rcpt_replies: list[str] = []
-        self.data_replies: list[str] = []
-
-    # aiosmtpd calls hooks by these names.
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:
-        if self.rcpt_replies:
-            return self.rcpt_replies.pop(0)
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        if self.data_replies:
-            return self.data_replies.pop(0)
-        parsed = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(parsed, EmailMessage)
-        self.messages.append(parsed)
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture(scope="module")
-def smtp_server() -> Iterator[Mailbox]:
-    box = Mailbox()
-    box.port = _free_port()
-    controller = Controller(box, hostname="127.0.0.1", port=box.port)
-    controller.start()
-    yield box
-    controller.stop()
-
-
-@pytest.fixture
-def smtp(smtp_server: Mailbox) -> Mailbox:
-    smtp_server.reset()
-    return smtp_server
 
 
 @dataclass
@@ -490,7 +436,7 @@ def test_redirects_are_not_followed(sqlite_engine: Engine, receiver: Receiver) -
 
 
 def test_unreachable_receivers_are_retried(sqlite_engine: Engine) -> None:
-    closed = _free_port()
+    closed = free_port()
     _file(sqlite_engine, 1, channels=("email", "webhook"))
     targets = _targets(webhook_url=f"http://127.0.0.1:{closed}/hook")
     result = deliver_due(

@@ -53,9 +53,10 @@ def route(*, settings: Settings, engine: Engine, classifier: Classifier) -> Rout
     )
     if result.total:
         log.info(
-            "routed %d mentions: %d filed, %d to triage, %d not complaints",
+            "routed %d mentions: %d filed, %d joined a complaint, %d to triage, %d not complaints",
             result.total,
             result.filed,
+            result.attached,
             result.triaged,
             result.not_complaint,
         )

@@ -33,7 +33,8 @@ def route() -> None:
     engine = store()
     result = jobs.route(settings=settings, engine=engine, classifier=predictor_for(settings))
     out.print(
-        f"routed {result.total}: {result.filed} filed, {result.triaged} to triage, "
+        f"routed {result.total}: {result.filed} filed, {result.attached} joined a complaint, "
+        f"{result.triaged} to triage, "
         f"{result.not_complaint} not complaints, {result.already_filed} already filed"
     )
 

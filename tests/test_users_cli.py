@@ -10,7 +10,6 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
-import aduan.cli.users  # noqa: F401  (registers the commands until aduan.cli imports it)
 from aduan.cli.base import app
 from inbox.accounts import AccountError, WeakPassword
 from inbox.auth import AuthConfig, Authenticator, LoginResult
@@ -172,10 +171,8 @@ def test_tokens_create_list_revoke(config: Path, engine: Engine) -> None:
 
 
 def test_errors_are_messages_in_a_real_process(config: Path) -> None:
-    # aduan.cli.users is imported explicitly until aduan/cli/__init__.py registers it.
-    command = "import aduan.cli.users; from aduan.cli import entry; entry()"
     result = subprocess.run(
-        [sys.executable, "-c", command, "--config", str(config),
+        [sys.executable, "-m", "aduan", "--config", str(config),
          "users", "create", "pdam1", "--role", "agency", "--agency", "NOPE"],
         capture_output=True, text=True, timeout=120, cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"},

@@ -137,9 +137,12 @@ def test_two_instances_share_one_postgresql_store(
         wait_for(lambda: _done(pg_url, n, delivered=True), 180,
                  "all mentions harvested, routed and delivered")  # fmt: skip
     finally:
-        for proc, log in procs:
+        # Stop every daemon before judging any, so a failure leaves no process behind.
+        for proc, _ in procs:
             proc.send_signal(signal.SIGTERM)
-            assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
+        codes = [proc.wait(timeout=30) for proc, _ in procs]
+    for code, (_, log) in zip(codes, procs, strict=True):
+        assert code == 0, log.read_text()[-3000:]
     _check_store(pg_url, n)
     engine = make_engine(pg_url)
     with Session(engine) as s:

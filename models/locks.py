@@ -26,37 +26,29 @@ def lock_key(name: str) -> int:
 @contextmanager
 def hold_lock(engine: Engine, name: str) -> Iterator[None]:
     """Hold the lock *name* for the block, waiting for another holder to finish."""
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            key = lock_key(name)
-            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
-            conn.commit()
-            try:
-                yield
-            finally:
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                conn.commit()
-        return
-    path = _lock_path(engine, name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
+    with _lock(engine, name, wait=True):
+        yield
 
 
 @contextmanager
 def try_lock(engine: Engine, name: str) -> Iterator[bool]:
     """Hold the lock *name* for the block if it is free; yields False if another holds it."""
+    with _lock(engine, name, wait=False) as got:
+        yield got
+
+
+@contextmanager
+def _lock(engine: Engine, name: str, *, wait: bool) -> Iterator[bool]:
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             key = lock_key(name)
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            if wait:
+                conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
+                got = True
+            else:
+                got = bool(
+                    conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar()
+                )
             conn.commit()
             try:
                 yield got
@@ -65,24 +57,12 @@ def try_lock(engine: Engine, name: str) -> Iterator[bool]:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
                     conn.commit()
         return
-    with _file_lock(_lock_path(engine, name)) as got:
-        yield got
-
-
-def _lock_path(engine: Engine, name: str) -> Path:
-    database = engine.url.database or ""
-    base = Path(database).parent if database and database != ":memory:" else Path("/tmp")  # noqa: S108
-    safe = hashlib.sha256(name.encode()).hexdigest()[:16]
-    return base / ".locks" / f"{safe}.lock"
-
-
-@contextmanager
-def _file_lock(path: Path) -> Iterator[bool]:
+    path = _lock_path(engine, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
@@ -92,3 +72,10 @@ def _file_lock(path: Path) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _lock_path(engine: Engine, name: str) -> Path:
+    database = engine.url.database or ""
+    base = Path(database).parent if database and database != ":memory:" else Path("/tmp")  # noqa: S108
+    safe = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return base / ".locks" / f"{safe}.lock"

@@ -13,7 +13,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aduan import jobs
 from aduan.settings import Settings, SourceConfig
-from aduan.wiring import delivery_settings, delivery_targets
+from aduan.wiring import delivery_settings, delivery_targets, policy_for
 from classifier.model import Predictor
 from inbox.app import create_app
 from inbox.auth import AuthConfig
@@ -124,6 +124,7 @@ def run_daemon(
                     engine,
                     scheduler_state=lambda: scheduler_state(scheduler),
                     auth_config=auth_config,
+                    policy=policy_for(settings),
                 ),
                 host=settings.web.host,
                 port=settings.web.port,

@@ -2,8 +2,10 @@
 
 from typing import Any
 
-from sqlalchemy import func, insert
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, func, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from models.exceptions import InvalidTransition
@@ -33,57 +35,81 @@ def file_complaint(
     """File *mention* as a new complaint in *inbox*; None if it was filed already.
 
     The complaint, its first history entry, the mention's link and one outbox row per
-    notification channel are written together, so a crash leaves all or none. The
-    unique origin constraint makes a second filing of the same mention fail inside a
-    savepoint, which is rolled back and reported as None. *details* sets further
-    complaint fields (location, route_reason, terms, deadlines).
+    notification channel are written in the caller's transaction, so a crash leaves
+    all or none. The complaint row is inserted with ``ON CONFLICT (origin_mention_id)
+    DO NOTHING``: when the mention was filed already (by this or a concurrent router)
+    nothing is written and None is returned, without a savepoint or an error that
+    would spoil the transaction. *details* sets further complaint fields (location,
+    route_reason, terms, deadlines).
+
+    Routing files thousands of complaints, so every row here is written with a plain
+    insert rather than through the ORM's unit of work; the returned Complaint is
+    attached to *session* as if it had been loaded, so later changes to it (more
+    reporters) are written by the next flush.
     """
     assert mention.id is not None
-    try:
-        with session.begin_nested():
-            complaint = Complaint(
-                origin_mention_id=mention.id,
-                category=category,
-                inbox=inbox,
-                confidence=confidence,
-                routed_by=routed_by,
-                status=ComplaintStatus.BARU,
-                **(details or {}),
-            )
-            session.add(complaint)
-            session.flush()
-            assert complaint.id is not None
-            # The rows that go with it are written as plain inserts: routing files
-            # thousands of complaints, and ORM objects for rows never read back here
-            # cost more than the inserts themselves.
-            now = utcnow()
-            session.execute(
-                insert(ComplaintMention),
-                [{"mention_id": mention.id, "complaint_id": complaint.id, "linked_at": now,
-                  "reason": "origin"}],
-            )  # fmt: skip
-            session.execute(
-                insert(StatusChange),
-                [{"complaint_id": complaint.id, "actor": routed_by, "at": now,
-                  "from_status": None, "to_status": ComplaintStatus.BARU, "note": "filed"}],
-            )  # fmt: skip
-            if channels:
-                payload = {"event": "complaint.filed", "complaint_id": complaint.id}
-                session.execute(
-                    insert(Outbox),
-                    [
-                        {"complaint_id": complaint.id, "agency_code": inbox, "channel": channel,
-                         "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
-                         "next_attempt_at": now, "created_at": now}
-                        for channel in channels
-                    ],
-                )  # fmt: skip
-            mention.state = MentionState.FILED
-            session.add(mention)
-            session.flush()
-    except IntegrityError:
+    complaint = Complaint(
+        origin_mention_id=mention.id,
+        category=category,
+        inbox=inbox,
+        confidence=confidence,
+        routed_by=routed_by,
+        status=ComplaintStatus.BARU,
+        **(details or {}),
+    )
+    row = {c.key: getattr(complaint, c.key) for c in _COMPLAINT_COLUMNS}
+    # Table-level statements on the session's connection: the ORM's bulk-insert path
+    # costs more per row than the database does.
+    conn = session.connection()
+    new_id = conn.execute(
+        _insert_ignoring_filed(session).values(row).returning(_COMPLAINTS.c.id)
+    ).scalar_one_or_none()
+    if new_id is None:
         return None
+    complaint.id = int(new_id)
+    now = complaint.created_at
+    conn.execute(
+        insert(_LINKS),
+        [{"mention_id": mention.id, "complaint_id": complaint.id, "linked_at": now,
+          "reason": "origin"}],
+    )  # fmt: skip
+    conn.execute(
+        insert(_HISTORY),
+        [{"complaint_id": complaint.id, "actor": routed_by, "at": now,
+          "from_status": None, "to_status": ComplaintStatus.BARU, "note": "filed"}],
+    )  # fmt: skip
+    if channels:
+        payload = {"event": "complaint.filed", "complaint_id": complaint.id}
+        conn.execute(
+            insert(_OUTBOX),
+            [
+                {"complaint_id": complaint.id, "agency_code": inbox, "channel": channel,
+                 "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
+                 "next_attempt_at": now, "created_at": now}
+                for channel in channels
+            ],
+        )  # fmt: skip
+    make_transient_to_detached(complaint)
+    session.add(complaint)
+    mention.state = MentionState.FILED
+    session.add(mention)
     return complaint
+
+
+_COMPLAINTS: Table = Complaint.__table__  # type: ignore[attr-defined]
+_LINKS: Table = ComplaintMention.__table__  # type: ignore[attr-defined]
+_HISTORY: Table = StatusChange.__table__  # type: ignore[attr-defined]
+_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
+_MERGES: Table = ComplaintMerge.__table__  # type: ignore[attr-defined]
+#: every complaint column but the generated id
+_COMPLAINT_COLUMNS = [c for c in _COMPLAINTS.columns if c.key != "id"]
+
+
+def _insert_ignoring_filed(session: Session) -> Any:
+    """INSERT INTO complaint ... ON CONFLICT (origin_mention_id) DO NOTHING, per dialect."""
+    dialect = session.get_bind().dialect.name
+    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    return make_insert(_COMPLAINTS).on_conflict_do_nothing(index_elements=["origin_mention_id"])
 
 
 def complaints_for_inbox(
@@ -139,13 +165,14 @@ def attach_mention(
     assert complaint.id is not None and mention.id is not None
     now = utcnow()
     # Plain inserts, as in file_complaint: routing joins thousands of reports.
-    session.execute(
-        insert(ComplaintMention),
+    conn = session.connection()
+    conn.execute(
+        insert(_LINKS),
         [{"mention_id": mention.id, "complaint_id": complaint.id, "linked_at": now,
           "reason": reason}],
     )  # fmt: skip
-    merge_id = session.execute(
-        insert(ComplaintMerge).returning(col(ComplaintMerge.id)),
+    merge_id = conn.execute(
+        insert(_MERGES).returning(_MERGES.c.id),
         [{"complaint_id": complaint.id, "mention_id": mention.id, "reason": reason,
           "detail": detail, "actor": actor, "at": now}],
     ).scalar_one()  # fmt: skip

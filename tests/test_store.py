@@ -173,8 +173,10 @@ def test_second_filing_reports_none_and_keeps_the_first(engine: Engine) -> None:
 
 def test_complaint_needs_a_known_inbox(engine: Engine) -> None:
     m = _stored_mention(engine)
-    with session_scope(engine) as s:
-        result = file_complaint(
+    # The foreign key refuses it and the transaction fails: the mention is not marked
+    # filed without a complaint (it stays pending and nothing is lost).
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        file_complaint(
             session=s,
             mention=s.merge(m),
             category="PDAM",
@@ -182,10 +184,9 @@ def test_complaint_needs_a_known_inbox(engine: Engine) -> None:
             confidence=0.9,
             routed_by="a",
         )
-    # The foreign key refuses it inside the savepoint; nothing is filed.
-    assert result is None
     with Session(engine) as s:
         assert s.exec(select(Complaint)).all() == []
+        assert s.exec(select(Mention.state)).all() == ["pending"]
 
 
 def test_cursor_round_trip_and_update(engine: Engine) -> None:

@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean chromium
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,9 +17,19 @@ run: $(STAMP)
 	$(BIN)/aduan db upgrade
 	$(BIN)/aduan run
 
-## test: lint, type-check and run the whole suite (SQLite and PostgreSQL)
-test: $(STAMP) lint
+## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, chromium)
+test: $(STAMP) lint chromium
 	$(BIN)/pytest
+
+## chromium: the browser tests drive Debian's chromium (Playwright never downloads one)
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y chromium || { apt-get update && apt-get install -y chromium; }; \
+	  else \
+	    echo "the browser tests need Debian's chromium: sudo apt-get install -y chromium" >&2; \
+	    exit 1; \
+	  fi; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -1,0 +1,215 @@
+"""Browser tests: the real app served by uvicorn on loopback, driven by Debian's chromium.
+
+Playwright never downloads a browser here: chromium is the system package
+(``apt-get install -y chromium``, done by ``make test`` and ``.ci/run``) and is launched
+through ``executable_path``. Each test records a screenshot per step; when a test
+fails they are written to ``test-artifacts/browser/<test>/`` for whoever reads the CI log.
+"""
+
+import re
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
+from sqlalchemy.engine import Engine
+
+from aduan.settings import DeadlineConfig
+from inbox.app import create_app
+from inbox.auth import AuthConfig
+from models.agencies import sync_agencies
+from models.db import make_engine, session_scope
+from models.mentions import insert_mentions
+from models.migrate import upgrade
+from router.deadlines import WorkingCalendar, deadline_fn
+from router.policy import RoutingPolicy
+from router.route import route_pending
+from tests.factories import agencies, mention
+from tests.test_auth import add_user
+from tests.test_route import KeywordClassifier
+
+ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> lampu mati di jalan gatot subroto'
+
+
+def chromium_path() -> str:
+    """The system chromium; a missing one fails the run with the command that installs it."""
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        pytest.fail("chromium is not installed: run `apt-get install -y chromium` (or make test)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def playwright_instance() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance: Playwright) -> Iterator[Browser]:
+    browser = playwright_instance.chromium.launch(
+        executable_path=chromium_path(), args=CHROMIUM_FLAGS
+    )
+    yield browser
+    browser.close()
+
+
+def policy() -> RoutingPolicy:
+    """Inboxes for the test agencies, with working-day deadlines."""
+    return RoutingPolicy(
+        category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"},
+        triage_inbox="KOMINFO",
+        deadlines=deadline_fn(WorkingCalendar(), DeadlineConfig()),
+    )
+
+
+def fill_store(engine: Engine) -> None:
+    """Agencies, users of each role and a few routed mentions (one hostile)."""
+    upgrade(engine)
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=agencies())
+        insert_mentions(
+            session=s,
+            mentions=[
+                mention(1, text="air mati di panjer sejak pagi"),
+                mention(2, text=EVIL, author_name="<b>Evil</b>", url="javascript:alert(1)"),
+                mention(3, text="bingung ini harus lapor ke mana, got mampet di sanur"),
+            ],
+        )
+    route_pending(engine=engine, classifier=KeywordClassifier(), policy=policy())
+    for username, role, agency in (
+        ("admin1", "admin", None),
+        ("operator1", "operator", None),
+        ("pdam1", "agency", "PDAM"),
+        ("viewer1", "viewer", None),
+    ):
+        add_user(engine, username, role, agency=agency)
+
+
+@dataclass
+class LiveServer:
+    """The app served over HTTP on loopback."""
+
+    url: str
+    engine: Engine
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
+    fill_store(engine)
+    app = create_app(engine, auth_config=AuthConfig(secret_key=b"b" * 40), policy=policy())
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the test web server did not start")
+        time.sleep(0.02)
+    yield LiveServer(f"http://127.0.0.1:{port}", engine)
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
+
+
+@dataclass
+class Steps:
+    """Screenshots of a test's steps, written out only if the test fails."""
+
+    page: Page
+    shots: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def shot(self, name: str) -> None:
+        """Record what the page looks like after step *name*."""
+        self.shots.append((name, self.page.screenshot(full_page=True)))
+
+    def save(self, test_name: str) -> Path:
+        """Write every screenshot (and the last page) under test-artifacts/browser/."""
+        folder = ARTIFACTS / _file_name(test_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        for i, (name, png) in enumerate(self.shots, 1):
+            (folder / f"{i:02d}-{_file_name(name)}.png").write_bytes(png)
+        try:
+            (folder / "last.png").write_bytes(self.page.screenshot(full_page=True))
+            (folder / "last.html").write_text(self.page.content(), encoding="utf-8")
+        except PlaywrightError:  # the page may be gone; the steps are saved
+            pass
+        return folder
+
+
+def _file_name(text: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", text)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    context = browser.new_context(locale="id-ID", timezone_id="Asia/Makassar")
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
+    request.node.stash[_PAGE_ERRORS] = errors
+    yield page
+    context.close()
+
+
+_PAGE_ERRORS = pytest.StashKey[list[str]]()
+
+
+@pytest.fixture
+def steps(page: Page, request: pytest.FixtureRequest) -> Iterator[Steps]:
+    recorded = Steps(page)
+    yield recorded
+    if request.node.stash.get(_FAILED, False):
+        folder = recorded.save(request.node.nodeid)
+        print(f"browser screenshots of the failed test: {folder}")
+    # No script from the page may run: an alert() would mean escaping failed.
+    errors = request.node.stash.get(_PAGE_ERRORS, [])
+    assert errors == [], f"the page raised or opened dialogs: {errors}"
+
+
+def sign_in(page: Page, server: LiveServer, username: str, password: str) -> None:
+    """Fill and send the sign-in form."""
+    page.goto(server.url + "/login")
+    page.get_by_label("Nama pengguna").fill(username)
+    page.get_by_label("Kata sandi").fill(password)
+    page.get_by_role("button", name="Masuk").click()

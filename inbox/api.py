@@ -1,21 +1,391 @@
-"""The REST API (``/api/v1``): token auth, the same access rules as the pages."""
+"""The REST API (``/api/v1``): complaints, their status and notes, categories and inboxes.
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+Every call needs an API token (``Authorization: Bearer adn_...``, see ``ApiUser``);
+cookies are never read, so a signed-in browser cannot be made to call it (no CSRF).
+The access rules are the pages': complaint routes need the READ_COMPLAINTS permission
+(viewers: 403), changes need WORK_COMPLAINTS, and an agency token sees and changes only
+its own inbox: another inbox's complaint answers 404 exactly like a missing one.
 
-from inbox.auth import ApiUser
-from models.vocab import CATEGORIES
+Errors are JSON ``{"detail": "..."}``: 401 no or bad token, 403 role, 404 unknown (or
+not yours), 409 a status change the lifecycle refuses (naming both statuses), 422 a bad
+parameter or body (FastAPI's list of errors), 503 no routing policy loaded.
+"""
 
-router = APIRouter(prefix="/api/v1", tags=["api"])
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from sqlmodel import Session
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from inbox.api_models import (
+    CategoryOut,
+    ComplaintDetail,
+    ComplaintId,
+    ComplaintPageOut,
+    ComplaintQuery,
+    ComplaintSummary,
+    DeadlinesOut,
+    ErrorOut,
+    HistoryEntryOut,
+    InboxOut,
+    LocationOut,
+    MentionOut,
+    NoteIn,
+    NoteOut,
+    StatusChangeIn,
+    StatusResult,
+    category_info,
+)
+from inbox.auth import ApiUser, Permission, access
+from inbox.filters import safe_url
+from inbox.web import POLICY_ATTR, DbSession, EngineDep, routing_policy
+from models.agencies import list_agencies
+from models.complaint_search import search_complaints
+from models.complaint_view import linked_mentions, origin_mentions
+from models.complaints import count_by_inbox_status
+from models.db import session_scope
+from models.exceptions import InvalidTransition, NotFound
+from models.notes import add_note, notes_of
+from models.tables import Agency, Complaint, ComplaintNote, Mention, User
+from models.types import utcnow
+from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus
+from router.lifecycle import (
+    TRANSITIONS,
+    bukan_wewenang,
+    change_status,
+    count_overdue,
+    history,
+    overdue_step,
+)
+from router.policy import RoutingPolicy
+
+#: the same words as Access.complaint_or_404, so a refused id looks exactly like a missing one
+NOT_FOUND = "Pengaduan tidak ditemukan"
 
 
-class CategoryOut(BaseModel):
-    """A complaint category."""
+class JsonErrorRoute(APIRoute):
+    """Answers every error of its routes as JSON, whatever the app does for pages.
 
-    code: str
+    The app renders 403 as an HTML page for browsers; an API client always gets
+    ``{"detail": ...}``. Responses are marked ``nosniff`` and ``no-store``: they carry
+    citizens' posts, which no browser should render or cache.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handle = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            response: Response
+            try:
+                response = await handle(request)
+            except StarletteHTTPException as exc:
+                response = JSONResponse(
+                    {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+                )
+            except RequestValidationError as exc:
+                response = JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+            response.headers["X-Content-Type-Options"] = "nosniff"
+            response.headers["Cache-Control"] = "no-store"
+            return response
+
+        return handler
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorOut, "description": description}
+
+
+router = APIRouter(
+    prefix="/api/v1",
+    tags=["api"],
+    route_class=JsonErrorRoute,
+    responses={401: _error("No token, or an invalid or revoked one")},
+)
+COMPLAINT_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: _error("The token's role may not do this (viewer)"),
+    404: _error("No such complaint, or one of another agency's inbox"),
+}
+
+
+def _permitted(permission: Permission) -> Callable[[User], User]:
+    def dependency(user: ApiUser) -> User:
+        if not access.can(user, permission):
+            raise HTTPException(
+                status_code=403,
+                detail="Peran token ini tidak mengizinkan permintaan tersebut / "
+                "this token's role does not allow that",
+            )
+        return user
+
+    return dependency
+
+
+Reader = Annotated[User, Depends(_permitted(Permission.READ_COMPLAINTS))]
+Worker = Annotated[User, Depends(_permitted(Permission.WORK_COMPLAINTS))]
+
+
+# --- complaints ------------------------------------------------------------------------
+
+
+@router.get(
+    "/complaints",
+    response_model=ComplaintPageOut,
+    responses={**COMPLAINT_ERRORS, 404: _error("No such inbox, or another agency's inbox")},
+)
+def list_complaints(
+    db: DbSession, user: Reader, query: Annotated[ComplaintQuery, Query()]
+) -> ComplaintPageOut:
+    """Complaints matching the filters, one page at a time (the inbox list)."""
+    scope = access.inbox_filter(user)
+    if query.inbox is not None and (
+        (scope is not None and query.inbox != scope) or db.get(Agency, query.inbox) is None
+    ):
+        # Another agency's inbox answers like one that does not exist.
+        raise HTTPException(status_code=404, detail="Inbox tidak ditemukan / inbox not found")
+    now = utcnow()
+    found = search_complaints(session=db, filter=query.to_filter(query.inbox or scope), now=now)
+    posts = origin_mentions(session=db, complaints=found.items)
+    return ComplaintPageOut(
+        items=[_summary(c, posts.get(c.id or 0), now) for c in found.items],
+        total=found.total,
+        page=found.page,
+        page_size=found.page_size,
+        pages=found.pages,
+    )
+
+
+@router.get(
+    "/complaints/{complaint_id}", response_model=ComplaintDetail, responses=COMPLAINT_ERRORS
+)
+def get_complaint(complaint_id: ComplaintId, db: DbSession, user: Reader) -> ComplaintDetail:
+    """A complaint with its reports and their authors, location, deadlines, history, notes."""
+    complaint = access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
+    return _detail(db, complaint, utcnow())
+
+
+@router.post(
+    "/complaints/{complaint_id}/status",
+    response_model=StatusResult,
+    responses={
+        **COMPLAINT_ERRORS,
+        409: _error("The lifecycle does not allow this change (both statuses named)"),
+        503: _error("No routing policy loaded (needed for bukan_wewenang)"),
+    },
+)
+def set_status(
+    complaint_id: ComplaintId,
+    body: StatusChangeIn,
+    request: Request,
+    engine: EngineDep,
+    user: Worker,
+) -> StatusResult:
+    """Move a complaint on in its lifecycle.
+
+    ``bukan_wewenang`` refuses it as not the agency's authority: it needs ``reason`` and
+    ``suggested_category`` and sends the complaint back to the triage inbox.
+    """
+    scope = access.inbox_filter(user)
+    try:
+        if body.status == ComplaintStatus.BUKAN_WEWENANG:
+            complaint = bukan_wewenang(
+                engine=engine, policy=routing_policy(request), complaint_id=complaint_id,
+                actor=user.username, reason=body.reason or "",
+                suggested_category=body.suggested_category or "", agency_code=scope,
+            )  # fmt: skip
+        else:
+            complaint = change_status(
+                engine=engine, complaint_id=complaint_id, to_status=body.status,
+                actor=user.username, note=body.note, agency_code=scope,
+            )  # fmt: skip
+    except NotFound:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    except InvalidTransition as err:
+        raise HTTPException(status_code=409, detail=str(err)) from None
+    assert complaint.id is not None
+    return StatusResult(
+        id=complaint.id,
+        status=ComplaintStatus(complaint.status),
+        inbox=complaint.inbox,
+        updated_at=complaint.updated_at,
+    )
+
+
+@router.post(
+    "/complaints/{complaint_id}/notes",
+    response_model=NoteOut,
+    status_code=201,
+    responses=COMPLAINT_ERRORS,
+)
+def post_note(complaint_id: ComplaintId, body: NoteIn, engine: EngineDep, user: Worker) -> NoteOut:
+    """Add an internal note to a complaint."""
+    with session_scope(engine) as session:
+        complaint = access.complaint_or_404(session=session, user=user, complaint_id=complaint_id)
+        if not access.can_change(user, complaint):
+            raise HTTPException(status_code=404, detail=NOT_FOUND)
+        try:
+            note = add_note(
+                session=session, complaint_id=complaint_id, author=user.username, text=body.text
+            )
+        except ValueError as err:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("body", "text"), "msg": str(err)}]
+            ) from None
+        return _note(note)
+
+
+# --- vocabulary ------------------------------------------------------------------------
 
 
 @router.get("/categories", response_model=list[CategoryOut])
-def categories(user: ApiUser) -> list[CategoryOut]:
-    """The categories a complaint can have."""
-    return [CategoryOut(code=c) for c in CATEGORIES]
+def categories(request: Request, user: ApiUser) -> list[CategoryOut]:
+    """The categories a complaint can have, with the inbox each is routed to."""
+    policy: RoutingPolicy | None = getattr(request.app.state, POLICY_ATTR, None)
+    out = []
+    for code in CATEGORIES:
+        info = category_info(code)
+        filed = code != NOT_COMPLAINT
+        out.append(
+            CategoryOut(
+                code=code,
+                name=info.name,
+                description=info.description,
+                inbox=policy.inbox_for(code) if policy is not None and filed else None,
+                is_complaint=filed,
+            )
+        )
+    return out
+
+
+@router.get(
+    "/inboxes",
+    response_model=list[InboxOut],
+    responses={403: _error("The token's role sees no complaint counts")},
+)
+def inboxes(db: DbSession, user: ApiUser) -> list[InboxOut]:
+    """The inboxes with complaint counts: all of them, or an agency token's own."""
+    if access.can(user, Permission.READ_COMPLAINTS):
+        scope = access.inbox_filter(user)
+    elif access.can(user, Permission.DASHBOARD):
+        scope = None  # viewers see the city-wide counts the dashboard shows
+    else:
+        raise HTTPException(status_code=403, detail="Peran token ini tidak diizinkan")
+    counts = count_by_inbox_status(session=db)
+    late = count_overdue(session=db, now=utcnow())
+    out = []
+    for agency in list_agencies(session=db):
+        if scope is not None and agency.code != scope:
+            continue
+        by_status = {s.value: counts.get((agency.code, s.value), 0) for s in ComplaintStatus}
+        out.append(
+            InboxOut(
+                code=agency.code,
+                name=agency.name,
+                external=agency.external,
+                counts=by_status,
+                total=sum(by_status.values()),
+                overdue=late.get(agency.code, 0),
+            )
+        )
+    return out
+
+
+# --- building responses ------------------------------------------------------------------
+
+
+def _summary(complaint: Complaint, post: Mention | None, now: datetime) -> ComplaintSummary:
+    assert complaint.id is not None
+    step = overdue_step(complaint, now)
+    return ComplaintSummary(
+        id=complaint.id,
+        category=complaint.category,
+        inbox=complaint.inbox,
+        status=ComplaintStatus(complaint.status),
+        reporters=complaint.reporters,
+        platform=post.platform if post is not None else None,
+        text=post.text if post is not None else None,
+        kecamatan=complaint.kecamatan,
+        desa=complaint.desa,
+        created_at=complaint.created_at,
+        updated_at=complaint.updated_at,
+        respond_by=complaint.respond_by,
+        follow_up_by=complaint.follow_up_by,
+        overdue_step=ComplaintStatus(step) if step else None,
+    )
+
+
+def _detail(db: Session, complaint: Complaint, now: datetime) -> ComplaintDetail:
+    assert complaint.id is not None
+    agency = db.get(Agency, complaint.inbox)
+    status = ComplaintStatus(complaint.status)
+    step = overdue_step(complaint, now)
+    return ComplaintDetail(
+        id=complaint.id,
+        category=complaint.category,
+        inbox=complaint.inbox,
+        inbox_name=agency.name if agency is not None else None,
+        status=status,
+        # baru is reached again only through Kominfo triage's reassign, not this API.
+        next_statuses=sorted(s for s in TRANSITIONS[status] if s != ComplaintStatus.BARU),
+        confidence=complaint.confidence,
+        routed_by=complaint.routed_by,
+        route_reason=complaint.route_reason,
+        terms=complaint.terms,
+        reporters=complaint.reporters,
+        created_at=complaint.created_at,
+        updated_at=complaint.updated_at,
+        location=LocationOut(
+            kecamatan=complaint.kecamatan,
+            desa=complaint.desa,
+            street=complaint.street,
+            span=complaint.location_span,
+            inside_city=complaint.inside_city,
+        ),
+        deadlines=DeadlinesOut(
+            respond_by=complaint.respond_by,
+            follow_up_by=complaint.follow_up_by,
+            responded_at=complaint.responded_at,
+            followed_up_at=complaint.followed_up_at,
+            resolved_at=complaint.resolved_at,
+            overdue_step=ComplaintStatus(step) if step else None,
+        ),
+        mentions=[
+            MentionOut(
+                id=m.id or 0,
+                platform=m.platform,
+                author_handle=m.author_handle,
+                author_name=m.author_name,
+                text=m.text,
+                url=safe_url(m.url),
+                created_at=m.created_at,
+                link_reason=reason,
+            )
+            for m, reason in _posts(db, complaint.id)
+        ],
+        history=[
+            HistoryEntryOut(
+                at=h.at,
+                actor=h.actor,
+                from_status=ComplaintStatus(h.from_status) if h.from_status else None,
+                to_status=ComplaintStatus(h.to_status),
+                note=h.note,
+            )
+            for h in history(session=db, complaint_id=complaint.id)
+        ],
+        notes=[_note(n) for n in notes_of(session=db, complaint_id=complaint.id)],
+    )
+
+
+def _note(note: ComplaintNote) -> NoteOut:
+    assert note.id is not None
+    return NoteOut(id=note.id, at=note.at, author=note.author, text=note.text)
+
+
+def _posts(db: Session, complaint_id: int) -> list[tuple[Mention, str]]:
+    """The mentions reporting a complaint with why each was linked, oldest first."""
+    return [(x.mention, x.reason) for x in linked_mentions(session=db, complaint_id=complaint_id)]

@@ -1,15 +1,26 @@
 """The FastAPI application: pages, REST and Open311 APIs, sign-in and operations."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
-from inbox import api, dashboard_pages, inbox_pages, open311, triage_pages
+from inbox import (
+    api,
+    complaint_pages,
+    dashboard_charts,
+    dashboard_pages,
+    delivery_pages,
+    inbox_pages,
+    open311,
+    triage_pages,
+)
 from inbox.auth import AuthConfig
 from inbox.login import install_auth
 from inbox.ops import SchedulerState, ops_router
+from inbox.source_status import READ_CAPS_ATTR
 from inbox.web import ENGINE_ATTR, POLICY_ATTR, TEMPLATES
 from router.policy import RoutingPolicy
 
@@ -22,13 +33,15 @@ def create_app(
     *,
     auth_config: AuthConfig,
     policy: RoutingPolicy | None = None,
+    read_caps: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
     /healthz and /metrics stay open for probes and scrapers (no complaint content);
     every page needs a signed-in user with the right permission, every API call a
     token. *policy* (inboxes, triage inbox, deadlines) is needed by the actions that
-    move complaints between inboxes; without it those answer 503.
+    move complaints between inboxes; without it those answer 503. *read_caps* are the
+    configured monthly read caps per source, shown beside each source's reads.
     """
     app = FastAPI(
         title="aduan",
@@ -39,9 +52,18 @@ def create_app(
     )
     setattr(app.state, ENGINE_ATTR, engine)
     setattr(app.state, POLICY_ATTR, policy)
+    setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_router(engine, scheduler_state))
     install_auth(app, engine=engine, config=auth_config, templates=TEMPLATES)
-    for module in (dashboard_pages, inbox_pages, triage_pages, api, open311):
+    pages = (
+        dashboard_pages,
+        dashboard_charts,
+        delivery_pages,
+        inbox_pages,
+        complaint_pages,
+        triage_pages,
+    )
+    for module in (*pages, api, open311):
         app.include_router(module.router)
     return app

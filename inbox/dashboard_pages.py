@@ -1,44 +1,136 @@
-"""The Kominfo overview page (``/``): complaints per inbox and status, sources."""
+"""The Kominfo dashboard (``/``): volume, status, overdue, places, yearly report, health.
+
+Viewers see aggregates only: no complaint text, no list of single complaints. The
+overdue list needs READ_COMPLAINTS and the delivery panel RETRY_DELIVERY.
+"""
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
 
 from inbox.auth import CurrentUser, Forbidden, Permission, access, landing_page
-from inbox.web import TEMPLATES, DbSession
+from inbox.dashboard_charts import STATUS_LABELS, VOLUME_TITLES, today_wita, window
+from inbox.source_status import read_caps, source_views
+from inbox.web import TEMPLATES, DbSession, whole_number
 from models.agencies import list_agencies
 from models.complaints import count_by_inbox_status
+from models.dashboard import complaint_years, count_dead_letters, dead_letters, top_places
 from models.mentions import count_by_state
 from models.sources import all_health
+from models.tables import User
+from models.types import utcnow
 from models.vocab import ComplaintStatus
+from router.lifecycle import count_overdue, overdue, overdue_step, report_total, yearly_report
 
 router = APIRouter(include_in_schema=False)
 
+DAY_CHOICES = (7, 30, 90, 365)
+OVERDUE_SHOWN = 50
+STEP_LABELS: dict[str, str] = {
+    ComplaintStatus.RESPON_AWAL: "respon awal",
+    ComplaintStatus.DITINDAKLANJUTI: "tindak lanjut lapangan",
+}
+
+
+def _choice(value: str | None, allowed: range | tuple[int, ...], default: int) -> int:
+    """*value* as an int if it is one of *allowed*, else *default* (no 422 for a bad link)."""
+    number = whole_number(value)
+    return number if number is not None and number in allowed else default
+
+
+def _notice(done: str | None, outbox: str | None) -> str | None:
+    number = whole_number(outbox)
+    if done == "retried" and number is not None:
+        return f"Notifikasi #{number} dimasukkan lagi ke antrean pengiriman."
+    return None
+
+
+def _inbox_rows(db: Session, now_overdue: dict[str, int]) -> list[dict[str, Any]]:
+    counts = count_by_inbox_status(session=db)
+    return [
+        {
+            "agency": agency,
+            "by_status": {s: counts.get((agency.code, s), 0) for s in ComplaintStatus},
+            "total": sum(n for (code, _), n in counts.items() if code == agency.code),
+            "overdue": now_overdue.get(agency.code, 0),
+        }
+        for agency in list_agencies(session=db)
+    ]
+
+
+def render_dashboard(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    year: int | None = None,
+    days: int = 30,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The dashboard page, with an optional confirmation or error message."""
+    now = utcnow()
+    this_year = today_wita().year
+    first, last = complaint_years(session=db) or (this_year, this_year)
+    years = list(range(max(last, this_year), min(first, this_year) - 1, -1))
+    year = year if year in years else this_year
+    report = yearly_report(session=db, year=year)
+    since, _ = window(days, now)
+    can = {p.value: access.can(user, p) for p in Permission}
+    overdue_by_inbox = count_overdue(session=db, now=now)
+    late = overdue(session=db, now=now, limit=OVERDUE_SHOWN) if can["read_complaints"] else []
+    sources = source_views(all_health(session=db), read_caps(request), now)
+    context = {
+        "notice": notice,
+        "error": error,
+        "can": can,
+        "days": days,
+        "day_choices": DAY_CHOICES,
+        "volume_charts": VOLUME_TITLES,
+        "statuses": list(ComplaintStatus),
+        "status_labels": STATUS_LABELS,
+        "rows": _inbox_rows(db, overdue_by_inbox),
+        "mentions": count_by_state(session=db),
+        "overdue_total": sum(overdue_by_inbox.values()),
+        "overdue": [(c, STEP_LABELS.get(overdue_step(c, now) or "", "-")) for c in late],
+        "places": top_places(session=db, since=since),
+        "year": year,
+        "years": years,
+        "report": report,
+        "report_total": report_total(report),
+        "sources": sources,
+        "disabled_sources": [s for s in sources if s.disabled],
+        "dead": dead_letters(session=db) if can["retry_delivery"] else [],
+        "dead_total": count_dead_letters(session=db),
+    }
+    return TEMPLATES.TemplateResponse(request, "dashboard.html", context, status_code=status_code)
+
 
 @router.get("/", response_class=HTMLResponse, response_model=None)
-def overview(request: Request, db: DbSession, user: CurrentUser) -> HTMLResponse | RedirectResponse:
-    """Complaints per inbox and status, mention states and source health."""
+def dashboard(
+    request: Request,
+    db: DbSession,
+    user: CurrentUser,
+    year: str | None = None,
+    days: str | None = None,
+    done: str | None = None,
+    outbox: str | None = None,
+) -> HTMLResponse | RedirectResponse:
+    """The city dashboard; agency staff are sent to their inbox instead."""
     if not access.can(user, Permission.DASHBOARD):
         # Agency staff have no city overview: their inbox is their home page.
         home = landing_page(user)
         if home == "/":
             raise Forbidden()
         return RedirectResponse(home, status_code=303)
-    counts = count_by_inbox_status(session=db)
-    rows = [
-        {
-            "agency": agency,
-            "by_status": {s: counts.get((agency.code, s), 0) for s in ComplaintStatus},
-            "total": sum(n for (code, _), n in counts.items() if code == agency.code),
-        }
-        for agency in list_agencies(session=db)
-    ]
-    return TEMPLATES.TemplateResponse(
+    return render_dashboard(
         request,
-        "overview.html",
-        {
-            "rows": rows,
-            "statuses": list(ComplaintStatus),
-            "mentions": count_by_state(session=db),
-            "sources": all_health(session=db),
-        },
+        db,
+        user,
+        year=_choice(year, range(2000, 2101), 0) or None,
+        days=_choice(days, DAY_CHOICES, 30),
+        notice=_notice(done, outbox),
     )

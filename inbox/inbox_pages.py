@@ -1,39 +1,269 @@
-"""Agency inbox pages: the list of an inbox's complaints."""
+"""Agency inbox pages: an inbox's complaints, filtered, searched, sorted, paged, exported.
 
-from fastapi import APIRouter, HTTPException, Request
-from fastapi.responses import HTMLResponse
+Filters are GET parameters (``status``, ``category``, ``kecamatan``, ``platform``,
+``dari``/``sampai`` as WITA dates, ``overdue``, ``q``, ``sort``, ``page``), so a
+filtered list can be bookmarked and the export lists exactly what the page shows.
+"""
 
-from inbox.auth import CurrentUser, access
-from inbox.web import TEMPLATES, DbSession
-from models.complaints import complaints_for_inbox, mentions_of
-from models.tables import Agency
+import re
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Any, cast
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from inbox.auth import CurrentUser, Forbidden, Permission, access, require_permission
+from inbox.csv_export import complaint_row, csv_chunks
+from inbox.filters import WITA
+from inbox.web import TEMPLATES, DbSession, EngineDep
+from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
+from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
+from models.tables import Agency, Complaint, Mention, User
+from models.types import utcnow
+from models.vocab import CATEGORIES, ComplaintStatus, Platform
+from router.lifecycle import overdue_step
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
+#: pages beyond this are not asked of the store (the offset would only waste it)
+MAX_PAGE = 10_000
+#: the export stops after this many complaints
+EXPORT_LIMIT = 50_000
+MAX_TEXT = 200
+
+STATUS_LABELS: dict[str, str] = {
+    ComplaintStatus.BARU: "Baru",
+    ComplaintStatus.RESPON_AWAL: "Respon awal",
+    ComplaintStatus.DITINDAKLANJUTI: "Ditindaklanjuti",
+    ComplaintStatus.SELESAI: "Selesai",
+    ComplaintStatus.BUKAN_WEWENANG: "Bukan wewenang",
+}
+SORT_LABELS: dict[str, str] = {
+    "newest": "Terbaru",
+    "oldest": "Terlama",
+    "deadline": "Tenggat terdekat",
+    "reporters": "Pelapor terbanyak",
+}
+#: the step whose deadline passed, as the overdue badge names it
+OVERDUE_LABELS: dict[str, str] = {
+    ComplaintStatus.RESPON_AWAL: "Terlambat respon awal",
+    ComplaintStatus.DITINDAKLANJUTI: "Terlambat tindak lanjut",
+}
+#: messages shown after a redirect (``?ok=...``); fixed text, never taken from the URL
+NOTICES: dict[str, str] = {
+    "status": "Status pengaduan diperbarui.",
+    "catatan": "Catatan internal disimpan.",
+    "bukan_wewenang": "Pengaduan dikembalikan ke triase Kominfo sebagai bukan wewenang.",
+}
+_FILTER_KEYS = ("q", "status", "category", "kecamatan", "platform", "dari", "sampai", "overdue")
+_YES = ("1", "true", "on", "ya")
 
 
-@router.get("/inbox/{code}", response_class=HTMLResponse)
-def inbox(
-    request: Request, code: str, db: DbSession, user: CurrentUser, page: int = 1
-) -> HTMLResponse:
-    """One inbox's complaints, newest first."""
-    agency = db.get(Agency, code)
+@dataclass(frozen=True)
+class InboxQuery:
+    """The list's GET parameters: the filter, the values to refill the form, any errors."""
+
+    filter: ComplaintFilter
+    values: dict[str, str]
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    """One line of the list."""
+
+    complaint: Complaint
+    mention: Mention | None
+    overdue: str | None
+    deadline: datetime | None
+
+
+def _clean(value: str | None, limit: int = 100) -> str:
+    # NUL cannot be stored or compared on PostgreSQL; nothing a person types contains it.
+    return (value or "").replace("\x00", "").strip()[:limit]
+
+
+def _day(values: dict[str, str], key: str, errors: list[str]) -> date | None:
+    if not values[key]:
+        return None
+    try:
+        day = date.fromisoformat(values[key])
+        if not 2000 <= day.year <= 2100:
+            raise ValueError(day)
+    except ValueError:
+        errors.append(f"Tanggal “{key}” tidak valid; gunakan format TTTT-BB-HH, mis. 2026-11-20.")
+        values[key] = ""
+        return None
+    return day
+
+
+def _start_of(day: date) -> datetime:
+    """Midnight WITA of *day*, in UTC."""
+    return datetime.combine(day, time(), tzinfo=WITA).astimezone(UTC)
+
+
+def _choice(
+    values: dict[str, str], key: str, known: Collection[str], message: str, errors: list[str]
+) -> str | None:
+    if not values[key]:
+        return None
+    if values[key] not in known:
+        errors.append(message)
+        values[key] = ""
+        return None
+    return values[key]
+
+
+def parse_query(code: str, params: Mapping[str, str]) -> InboxQuery:
+    """The inbox *code*'s list as the GET *params* ask for it; bad values become errors.
+
+    An unreadable page number means the first page; every other bad value is an error
+    the page shows (HTTP 400) instead of guessing what was meant.
+    """
+    errors: list[str] = []
+    values = {key: _clean(params.get(key), MAX_TEXT if key == "q" else 100) for key in _FILTER_KEYS}
+    values["sort"] = _clean(params.get("sort")) or "newest"
+    status = _choice(values, "status", STATUS_LABELS, "Status tidak dikenal.", errors)
+    category = _choice(values, "category", CATEGORIES, "Kategori tidak dikenal.", errors)
+    platform = _choice(values, "platform", tuple(Platform), "Platform tidak dikenal.", errors)
+    sort = _choice(values, "sort", SORT_LABELS, "Urutan tidak dikenal.", errors)
+    since, until = _day(values, "dari", errors), _day(values, "sampai", errors)
+    if since and until and since > until:
+        errors.append("Tanggal “dari” harus sebelum atau sama dengan “sampai”.")
+    values["overdue"] = "1" if values["overdue"].lower() in _YES else ""
+    try:
+        page = min(max(int(_clean(params.get("page"), 12)), 1), MAX_PAGE)
+    except ValueError:
+        page = 1
+    flt = ComplaintFilter(
+        inbox=code,
+        status=status,
+        category=category,
+        kecamatan=values["kecamatan"] or None,
+        platform=platform,
+        since=_start_of(since) if since else None,
+        # "sampai" is the last day included: up to the next midnight.
+        until=_start_of(until + timedelta(days=1)) if until else None,
+        overdue=bool(values["overdue"]),
+        text=values["q"] or None,
+        sort=cast(Sort, sort or "newest"),  # checked against SORT_LABELS
+        page=page,
+        page_size=PAGE_SIZE,
+    )
+    return InboxQuery(flt, values, errors)
+
+
+def inbox_link(code: str, values: Mapping[str, str], *, suffix: str = "", **changes: Any) -> str:
+    """The inbox URL with the current filters and *changes* (None drops a parameter)."""
+    params: dict[str, Any] = {k: values.get(k, "") for k in (*_FILTER_KEYS, "sort")}
+    params.update(changes)
+    if params.get("sort") == "newest":
+        params["sort"] = ""
+    if params.get("page") == 1:
+        params["page"] = None
+    query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
+    return f"/inbox/{quote(code, safe='')}{suffix}" + (f"?{query}" if query else "")
+
+
+def readable_inbox(db: Session, user: User, code: str) -> Agency:
+    """The inbox *code* if *user* may list it: 403 for roles without complaints, else 404."""
+    if not access.can(user, Permission.READ_COMPLAINTS):
+        raise Forbidden()
+    agency = None if "\x00" in code else db.get(Agency, code)
     # Another agency's inbox looks exactly like one that does not exist.
     if agency is None or not access.can_read_inbox(user, code):
         raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
-    page = max(page, 1)
-    complaints = complaints_for_inbox(
-        session=db, inbox=code, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
-    )
-    mentions = mentions_of(session=db, complaint_ids=[c.id for c in complaints if c.id])
-    return TEMPLATES.TemplateResponse(
-        request,
-        "inbox.html",
-        {
-            "agency": agency,
-            "complaints": complaints,
-            "mentions": mentions,
-            "page": page,
-            "page_size": PAGE_SIZE,
+    return agency
+
+
+def next_deadline(complaint: Complaint) -> datetime | None:
+    """The deadline of the complaint's next step, if it still has one."""
+    if complaint.status == ComplaintStatus.BARU:
+        return complaint.respond_by
+    if complaint.status == ComplaintStatus.RESPON_AWAL:
+        return complaint.follow_up_by
+    return None
+
+
+@router.get("/inbox/{code}", response_class=HTMLResponse)
+def inbox(request: Request, code: str, db: DbSession, user: CurrentUser) -> HTMLResponse:
+    """One inbox's complaints, as the filters ask."""
+    agency = readable_inbox(db, user, code)
+    query = parse_query(code, request.query_params)
+    context: dict[str, Any] = {
+        "agency": agency,
+        "query": query,
+        "form": query.values,
+        "link": lambda **kw: inbox_link(code, query.values, **kw),
+        "export_url": inbox_link(code, query.values, suffix="/export.csv"),
+        "clear_url": inbox_link(code, {}),
+        "can_export": access.can(user, Permission.EXPORT),
+        "statuses": STATUS_LABELS,
+        "sorts": SORT_LABELS,
+        "overdue_labels": OVERDUE_LABELS,
+        "categories": CATEGORIES,
+        "platforms": list(Platform),
+        "kecamatans": kecamatan_choices(session=db, inbox=code),
+        "notice": NOTICES.get(request.query_params.get("ok", "")),
+        "rows": [],
+        "result": None,
+        "counts": {},
+    }
+    if query.errors:
+        return TEMPLATES.TemplateResponse(request, "inbox.html", context, status_code=400)
+    now = utcnow()
+    result = search_complaints(session=db, filter=query.filter, now=now)
+    origins = origin_mentions(session=db, complaints=result.items)
+    context["rows"] = [
+        InboxRow(c, origins.get(c.id or 0), overdue_step(c, now), next_deadline(c))
+        for c in result.items
+    ]
+    context["result"] = result
+    context["counts"] = status_counts(session=db, filter=query.filter, now=now)
+    return TEMPLATES.TemplateResponse(request, "inbox.html", context)
+
+
+ExportUser = Annotated[User, Depends(require_permission(Permission.EXPORT))]
+
+
+@router.get("/inbox/{code}/export.csv")
+def export_csv(
+    request: Request, code: str, db: DbSession, engine: EngineDep, user: ExportUser
+) -> StreamingResponse:
+    """The filtered list, every page (up to EXPORT_LIMIT), as CSV for spreadsheets."""
+    readable_inbox(db, user, code)
+    query = parse_query(code, request.query_params)
+    if query.errors:
+        raise HTTPException(status_code=400, detail=" ".join(query.errors))
+    now = utcnow()
+    name = re.sub(r"[^A-Za-z0-9_-]", "_", code)
+    stamp = now.astimezone(WITA).strftime("%Y%m%d-%H%M")
+    return StreamingResponse(
+        _csv_stream(engine, query.filter, now),
+        media_type="text/csv; charset=utf-8",
+        headers={
+            "Content-Disposition": f'attachment; filename="aduan-{name}-{stamp}.csv"',
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+def _csv_stream(engine: Engine, flt: ComplaintFilter, now: datetime) -> Iterator[str]:
+    # Its own session: the request's session is closed before the body is streamed.
+    with Session(engine) as session:
+        batches = all_matching(session=session, filter=flt, now=now, limit=EXPORT_LIMIT)
+
+        def rows() -> Iterator[list[list[str]]]:
+            for batch in batches:
+                origins = origin_mentions(session=session, complaints=batch)
+                yield [
+                    complaint_row(c, origins.get(c.id or 0), overdue_step(c, now)) for c in batch
+                ]
+
+        yield from csv_chunks(rows())

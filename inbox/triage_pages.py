@@ -1,16 +1,120 @@
-"""The Kominfo triage queue page."""
+"""The Kominfo triage page: decide unsure mentions and complaints agencies sent back.
 
+Every form is a plain POST (no JavaScript needed) answered with a redirect back to
+/triage and a confirmation; a refused decision shows the page again with the reason
+and a 4xx status, having changed nothing. Each decision becomes a training correction
+(the router functions record it in the same transaction).
+"""
+
+from collections.abc import Callable
 from typing import Annotated
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlmodel import Session
 
-from inbox.auth import Permission, require_permission
-from inbox.web import TEMPLATES, DbSession
-from models.mentions import triage_queue
-from models.tables import User
+from inbox.auth import CsrfUser, Forbidden, Permission, access, require_permission
+from inbox.source_status import source_views
+from inbox.triage_queue import queue
+from inbox.web import POLICY_ATTR, TEMPLATES, DbSession, EngineDep, PolicyDep, whole_number
+from models.exceptions import InvalidTransition, NotFound
+from models.sources import all_health
+from models.tables import Complaint, Mention, User
+from models.types import utcnow
+from models.vocab import CATEGORIES, NOT_COMPLAINT
+from router.lifecycle import reassign
+from router.merge import merge_into
+from router.policy import RoutingPolicy
+from router.triage import NotInTriage, assign
 
 router = APIRouter(include_in_schema=False)
+
+#: categories a complaint can be filed under (NOT_COMPLAINT is a separate button)
+FILE_CATEGORIES = [c for c in CATEGORIES if c != NOT_COMPLAINT]
+DONE = {
+    "filed": "Mention #{mention} diajukan sebagai pengaduan #{complaint} ({category}).",
+    "not_complaint": "Mention #{mention} ditandai bukan pengaduan.",
+    "merged": "Mention #{mention} digabung ke pengaduan #{complaint}.",
+    "reassigned": "Pengaduan #{complaint} dialihkan ke kategori {category}.",
+}
+UNKNOWN_CATEGORY = "Kategori tidak dikenal; pilih salah satu dari daftar."
+GONE = "Mention #{id} sudah diputuskan dan tidak lagi di antrean triase; tidak ada yang diubah."
+
+
+class Refused(Exception):
+    """A decision that cannot be made: its message (Indonesian) and HTTP status."""
+
+    def __init__(self, message: str, status_code: int) -> None:
+        super().__init__(message)
+        self.message, self.status_code = message, status_code
+
+
+def acting_user(permission: Permission) -> Callable[[User], User]:
+    """A form dependency: the CSRF-checked user, if their role grants *permission*."""
+
+    def dependency(user: CsrfUser) -> User:
+        if not access.can(user, permission):
+            raise Forbidden()
+        return user
+
+    return dependency
+
+
+TriageUser = Annotated[User, Depends(acting_user(Permission.TRIAGE))]
+ReassignUser = Annotated[User, Depends(acting_user(Permission.REASSIGN))]
+CategoryField = Annotated[str, Form()]
+
+
+def _notice(params: dict[str, str]) -> str | None:
+    """The confirmation named by the redirect's query, built only from checked values."""
+    template = DONE.get(params.get("done", ""))
+    if template is None:
+        return None
+    values: dict[str, object] = {}
+    for key in ("mention", "complaint"):
+        if f"{{{key}}}" in template:
+            number = whole_number(params.get(key, ""))
+            if number is None:
+                return None
+            values[key] = number
+    if "{category}" in template:
+        if params.get("category") not in CATEGORIES:
+            return None
+        values["category"] = params["category"]
+    return template.format(**values)
+
+
+def render_triage(
+    request: Request,
+    db: Session,
+    user: User,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    """The triage page, with an optional confirmation or error message."""
+    policy: RoutingPolicy | None = getattr(request.app.state, POLICY_ATTR, None)
+    sources = source_views(all_health(session=db), {}, utcnow())
+    context = {
+        "items": queue(session=db),
+        "categories": [(c, policy.inbox_for(c) if policy else None) for c in FILE_CATEGORIES],
+        "can_reassign": access.can(user, Permission.REASSIGN),
+        "notice": notice,
+        "error": error,
+        "disabled_sources": [s for s in sources if s.disabled],
+    }
+    return TEMPLATES.TemplateResponse(request, "triage.html", context, status_code=status_code)
+
+
+def _back(**params: object) -> RedirectResponse:
+    query = urlencode({k: v for k, v in params.items() if v is not None})
+    return RedirectResponse(f"/triage?{query}", status_code=303)
+
+
+def _refused(request: Request, db: Session, user: User, err: Refused) -> HTMLResponse:
+    return render_triage(request, db, user, error=err.message, status_code=err.status_code)
 
 
 @router.get("/triage", response_class=HTMLResponse)
@@ -19,7 +123,95 @@ def triage(
     db: DbSession,
     user: Annotated[User, Depends(require_permission(Permission.TRIAGE))],
 ) -> HTMLResponse:
-    """Mentions the model was unsure of, oldest first."""
-    return TEMPLATES.TemplateResponse(
-        request, "triage.html", {"items": triage_queue(session=db, limit=200)}
-    )
+    """Unsure mentions and bounced complaints, the longest waiting first."""
+    return render_triage(request, db, user, notice=_notice(dict(request.query_params)))
+
+
+@router.post("/triage/mentions/{mention_id}/assign", response_model=None)
+def assign_mention(
+    request: Request,
+    user: TriageUser,
+    mention_id: int,
+    category: CategoryField,
+    engine: EngineDep,
+    db: DbSession,
+    policy: PolicyDep,
+) -> HTMLResponse | RedirectResponse:
+    """File the mention under *category* (and so its inbox), or keep it as no complaint."""
+    try:
+        if category not in CATEGORIES:
+            raise Refused(UNKNOWN_CATEGORY, 400)
+        try:
+            complaint = assign(engine=engine, policy=policy, mention_id=mention_id,
+                               category=category, actor=user.username)  # fmt: skip
+        except NotFound:
+            raise Refused(f"Mention #{mention_id} tidak ditemukan.", 404) from None
+        except NotInTriage:
+            raise Refused(GONE.format(id=mention_id), 409) from None
+    except Refused as err:
+        return _refused(request, db, user, err)
+    if category == NOT_COMPLAINT:
+        return _back(done="not_complaint", mention=mention_id)
+    return _back(done="filed", mention=mention_id, category=category,
+                 complaint=complaint.id if complaint else None)  # fmt: skip
+
+
+@router.post("/triage/mentions/{mention_id}/merge", response_model=None)
+def merge_mention(
+    request: Request,
+    user: TriageUser,
+    mention_id: int,
+    complaint_id: Annotated[str, Form()],
+    engine: EngineDep,
+    db: DbSession,
+) -> HTMLResponse | RedirectResponse:
+    """Join the mention to an existing complaint as a further report of the same problem."""
+    try:
+        target = whole_number(complaint_id.strip().removeprefix("#"))
+        if target is None:
+            raise Refused("Nomor pengaduan harus berupa angka, misalnya 123.", 400)
+        if db.get(Complaint, target) is None:
+            raise Refused(f"Pengaduan #{target} tidak ditemukan; tidak ada yang diubah.", 404)
+        if db.get(Mention, mention_id) is None:
+            raise Refused(f"Mention #{mention_id} tidak ditemukan.", 404)
+        try:
+            merge_into(engine=engine, mention_id=mention_id, complaint_id=target,
+                       actor=user.username)  # fmt: skip
+        except NotFound:  # gone between the check and the merge
+            raise Refused("Mention atau pengaduan tidak ditemukan.", 404) from None
+        except InvalidTransition:
+            raise Refused(GONE.format(id=mention_id), 409) from None
+    except Refused as err:
+        return _refused(request, db, user, err)
+    return _back(done="merged", mention=mention_id, complaint=target)
+
+
+@router.post("/triage/complaints/{complaint_id}/assign", response_model=None)
+def reassign_complaint(
+    request: Request,
+    user: ReassignUser,
+    complaint_id: int,
+    category: CategoryField,
+    engine: EngineDep,
+    db: DbSession,
+    policy: PolicyDep,
+    note: Annotated[str, Form(max_length=2000)] = "",
+) -> HTMLResponse | RedirectResponse:
+    """Give a bounced complaint its category and that category's inbox, back at baru."""
+    try:
+        if category not in FILE_CATEGORIES:
+            raise Refused(UNKNOWN_CATEGORY, 400)
+        try:
+            reassign(engine=engine, policy=policy, complaint_id=complaint_id,
+                     category=category, actor=user.username, note=note)  # fmt: skip
+        except NotFound:
+            raise Refused(f"Pengaduan #{complaint_id} tidak ditemukan.", 404) from None
+        except InvalidTransition:
+            raise Refused(
+                f"Pengaduan #{complaint_id} tidak sedang menunggu triase (sudah dialihkan?); "
+                "tidak ada yang diubah.",
+                409,
+            ) from None
+    except Refused as err:
+        return _refused(request, db, user, err)
+    return _back(done="reassigned", complaint=complaint_id, category=category)

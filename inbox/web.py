@@ -5,6 +5,7 @@ them through the dependencies below, so each router module can be a plain
 ``APIRouter`` without closures over the app's arguments.
 """
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
@@ -53,3 +54,10 @@ def routing_policy(request: Request) -> RoutingPolicy:
 
 
 PolicyDep = Annotated[RoutingPolicy, Depends(routing_policy)]
+
+
+def whole_number(value: str | None) -> int | None:
+    """*value* as a non-negative int if it is 1 to 12 ASCII digits, else None."""
+    if value is None or not re.fullmatch(r"[0-9]{1,12}", value):
+        return None
+    return int(value)

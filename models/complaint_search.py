@@ -98,20 +98,26 @@ def _conditions(f: ComplaintFilter, now: datetime, *, with_status: bool = True) 
     return where
 
 
+_ORDERS: dict[str, tuple[Any, ...]] = {
+    "newest": (col(Complaint.created_at).desc(), col(Complaint.id).desc()),
+    "oldest": (col(Complaint.created_at).asc(), col(Complaint.id).asc()),
+    "deadline": (col(Complaint.respond_by).asc(), col(Complaint.id).asc()),
+    "reporters": (col(Complaint.reporters).desc(), col(Complaint.id).desc()),
+}
+
+
+def matching(filter: ComplaintFilter, now: datetime) -> Any:
+    """SELECT of every complaint matching *filter* in its sort order (its page aside)."""
+    return select(Complaint).where(*_conditions(filter, now)).order_by(*_ORDERS[filter.sort])
+
+
 def search_complaints(*, session: Session, filter: ComplaintFilter, now: datetime) -> ComplaintPage:
     """The page of complaints matching *filter*, and how many matched in all."""
     size = min(max(filter.page_size, 1), MAX_PAGE_SIZE)
     page = max(filter.page, 1)
     where = _conditions(filter, now)
     total = int(session.exec(select(func.count()).select_from(Complaint).where(*where)).one())
-    orders: dict[str, tuple[Any, ...]] = {
-        "newest": (col(Complaint.created_at).desc(), col(Complaint.id).desc()),
-        "oldest": (col(Complaint.created_at).asc(), col(Complaint.id).asc()),
-        "deadline": (col(Complaint.respond_by).asc(), col(Complaint.id).asc()),
-        "reporters": (col(Complaint.reporters).desc(), col(Complaint.id).desc()),
-    }
-    order = orders[filter.sort]
-    stmt = select(Complaint).where(*where).order_by(*order).offset((page - 1) * size).limit(size)
+    stmt = matching(filter, now).offset((page - 1) * size).limit(size)
     return ComplaintPage(list(session.exec(stmt)), total, page, size)
 
 

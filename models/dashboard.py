@@ -1,6 +1,11 @@
-"""Aggregates for the Kominfo dashboard, computed in SQL."""
+"""Aggregates for the Kominfo dashboard, computed in SQL.
+
+Days are Denpasar days (WITA, UTC+8 all year): a complaint posted at 07:00 WITA
+counts on that day, not on the UTC day before.
+"""
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -8,12 +13,27 @@ from sqlmodel import Session, col, select
 from models.tables import Complaint, Mention, Outbox
 from models.vocab import OutboxStatus
 
+#: the dashboard's time zone; fixed offset, Indonesia has no daylight saving time
+WITA_ZONE = "Asia/Makassar"
+WITA_HOURS = 8
+
+
+def wita_day(session: Session, column: Any) -> Any:
+    """SQL: the WITA calendar date of a UTC timestamp column, on either store."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone(WITA_ZONE, column))
+    # SQLite keeps the UTC time as text without a zone.
+    return func.date(column, f"+{WITA_HOURS} hours")
+
 
 def volume_by_day(
     *, session: Session, since: datetime, by: str, inbox: str | None = None
 ) -> dict[str, dict[str, int]]:
-    """Complaints per day (UTC date, ISO text) per category, inbox or platform."""
-    day = func.date(Complaint.created_at)
+    """Complaints per WITA day (ISO text) per category, inbox or platform.
+
+    Days without complaints are absent; the chart fills them in.
+    """
+    day = wita_day(session, col(Complaint.created_at))
     key = {
         "category": col(Complaint.category),
         "inbox": col(Complaint.inbox),
@@ -22,10 +42,12 @@ def volume_by_day(
     stmt = (
         select(day, key, func.count())
         .select_from(Complaint)
-        .join(Mention, col(Mention.id) == col(Complaint.origin_mention_id))
         .where(col(Complaint.created_at) >= since)
         .group_by(day, key)
     )
+    if by == "platform":
+        # The join costs; only the platform needs the mention.
+        stmt = stmt.join(Mention, col(Mention.id) == col(Complaint.origin_mention_id))
     if inbox is not None:
         stmt = stmt.where(Complaint.inbox == inbox)
     out: dict[str, dict[str, int]] = {}
@@ -60,6 +82,15 @@ def status_totals(*, session: Session, inbox: str | None = None) -> dict[str, in
     return {s: int(n) for s, n in session.exec(stmt)}
 
 
+def complaint_years(*, session: Session) -> tuple[int, int] | None:
+    """The first and last WITA year with a complaint, or None when there are none."""
+    day = wita_day(session, col(Complaint.created_at))
+    first, last = session.exec(select(func.min(day), func.max(day))).one()
+    if first is None or last is None:
+        return None
+    return int(str(first)[:4]), int(str(last)[:4])
+
+
 def dead_letters(*, session: Session, limit: int = 50) -> list[Outbox]:
     """Notifications that gave up, newest first, for the delivery panel."""
     stmt = (
@@ -69,3 +100,9 @@ def dead_letters(*, session: Session, limit: int = 50) -> list[Outbox]:
         .limit(limit)
     )
     return list(session.exec(stmt))
+
+
+def count_dead_letters(*, session: Session) -> int:
+    """How many notifications gave up (all of them, not only those listed)."""
+    stmt = select(func.count()).select_from(Outbox).where(Outbox.status == OutboxStatus.DEAD)
+    return int(session.exec(stmt).one())

@@ -17,7 +17,9 @@ COMPLAINT_FIELDS = (
 MENTION_FIELDS = (
     "platform", "platform_id", "author_handle", "author_name", "text", "url", "created_at",
 )  # fmt: skip
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: what a spreadsheet formula may start with, after any spaces; full-width forms
+#: included, as some spreadsheets read them like their ASCII twins
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 _PAGE = 500
 
 
@@ -71,8 +73,12 @@ def write_csv(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
 
 def safe_cell(value: Any) -> str:
     """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return neutralise_formula("" if value is None else str(value))
+
+
+def neutralise_formula(text: str) -> str:
+    """*text* with a leading ``'`` when a spreadsheet would read it as a formula."""
+    return "'" + text if text.lstrip(" ").startswith(FORMULA_START) else text
 
 
 def _plain(value: Any) -> Any:

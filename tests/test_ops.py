@@ -33,9 +33,9 @@ def test_healthz_says_when_the_store_is_unreachable(tmp_path) -> None:
 def test_metrics_in_prometheus_format(engine: Engine) -> None:
     _filled(engine)
     text = TestClient(create_app(engine, auth_config=AUTH)).get("/metrics").text
-    assert 'aduan_complaints_filed_total{inbox="LPJU"} 1.0' in text
+    assert 'aduan_complaints_filed_total{inbox="LPJU"} 2.0' in text  # mentions 1 and 4
     assert "aduan_triage_size 1.0" in text
-    assert 'aduan_mentions{state="filed"} 2.0' in text
+    assert 'aduan_mentions{state="filed"} 3.0' in text
     assert "# TYPE aduan_source_state gauge" in text
 
 

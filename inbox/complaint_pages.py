@@ -1,0 +1,215 @@
+"""The complaint page: one complaint in full, and what staff do with it.
+
+Reading needs ``READ_COMPLAINTS``, acting ``WORK_COMPLAINTS``; an agency user reaches
+only complaints in their own inbox, and another inbox's complaint answers 404 exactly
+like a missing one. Every action is a CSRF-checked form that redirects (303) back
+with a fixed notice, or shows the page again with the error and nothing changed.
+"""
+
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from inbox.auth import CsrfUser, CurrentUser, Forbidden, Permission, access
+from inbox.inbox_pages import NOTICES, OVERDUE_LABELS, STATUS_LABELS
+from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep
+from models.complaint_view import linked_mentions
+from models.db import session_scope
+from models.exceptions import InvalidTransition, NotFound
+from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
+from models.tables import Agency, Complaint, User
+from models.types import utcnow
+from models.vocab import CATEGORIES, ComplaintStatus
+from router.lifecycle import TRANSITIONS, bukan_wewenang, change_status, history, overdue_step
+
+router = APIRouter(include_in_schema=False)
+
+#: an id the store's integer column can hold; others are 422, never a database error
+ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+FormText = Annotated[str, Form()]
+
+#: why a mention is part of the complaint (ComplaintMention.reason)
+LINK_LABELS: dict[str, str] = {
+    "origin": "laporan awal",
+    "reply": "balasan dalam percakapan",
+    "duplicate": "laporan serupa",
+    "manual": "digabung oleh petugas",
+}
+TOO_LONG = f"Teks terlalu panjang (maksimal {MAX_NOTE_LENGTH} karakter)."
+
+
+def next_statuses(status: str) -> list[ComplaintStatus]:
+    """The statuses the status form offers from *status*, in the lifecycle's order.
+
+    baru and bukan_wewenang are left out: they need triage or the "bukan wewenang"
+    form with its reason and suggested category.
+    """
+    allowed = _allowed(status)
+    special = (ComplaintStatus.BARU, ComplaintStatus.BUKAN_WEWENANG)
+    return [s for s in ComplaintStatus if s in allowed and s not in special]
+
+
+def _allowed(status: str) -> frozenset[ComplaintStatus]:
+    try:
+        return TRANSITIONS[ComplaintStatus(status)]
+    except (ValueError, KeyError):
+        return frozenset()
+
+
+def _page(
+    request: Request,
+    db: Session,
+    user: User,
+    complaint: Complaint,
+    *,
+    notice: str | None = None,
+    error: str | None = None,
+    draft: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> HTMLResponse:
+    assert complaint.id is not None
+    context: dict[str, Any] = {
+        "c": complaint,
+        "agency": db.get(Agency, complaint.inbox),
+        "can_open_inbox": access.can_read_inbox(user, complaint.inbox),
+        "mentions": linked_mentions(session=db, complaint_id=complaint.id),
+        "history": history(session=db, complaint_id=complaint.id),
+        "notes": notes_of(session=db, complaint_id=complaint.id),
+        "overdue": overdue_step(complaint, utcnow()),
+        "can_change": access.can_change(user, complaint),
+        "next_statuses": next_statuses(complaint.status),
+        "can_refuse": ComplaintStatus.BUKAN_WEWENANG in _allowed(complaint.status),
+        "categories": CATEGORIES,
+        "statuses": STATUS_LABELS,
+        "overdue_labels": OVERDUE_LABELS,
+        "link_labels": LINK_LABELS,
+        "notice": notice,
+        "error": error,
+        "draft": draft or {},
+        "max_note": MAX_NOTE_LENGTH,
+    }
+    return TEMPLATES.TemplateResponse(request, "complaint.html", context, status_code=status_code)
+
+
+@router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
+def complaint_page(
+    request: Request, complaint_id: ComplaintId, db: DbSession, user: CurrentUser
+) -> HTMLResponse:
+    """Everything about one complaint: reports, why it came here, place, deadlines, history."""
+    if not access.can(user, Permission.READ_COMPLAINTS):
+        raise Forbidden()
+    complaint = access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
+    notice = NOTICES.get(request.query_params.get("ok", ""))
+    return _page(request, db, user, complaint, notice=notice)
+
+
+def _writable(engine: Engine, user: User, complaint_id: int) -> None:
+    """403 for roles that may not act, 404 for a complaint the user may not see."""
+    if not access.can(user, Permission.WORK_COMPLAINTS):
+        raise Forbidden()
+    with Session(engine) as db:
+        complaint = access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
+        if not access.can_change(user, complaint):
+            raise Forbidden("Anda tidak berhak mengubah pengaduan ini.")
+
+
+def _failed(
+    request: Request, engine: Engine, user: User, complaint_id: int, error: str,
+    status_code: int, draft: dict[str, str],
+) -> HTMLResponse:  # fmt: skip
+    """The page again, unchanged, with *error* and what the user typed."""
+    with Session(engine) as db:
+        complaint = access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
+        return _page(request, db, user, complaint, error=error, draft=draft,
+                     status_code=status_code)  # fmt: skip
+
+
+def _done(complaint_id: int, notice: str) -> RedirectResponse:
+    return RedirectResponse(f"/complaints/{complaint_id}?ok={notice}", status_code=303)
+
+
+def _text(value: str) -> str:
+    # NUL cannot be stored on PostgreSQL and nobody types it.
+    return value.replace("\x00", "").strip()
+
+
+@router.post("/complaints/{complaint_id}/status", response_model=None)
+def set_status(
+    request: Request, complaint_id: ComplaintId, engine: EngineDep, user: CsrfUser,
+    to_status: FormText = "", note: FormText = "",
+) -> Response:  # fmt: skip
+    """Move the complaint to the next status of its lifecycle, with an optional note."""
+    _writable(engine, user, complaint_id)
+    note = _text(note)
+    draft = {"status_note": note}
+    if to_status not in STATUS_LABELS:
+        return _failed(request, engine, user, complaint_id, "Pilih status tujuan.", 400, draft)
+    if len(note) > MAX_NOTE_LENGTH:
+        return _failed(request, engine, user, complaint_id, TOO_LONG, 400, draft)
+    try:
+        change_status(
+            engine=engine, complaint_id=complaint_id, to_status=to_status,
+            actor=user.username, note=note, agency_code=access.inbox_filter(user),
+        )  # fmt: skip
+    except InvalidTransition as err:
+        return _failed(request, engine, user, complaint_id, str(err), 409, draft)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="Pengaduan tidak ditemukan") from None
+    return _done(complaint_id, "status")
+
+
+@router.post("/complaints/{complaint_id}/bukan-wewenang", response_model=None)
+def refuse(
+    request: Request, complaint_id: ComplaintId, engine: EngineDep, policy: PolicyDep,
+    user: CsrfUser, reason: FormText = "", suggested_category: FormText = "",
+) -> Response:  # fmt: skip
+    """Refuse the complaint as not this agency's authority; it goes back to triage."""
+    _writable(engine, user, complaint_id)
+    reason = _text(reason)
+    draft = {"reason": reason, "suggested_category": suggested_category}
+    problem = None
+    if not reason:
+        problem = "Alasan bukan wewenang wajib diisi."
+    elif len(reason) > MAX_NOTE_LENGTH:
+        problem = TOO_LONG
+    elif suggested_category not in CATEGORIES:
+        problem = "Pilih saran kategori yang tepat."
+    if problem:
+        return _failed(request, engine, user, complaint_id, problem, 400, draft)
+    agency_code = access.inbox_filter(user)
+    try:
+        bukan_wewenang(
+            engine=engine, policy=policy, complaint_id=complaint_id, actor=user.username,
+            reason=reason, suggested_category=suggested_category, agency_code=agency_code,
+        )  # fmt: skip
+    except InvalidTransition as err:
+        return _failed(request, engine, user, complaint_id, str(err), 409, draft)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="Pengaduan tidak ditemukan") from None
+    if agency_code is not None:
+        # The complaint has left the agency's inbox: its page is no longer theirs to see.
+        inbox = quote(agency_code, safe="")
+        return RedirectResponse(f"/inbox/{inbox}?ok=bukan_wewenang", status_code=303)
+    return _done(complaint_id, "bukan_wewenang")
+
+
+@router.post("/complaints/{complaint_id}/notes", response_model=None)
+def note(
+    request: Request, complaint_id: ComplaintId, engine: EngineDep, user: CsrfUser,
+    text: FormText = "",
+) -> Response:  # fmt: skip
+    """Add an internal note (seen by agency and Kominfo staff, never by the citizen)."""
+    _writable(engine, user, complaint_id)
+    text = _text(text)
+    draft = {"note": text}
+    if not text:
+        return _failed(request, engine, user, complaint_id, "Catatan kosong.", 400, draft)
+    if len(text) > MAX_NOTE_LENGTH:
+        return _failed(request, engine, user, complaint_id, TOO_LONG, 400, draft)
+    with session_scope(engine) as s:
+        add_note(session=s, complaint_id=complaint_id, author=user.username, text=text)
+    return _done(complaint_id, "catatan")

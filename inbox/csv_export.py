@@ -1,0 +1,70 @@
+"""An inbox's complaints as CSV for spreadsheets, safe against formula injection.
+
+Text in the cells comes from social media. A spreadsheet runs a cell starting with
+``=``, ``+``, ``-`` or ``@`` (and, in some programs, tab or carriage return) as a
+formula, so such cells get a leading ``'`` (OWASP's advice on CSV injection).
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from typing import Any
+
+from inbox.filters import WITA, safe_url
+from models.tables import Complaint, Mention
+from router.export import neutralise_formula
+
+#: the byte-order mark, so Excel opens the file as UTF-8
+BOM = "\ufeff"
+
+COLUMNS = (
+    "id", "dibuat_wita", "status", "kategori", "keyakinan", "inbox", "kecamatan", "desa",
+    "jalan", "di_luar_kota", "pelapor", "tenggat_respon_wita", "tenggat_tindak_lanjut_wita",
+    "terlambat", "platform", "penulis", "akun", "teks", "tautan",
+)  # fmt: skip
+
+
+def safe_cell(value: Any) -> str:
+    """*value* as CSV cell text a spreadsheet will show, never run as a formula."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        text = "ya" if value else "tidak"
+    elif isinstance(value, datetime):
+        text = value.astimezone(WITA).strftime("%Y-%m-%d %H:%M")
+    else:
+        text = str(value)
+    return neutralise_formula(text)
+
+
+def complaint_row(complaint: Complaint, mention: Mention | None, overdue: str | None) -> list[str]:
+    """One complaint's cells in COLUMNS order; *mention* is its first report."""
+    confidence = None if complaint.confidence is None else f"{complaint.confidence:.2f}"
+    outside = None if complaint.inside_city is None else not complaint.inside_city
+    cells: list[Any] = [
+        complaint.id, complaint.created_at, complaint.status, complaint.category, confidence,
+        complaint.inbox, complaint.kecamatan, complaint.desa, complaint.street, outside,
+        complaint.reporters, complaint.respond_by, complaint.follow_up_by, overdue,
+    ]  # fmt: skip
+    if mention is None:
+        cells += [None] * 5
+    else:
+        cells += [
+            mention.platform, mention.author_name, mention.author_handle, mention.text,
+            safe_url(mention.url),
+        ]  # fmt: skip
+    return [safe_cell(c) for c in cells]
+
+
+def csv_chunks(rows: Iterable[list[list[str]]]) -> Iterator[str]:
+    """The CSV text: BOM and header first, then one chunk per batch of rows."""
+    yield BOM + _encode([list(COLUMNS)])
+    for batch in rows:
+        yield _encode(batch)
+
+
+def _encode(rows: list[list[str]]) -> str:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    return out.getvalue()

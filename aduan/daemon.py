@@ -125,6 +125,9 @@ def run_daemon(
                     scheduler_state=lambda: scheduler_state(scheduler),
                     auth_config=auth_config,
                     policy=policy_for(settings),
+                    read_caps={
+                        s.name: s.monthly_read_cap for s in settings.sources if s.monthly_read_cap
+                    },
                 ),
                 host=settings.web.host,
                 port=settings.web.port,

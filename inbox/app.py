@@ -3,7 +3,7 @@
 from collections.abc import Mapping
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
@@ -25,6 +25,21 @@ from inbox.web import ENGINE_ATTR, POLICY_ATTR, TEMPLATES
 from router.policy import RoutingPolicy
 
 STATIC_DIR = Path(__file__).parent / "static"
+#: every router of pages and APIs (sign-in and /healthz, /metrics are added apart);
+#: tests/test_route_access.py checks each of their routes against every role
+ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (
+        dashboard_pages,
+        dashboard_charts,
+        delivery_pages,
+        inbox_pages,
+        complaint_pages,
+        triage_pages,
+        api,
+        open311,
+    )
+)
 
 
 def create_app(
@@ -56,14 +71,6 @@ def create_app(
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_router(engine, scheduler_state))
     install_auth(app, engine=engine, config=auth_config, templates=TEMPLATES)
-    pages = (
-        dashboard_pages,
-        dashboard_charts,
-        delivery_pages,
-        inbox_pages,
-        complaint_pages,
-        triage_pages,
-    )
-    for module in (*pages, api, open311):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     return app

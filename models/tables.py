@@ -52,6 +52,8 @@ class Mention(MentionBase, table=True):
         UniqueConstraint("platform", "platform_id", name="uq_mention_platform_id"),
         Index("ix_mention_state_id", "state", "id"),
         Index("ix_mention_conversation", "platform", "conversation_id"),
+        # The inbox's platform filter (origin mention's platform) as an index-only scan.
+        Index("ix_mention_platform", "platform", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -64,6 +66,13 @@ class Mention(MentionBase, table=True):
     model_id: str | None = Field(default=None, max_length=100)
     terms: list[str] | None = Field(default=None, sa_type=JSONDoc)
     routed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+#: Indexes that migrations create only where the database supports them, so they are
+#: not declared on the models (model/migration comparisons skip them):
+#: ix_mention_text_trgm, a pg_trgm trigram index for the inbox's text search
+#: (ILIKE '%...%'), created by migration 0005 on PostgreSQL when pg_trgm is available.
+OPTIONAL_INDEXES = frozenset({"ix_mention_text_trgm"})
 
 
 class Agency(SQLModel, table=True):
@@ -87,6 +96,13 @@ class Complaint(SQLModel, table=True):
         Index("ix_complaint_created", "created_at"),
         Index("ix_complaint_status_respond_by", "status", "respond_by"),
         Index("ix_complaint_kecamatan", "kecamatan"),
+        # An inbox's list newest first, its deep pages and date ranges, without a sort.
+        Index("ix_complaint_inbox_created", "inbox", "created_at"),
+        # The kecamatan filter, its choices and its per-status counts, per inbox.
+        Index("ix_complaint_inbox_kecamatan_status", "inbox", "kecamatan", "status"),
+        # The platform filter (and its per-status counts) reads only this index for the
+        # complaint side of the join to the origin mention.
+        Index("ix_complaint_inbox_status_origin", "inbox", "status", "origin_mention_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -217,14 +217,15 @@ def inbox(request: Request, code: str, db: DbSession, user: CurrentUser) -> HTML
     if query.errors:
         return TEMPLATES.TemplateResponse(request, "inbox.html", context, status_code=400)
     now = utcnow()
-    result = search_complaints(session=db, filter=query.filter, now=now)
+    counts = status_counts(session=db, filter=query.filter, now=now)
+    result = search_complaints(session=db, filter=query.filter, now=now, counts=counts)
     origins = origin_mentions(session=db, complaints=result.items)
     context["rows"] = [
         InboxRow(c, origins.get(c.id or 0), overdue_step(c, now), next_deadline(c))
         for c in result.items
     ]
     context["result"] = result
-    context["counts"] = status_counts(session=db, filter=query.filter, now=now)
+    context["counts"] = counts
     return TEMPLATES.TemplateResponse(request, "inbox.html", context)
 
 

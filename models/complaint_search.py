@@ -111,12 +111,25 @@ def matching(filter: ComplaintFilter, now: datetime) -> Any:
     return select(Complaint).where(*_conditions(filter, now)).order_by(*_ORDERS[filter.sort])
 
 
-def search_complaints(*, session: Session, filter: ComplaintFilter, now: datetime) -> ComplaintPage:
-    """The page of complaints matching *filter*, and how many matched in all."""
+def search_complaints(
+    *,
+    session: Session,
+    filter: ComplaintFilter,
+    now: datetime,
+    counts: dict[str, int] | None = None,
+) -> ComplaintPage:
+    """The page of complaints matching *filter*, and how many matched in all.
+
+    *counts* (from ``status_counts`` for the same filter and time), when the caller has
+    them, give the total without counting again: text search makes counting dear.
+    """
     size = min(max(filter.page_size, 1), MAX_PAGE_SIZE)
     page = max(filter.page, 1)
-    where = _conditions(filter, now)
-    total = int(session.exec(select(func.count()).select_from(Complaint).where(*where)).one())
+    if counts is not None:
+        total = counts.get(filter.status, 0) if filter.status else sum(counts.values())
+    else:
+        where = _conditions(filter, now)
+        total = int(session.exec(select(func.count()).select_from(Complaint).where(*where)).one())
     stmt = matching(filter, now).offset((page - 1) * size).limit(size)
     return ComplaintPage(list(session.exec(stmt)), total, page, size)
 
@@ -126,7 +139,7 @@ def status_counts(*, session: Session, filter: ComplaintFilter, now: datetime) -
     where = _conditions(replace(filter, status=None), now, with_status=False)
     stmt = select(Complaint.status, func.count()).where(*where).group_by(Complaint.status)
     counts = {s.value: 0 for s in ComplaintStatus}
-    counts.update({status: n for status, n in session.exec(stmt)})
+    counts.update({status: int(n) for status, n in session.exec(stmt)})
     return counts
 
 

@@ -4,8 +4,9 @@ Days are Denpasar days (WITA, UTC+8 all year): a complaint posted at 07:00 WITA
 counts on that day, not on the UTC day before.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -16,6 +17,7 @@ from models.vocab import OutboxStatus
 #: the dashboard's time zone; fixed offset, Indonesia has no daylight saving time
 WITA_ZONE = "Asia/Makassar"
 WITA_HOURS = 8
+WITA = ZoneInfo(WITA_ZONE)
 
 
 def wita_day(session: Session, column: Any) -> Any:
@@ -83,12 +85,23 @@ def status_totals(*, session: Session, inbox: str | None = None) -> dict[str, in
 
 
 def complaint_years(*, session: Session) -> tuple[int, int] | None:
-    """The first and last WITA year with a complaint, or None when there are none."""
-    day = wita_day(session, col(Complaint.created_at))
-    first, last = session.exec(select(func.min(day), func.max(day))).one()
+    """The first and last WITA year with a complaint, or None when there are none.
+
+    min/max of the bare column read the ends of its index; the WITA year is taken here.
+    """
+    stmt = select(func.min(Complaint.created_at), func.max(Complaint.created_at))
+    first, last = session.exec(stmt).one()
     if first is None or last is None:
         return None
-    return int(str(first)[:4]), int(str(last)[:4])
+    return _wita_year(first), _wita_year(last)
+
+
+def _wita_year(value: Any) -> int:
+    # Aggregates bypass the column type: SQLite gives back its text, without a zone.
+    when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(WITA).year
 
 
 def dead_letters(*, session: Session, limit: int = 50) -> list[Outbox]:

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -82,3 +83,19 @@ def test_pages_and_counts(engine: Engine) -> None:
                                now=NOW)  # fmt: skip
     assert counts["baru"] == 1 and counts["respon_awal"] == 1 and counts["selesai"] == 1
     assert counts["ditindaklanjuti"] == 0
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [{}, {"inbox": "PDAM"}, {"inbox": "PDAM", "status": "baru"}, {"text": "sesetan"},
+     {"status": "ditindaklanjuti"}, {"overdue": True}],
+)  # fmt: skip
+def test_total_from_status_counts_equals_counting(engine: Engine, kw: dict[str, object]) -> None:
+    _fill(engine)
+    flt = ComplaintFilter(**kw)  # type: ignore[arg-type]
+    with Session(engine) as s:
+        counted = search_complaints(session=s, filter=flt, now=NOW)
+        counts = status_counts(session=s, filter=flt, now=NOW)
+        given = search_complaints(session=s, filter=flt, now=NOW, counts=counts)
+    assert given.total == counted.total
+    assert [c.id for c in given.items] == [c.id for c in counted.items]

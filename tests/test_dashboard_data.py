@@ -65,6 +65,23 @@ def test_volume_days_are_denpasar_days(engine: Engine) -> None:
         assert complaint_years(session=s) == (2026, 2026)
 
 
+def test_complaint_years_are_denpasar_years(engine: Engine) -> None:
+    _fill(engine)
+    with session_scope(engine) as s:
+        first = s.exec(select(Complaint).order_by(col(Complaint.id))).first()
+        assert first is not None
+        # 17:00 UTC on 31 December 2025 is already 2026 in Denpasar.
+        first.created_at = datetime(2025, 12, 31, 17, 0, tzinfo=UTC)
+    with Session(engine) as s:
+        assert complaint_years(session=s) == (2026, 2026)
+    with session_scope(engine) as s:
+        first = s.exec(select(Complaint).order_by(col(Complaint.id))).first()
+        assert first is not None
+        first.created_at = datetime(2025, 12, 31, 15, 59, tzinfo=UTC)  # 23:59 WITA
+    with Session(engine) as s:
+        assert complaint_years(session=s) == (2025, 2026)
+
+
 def test_years_and_dead_letters_of_an_empty_store(engine: Engine) -> None:
     with Session(engine) as s:
         assert complaint_years(session=s) is None

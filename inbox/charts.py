@@ -86,6 +86,8 @@ def bar_chart(items: Sequence[tuple[str, int]], title: str) -> bytes:
         ax.set_title(short(title, 80), fontsize=10)
         if not items:
             ax.text(0.5, 0.5, "belum ada data", ha="center", va="center", transform=ax.transAxes)
+            ax.set_xticks([])
+            ax.set_yticks([])
         ax.spines[["top", "right"]].set_visible(False)
         ax.tick_params(labelsize=8)
         return _svg(fig)

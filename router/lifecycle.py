@@ -23,6 +23,7 @@ database write lock on SQLite) and writes the complaint and its ``StatusChange``
 one transaction, so two concurrent changes serialise: the second sees the first's result.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -302,6 +303,11 @@ class Bounce:
     #: "bukan wewenang INBOX: reason (saran kategori: CODE)"
     note: str
     suggested_category: str | None
+
+    @property
+    def reason(self) -> str:
+        """The note without the suggestion, which is shown apart."""
+        return re.sub(r"\s*\(saran kategori: [A-Z_]+\)$", "", self.note)
 
 
 def latest_bounce(*, session: Session, complaint_id: int) -> Bounce | None:

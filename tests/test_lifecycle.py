@@ -325,6 +325,7 @@ def test_bukan_wewenang_returns_to_triage_with_a_correction(engine: Engine) -> N
         assert bounce.note == (
             "bukan wewenang PDAM: lubang di jalan, bukan pipa (saran kategori: PUPR)"
         )
+        assert bounce.reason == "bukan wewenang PDAM: lubang di jalan, bukan pipa"
         assert [x.id for x in bounced(session=s)] == [cid]
         assert latest_bounce(session=s, complaint_id=cid + 1) is None
     # The agency no longer sees it; triage does.

@@ -9,15 +9,17 @@ fails they are written to ``test-artifacts/browser/<test>/`` for whoever reads t
 import re
 import shutil
 import socket
+import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, Response, expect, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
 from sqlalchemy.engine import Engine
 
@@ -117,10 +119,27 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture
-def live_server(tmp_path: Path) -> Iterator[LiveServer]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
+@pytest.fixture(scope="session")
+def filled_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The filled store, made once: migrating and hashing four passwords take a second."""
+    path = tmp_path_factory.mktemp("store") / "filled.db"
+    engine = make_engine(f"sqlite:///{path}")
     fill_store(engine)
+    engine.dispose()
+    return path
+
+
+def _copy_store(source: Path, target: Path) -> None:
+    # SQLite's backup API copies a consistent database whatever is left in its WAL file.
+    with closing(sqlite3.connect(source)) as src, closing(sqlite3.connect(target)) as dst:
+        src.backup(dst)
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
+    """The app on a free loopback port, over this test's own copy of the filled store."""
+    _copy_store(filled_store, tmp_path / "browser.db")
+    engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
     app = create_app(engine, auth_config=AuthConfig(secret_key=b"b" * 40), policy=policy())
     port = _free_port()
     server = uvicorn.Server(
@@ -144,23 +163,27 @@ class Steps:
     """Screenshots of a test's steps, written out only if the test fails."""
 
     page: Page
+    #: other users' pages the test opened (``new_page``), saved too on failure
+    others: list[Page] = field(default_factory=list)
     shots: list[tuple[str, bytes]] = field(default_factory=list)
 
-    def shot(self, name: str) -> None:
-        """Record what the page looks like after step *name*."""
-        self.shots.append((name, self.page.screenshot(full_page=True)))
+    def shot(self, name: str, page: Page | None = None) -> None:
+        """Record what the page (or *page*, e.g. a second user's) looks like after step *name*."""
+        self.shots.append((name, (page or self.page).screenshot(full_page=True)))
 
     def save(self, test_name: str) -> Path:
-        """Write every screenshot (and the last page) under test-artifacts/browser/."""
+        """Write every screenshot (and each page as it was last) under test-artifacts/browser/."""
         folder = ARTIFACTS / _file_name(test_name)
         folder.mkdir(parents=True, exist_ok=True)
         for i, (name, png) in enumerate(self.shots, 1):
             (folder / f"{i:02d}-{_file_name(name)}.png").write_bytes(png)
-        try:
-            (folder / "last.png").write_bytes(self.page.screenshot(full_page=True))
-            (folder / "last.html").write_text(self.page.content(), encoding="utf-8")
-        except PlaywrightError:  # the page may be gone; the steps are saved
-            pass
+        for i, page in enumerate([self.page, *self.others], 1):
+            last = "last" if i == 1 else f"last-page{i}"
+            try:
+                (folder / f"{last}.png").write_bytes(page.screenshot(full_page=True))
+                (folder / f"{last}.html").write_text(page.content(), encoding="utf-8")
+            except PlaywrightError:  # the page may be gone; the steps are saved
+                pass
         return folder
 
 
@@ -169,7 +192,9 @@ def _file_name(text: str) -> str:
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> object:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report = yield
     if report.when == "call":
         item.stash[_FAILED] = report.failed
@@ -179,32 +204,66 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 _FAILED = pytest.StashKey[bool]()
 
 
-@pytest.fixture
-def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+def _watched_page(browser: Browser, errors: list[str]) -> Page:
+    """A page in a fresh context (its own cookies) whose errors, dialogs and broken
+    subresources (a chart, the stylesheet or script answering 4xx/5xx) go to *errors*."""
     context = browser.new_context(locale="id-ID", timezone_id="Asia/Makassar")
     context.set_default_timeout(10_000)
     page = context.new_page()
-    errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.on("dialog", lambda dialog: errors.append(f"dialog opened: {dialog.message}"))
+
+    def check_response(response: Response) -> None:
+        # Pages may answer 4xx on purpose (a test asks for them); their images, styles
+        # and scripts never should.
+        if response.status >= 400 and response.request.resource_type != "document":
+            errors.append(f"{response.request.resource_type} {response.url}: {response.status}")
+
+    page.on("response", check_response)
+    return page
+
+
+@pytest.fixture
+def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
+    errors: list[str] = []
+    others: list[Page] = []
     request.node.stash[_PAGE_ERRORS] = errors
+    request.node.stash[_OTHER_PAGES] = others
+    page = _watched_page(browser, errors)
     yield page
-    context.close()
+    # Closed here, after ``steps`` has saved them if the test failed.
+    for other in others:
+        other.context.close()
+    page.context.close()
 
 
+@pytest.fixture
+def new_page(page: Page, browser: Browser, request: pytest.FixtureRequest) -> Callable[[], Page]:
+    """Opens another user's browser (a new context, no shared cookies), watched like *page*."""
+
+    def open_page() -> Page:
+        other = _watched_page(browser, request.node.stash[_PAGE_ERRORS])
+        request.node.stash[_OTHER_PAGES].append(other)
+        return other
+
+    return open_page
+
+
+_OTHER_PAGES = pytest.StashKey[list[Page]]()
 _PAGE_ERRORS = pytest.StashKey[list[str]]()
 
 
 @pytest.fixture
 def steps(page: Page, request: pytest.FixtureRequest) -> Iterator[Steps]:
-    recorded = Steps(page)
+    recorded = Steps(page, others=request.node.stash[_OTHER_PAGES])
     yield recorded
     if request.node.stash.get(_FAILED, False):
         folder = recorded.save(request.node.nodeid)
         print(f"browser screenshots of the failed test: {folder}")
-    # No script from the page may run: an alert() would mean escaping failed.
+    # No script from the page may run: an alert() would mean escaping failed. Nor may a
+    # chart, the stylesheet or the script fail to load.
     errors = request.node.stash.get(_PAGE_ERRORS, [])
-    assert errors == [], f"the page raised or opened dialogs: {errors}"
+    assert errors == [], f"the page raised, opened dialogs or lost a resource: {errors}"
 
 
 def sign_in(page: Page, server: LiveServer, username: str, password: str) -> None:
@@ -213,3 +272,9 @@ def sign_in(page: Page, server: LiveServer, username: str, password: str) -> Non
     page.get_by_label("Nama pengguna").fill(username)
     page.get_by_label("Kata sandi").fill(password)
     page.get_by_role("button", name="Masuk").click()
+
+
+def sign_out(page: Page, server: LiveServer) -> None:
+    """Press "Keluar" in the header; the browser ends up on the sign-in page."""
+    page.get_by_role("button", name="Keluar").click()
+    expect(page).to_have_url(server.url + "/login")

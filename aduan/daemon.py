@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from aduan import jobs
+from aduan.config_view import redacted_config
 from aduan.settings import Settings, SourceConfig
 from aduan.wiring import delivery_settings, delivery_targets, policy_for
 from classifier.model import Predictor
@@ -128,6 +129,7 @@ def run_daemon(
                     read_caps={
                         s.name: s.monthly_read_cap for s in settings.sources if s.monthly_read_cap
                     },
+                    config_view=redacted_config(settings),
                 ),
                 host=settings.web.host,
                 port=settings.web.port,

@@ -2,12 +2,14 @@
 
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 
 from inbox import (
+    admin_pages,
     api,
     complaint_pages,
     dashboard_charts,
@@ -36,6 +38,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         inbox_pages,
         complaint_pages,
         triage_pages,
+        admin_pages,
         api,
         open311,
     )
@@ -49,6 +52,7 @@ def create_app(
     auth_config: AuthConfig,
     policy: RoutingPolicy | None = None,
     read_caps: Mapping[str, int] | None = None,
+    config_view: Mapping[str, Any] | None = None,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
@@ -57,6 +61,8 @@ def create_app(
     token. *policy* (inboxes, triage inbox, deadlines) is needed by the actions that
     move complaints between inboxes; without it those answer 503. *read_caps* are the
     configured monthly read caps per source, shown beside each source's reads.
+    *config_view* (``aduan.config_view.redacted_config``) is the admin's read-only view
+    of the running configuration; without it that page says it is not available.
     """
     app = FastAPI(
         title="aduan",
@@ -68,6 +74,7 @@ def create_app(
     setattr(app.state, ENGINE_ATTR, engine)
     setattr(app.state, POLICY_ATTR, policy)
     setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
+    setattr(app.state, admin_pages.CONFIG_VIEW_ATTR, config_view)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_router(engine, scheduler_state))
     install_auth(app, engine=engine, config=auth_config, templates=TEMPLATES)

@@ -6,7 +6,6 @@ and a 4xx status, having changed nothing. Each decision becomes a training corre
 (the router functions record it in the same transaction).
 """
 
-from collections.abc import Callable
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -14,7 +13,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from inbox.auth import CsrfUser, Forbidden, Permission, access, require_permission
+from inbox.auth import Permission, access, require_permission
+from inbox.form_actions import Refused, acting_user
 from inbox.source_status import source_views
 from inbox.triage_queue import queue
 from inbox.web import POLICY_ATTR, TEMPLATES, DbSession, EngineDep, PolicyDep, whole_number
@@ -40,25 +40,6 @@ DONE = {
 }
 UNKNOWN_CATEGORY = "Kategori tidak dikenal; pilih salah satu dari daftar."
 GONE = "Mention #{id} sudah diputuskan dan tidak lagi di antrean triase; tidak ada yang diubah."
-
-
-class Refused(Exception):
-    """A decision that cannot be made: its message (Indonesian) and HTTP status."""
-
-    def __init__(self, message: str, status_code: int) -> None:
-        super().__init__(message)
-        self.message, self.status_code = message, status_code
-
-
-def acting_user(permission: Permission) -> Callable[[User], User]:
-    """A form dependency: the CSRF-checked user, if their role grants *permission*."""
-
-    def dependency(user: CsrfUser) -> User:
-        if not access.can(user, permission):
-            raise Forbidden()
-        return user
-
-    return dependency
 
 
 TriageUser = Annotated[User, Depends(acting_user(Permission.TRIAGE))]

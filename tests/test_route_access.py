@@ -79,6 +79,11 @@ def page(staff: str | int, agency: str | int, viewer: str | int) -> dict[str, st
             "viewer": viewer}  # fmt: skip
 
 
+#: a page only the admin may use
+ADMIN_ONLY: dict[str, str | int] = {"anonymous": LOGIN, "admin": OK, "operator": 403,
+                                    "agency": 403, "viewer": 403}  # fmt: skip
+
+
 def api(staff: str | int, agency: str | int, viewer: str | int) -> dict[str, str | int]:
     """Expectations of an API route: no token is 401."""
     return {"anonymous": 401, "admin": staff, "operator": staff, "agency": agency,
@@ -94,6 +99,8 @@ class World:
     bounced: int  # a complaint refused as bukan wewenang, waiting in triage
     mention: int  # a mention waiting in triage
     dead: int  # a dead-lettered notification
+    token: int  # an API token of the account below
+    user: str = "sasaran"  # an account the admin's pages act on
 
 
 def cases(w: World) -> list[Case]:
@@ -129,6 +136,15 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/open311/v2/requests.json", api(OK, OK, 403)),
         # Unknown Open311 paths answer GeoReport's 404 to everyone: there is nothing there.
         Case("GET", "/open311/v2/discovery.xml", {r: 404 for r in ROLES}),
+        Case("GET", "/admin/users", ADMIN_ONLY),
+        Case("POST", "/admin/users", ADMIN_ONLY,
+             form={"username": "baru", "display_name": "Baru", "role": "viewer", "agency": ""}),
+        Case("POST", f"/admin/users/{w.user}/disable", ADMIN_ONLY, form={}),
+        Case("POST", f"/admin/users/{w.user}/enable", ADMIN_ONLY, form={}),
+        Case("POST", f"/admin/users/{w.user}/reset-password", ADMIN_ONLY, form={}),
+        Case("POST", f"/admin/users/{w.user}/tokens", ADMIN_ONLY, form={"name": "sinkron"}),
+        Case("POST", f"/admin/tokens/{w.token}/revoke", ADMIN_ONLY, form={}),
+        Case("GET", "/admin/config", ADMIN_ONLY),
     ]  # fmt: skip
     # The complaint routes: own inbox, another inbox, and an id that does not exist.
     for cid, agency in ((w.pdam, OK), (w.lpju, 404), (MISSING, 404)):
@@ -169,7 +185,8 @@ def _template(path: str, w: World) -> str:
     """A concrete path back to the app's route template, to compare coverage."""
     path = re.sub(r"^/inbox/[A-Z]+", "/inbox/{code}", path.split("?")[0])
     for value, name in ((w.pdam, "id"), (w.lpju, "id"), (MISSING, "id"), (w.bounced, "id"),
-                        (w.mention, "id"), (w.dead, "id")):  # fmt: skip
+                        (w.mention, "id"), (w.dead, "id"), (w.token, "id"),
+                        (w.user, "id")):  # fmt: skip
         path = re.sub(rf"/{value}(?=/|\.json|$)", "/{" + name + "}", path)
     return path
 
@@ -208,12 +225,16 @@ def fill(engine: Engine) -> World:
         s.flush()
         assert dead.id is not None
         dead_id = dead.id
+        create_user(session=s, username="sasaran", role="viewer", password_hash="-")
+        _, token = issue_api_token(session=s, username="sasaran", name="sasaran")
+        assert token.id is not None
     return World(
         pdam=complaint_of[by_text["air mati di panjer"]],
         lpju=complaint_of[by_text["lampu jalan mati di renon"]],
         bounced=bounced,
         mention=by_text["bingung ini lapor ke mana"],
         dead=dead_id,
+        token=token.id,
     )
 
 
@@ -345,7 +366,7 @@ def test_an_agency_list_never_holds_another_inbox(engine: Engine) -> None:
 
 
 def test_every_route_of_the_app_is_in_the_table() -> None:
-    w = World(pdam=11, lpju=12, bounced=13, mention=14, dead=15)
+    w = World(pdam=11, lpju=12, bounced=13, mention=14, dead=15, token=16)
     covered = {(c.method, _normalise(_template(c.path, w))) for c in cases(w)}
     routes = {
         (method, _normalise(route.path))

@@ -4,7 +4,7 @@
 routing, agencies, deadlines, delivery, store) into plain values. Secrets live in
 environment variables named by the configuration: the page gets those NAMES and
 whether each is set, never what they hold. URLs lose their passwords, userinfo and
-query values (which often carry tokens).
+query values (which often carry tokens), and path segments that look like keys.
 """
 
 import os
@@ -18,6 +18,8 @@ from sqlalchemy.exc import ArgumentError
 from aduan.settings import AgencyConfig, Schedule, Settings, SourceConfig
 
 MASK = "***"
+#: a URL path segment this long with a digit in it is masked (webhook URLs with a key)
+TOKEN_SEGMENT = 16
 #: store URL query parameters whose values are shown; every other value is masked
 SAFE_STORE_PARAMS = frozenset(
     {"sslmode", "connect_timeout", "application_name", "target_session_attrs"}
@@ -111,7 +113,7 @@ def schedule_label(schedule: Schedule) -> str:
 
 
 def mask_url(url: str) -> str:
-    """*url* with any userinfo, query string and fragment replaced by ***."""
+    """*url* with any userinfo, query string, fragment and key-like path segment as ***."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
@@ -125,7 +127,13 @@ def mask_url(url: str) -> str:
         netloc = f"{MASK}@{netloc}"
     query = MASK if parts.query else ""
     fragment = MASK if parts.fragment else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, fragment))
+    path = "/".join(MASK if _looks_like_a_token(seg) else seg for seg in parts.path.split("/"))
+    return urlunsplit((parts.scheme, netloc, path, query, fragment))
+
+
+def _looks_like_a_token(segment: str) -> bool:
+    """A path segment that is probably a credential (hooks/services/T0B1/XkT9...)."""
+    return len(segment) >= TOKEN_SEGMENT and any(c.isdigit() for c in segment)
 
 
 def mask_store_url(url: str) -> str:

@@ -133,9 +133,17 @@ def test_rules_routing_and_deadlines_are_shown(
         ("https://token@hooks.example.org/x", "https://***@hooks.example.org/x"),
         ("http://[::1]:9000/hook?sig=abc", "http://[::1]:9000/hook?***"),
         ("https://host:notaport/x", "***"),
+        (
+            "https://hooks.example.org/services/T0AB12CD/B0XY34ZW/Xk9fQ2mR7tLp4WvZs1aB",
+            "https://hooks.example.org/services/T0AB12CD/B0XY34ZW/***",
+        ),
+        (
+            "https://api.example.org/v2/aduan-webhook-receiver",
+            "https://api.example.org/v2/aduan-webhook-receiver",
+        ),
     ],
 )
-def test_webhook_urls_lose_userinfo_and_query(url: str, shown: str) -> None:
+def test_webhook_urls_lose_userinfo_query_and_keys(url: str, shown: str) -> None:
     assert mask_url(url) == shown
 
 

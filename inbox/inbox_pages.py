@@ -203,6 +203,7 @@ def inbox(request: Request, code: str, db: DbSession, user: CurrentUser) -> HTML
         "export_url": inbox_link(code, query.values, suffix="/export.csv"),
         "clear_url": inbox_link(code, {}),
         "can_export": access.can(user, Permission.EXPORT),
+        "export_limit": EXPORT_LIMIT,
         "statuses": STATUS_LABELS,
         "sorts": SORT_LABELS,
         "overdue_labels": OVERDUE_LABELS,

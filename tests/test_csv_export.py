@@ -96,5 +96,8 @@ def test_export_lists_every_page_of_the_filtered_inbox(
     everything = _read(client.get("/inbox/PDAM/export.csv").text)
     assert [r["teks"] for r in everything if r["status"] == "selesai"] == ["'=SUM(1+1)"]
     assert EVIL not in {r["teks"] for r in everything}  # LPJU's complaint is not in PDAM's
+    assert "CSV memuat" not in client.get("/inbox/PDAM").text
     monkeypatch.setattr(inbox_pages, "EXPORT_LIMIT", 3)
     assert len(_read(client.get("/inbox/PDAM/export.csv").text)) == 3
+    # The page says so when its list is longer than an export can hold.
+    assert "CSV memuat 3 pengaduan pertama saja" in client.get("/inbox/PDAM").text

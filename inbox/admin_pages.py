@@ -23,7 +23,6 @@ from inbox.accounts import (
     USERNAME_PATTERN,
     AccountError,
     Role,
-    WeakPassword,
     find_user,
     list_api_tokens,
     list_users,
@@ -33,7 +32,6 @@ from inbox.accounts import (
 )
 from inbox.auth import (
     Permission,
-    check_password,
     create_account,
     generate_password,
     issue_api_token,
@@ -128,17 +126,6 @@ def _back(**params: object) -> RedirectResponse:
     return RedirectResponse(f"/admin/users?{urlencode(params)}", status_code=303)
 
 
-def _password_for(username: str) -> str:
-    """A random password that also passes the check against *username*."""
-    while True:
-        password = generate_password()
-        try:
-            check_password(password, username=username)
-        except WeakPassword:  # pragma: no cover - the name inside 20 random characters
-            continue
-        return password
-
-
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, db: DbSession, _: ManagerPage) -> HTMLResponse:
     """Every account and API token, and the form for a new account."""
@@ -186,7 +173,7 @@ def create_user_form(
     try:
         with session_scope(engine) as s:
             name, agency_code = _checked_new_user(s, username, display_name, role, agency)
-            password = _password_for(name)
+            password = generate_password(name)
             create_account(session=s, username=name, role=role, password=password,
                            display_name=display_name, agency_code=agency_code)  # fmt: skip
     except Refused as err:
@@ -255,7 +242,7 @@ def reset_password_form(
     try:
         with session_scope(engine) as s:
             user = _existing(s, username)
-            password = _password_for(user.username)
+            password = generate_password(user.username)
             reset_password(session=s, username=user.username, password=password)
     except Refused as err:
         return _refused(request, db, err)

@@ -130,12 +130,12 @@ def verify_password(password: str, password_hash: str) -> tuple[bool, str | None
     return _hasher.verify_and_update(password, password_hash)
 
 
-def generate_password() -> str:
-    """A random password that passes ``check_password`` (about 120 bits)."""
+def generate_password(username: str = "") -> str:
+    """A random password that passes ``check_password`` for *username* (about 120 bits)."""
     while True:
         candidate = secrets.token_urlsafe(15)
         try:
-            check_password(candidate, username="")
+            check_password(candidate, username=username)
         except WeakPassword:  # pragma: no cover - astronomically unlikely
             continue
         return candidate
@@ -464,7 +464,7 @@ def ensure_first_admin(engine: Engine) -> str | None:
     Returns None when an admin exists (even a disabled one: disabling was a decision)
     or when the name "admin" is taken by a non-admin; the caller prints the password once.
     """
-    password = generate_password()
+    password = generate_password(FIRST_ADMIN)
     try:
         with session_scope(engine) as s:
             if admin_exists(session=s):

@@ -214,6 +214,14 @@ def test_generated_passwords_are_strong_and_different() -> None:
         check_password(password, username="admin")
 
 
+def test_a_generated_password_never_contains_the_username(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    drawn = iter(["xx-siti.rahayu-Q7z", "Q7zK2pLm9WvR4tYb8nHc"])
+    monkeypatch.setattr(auth_module.secrets, "token_urlsafe", lambda _n: next(drawn))
+    assert generate_password("siti.rahayu") == "Q7zK2pLm9WvR4tYb8nHc"
+
+
 # --- the secret key -----------------------------------------------------------------
 
 

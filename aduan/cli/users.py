@@ -53,7 +53,7 @@ def create(
     from inbox.auth import create_account, generate_password
     from models.db import session_scope
 
-    password = _password_from_stdin() if password_stdin else generate_password()
+    password = _password_from_stdin() if password_stdin else generate_password(username)
     with session_scope(store()) as session:
         user = create_account(
             session=session, username=username, role=role.value, password=password,
@@ -118,7 +118,7 @@ def reset_password(
     from inbox.auth import reset_password as reset
     from models.db import session_scope
 
-    password = _password_from_stdin() if password_stdin else generate_password()
+    password = _password_from_stdin() if password_stdin else generate_password(username)
     with session_scope(store()) as session:
         user = reset(session=session, username=username, password=password)
     out.print(f"new password for {user.username}; their sessions were ended", highlight=False)

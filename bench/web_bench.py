@@ -61,7 +61,7 @@ from models.migrate import current_revision, upgrade
 from models.tables import Agency, Complaint, ComplaintMention, Mention, StatusChange
 from models.types import utcnow
 from models.vocab import ComplaintStatus, MentionState
-from router.deadlines import WITA
+from models.wita import WITA
 from router.lifecycle import count_overdue, overdue, yearly_report
 from router.location import Gazetteer
 from router.policy import RoutingPolicy

@@ -18,6 +18,7 @@ from models.mentions import insert_mentions
 from models.sources import get_cursor, get_health, month_key, save_cursor
 from models.tables import MentionIn, SourceHealth
 from models.types import utcnow
+from models.vocab import SourceState
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ def run_source(
     with session_scope(engine) as session:
         health = get_health(session=session, source=source, platform=platform)
         _roll_month(health, now)
-        if health.state == "disabled":
+        if health.state == SourceState.DISABLED:
             return RunResult(source, skipped_reason=f"disabled: {health.disabled_reason}")
         if health.rate_limited_until is not None and health.rate_limited_until > now:
             until = health.rate_limited_until.isoformat(timespec="minutes")
@@ -96,8 +97,8 @@ def _roll_month(health: SourceHealth, now: datetime) -> None:
     month = month_key(now)
     if health.reads_month != month:
         health.reads_month, health.reads_this_month = month, 0
-        if health.state == "budget_exhausted":
-            health.state, health.rate_limited_until = "ok", None
+        if health.state == SourceState.BUDGET_EXHAUSTED:
+            health.state, health.rate_limited_until = SourceState.OK, None
 
 
 def _apply_success(health: SourceHealth, batch: Batch, stored: int, now: datetime) -> None:
@@ -106,7 +107,7 @@ def _apply_success(health: SourceHealth, batch: Batch, stored: int, now: datetim
                  health.consecutive_failures)  # fmt: skip
     _roll_month(health, now)
     health.reads_this_month += batch.reads
-    health.state = "ok"
+    health.state = SourceState.OK
     health.last_success_at = now
     health.consecutive_failures = 0
     health.rate_limited_until = None
@@ -127,17 +128,17 @@ def _apply_failure(health: SourceHealth, err: SourceError, now: datetime) -> Non
     health.last_error = err.explain()
     health.last_error_class = type(err).__name__
     health.updated_at = now
-    health.state = "failing"
+    health.state = SourceState.FAILING
     if err.usage:
         health.usage = err.usage
     if isinstance(err, RateLimited):
-        health.state = "rate_limited"
+        health.state = SourceState.RATE_LIMITED
         health.rate_limited_until = err.reset_at
     elif isinstance(err, BudgetExhausted):
-        health.state = "budget_exhausted"
+        health.state = SourceState.BUDGET_EXHAUSTED
         health.rate_limited_until = _next_month(now)
     elif isinstance(err, CredentialsRejected):
-        health.state = "disabled"
+        health.state = SourceState.DISABLED
         health.disabled_reason = f"credentials rejected: {err.explain()}"
         log.error("source %s disabled: %s", health.source, err.explain())
 
@@ -146,9 +147,9 @@ def record_idle(*, engine: Engine, source: str, platform: str, reason: str) -> N
     """Record that *source* cannot run (e.g. a missing secret), logging it once."""
     with session_scope(engine) as session:
         health = get_health(session=session, source=source, platform=platform)
-        if health.state != "idle" or health.last_error != reason:
+        if health.state != SourceState.IDLE or health.last_error != reason:
             log.warning("source %s left idle: %s", source, reason)
-        health.state = "idle"
+        health.state = SourceState.IDLE
         health.last_error = reason
         health.last_error_class = "MissingSecret"
         health.updated_at = utcnow()
@@ -160,7 +161,7 @@ def enable_source(*, engine: Engine, source: str) -> bool:
         health = session.get(SourceHealth, source)
         if health is None:
             return False
-        health.state = "ok" if health.last_success_at else "idle"
+        health.state = SourceState.OK if health.last_success_at else SourceState.IDLE
         health.disabled_reason = None
         health.rate_limited_until = None
         health.consecutive_failures = 0

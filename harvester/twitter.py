@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, ClassVar
-from zoneinfo import ZoneInfo
 
 import requests
 import tweepy
@@ -46,6 +45,7 @@ from harvester.exceptions import (
 from harvester.text import clean_text
 from models.tables import MentionIn
 from models.types import utcnow
+from models.wita import WITA
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +72,6 @@ RATE_LIMIT_FALLBACK = timedelta(minutes=15)
 SEARCH_WINDOW = timedelta(days=7) - timedelta(minutes=5)
 #: tweet ids are snowflakes: milliseconds since this epoch, shifted left 22 bits
 TWITTER_EPOCH_MS = 1288834974657
-#: Denpasar's time zone, for times in messages operators read
-WITA = ZoneInfo("Asia/Makassar")
 
 _ID = re.compile(r"^[0-9]{1,20}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_]{1,15}$")

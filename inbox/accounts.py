@@ -7,7 +7,6 @@ so this module never sees a password or a token in clear.
 import re
 from collections import defaultdict
 from datetime import datetime
-from enum import StrEnum
 
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
@@ -15,20 +14,9 @@ from sqlmodel import Session, col, select
 from models.exceptions import AduanError, NotFound
 from models.tables import Agency, ApiToken, LoginAttempt, User, WebSession
 from models.types import utcnow
+from models.vocab import ROLES, Role
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
-
-
-class Role(StrEnum):
-    """What a user may do; see ``inbox.auth.ROLE_PERMISSIONS`` for the matrix."""
-
-    ADMIN = "admin"
-    OPERATOR = "operator"
-    AGENCY = "agency"
-    VIEWER = "viewer"
-
-
-ROLES: tuple[str, ...] = tuple(r.value for r in Role)
 
 
 class AccountError(AduanError):

@@ -22,7 +22,6 @@ from sqlmodel import Session, col, select
 from inbox.accounts import (
     USERNAME_PATTERN,
     AccountError,
-    Role,
     find_user,
     list_api_tokens,
     list_users,
@@ -43,6 +42,7 @@ from inbox.web import TEMPLATES, DbSession, EngineDep, whole_number
 from models.db import session_scope
 from models.exceptions import NotFound
 from models.tables import Agency, User
+from models.vocab import Role
 
 router = APIRouter(include_in_schema=False)
 

@@ -40,7 +40,6 @@ from inbox.api_models import (
     NoteOut,
     StatusChangeIn,
     StatusResult,
-    category_info,
 )
 from inbox.auth import ApiUser, Permission, access
 from inbox.filters import safe_url
@@ -54,7 +53,7 @@ from models.exceptions import InvalidTransition, NotFound
 from models.notes import add_note, notes_of
 from models.tables import Agency, Complaint, ComplaintNote, Mention, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus
+from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus, category_info
 from router.lifecycle import (
     TRANSITIONS,
     bukan_wewenang,

@@ -1,11 +1,10 @@
-"""The API's wire formats: pydantic schemas of /api/v1 and /open311/v2, times, categories.
+"""The API's wire formats: pydantic schemas of /api/v1 and /open311/v2, and times.
 
 Every time the APIs return is ISO 8601 in UTC (``2026-11-20T01:00:00Z``). Times they
 accept are ISO 8601 too: a bare date (``2026-11-20``) means that calendar day in
 Denpasar (WITA, UTC+8), a date-time without an offset is taken as UTC.
 """
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated
 
@@ -20,10 +19,10 @@ from pydantic import (
     model_validator,
 )
 
-from inbox.filters import WITA
 from models.complaint_search import MAX_PAGE_SIZE, ComplaintFilter, Sort
 from models.notes import MAX_NOTE_LENGTH
 from models.vocab import CATEGORIES, ComplaintStatus, Platform
+from models.wita import WITA
 
 
 def _utc(value: datetime) -> datetime:
@@ -62,95 +61,6 @@ def parse_when(value: str, *, end_of_day: bool = False) -> datetime:
     if not 2000 <= moment.year <= 2100:
         raise ValueError(f"{value!r} is outside the years 2000-2100")
     return moment.astimezone(UTC)
-
-
-# --- categories ----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CategoryInfo:
-    """How a category is called and explained in Indonesian."""
-
-    name: str
-    description: str
-    group: str
-    keywords: str
-
-
-CATEGORY_INFO: dict[str, CategoryInfo] = {
-    "PDAM": CategoryInfo(
-        "Air minum", "Air PDAM mati, kecil, keruh atau berbau; pipa bocor; meteran dan tagihan.",
-        "Utilitas", "air,pdam,pipa bocor,keruh,meteran",
-    ),
-    "LPJU": CategoryInfo(
-        "Penerangan jalan umum", "Lampu jalan mati, berkedip atau menyala siang; tiang rusak.",
-        "Infrastruktur", "lampu jalan,pju,lpju,tiang lampu",
-    ),
-    "DLHK": CategoryInfo(
-        "Kebersihan dan lingkungan",
-        "Sampah tidak diangkut, TPS penuh, buang atau bakar sampah liar, sungai dan pantai "
-        "kotor, taman, pemangkasan pohon.",
-        "Lingkungan", "sampah,tps,kebersihan,sungai,pohon",
-    ),
-    "PUPR": CategoryInfo(
-        "Jalan dan drainase",
-        "Jalan rusak atau berlubang, trotoar, got tersumbat, banjir karena saluran, jembatan.",
-        "Infrastruktur", "jalan rusak,lubang,got,drainase,banjir",
-    ),
-    "DISHUB": CategoryInfo(
-        "Perhubungan dan parkir",
-        "Parkir liar dan juru parkir, kemacetan, lampu lalu lintas, rambu, marka, bus kota.",
-        "Transportasi", "parkir,macet,lampu merah,rambu,bus",
-    ),
-    "SATPOLPP": CategoryInfo(
-        "Ketertiban umum",
-        "PKL di trotoar, pengemis, reklame dan bangunan liar, kebisingan.",
-        "Ketertiban", "pkl,pengemis,reklame,bangunan liar,bising",
-    ),
-    "DISDUKCAPIL": CategoryInfo(
-        "Administrasi kependudukan", "KTP-el, KK, akta kelahiran dan kematian, KIA, antrean.",
-        "Layanan publik", "ktp,kk,akta,kia,disdukcapil",
-    ),
-    "DINKES": CategoryInfo(
-        "Kesehatan", "Puskesmas, RSUD Wangaya, DBD dan fogging, layanan kesehatan kota.",
-        "Layanan publik", "puskesmas,rsud,dbd,fogging",
-    ),
-    "DISDIK": CategoryInfo(
-        "Pendidikan", "SD dan SMP, penerimaan murid baru, guru, biaya sekolah.",
-        "Layanan publik", "sekolah,ppdb,spmb,guru",
-    ),
-    "PLN": CategoryInfo(
-        "Listrik", "Pemadaman listrik, tegangan, tiang dan kabel PLN (diteruskan ke PLN).",
-        "Utilitas", "listrik,mati lampu,pln,kabel",
-    ),
-    "DINSOS": CategoryInfo(
-        "Sosial", "Bantuan sosial (bansos, PKH, KIS PBI), orang terlantar, ODGJ.",
-        "Sosial", "bansos,pkh,kis,odgj",
-    ),
-    "BPBD_DAMKAR": CategoryInfo(
-        "Bencana dan kebakaran",
-        "Kebakaran, keadaan darurat, pohon tumbang menutup jalan, banjir perlu evakuasi.",
-        "Darurat", "kebakaran,pohon tumbang,banjir,darurat",
-    ),
-    "PERIZINAN": CategoryInfo(
-        "Perizinan", "Izin usaha (NIB), persetujuan bangunan gedung (PBG), layanan perizinan.",
-        "Layanan publik", "izin,nib,pbg",
-    ),
-    "OTHER": CategoryInfo(
-        "Lainnya",
-        "Pengaduan kepada Pemerintah Kota di luar kategori lain (perilaku ASN, pungli, situs).",
-        "Lainnya", "pungli,asn",
-    ),
-    "NOT_COMPLAINT": CategoryInfo(
-        "Bukan pengaduan", "Terima kasih, berita, promosi, spam, obrolan, pertanyaan informasi.",
-        "Lainnya", "",
-    ),
-}  # fmt: skip
-
-
-def category_info(code: str) -> CategoryInfo:
-    """The Indonesian name and description of *code* (the code itself when unknown)."""
-    return CATEGORY_INFO.get(code) or CategoryInfo(code, "", "Lainnya", "")
 
 
 # --- /api/v1 responses ---------------------------------------------------------------

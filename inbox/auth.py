@@ -37,9 +37,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from inbox.accounts import (
-    ROLES,
     AccountError,
-    Role,
     WeakPassword,
     add_api_token,
     admin_exists,
@@ -64,6 +62,7 @@ from models.db import session_scope
 from models.exceptions import ConfigError
 from models.tables import ApiToken, Complaint, User
 from models.types import utcnow
+from models.vocab import ROLES, Role
 
 log = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inbox.auth import CsrfUser, CurrentUser, Forbidden, Permission, access
-from inbox.inbox_pages import NOTICES, OVERDUE_LABELS, STATUS_LABELS
+from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
 from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep
 from models.complaint_view import linked_mentions
 from models.db import session_scope
@@ -23,7 +23,7 @@ from models.exceptions import InvalidTransition, NotFound
 from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
 from models.tables import Agency, Complaint, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, ComplaintStatus
+from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus
 from router.lifecycle import TRANSITIONS, bukan_wewenang, change_status, history, overdue_step
 
 router = APIRouter(include_in_schema=False)

@@ -11,8 +11,9 @@ from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from inbox.filters import WITA, safe_url
+from inbox.filters import safe_url
 from models.tables import Complaint, Mention
+from models.wita import WITA
 from router.export import neutralise_formula
 
 #: the byte-order mark, so Excel opens the file as UTF-8

@@ -18,12 +18,12 @@ from fastapi.responses import Response
 
 from inbox.auth import Permission, require_permission
 from inbox.charts import bar_chart, volume_chart
-from inbox.filters import WITA
 from inbox.web import DbSession
 from models.dashboard import status_totals, top_places, volume_by_day
 from models.tables import User
 from models.types import utcnow
-from models.vocab import ComplaintStatus
+from models.vocab import STATUS_LABELS
+from models.wita import WITA
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,13 +32,6 @@ CACHE_ATTR = "aduan_chart_cache"
 MAX_DAYS = 366
 #: longer windows are drawn per week
 DAILY_UP_TO = 90
-STATUS_LABELS: dict[str, str] = {
-    ComplaintStatus.BARU: "Baru",
-    ComplaintStatus.RESPON_AWAL: "Respon awal",
-    ComplaintStatus.DITINDAKLANJUTI: "Ditindaklanjuti",
-    ComplaintStatus.SELESAI: "Selesai",
-    ComplaintStatus.BUKAN_WEWENANG: "Bukan wewenang",
-}
 SVG_HEADERS = {
     # Opened directly (not as an image) an SVG could run script; allow none.
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
 from inbox.auth import CurrentUser, Forbidden, Permission, access, landing_page
-from inbox.dashboard_charts import STATUS_LABELS, VOLUME_TITLES, today_wita, window
+from inbox.dashboard_charts import VOLUME_TITLES, today_wita, window
 from inbox.source_status import read_caps, source_views
 from inbox.web import TEMPLATES, DbSession, whole_number
 from models.agencies import list_agencies
@@ -21,7 +21,7 @@ from models.mentions import count_by_state
 from models.sources import all_health
 from models.tables import User
 from models.types import utcnow
-from models.vocab import ComplaintStatus
+from models.vocab import STATUS_LABELS, ComplaintStatus
 from router.lifecycle import count_overdue, overdue, overdue_step, report_total, yearly_report
 
 router = APIRouter(include_in_schema=False)

@@ -1,17 +1,6 @@
-"""Template filters: WITA times and links that cannot carry script."""
+"""Template filters: links that cannot carry script (times: ``models.wita.format_wita``)."""
 
-from datetime import datetime
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo
-
-WITA = ZoneInfo("Asia/Makassar")
-
-
-def wita(value: datetime | None) -> str:
-    """A UTC datetime shown in Denpasar time."""
-    if value is None:
-        return "-"
-    return value.astimezone(WITA).strftime("%d-%m-%Y %H:%M WITA")
 
 
 def safe_url(value: str | None) -> str | None:

@@ -19,13 +19,13 @@ from sqlmodel import Session
 
 from inbox.auth import CurrentUser, Forbidden, Permission, access, require_permission
 from inbox.csv_export import complaint_row, csv_chunks
-from inbox.filters import WITA
 from inbox.web import TEMPLATES, DbSession, EngineDep
 from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
 from models.tables import Agency, Complaint, Mention, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, ComplaintStatus, Platform
+from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus, Platform
+from models.wita import WITA
 from router.lifecycle import overdue_step
 
 router = APIRouter(include_in_schema=False)
@@ -36,13 +36,6 @@ MAX_PAGE = 10_000
 EXPORT_LIMIT = 50_000
 MAX_TEXT = 200
 
-STATUS_LABELS: dict[str, str] = {
-    ComplaintStatus.BARU: "Baru",
-    ComplaintStatus.RESPON_AWAL: "Respon awal",
-    ComplaintStatus.DITINDAKLANJUTI: "Ditindaklanjuti",
-    ComplaintStatus.SELESAI: "Selesai",
-    ComplaintStatus.BUKAN_WEWENANG: "Bukan wewenang",
-}
 SORT_LABELS: dict[str, str] = {
     "newest": "Terbaru",
     "oldest": "Terlama",

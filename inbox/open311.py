@@ -45,7 +45,6 @@ from inbox.api_models import (
     GeoReportError,
     Service,
     ServiceRequest,
-    category_info,
     parse_when,
 )
 from inbox.auth import AuthDep, Permission, access
@@ -59,7 +58,7 @@ from models.complaint_detail import (
 from models.complaint_view import origin_mentions
 from models.tables import Complaint, Mention, StatusChange, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus
+from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus, category_info
 from router.policy import RoutingPolicy
 
 #: the most requests one call returns, as GeoReport v2 recommends

@@ -16,11 +16,17 @@ from sqlmodel import Session, select
 from models.sources import all_health
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
-from models.vocab import MentionState
+from models.vocab import MentionState, SourceState
 
 #: a source health state as a number, for alerting rules (higher is worse)
-SOURCE_STATES = {"ok": 0, "idle": 1, "failing": 2, "rate_limited": 3, "budget_exhausted": 4,
-                 "disabled": 5}  # fmt: skip
+SOURCE_STATES: dict[str, int] = {
+    SourceState.OK: 0,
+    SourceState.IDLE: 1,
+    SourceState.FAILING: 2,
+    SourceState.RATE_LIMITED: 3,
+    SourceState.BUDGET_EXHAUSTED: 4,
+    SourceState.DISABLED: 5,
+}
 
 SchedulerState = Callable[[], dict[str, Any]]
 
@@ -100,7 +106,9 @@ class StoreCollector(Collector):
         now = utcnow()
         for h in health:
             ingested.add_metric([h.source], h.total_ingested)
-            state.add_metric([h.source], SOURCE_STATES.get(h.state, 2))
+            state.add_metric(
+                [h.source], SOURCE_STATES.get(h.state, SOURCE_STATES[SourceState.FAILING])
+            )
             failures.add_metric([h.source], h.consecutive_failures)
             reads.add_metric([h.source], h.reads_this_month)
             until = h.rate_limited_until

@@ -13,19 +13,12 @@ from fastapi import Request
 
 from models.sources import month_key
 from models.tables import SourceHealth
+from models.vocab import SOURCE_STATE_LABELS, SourceState
 
 READ_CAPS_ATTR = "aduan_read_caps"
 #: how many platform usage figures the panel shows per source
 USAGE_ITEMS = 6
 
-STATES: dict[str, str] = {
-    "ok": "berjalan normal",
-    "idle": "belum berjalan",
-    "failing": "gagal, dicoba lagi pada putaran berikutnya",
-    "rate_limited": "dijeda oleh platform (batas permintaan)",
-    "budget_exhausted": "kuota baca bulan ini habis",
-    "disabled": "dimatikan: token/kredensial ditolak",
-}
 ERRORS: dict[str, str] = {
     "SourceUnavailable": "Platform tidak dapat dihubungi atau sedang bermasalah.",
     "SourceDataError": "Jawaban platform (atau berkas) tidak dapat dibaca.",
@@ -87,14 +80,14 @@ def source_view(health: SourceHealth, *, cap: int | None, now: datetime) -> Sour
     reads = health.reads_this_month if health.reads_month == month_key(now) else 0
     error_class = health.last_error_class
     has_error = bool(health.last_error)
-    limited = health.rate_limited_until if health.state != "ok" else None
+    limited = health.rate_limited_until if health.state != SourceState.OK else None
     return SourceView(
         source=health.source,
         platform=health.platform,
         state=health.state,
-        state_text=STATES.get(health.state, health.state),
-        disabled=health.state == "disabled",
-        problem=health.state not in ("ok", "idle"),
+        state_text=SOURCE_STATE_LABELS.get(health.state, health.state),
+        disabled=health.state == SourceState.DISABLED,
+        problem=health.state not in (SourceState.OK, SourceState.IDLE),
         last_success_at=health.last_success_at,
         last_error_at=health.last_error_at,
         error_text=ERRORS.get(error_class or "", "Galat lain.") if has_error else None,

@@ -15,11 +15,12 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inbox.filters import safe_url, wita
+from inbox.filters import safe_url
+from models.wita import format_wita
 from router.policy import RoutingPolicy
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-TEMPLATES.env.filters["wita"] = wita
+TEMPLATES.env.filters["wita"] = format_wita
 TEMPLATES.env.filters["safe_url"] = safe_url
 
 #: attributes of ``app.state`` set by create_app

@@ -6,26 +6,21 @@ counts on that day, not on the UTC day before.
 
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from models.tables import Complaint, Mention, Outbox
 from models.vocab import OutboxStatus
-
-#: the dashboard's time zone; fixed offset, Indonesia has no daylight saving time
-WITA_ZONE = "Asia/Makassar"
-WITA_HOURS = 8
-WITA = ZoneInfo(WITA_ZONE)
+from models.wita import WITA, WITA_NAME, WITA_OFFSET_HOURS
 
 
 def wita_day(session: Session, column: Any) -> Any:
     """SQL: the WITA calendar date of a UTC timestamp column, on either store."""
     if session.get_bind().dialect.name == "postgresql":
-        return func.date(func.timezone(WITA_ZONE, column))
+        return func.date(func.timezone(WITA_NAME, column))
     # SQLite keeps the UTC time as text without a zone.
-    return func.date(column, f"+{WITA_HOURS} hours")
+    return func.date(column, f"+{WITA_OFFSET_HOURS} hours")
 
 
 def volume_by_day(

@@ -11,7 +11,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import JSONDoc, UTCDateTime, utcnow
-from models.vocab import ComplaintStatus, MentionState, OutboxStatus
+from models.vocab import ComplaintStatus, MentionState, OutboxStatus, SourceState
 
 # Named constraints let later migrations alter them on SQLite (batch mode) and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -209,7 +209,7 @@ class SourceHealth(SQLModel, table=True):
 
     source: str = Field(primary_key=True, max_length=100)
     platform: str = Field(max_length=20)
-    state: str = Field(default="idle", max_length=20)
+    state: str = Field(default=SourceState.IDLE, max_length=20)
     last_success_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = None

@@ -1,9 +1,15 @@
-"""Shared vocabulary: category codes, platforms, states and statuses.
+"""The shared vocabulary, defined once on the ground floor: every package above reads it here.
 
-The codes are those of the city's taxonomy (shared/TAXONOMY.md); the classifier
-predicts them and config maps them to inboxes.
+* categories: the codes of the city's taxonomy (shared/TAXONOMY.md) that the classifier
+  predicts and config maps to inboxes, with their Indonesian names and descriptions;
+* platforms, and the states of a mention, a complaint (with its Indonesian labels), a
+  notification and a source (with its Indonesian descriptions);
+* roles of the people who sign in.
+
+Denpasar's time zone lives beside it, in ``models.wita``.
 """
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 CATEGORIES: tuple[str, ...] = (
@@ -25,6 +31,128 @@ CATEGORIES: tuple[str, ...] = (
 )
 
 NOT_COMPLAINT = "NOT_COMPLAINT"
+
+
+@dataclass(frozen=True)
+class CategoryInfo:
+    """How a category is called and explained in Indonesian (pages, APIs, Open311)."""
+
+    name: str
+    description: str
+    #: a broader group of services (Open311 ``group``)
+    group: str
+    #: comma-separated keywords (Open311 ``keywords``)
+    keywords: str
+
+
+CATEGORY_INFO: dict[str, CategoryInfo] = {
+    "PDAM": CategoryInfo(
+        name="Air minum",
+        description="Air PDAM mati, kecil, keruh atau berbau; pipa bocor; meteran dan tagihan.",
+        group="Utilitas",
+        keywords="air,pdam,pipa bocor,keruh,meteran",
+    ),
+    "LPJU": CategoryInfo(
+        name="Penerangan jalan umum",
+        description="Lampu jalan mati, berkedip atau menyala siang; tiang rusak.",
+        group="Infrastruktur",
+        keywords="lampu jalan,pju,lpju,tiang lampu",
+    ),
+    "DLHK": CategoryInfo(
+        name="Kebersihan dan lingkungan",
+        description=(
+            "Sampah tidak diangkut, TPS penuh, buang atau bakar sampah liar, sungai dan "
+            "pantai kotor, taman, pemangkasan pohon."
+        ),
+        group="Lingkungan",
+        keywords="sampah,tps,kebersihan,sungai,pohon",
+    ),
+    "PUPR": CategoryInfo(
+        name="Jalan dan drainase",
+        description=(
+            "Jalan rusak atau berlubang, trotoar, got tersumbat, banjir karena saluran, jembatan."
+        ),
+        group="Infrastruktur",
+        keywords="jalan rusak,lubang,got,drainase,banjir",
+    ),
+    "DISHUB": CategoryInfo(
+        name="Perhubungan dan parkir",
+        description=(
+            "Parkir liar dan juru parkir, kemacetan, lampu lalu lintas, rambu, marka, bus kota."
+        ),
+        group="Transportasi",
+        keywords="parkir,macet,lampu merah,rambu,bus",
+    ),
+    "SATPOLPP": CategoryInfo(
+        name="Ketertiban umum",
+        description="PKL di trotoar, pengemis, reklame dan bangunan liar, kebisingan.",
+        group="Ketertiban",
+        keywords="pkl,pengemis,reklame,bangunan liar,bising",
+    ),
+    "DISDUKCAPIL": CategoryInfo(
+        name="Administrasi kependudukan",
+        description="KTP-el, KK, akta kelahiran dan kematian, KIA, antrean.",
+        group="Layanan publik",
+        keywords="ktp,kk,akta,kia,disdukcapil",
+    ),
+    "DINKES": CategoryInfo(
+        name="Kesehatan",
+        description="Puskesmas, RSUD Wangaya, DBD dan fogging, layanan kesehatan kota.",
+        group="Layanan publik",
+        keywords="puskesmas,rsud,dbd,fogging",
+    ),
+    "DISDIK": CategoryInfo(
+        name="Pendidikan",
+        description="SD dan SMP, penerimaan murid baru, guru, biaya sekolah.",
+        group="Layanan publik",
+        keywords="sekolah,ppdb,spmb,guru",
+    ),
+    "PLN": CategoryInfo(
+        name="Listrik",
+        description="Pemadaman listrik, tegangan, tiang dan kabel PLN (diteruskan ke PLN).",
+        group="Utilitas",
+        keywords="listrik,mati lampu,pln,kabel",
+    ),
+    "DINSOS": CategoryInfo(
+        name="Sosial",
+        description="Bantuan sosial (bansos, PKH, KIS PBI), orang terlantar, ODGJ.",
+        group="Sosial",
+        keywords="bansos,pkh,kis,odgj",
+    ),
+    "BPBD_DAMKAR": CategoryInfo(
+        name="Bencana dan kebakaran",
+        description=(
+            "Kebakaran, keadaan darurat, pohon tumbang menutup jalan, banjir perlu evakuasi."
+        ),
+        group="Darurat",
+        keywords="kebakaran,pohon tumbang,banjir,darurat",
+    ),
+    "PERIZINAN": CategoryInfo(
+        name="Perizinan",
+        description="Izin usaha (NIB), persetujuan bangunan gedung (PBG), layanan perizinan.",
+        group="Layanan publik",
+        keywords="izin,nib,pbg",
+    ),
+    "OTHER": CategoryInfo(
+        name="Lainnya",
+        description=(
+            "Pengaduan kepada Pemerintah Kota di luar kategori lain (perilaku ASN, pungli, situs)."
+        ),
+        group="Lainnya",
+        keywords="pungli,asn",
+    ),
+    "NOT_COMPLAINT": CategoryInfo(
+        name="Bukan pengaduan",
+        description="Terima kasih, berita, promosi, spam, obrolan, pertanyaan informasi.",
+        group="Lainnya",
+        keywords="",
+    ),
+}
+
+
+def category_info(code: str) -> CategoryInfo:
+    """The Indonesian name and description of *code* (the code itself when unknown)."""
+    return CATEGORY_INFO.get(code) or CategoryInfo(code, "", "Lainnya", "")
 
 
 class Platform(StrEnum):
@@ -54,9 +182,53 @@ class ComplaintStatus(StrEnum):
     BUKAN_WEWENANG = "bukan_wewenang"
 
 
+#: how pages, charts and reports name each status, in lifecycle order
+STATUS_LABELS: dict[str, str] = {
+    ComplaintStatus.BARU: "Baru",
+    ComplaintStatus.RESPON_AWAL: "Respon awal",
+    ComplaintStatus.DITINDAKLANJUTI: "Ditindaklanjuti",
+    ComplaintStatus.SELESAI: "Selesai",
+    ComplaintStatus.BUKAN_WEWENANG: "Bukan wewenang",
+}
+
+
 class OutboxStatus(StrEnum):
     """Delivery state of one notification."""
 
     PENDING = "pending"
     SENT = "sent"
     DEAD = "dead"
+
+
+class SourceState(StrEnum):
+    """How a source is doing, as its health record says (``harvester.runner`` sets it)."""
+
+    IDLE = "idle"
+    OK = "ok"
+    FAILING = "failing"
+    RATE_LIMITED = "rate_limited"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    DISABLED = "disabled"
+
+
+#: each source state in plain Indonesian, for the dashboard's health panel
+SOURCE_STATE_LABELS: dict[str, str] = {
+    SourceState.OK: "berjalan normal",
+    SourceState.IDLE: "belum berjalan",
+    SourceState.FAILING: "gagal, dicoba lagi pada putaran berikutnya",
+    SourceState.RATE_LIMITED: "dijeda oleh platform (batas permintaan)",
+    SourceState.BUDGET_EXHAUSTED: "kuota baca bulan ini habis",
+    SourceState.DISABLED: "dimatikan: token/kredensial ditolak",
+}
+
+
+class Role(StrEnum):
+    """What a user may do; ``inbox.access.ROLE_PERMISSIONS`` holds the matrix."""
+
+    ADMIN = "admin"
+    OPERATOR = "operator"
+    AGENCY = "agency"
+    VIEWER = "viewer"
+
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)

@@ -42,9 +42,8 @@ import holidays
 from holidays.constants import GOVERNMENT, PUBLIC
 
 from models.exceptions import ConfigError
+from models.wita import WITA
 
-#: Denpasar's time zone: working days are its local dates.
-WITA = ZoneInfo("Asia/Makassar")
 #: the last representable moment of a day, so "due on day D" includes all of D
 END_OF_DAY = time(23, 59, 59, 999999)
 #: the weekend, as ``date.weekday()`` numbers

@@ -26,6 +26,7 @@ from models.locks import try_lock
 from models.tables import Outbox
 from models.types import utcnow
 from models.vocab import OutboxStatus
+from models.wita import WITA
 from router.delivery import (
     AgencyTarget,
     Claim,
@@ -38,7 +39,7 @@ from router.delivery import (
     record_outcome,
     smtp_options,
 )
-from router.email_channel import WITA, EmailFailed, digest_email, send_email
+from router.email_channel import EmailFailed, digest_email, send_email
 
 log = logging.getLogger(__name__)
 

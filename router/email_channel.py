@@ -13,12 +13,11 @@ from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from models.exceptions import AduanError
+from models.wita import format_wita
 
 #: Denpasar's time zone, for display
-WITA = ZoneInfo("Asia/Makassar")
 
 #: how the SMTP connection is secured
 SmtpSecurity = Literal["none", "starttls", "ssl"]
@@ -47,16 +46,6 @@ class EmailFailed(AduanError):
     def __init__(self, message: str, *, permanent: bool) -> None:
         super().__init__(message)
         self.permanent = permanent
-
-
-def format_wita(value: str | datetime | None) -> str:
-    """An ISO timestamp or aware datetime shown in Denpasar time (``20-11-2026 09:00 WITA``)."""
-    if value is None or value == "":
-        return "-"
-    when = datetime.fromisoformat(value) if isinstance(value, str) else value
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(WITA).strftime("%d-%m-%Y %H:%M WITA")
 
 
 def _one_line(text: str, limit: int) -> str:

@@ -38,7 +38,8 @@ from models.exceptions import InvalidTransition, NotFound
 from models.tables import Complaint, Correction, Mention, Outbox, StatusChange
 from models.types import utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus
-from router.deadlines import WITA, DeadlineRules, WorkingCalendar
+from models.wita import WITA
+from router.deadlines import DeadlineRules, WorkingCalendar
 from router.policy import RoutingPolicy
 
 #: short alias: the table below reads like the city's own list

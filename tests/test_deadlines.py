@@ -8,7 +8,8 @@ import pytest
 from holidays.constants import GOVERNMENT, PUBLIC
 
 from models.exceptions import ConfigError
-from router.deadlines import WITA, ServiceDays, WorkingCalendar, deadline_fn
+from models.wita import WITA
+from router.deadlines import ServiceDays, WorkingCalendar, deadline_fn
 
 CAL = WorkingCalendar("ID", years=[2026])
 YEARS = (2025, 2026, 2027)

@@ -18,7 +18,8 @@ from models.exceptions import InvalidTransition, NotFound
 from models.mentions import insert_mentions
 from models.tables import Complaint, Mention, Outbox
 from models.vocab import ComplaintStatus as S
-from router.deadlines import SP4N_LAPOR, WITA, WorkingCalendar, deadline_fn
+from models.wita import WITA
+from router.deadlines import SP4N_LAPOR, WorkingCalendar, deadline_fn
 from router.lifecycle import (
     TRANSITIONS,
     YearlyRow,

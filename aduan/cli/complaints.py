@@ -67,7 +67,7 @@ def overdue(
     limit: Annotated[int, typer.Option(help="How many to list.")] = 50,
 ) -> None:
     """Complaints past the deadline of their next step, longest overdue first."""
-    from inbox.filters import wita
+    from models.wita import format_wita
     from router.lifecycle import count_overdue, overdue_step
     from router.lifecycle import overdue as find_overdue
 
@@ -79,7 +79,7 @@ def overdue(
                   title="Overdue complaints")  # fmt: skip
     for c in items:
         table.add_row(str(c.id), c.inbox, c.status, overdue_step(c, now) or "-",
-                      wita(c.respond_by), wita(c.follow_up_by))  # fmt: skip
+                      format_wita(c.respond_by), format_wita(c.follow_up_by))  # fmt: skip
     out.print(table)
     total = sum(counts.values())
     out.print("overdue per inbox: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none")

@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from aduan import jobs
 from aduan.cli.base import app, err, out, state, store
+from models.vocab import SourceState
 
 sources_app = typer.Typer(help="Configured sources and their health.")
 app.add_typer(sources_app, name="sources")
@@ -49,8 +50,8 @@ def sources(ctx: typer.Context) -> None:
     """Health of every configured source (the default), or a subcommand."""
     if ctx.invoked_subcommand is not None:
         return
-    from inbox.filters import wita
     from models.sources import all_health
+    from models.wita import format_wita
 
     settings = state.settings
     with Session(store()) as session:
@@ -65,12 +66,12 @@ def sources(ctx: typer.Context) -> None:
             table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0" + cap)
             continue
         problem = h.last_error or "-"
-        if h.state == "disabled":
+        if h.state == SourceState.DISABLED:
             problem = f"{h.disabled_reason} (after fixing: aduan sources enable {cfg.name})"
-        elif h.rate_limited_until is not None and h.state != "ok":
-            problem = f"{problem} (paused until {wita(h.rate_limited_until)})"
+        elif h.rate_limited_until is not None and h.state != SourceState.OK:
+            problem = f"{problem} (paused until {format_wita(h.rate_limited_until)})"
         reads = f"{h.reads_this_month}{cap}"
-        table.add_row(cfg.name, cfg.platform, h.state, wita(h.last_success_at),
+        table.add_row(cfg.name, cfg.platform, h.state, format_wita(h.last_success_at),
                       str(h.consecutive_failures), problem, reads)  # fmt: skip
     out.print(table)
 

@@ -21,15 +21,15 @@ def queue(
     """List the triage queue, oldest first (the default), or a subcommand."""
     if ctx.invoked_subcommand is not None:
         return
-    from inbox.filters import wita
     from models.mentions import triage_queue
+    from models.wita import format_wita
 
     with Session(store()) as session:
         items = triage_queue(session=session, limit=limit)
     table = Table("id", "posted", "platform", "model's guess", "text", title="Triage queue")
     for m in items:
         guess = f"{m.category} {m.confidence or 0:.0%}"
-        table.add_row(str(m.id), wita(m.created_at), m.platform, guess, m.text[:100])
+        table.add_row(str(m.id), format_wita(m.created_at), m.platform, guess, m.text[:100])
     out.print(table)
 
 

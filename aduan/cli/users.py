@@ -11,7 +11,8 @@ import typer
 from rich.table import Table
 
 from aduan.cli.base import app, err, out, store
-from inbox.accounts import AccountError, Role
+from inbox.accounts import AccountError
+from models.vocab import Role
 
 users_app = typer.Typer(help="Accounts for the web inbox.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens (Authorization: Bearer ...).", no_args_is_help=True)
@@ -71,8 +72,8 @@ def list_(
 ) -> None:
     """List users (never their password hashes)."""
     from inbox.accounts import list_users
-    from inbox.filters import wita
     from models.db import session_scope
+    from models.wita import format_wita
 
     with session_scope(store()) as session:
         users = list_users(session=session)
@@ -81,7 +82,7 @@ def list_(
         if show_all or u.active:
             table.add_row(
                 u.username, u.display_name, u.role, u.agency_code or "-",
-                "yes" if u.active else "no", wita(u.last_login_at),
+                "yes" if u.active else "no", format_wita(u.last_login_at),
             )  # fmt: skip
     out.print(table)
 
@@ -147,19 +148,19 @@ def list_tokens(
 ) -> None:
     """List API tokens by id, user, name and prefix (never the token)."""
     from inbox.accounts import list_api_tokens
-    from inbox.filters import wita
     from models.db import session_scope
+    from models.wita import format_wita
 
     with session_scope(store()) as session:
         rows = list_api_tokens(session=session, username=user)
     table = Table("id", "user", "name", "prefix", "created", "last used", "state", title="Tokens")
     for token, owner in rows:
-        state = f"revoked {wita(token.revoked_at)}" if token.revoked_at else "active"
+        state = f"revoked {format_wita(token.revoked_at)}" if token.revoked_at else "active"
         if token.revoked_at is None and not owner.active:
             state = "user disabled"
         table.add_row(
             str(token.id), owner.username, token.name, f"{token.prefix}…",
-            wita(token.created_at), wita(token.last_used_at), state,
+            format_wita(token.created_at), format_wita(token.last_used_at), state,
         )  # fmt: skip
     out.print(table)
 

@@ -9,8 +9,8 @@ from aduan.settings import Settings, SourceConfig
 from aduan.wiring import collector_for, policy_for
 from harvester.runner import RunResult, record_idle, run_source
 from models.locks import try_lock
-from router.delivery import AgencyTarget, DeliveryResult, DeliverySettings, deliver_due
-from router.digest import send_digests
+from notify.delivery import AgencyTarget, DeliveryResult, DeliverySettings, deliver_due
+from notify.digest import send_digests
 from router.route import Classifier, RouteResult, route_pending
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from harvester.registry import options_model, platforms
 from models.exceptions import ConfigError
 from models.vocab import CATEGORIES, NOT_COMPLAINT
-from router.urlcheck import WebhookURLError, check_webhook_url
+from notify.urlcheck import WebhookURLError, check_webhook_url
 
 DEFAULT_CONFIG = Path("config.yaml")
 

@@ -21,8 +21,8 @@ from models.db import make_engine, session_scope
 from models.locks import hold_lock
 from models.migrate import upgrade
 from models.tables import Agency
+from notify.delivery import AgencyTarget, DeliverySettings
 from router.deadlines import WorkingCalendar, deadline_fn
-from router.delivery import AgencyTarget, DeliverySettings
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.rules import Rule

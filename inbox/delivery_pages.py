@@ -9,7 +9,7 @@ from inbox.auth import CsrfUser, Forbidden, Permission, access
 from inbox.dashboard_pages import render_dashboard
 from inbox.web import DbSession, EngineDep
 from models.tables import User
-from router.delivery import retry_dead
+from notify.delivery import retry_dead
 
 router = APIRouter(include_in_schema=False)
 

@@ -32,8 +32,8 @@ from models.db import make_engine, session_scope
 from models.mentions import insert_mentions
 from models.migrate import upgrade
 from models.tables import Agency, Mention, Outbox
-from router import delivery
-from router.delivery import (
+from notify import delivery
+from notify.delivery import (
     AgencyTarget,
     DeliveryResult,
     DeliverySettings,
@@ -43,8 +43,8 @@ from router.delivery import (
     record_outcome,
     retry_dead,
 )
-from router.digest import send_digests
-from router.webhook_channel import sign, verify_signature
+from notify.digest import send_digests
+from notify.webhook_channel import sign, verify_signature
 from tests.factories import mention
 from tests.support.mail import Mailbox, free_port
 
@@ -501,7 +501,7 @@ def test_connected_address_is_checked_against_dns_rebinding(
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
     monkeypatch.setattr(
-        "router.urlcheck.resolve_host",
+        "notify.urlcheck.resolve_host",
         lambda host, port: [ipaddress.ip_address("93.184.216.34")],
     )
     _file(sqlite_engine, 1, channels=("webhook",))

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from router.urlcheck import (
+from notify.urlcheck import (
     UnsafeWebhookURL,
     WebhookHostUnresolved,
     WebhookURLError,

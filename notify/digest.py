@@ -27,7 +27,7 @@ from models.tables import Outbox
 from models.types import utcnow
 from models.vocab import OutboxStatus
 from models.wita import WITA
-from router.delivery import (
+from notify.delivery import (
     AgencyTarget,
     Claim,
     DeliveryResult,
@@ -39,7 +39,7 @@ from router.delivery import (
     record_outcome,
     smtp_options,
 )
-from router.email_channel import EmailFailed, digest_email, send_email
+from notify.email_channel import EmailFailed, digest_email, send_email
 
 log = logging.getLogger(__name__)
 

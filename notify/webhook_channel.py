@@ -41,7 +41,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from models.exceptions import AduanError
-from router.urlcheck import (
+from notify.urlcheck import (
     UnsafeWebhookURL,
     WebhookHostUnresolved,
     address_problem,

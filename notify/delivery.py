@@ -43,8 +43,8 @@ from models.complaints import mentions_of
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
 from models.vocab import OutboxStatus
-from router.email_channel import EmailFailed, SmtpSecurity, complaint_email, send_email
-from router.webhook_channel import WebhookFailed, post_event, webhook_session
+from notify.email_channel import EmailFailed, SmtpSecurity, complaint_email, send_email
+from notify.webhook_channel import WebhookFailed, post_event, webhook_session
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,7 @@ class AgencyTarget:
     email: str | None = None
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
-    #: one e-mail a day (router.digest) instead of one per complaint; webhooks stay immediate
+    #: one e-mail a day (notify.digest) instead of one per complaint; webhooks stay immediate
     digest: bool = False
 
     @property
@@ -430,7 +430,7 @@ def deliver_due(
 ) -> DeliveryResult:
     """Send up to *limit* due outbox rows, oldest first, and record each outcome.
 
-    E-mail rows of agencies on the daily digest are left for ``router.digest``. Safe to
+    E-mail rows of agencies on the daily digest are left for ``notify.digest``. Safe to
     run in several processes at once; delivery is at least once (see the module doc).
     *now* fixes the clock (tests).
     """

@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.settings import Settings, SourceConfig
-from aduan.wiring import delivery_settings, delivery_targets, policy_for
+from aduan.wiring import policy_for, recipients
 from classifier.model import Predictor
 from inbox.app import create_app
 from inbox.auth import AuthConfig
@@ -67,7 +67,7 @@ def build_scheduler(
             id=f"harvest:{source.name}",
             next_run_time=now,
         )
-    config, targets = delivery_settings(settings), delivery_targets(settings)
+    config, targets = settings.delivery, recipients(settings)
     scheduler.add_job(
         _Job("deliver", lambda: jobs.deliver(engine=engine, config=config, targets=targets)),
         "interval",

@@ -9,8 +9,9 @@ from aduan.settings import Settings, SourceConfig
 from aduan.wiring import collector_for, policy_for
 from harvester.runner import RunResult, record_idle, run_source
 from models.locks import try_lock
-from notify.delivery import AgencyTarget, DeliveryResult, DeliverySettings, deliver_due
+from notify.delivery import DeliveryResult, deliver_due
 from notify.digest import send_digests
+from notify.settings import DeliverySettings, Recipient
 from router.route import Classifier, RouteResult, route_pending
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ def route(*, settings: Settings, engine: Engine, classifier: Classifier) -> Rout
 
 
 def deliver(
-    *, engine: Engine, config: DeliverySettings, targets: Mapping[str, AgencyTarget]
+    *, engine: Engine, config: DeliverySettings, targets: Mapping[str, Recipient]
 ) -> DeliveryResult:
     """Send due notifications, then any daily digest that is due."""
     result = deliver_due(engine=engine, settings=config, agencies=targets)

@@ -8,7 +8,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import yaml
 from pydantic import (
@@ -28,6 +28,7 @@ from sqlalchemy.exc import ArgumentError
 from harvester.registry import options_model, platforms
 from models.exceptions import ConfigError
 from models.vocab import CATEGORIES, NOT_COMPLAINT
+from notify.settings import SmtpSecurity, min_lease
 from notify.urlcheck import WebhookURLError, check_webhook_url
 
 DEFAULT_CONFIG = Path("config.yaml")
@@ -41,6 +42,14 @@ def _positive_int(value: Any) -> int:
     return value
 
 
+def _positive_number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise PydanticCustomError(
+            "positive_number", "must be a positive number, got {got}", {"got": _show(value)}
+        )
+    return value
+
+
 def _probability(value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise PydanticCustomError(
@@ -50,6 +59,8 @@ def _probability(value: Any) -> float:
 
 
 PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
+#: seconds: whole or fractional (an int stays an int, so the config page shows it as given)
+PositiveNumber = Annotated[int | float, BeforeValidator(_positive_number)]
 Probability = Annotated[float, BeforeValidator(_probability)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
 
@@ -118,7 +129,7 @@ class SourceConfig(Strict):
 
 
 class AgencyConfig(Strict):
-    """An inbox that receives complaints."""
+    """An inbox that receives complaints (a ``notify.settings.Recipient``)."""
 
     code: Name
     name: str
@@ -129,6 +140,11 @@ class AgencyConfig(Strict):
     external: bool = False
     #: one e-mail a day listing new complaints, instead of one per complaint
     digest: bool = False
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The webhook's HMAC secret, read from the variable named by webhook_secret_env."""
+        return _env_value(self.webhook_secret_env)
 
 
 class RuleMatch(Strict):
@@ -223,23 +239,37 @@ class DeadlineConfig(Strict):
 
 
 class SmtpConfig(Strict):
-    """The mail server notifications go through."""
+    """The mail server notifications go through (a ``notify.settings.SmtpSettings``)."""
 
     host: str = "localhost"
     port: Annotated[int, Field(ge=1, le=65535)] = 25
-    security: Literal["none", "starttls", "ssl"] = "none"
+    security: SmtpSecurity = "none"
+    #: NAMES of the environment variables holding the SMTP user and password
     username_env: str | None = None
     password_env: str | None = None
     from_address: str = "aduan@localhost"
-    timeout_seconds: PositiveInt = 20
+    timeout_seconds: PositiveNumber = 20
+
+    @property
+    def username(self) -> str | None:
+        """The SMTP user, read from the variable named by username_env."""
+        return _env_value(self.username_env)
+
+    @property
+    def password(self) -> str | None:
+        """The SMTP password, read from the variable named by password_env."""
+        return _env_value(self.password_env)
 
 
 class DeliveryConfig(Strict):
-    """The outbox worker: e-mail and webhooks to agencies, with retries."""
+    """The outbox worker: e-mail and webhooks to agencies, with retries.
+
+    A ``notify.settings.DeliverySettings``: the worker reads it as it is.
+    """
 
     schedule: Schedule = Schedule(seconds=15)
     smtp: SmtpConfig = SmtpConfig()
-    webhook_timeout_seconds: PositiveInt = 10
+    webhook_timeout_seconds: PositiveNumber = 10
     #: allow webhooks to loopback and private addresses (tests, an internal receiver)
     allow_private_webhooks: bool = False
     max_attempts: PositiveInt = 8
@@ -253,13 +283,15 @@ class DeliveryConfig(Strict):
 
     @model_validator(mode="after")
     def _lease_covers_a_send(self) -> "DeliveryConfig":
-        budget = max(6 * self.smtp.timeout_seconds, 3 * self.webhook_timeout_seconds)
-        if self.lease_seconds is not None and self.lease_seconds < 2 * budget:
+        need = min_lease(
+            smtp_timeout=self.smtp.timeout_seconds, webhook_timeout=self.webhook_timeout_seconds
+        )
+        if self.lease_seconds is not None and self.lease_seconds < need:
             raise PydanticCustomError(
                 "rule",
                 "lease_seconds must be at least {need} (twice the longest a send may take "
                 "with these timeouts)",
-                {"need": 2 * budget},
+                {"need": f"{need:g}"},
             )
         return self
 
@@ -534,15 +566,29 @@ def _describe(label: str, err: ValidationError, prefix: tuple[str | int, ...] = 
     return lines
 
 
+#: error types raised by this module, whose messages already say what is wrong
+_OWN_MESSAGES = frozenset(
+    {
+        "positive_int",
+        "positive_number",
+        "probability",
+        "platform",
+        "url",
+        "categories",
+        "schedule",
+        "regex",
+        "rule",
+    }
+)
+
+
 def _message(e: Any) -> str:
     kind = e["type"]
     if kind == "extra_forbidden":
         return "unknown key"
     if kind == "missing":
         return "required key is missing"
-    if kind in (
-        "positive_int", "probability", "platform", "url", "categories", "schedule", "regex", "rule",
-    ):  # fmt: skip
+    if kind in _OWN_MESSAGES:
         return str(e["msg"])
     msg = str(e["msg"])
     if msg.startswith("Value error, "):
@@ -567,6 +613,11 @@ def _show(value: Any) -> str:
     except (TypeError, ValueError):
         text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _env_value(name: str | None) -> str | None:
+    """The value of the environment variable *name*; None when unnamed, unset or empty."""
+    return os.environ.get(name) or None if name else None
 
 
 def _check_categories(value: dict[str, Any]) -> None:

@@ -1,7 +1,6 @@
 """Builds the running parts (engine, classifier, policy, collectors) from settings."""
 
 import logging
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from models.db import make_engine, session_scope
 from models.locks import hold_lock
 from models.migrate import upgrade
 from models.tables import Agency
-from notify.delivery import AgencyTarget, DeliverySettings
+from notify.settings import Recipient
 from router.deadlines import WorkingCalendar, deadline_fn
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
@@ -91,44 +90,9 @@ def auth_config_for(settings: Settings) -> AuthConfig:
     )
 
 
-def delivery_settings(settings: Settings) -> DeliverySettings:
-    """The outbox worker's settings, with SMTP credentials read from the environment."""
-    d, smtp = settings.delivery, settings.delivery.smtp
-    return DeliverySettings(
-        smtp_host=smtp.host,
-        smtp_port=smtp.port,
-        smtp_security=smtp.security,
-        smtp_username=_env(smtp.username_env),
-        smtp_password=_env(smtp.password_env),
-        from_address=smtp.from_address,
-        smtp_timeout=smtp.timeout_seconds,
-        webhook_timeout=d.webhook_timeout_seconds,
-        allow_private_webhooks=d.allow_private_webhooks,
-        max_attempts=d.max_attempts,
-        backoff_base_seconds=d.backoff_base_seconds,
-        backoff_max_seconds=d.backoff_max_seconds,
-        lease_seconds=d.lease_seconds,
-        digest_hour=d.digest_hour,
-    )
-
-
-def delivery_targets(settings: Settings) -> dict[str, AgencyTarget]:
-    """Where each inbox's notifications go, webhook secrets read from the environment."""
-    return {
-        a.code: AgencyTarget(
-            code=a.code,
-            name=a.name,
-            email=a.email,
-            webhook_url=a.webhook_url,
-            webhook_secret=_env(a.webhook_secret_env),
-            digest=a.digest,
-        )
-        for a in settings.agencies
-    }
-
-
-def _env(name: str | None) -> str | None:
-    return os.environ.get(name) or None if name else None
+def recipients(settings: Settings) -> dict[str, Recipient]:
+    """Where each inbox's notifications go: its config, by code (secrets read when sent)."""
+    return {a.code: a for a in settings.agencies}
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:

@@ -30,7 +30,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -43,7 +43,15 @@ from models.complaints import mentions_of
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
 from models.vocab import OutboxStatus
-from notify.email_channel import EmailFailed, SmtpSecurity, complaint_email, send_email
+from notify.email_channel import EmailFailed, complaint_email, send_email
+from notify.settings import (
+    DeliverySettings,
+    Recipient,
+    SmtpSettings,
+    email_in_digest,
+    lease,
+    settings_budget,
+)
 from notify.webhook_channel import WebhookFailed, post_event, webhook_session
 
 log = logging.getLogger(__name__)
@@ -55,73 +63,6 @@ Outcome = Literal["sent", "retried", "dead", "lost"]
 _monotonic = time.monotonic
 
 _ERROR_LIMIT = 1000
-
-
-@dataclass(frozen=True)
-class DeliverySettings:
-    """How to reach the SMTP server and webhooks, and how hard to retry (from config)."""
-
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_security: SmtpSecurity = "none"
-    smtp_username: str | None = None
-    smtp_password: str | None = field(default=None, repr=False)
-    from_address: str = "aduan@localhost"
-    smtp_timeout: float = 20.0
-    webhook_timeout: float = 10.0
-    #: allow webhooks to loopback and private addresses (tests, an internal receiver)
-    allow_private_webhooks: bool = False
-    max_attempts: int = 8
-    backoff_base_seconds: float = 30.0
-    backoff_max_seconds: float = 3600.0
-    #: how long a claimed row stays reserved; None: twice the send budget, at least 5 min
-    lease_seconds: float | None = None
-    #: hour (WITA) from which the daily digests go out
-    digest_hour: int = 7
-
-    def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError(f"max_attempts must be at least 1, got {self.max_attempts}")
-        if not 0 <= self.digest_hour <= 23:
-            raise ValueError(f"digest_hour must be 0 to 23, got {self.digest_hour}")
-        if self.lease_seconds is not None and self.lease_seconds < 2 * self.send_budget:
-            raise ValueError(
-                f"lease_seconds ({self.lease_seconds:g}) must be at least twice the longest "
-                f"a send may take ({self.send_budget:g} s from the timeouts)"
-            )
-
-    @property
-    def send_budget(self) -> float:
-        """The longest one send is expected to take; none starts with less lease left."""
-        # smtplib's timeout bounds each socket operation and one session makes several
-        # (connect, EHLO, STARTTLS, AUTH, MAIL, RCPT, DATA); requests' bounds connect
-        # and each read.
-        return max(6 * self.smtp_timeout, 3 * self.webhook_timeout)
-
-    @property
-    def lease(self) -> float:
-        """Seconds a claimed row stays reserved for the worker that claimed it."""
-        if self.lease_seconds is not None:
-            return self.lease_seconds
-        return max(300.0, 2 * self.send_budget)
-
-
-@dataclass(frozen=True)
-class AgencyTarget:
-    """Where one agency's notifications go (built from its config and secrets)."""
-
-    code: str
-    name: str
-    email: str | None = None
-    webhook_url: str | None = None
-    webhook_secret: str | None = field(default=None, repr=False)
-    #: one e-mail a day (notify.digest) instead of one per complaint; webhooks stay immediate
-    digest: bool = False
-
-    @property
-    def email_in_digest(self) -> bool:
-        """Whether this agency's e-mail rows wait for the daily digest."""
-        return self.digest and bool(self.email)
 
 
 @dataclass
@@ -424,7 +365,7 @@ def deliver_due(
     *,
     engine: Engine,
     settings: DeliverySettings,
-    agencies: Mapping[str, AgencyTarget],
+    agencies: Mapping[str, Recipient],
     now: datetime | None = None,
     limit: int = 100,
 ) -> DeliveryResult:
@@ -436,9 +377,9 @@ def deliver_due(
     """
     clock = _clock(now)
     result = DeliveryResult()
-    waiting = sorted(code for code, target in agencies.items() if target.email_in_digest)
+    waiting = sorted(code for code, target in agencies.items() if email_in_digest(target))
     claims = claim_due(
-        engine, now=clock(), lease_seconds=settings.lease, limit=limit, skip_email_of=waiting
+        engine, now=clock(), lease_seconds=lease(settings), limit=limit, skip_email_of=waiting
     )
     if not claims:
         return result
@@ -449,7 +390,7 @@ def deliver_due(
         http = webhook_session(settings.allow_private_webhooks)
     try:
         for i, claim in enumerate(claims):
-            if _monotonic() - claimed_at > settings.lease - settings.send_budget:
+            if _monotonic() - claimed_at > lease(settings) - settings_budget(settings):
                 # Too little lease left to finish a send: another worker could take the
                 # row over meanwhile and send it too. Hand the rest back untouched.
                 n = release(engine, claims[i:], now=clock())
@@ -475,7 +416,7 @@ def deliver_due(
 def attempt(
     claim: Claim,
     event: Mapping[str, Any] | None,
-    target: AgencyTarget | None,
+    target: Recipient | None,
     settings: DeliverySettings,
     http: requests.Session | None = None,
 ) -> Failure | None:
@@ -500,37 +441,40 @@ def attempt(
     return None
 
 
-def smtp_options(settings: DeliverySettings) -> dict[str, Any]:
-    """The keyword arguments ``send_email`` needs, from *settings*."""
+def smtp_options(smtp: SmtpSettings) -> dict[str, Any]:
+    """The keyword arguments ``send_email`` needs, from the mail server's settings."""
     return {
-        "host": settings.smtp_host,
-        "port": settings.smtp_port,
-        "security": settings.smtp_security,
-        "username": settings.smtp_username,
-        "password": settings.smtp_password,
-        "timeout": settings.smtp_timeout,
+        "host": smtp.host,
+        "port": smtp.port,
+        "security": smtp.security,
+        "username": smtp.username,
+        "password": smtp.password,
+        "timeout": smtp.timeout_seconds,
     }
 
 
-def _send_email(event: Mapping[str, Any], target: AgencyTarget, settings: DeliverySettings) -> None:
+def _send_email(event: Mapping[str, Any], target: Recipient, settings: DeliverySettings) -> None:
     if not target.email:
         raise EmailFailed(f"agency {target.code} has no e-mail address", permanent=True)
     try:
         message = complaint_email(
-            event, to=target.email, from_address=settings.from_address, agency_name=target.name
+            event,
+            to=target.email,
+            from_address=settings.smtp.from_address,
+            agency_name=target.name,
         )
     except ValueError as err:
         # A malformed address or name in config: every attempt would fail the same way.
         raise EmailFailed(
             f"cannot build the e-mail to {target.email!r}: {err}", permanent=True
         ) from None
-    send_email(message, **smtp_options(settings))
+    send_email(message, **smtp_options(settings.smtp))
 
 
 def _send_webhook(
     claim: Claim,
     event: Mapping[str, Any],
-    target: AgencyTarget,
+    target: Recipient,
     settings: DeliverySettings,
     http: requests.Session | None,
 ) -> None:
@@ -548,7 +492,7 @@ def _send_webhook(
         secret=target.webhook_secret,
         event_id=claim.event_id,
         event_type=claim.event_type,
-        timeout=settings.webhook_timeout,
+        timeout=settings.webhook_timeout_seconds,
         allow_private=settings.allow_private_webhooks,
         session=http,
     )

@@ -28,10 +28,8 @@ from models.types import utcnow
 from models.vocab import OutboxStatus
 from models.wita import WITA
 from notify.delivery import (
-    AgencyTarget,
     Claim,
     DeliveryResult,
-    DeliverySettings,
     Failure,
     backoff_delay,
     claim_due,
@@ -40,6 +38,7 @@ from notify.delivery import (
     smtp_options,
 )
 from notify.email_channel import EmailFailed, digest_email, send_email
+from notify.settings import DeliverySettings, Recipient, email_in_digest, lease
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ def send_digests(
     *,
     engine: Engine,
     settings: DeliverySettings,
-    agencies: Mapping[str, AgencyTarget],
+    agencies: Mapping[str, Recipient],
     now: datetime | None = None,
 ) -> DeliveryResult:
     """Send each digest agency's pending e-mail rows as one message, once a day.
@@ -74,7 +73,7 @@ def send_digests(
         return result
     for code in sorted(agencies):
         target = agencies[code]
-        if not target.email_in_digest:
+        if not email_in_digest(target):
             continue
         with try_lock(engine, f"digest:{code}") as mine:
             if not mine:
@@ -84,7 +83,7 @@ def send_digests(
             claims = claim_due(
                 engine,
                 now=now,
-                lease_seconds=settings.lease,
+                lease_seconds=lease(settings),
                 limit=DIGEST_LIMIT,
                 channel="email",
                 agency_code=code,
@@ -130,7 +129,7 @@ def _waiting(engine: Engine, code: str, now: datetime) -> bool:
 def _send_one(
     engine: Engine,
     settings: DeliverySettings,
-    target: AgencyTarget,
+    target: Recipient,
     claims: list[Claim],
     now: datetime,
     result: DeliveryResult,
@@ -152,12 +151,12 @@ def _send_one(
         message = digest_email(
             [events[c.id] for c in listed],
             to=target.email,
-            from_address=settings.from_address,
+            from_address=settings.smtp.from_address,
             agency_name=target.name,
             digest_id=digest_id,
             day=now.astimezone(WITA).date(),
         )
-        send_email(message, **smtp_options(settings))
+        send_email(message, **smtp_options(settings.smtp))
     except EmailFailed as err:
         failure = Failure(str(err), err.permanent)
     except ValueError as err:

@@ -12,15 +12,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
-from typing import Any, Literal
+from typing import Any
 
 from models.exceptions import AduanError
 from models.wita import format_wita
-
-#: Denpasar's time zone, for display
-
-#: how the SMTP connection is secured
-SmtpSecurity = Literal["none", "starttls", "ssl"]
+from notify.settings import SmtpSecurity
 
 #: e-mail titles of outbox event types
 EVENT_TITLES = {

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from werkzeug import Request, Response
 
+from aduan.settings import AgencyConfig, DeliveryConfig, SmtpConfig
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
 from models.db import make_engine, session_scope
@@ -34,9 +35,7 @@ from models.migrate import upgrade
 from models.tables import Agency, Mention, Outbox
 from notify import delivery
 from notify.delivery import (
-    AgencyTarget,
     DeliveryResult,
-    DeliverySettings,
     backoff_delay,
     claim_due,
     deliver_due,
@@ -44,11 +43,14 @@ from notify.delivery import (
     retry_dead,
 )
 from notify.digest import send_digests
+from notify.settings import lease
 from notify.webhook_channel import sign, verify_signature
 from tests.factories import mention
 from tests.support.mail import Mailbox, free_port
 
 SECRET = "rahasia-uji-webhook"
+#: the variable the test inbox names for its webhook secret
+SECRET_ENV = "ADUAN_TEST_WEBHOOK_SECRET"
 #: when the test rows become due: 04:00 WITA on 20 November
 FILED_AT = datetime(2026, 11, 19, 20, 0, tzinfo=UTC)
 #: the test clock: 10:00 WITA the same day
@@ -124,6 +126,17 @@ def receiver(http_server: HTTPServer) -> Iterator[Receiver]:
 
 
 @pytest.fixture(autouse=True)
+def webhook_secret() -> Iterator[None]:
+    """The secret the receiver checks, where the inbox's config says to read it.
+
+    Its own MonkeyPatch, so a test's ``monkeypatch.undo()`` leaves the secret in place.
+    """
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv(SECRET_ENV, SECRET)
+        yield
+
+
+@pytest.fixture(autouse=True)
 def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     """Backoff takes the top of its jitter range, so schedules are exact."""
     monkeypatch.setattr(random, "uniform", lambda low, high: high)
@@ -141,34 +154,40 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 # --- helpers --------------------------------------------------------------------------
 
 
-def _settings(smtp_port: int = 1, **changes: Any) -> DeliverySettings:
+def _settings(smtp_port: int = 1, *, smtp_security: str = "none", **changes: Any) -> DeliveryConfig:
+    """The config's delivery section, as the daemon hands it to the worker."""
+    smtp = SmtpConfig(
+        host="127.0.0.1",
+        port=smtp_port,
+        security=smtp_security,
+        from_address="aduan@denpasarkota.go.id",
+        timeout_seconds=2,
+    )
     values: dict[str, Any] = {
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp_port,
-        "from_address": "aduan@denpasarkota.go.id",
-        "smtp_timeout": 2,
-        "webhook_timeout": 2,
+        "smtp": smtp,
+        "webhook_timeout_seconds": 2,
         "allow_private_webhooks": True,
         "max_attempts": 3,
         "backoff_base_seconds": 10,
         "backoff_max_seconds": 100,
     }
     values.update(changes)
-    return DeliverySettings(**values)
+    return DeliveryConfig(**values)
 
 
 def _targets(
     receiver: Receiver | None = None, *, secret: str | None = SECRET, **changes: Any
-) -> dict[str, AgencyTarget]:
+) -> dict[str, AgencyConfig]:
+    """The LPJU inbox as configured; its webhook secret comes from the environment."""
     values: dict[str, Any] = {
         "code": "LPJU",
         "name": "Dinas Perhubungan - Unit LPJU",
         "email": "lpju@denpasarkota.go.id",
         "webhook_url": receiver.url if receiver else None,
-        "webhook_secret": secret,
+        "webhook_secret_env": SECRET_ENV if secret is not None else None,
     }
     values.update(changes)
-    return {"LPJU": AgencyTarget(**values)}
+    return {"LPJU": AgencyConfig(**values)}
 
 
 def _file(
@@ -455,7 +474,7 @@ def test_slow_receiver_times_out_and_is_retried(sqlite_engine: Engine, receiver:
     started = time.monotonic()
     result = deliver_due(
         engine=sqlite_engine,
-        settings=_settings(webhook_timeout=0.2),
+        settings=_settings(webhook_timeout_seconds=0.2),
         agencies=_targets(receiver),
         now=NOW,
     )
@@ -558,10 +577,10 @@ def test_a_crash_after_sending_resends_after_the_lease(
     monkeypatch.undo()
     row = _one(engine)
     assert (row.status, row.attempts) == ("pending", 1)
-    assert row.next_attempt_at == NOW + timedelta(seconds=settings.lease)
-    inside = NOW + timedelta(seconds=settings.lease - 1)
+    assert row.next_attempt_at == NOW + timedelta(seconds=lease(settings))
+    inside = NOW + timedelta(seconds=lease(settings) - 1)
     assert deliver_due(engine=engine, settings=settings, agencies=targets, now=inside).total == 0
-    after = NOW + timedelta(seconds=settings.lease)
+    after = NOW + timedelta(seconds=lease(settings))
     result = deliver_due(engine=engine, settings=settings, agencies=targets, now=after)
     assert result == DeliveryResult(sent=1)
     # At least once: the receiver saw it twice, under one event id to dedupe on.

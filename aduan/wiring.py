@@ -15,13 +15,13 @@ from classifier.train import train
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
 from inbox.auth import AuthConfig, load_secret_key
+from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.locks import hold_lock
 from models.migrate import upgrade
 from models.tables import Agency
 from notify.settings import Recipient
-from router.deadlines import WorkingCalendar, deadline_fn
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.rules import Rule

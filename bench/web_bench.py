@@ -45,6 +45,7 @@ from aduan.settings import Settings, load_settings
 from aduan.wiring import policy_for
 from inbox.app import create_app
 from inbox.auth import AuthConfig, create_account, generate_password
+from lifecycle.reports import count_overdue, overdue, yearly_report
 from models.agencies import sync_agencies
 from models.complaint_search import (
     ComplaintFilter,
@@ -62,7 +63,6 @@ from models.tables import Agency, Complaint, ComplaintMention, Mention, StatusCh
 from models.types import utcnow
 from models.vocab import ComplaintStatus, MentionState
 from models.wita import WITA
-from router.lifecycle import count_overdue, overdue, yearly_report
 from router.location import Gazetteer
 from router.policy import RoutingPolicy
 

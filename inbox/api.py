@@ -44,6 +44,8 @@ from inbox.api_models import (
 from inbox.auth import ApiUser, Permission, access
 from inbox.filters import safe_url
 from inbox.web import POLICY_ATTR, DbSession, EngineDep, routing_policy
+from lifecycle.reports import count_overdue, overdue_step
+from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.agencies import list_agencies
 from models.complaint_search import search_complaints
 from models.complaint_view import linked_mentions, origin_mentions
@@ -54,14 +56,6 @@ from models.notes import add_note, notes_of
 from models.tables import Agency, Complaint, ComplaintNote, Mention, User
 from models.types import utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus, category_info
-from router.lifecycle import (
-    TRANSITIONS,
-    bukan_wewenang,
-    change_status,
-    count_overdue,
-    history,
-    overdue_step,
-)
 from router.policy import RoutingPolicy
 
 #: the same words as Access.complaint_or_404, so a refused id looks exactly like a missing one

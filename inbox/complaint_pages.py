@@ -17,6 +17,8 @@ from sqlmodel import Session
 from inbox.auth import CsrfUser, CurrentUser, Forbidden, Permission, access
 from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
 from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep
+from lifecycle.reports import overdue_step
+from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.complaint_view import linked_mentions
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
@@ -24,7 +26,6 @@ from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
 from models.tables import Agency, Complaint, User
 from models.types import utcnow
 from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus
-from router.lifecycle import TRANSITIONS, bukan_wewenang, change_status, history, overdue_step
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from typing import Any
 
 from inbox.filters import safe_url
+from models.export import neutralise_formula
 from models.tables import Complaint, Mention
 from models.wita import WITA
-from router.export import neutralise_formula
 
 #: the byte-order mark, so Excel opens the file as UTF-8
 BOM = "\ufeff"

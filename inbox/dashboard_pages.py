@@ -14,6 +14,7 @@ from inbox.auth import CurrentUser, Forbidden, Permission, access, landing_page
 from inbox.dashboard_charts import VOLUME_TITLES, today_wita, window
 from inbox.source_status import read_caps, source_views
 from inbox.web import TEMPLATES, DbSession, whole_number
+from lifecycle.reports import count_overdue, overdue, overdue_step, report_total, yearly_report
 from models.agencies import list_agencies
 from models.complaints import count_by_inbox_status
 from models.dashboard import complaint_years, count_dead_letters, dead_letters, top_places
@@ -22,7 +23,6 @@ from models.sources import all_health
 from models.tables import User
 from models.types import utcnow
 from models.vocab import STATUS_LABELS, ComplaintStatus
-from router.lifecycle import count_overdue, overdue, overdue_step, report_total, yearly_report
 
 router = APIRouter(include_in_schema=False)
 

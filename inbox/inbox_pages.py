@@ -20,13 +20,13 @@ from sqlmodel import Session
 from inbox.auth import CurrentUser, Forbidden, Permission, access, require_permission
 from inbox.csv_export import complaint_row, csv_chunks
 from inbox.web import TEMPLATES, DbSession, EngineDep
+from lifecycle.reports import overdue_step
 from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
 from models.tables import Agency, Complaint, Mention, User
 from models.types import utcnow
 from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus, Platform
 from models.wita import WITA
-from router.lifecycle import overdue_step
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50

@@ -18,15 +18,15 @@ from inbox.form_actions import Refused, acting_user
 from inbox.source_status import source_views
 from inbox.triage_queue import queue
 from inbox.web import POLICY_ATTR, TEMPLATES, DbSession, EngineDep, PolicyDep, whole_number
+from lifecycle.merge import merge_into
+from lifecycle.status import reassign
+from lifecycle.triage import NotInTriage, assign
 from models.exceptions import InvalidTransition, NotFound
 from models.sources import all_health
 from models.tables import Complaint, Mention, User
 from models.types import utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT
-from router.lifecycle import reassign
-from router.merge import merge_into
 from router.policy import RoutingPolicy
-from router.triage import NotInTriage, assign
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,9 +9,9 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
+from lifecycle.status import Bounce, bounced, latest_bounce
 from models.mentions import triage_queue
 from models.tables import Complaint, Mention
-from router.lifecycle import Bounce, bounced, latest_bounce
 
 #: how many of each kind the page shows
 QUEUE_LIMIT = 200

@@ -7,9 +7,9 @@ import holidays
 import pytest
 from holidays.constants import GOVERNMENT, PUBLIC
 
+from lifecycle.deadlines import ServiceDays, WorkingCalendar, deadline_fn
 from models.exceptions import ConfigError
 from models.wita import WITA
-from router.deadlines import ServiceDays, WorkingCalendar, deadline_fn
 
 CAL = WorkingCalendar("ID", years=[2026])
 YEARS = (2025, 2026, 2027)

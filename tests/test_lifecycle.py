@@ -10,6 +10,26 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from lifecycle.deadlines import SP4N_LAPOR, WorkingCalendar, deadline_fn
+from lifecycle.reports import (
+    YearlyRow,
+    count_overdue,
+    overdue,
+    overdue_step,
+    report_total,
+    yearly_report,
+)
+from lifecycle.status import (
+    TRANSITIONS,
+    bounced,
+    bukan_wewenang,
+    change_status,
+    history,
+    latest_bounce,
+    lock_complaint,
+    reassign,
+    set_deadlines,
+)
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
 from models.corrections import all_corrections
@@ -19,24 +39,6 @@ from models.mentions import insert_mentions
 from models.tables import Complaint, Mention, Outbox
 from models.vocab import ComplaintStatus as S
 from models.wita import WITA
-from router.deadlines import SP4N_LAPOR, WorkingCalendar, deadline_fn
-from router.lifecycle import (
-    TRANSITIONS,
-    YearlyRow,
-    bounced,
-    bukan_wewenang,
-    change_status,
-    count_overdue,
-    history,
-    latest_bounce,
-    lock_complaint,
-    overdue,
-    overdue_step,
-    reassign,
-    report_total,
-    set_deadlines,
-    yearly_report,
-)
 from router.policy import RoutingPolicy
 from tests.factories import agencies, mention
 

@@ -8,11 +8,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from inbox.auth import Authenticator
+from lifecycle.status import bukan_wewenang, change_status
 from models.db import session_scope
 from models.tables import User
 from models.types import utcnow
 from models.vocab import CATEGORIES
-from router.lifecycle import bukan_wewenang, change_status
 from tests.test_api import AUTH, EVIL, POLICY, ROLES, bearer, client, setup
 
 BASE = "/open311/v2"

@@ -26,6 +26,7 @@ from sqlmodel import Session, select
 from inbox.accounts import create_user
 from inbox.app import ROUTERS, create_app
 from inbox.auth import AuthConfig, Authenticator, issue_api_token
+from lifecycle.status import bukan_wewenang
 from models.agencies import sync_agencies
 from models.db import session_scope
 from models.mentions import insert_mentions
@@ -40,7 +41,6 @@ from models.tables import (
     User,
 )
 from models.vocab import OutboxStatus
-from router.lifecycle import bukan_wewenang
 from router.policy import RoutingPolicy
 from router.route import route_pending
 from tests.factories import agencies, mention

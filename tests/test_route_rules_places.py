@@ -6,13 +6,13 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from lifecycle.merge import merge_into, undo_merge
 from models.agencies import sync_agencies
 from models.db import session_scope
 from models.mentions import insert_mentions
 from models.tables import Agency, Complaint, ComplaintMention, ComplaintMerge, Mention
 from models.vocab import MentionState
 from router.location import Gazetteer, Jurisdiction
-from router.merge import merge_into, undo_merge
 from router.policy import RoutingPolicy
 from router.route import route_pending
 from router.rules import Rule

@@ -4,12 +4,12 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from lifecycle.triage import NotInTriage, assign
 from models.corrections import all_corrections
 from models.exceptions import NotFound
 from models.tables import Complaint, Mention
 from models.vocab import MentionState
 from router.route import route_pending
-from router.triage import NotInTriage, assign
 from tests.test_route import POLICY, KeywordClassifier, _store
 
 

@@ -9,13 +9,13 @@ from sqlmodel import Session, select
 
 from inbox.app import create_app
 from inbox.auth import AuthConfig
+from lifecycle.status import bukan_wewenang
 from models.agencies import sync_agencies
 from models.corrections import all_corrections
 from models.db import session_scope
 from models.mentions import insert_mentions
 from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus, MentionState
-from router.lifecycle import bukan_wewenang
 from router.policy import RoutingPolicy
 from router.route import route_pending
 from tests.factories import agencies, mention

@@ -9,13 +9,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from bench import web_bench
+from lifecycle.status import check_transition
 from models.complaint_search import ComplaintFilter, search_complaints
 from models.db import make_engine
 from models.migrate import upgrade
 from models.tables import Complaint, ComplaintMention, Mention, StatusChange
 from models.types import utcnow
 from models.vocab import ComplaintStatus
-from router.lifecycle import check_transition
 
 N = 300
 

@@ -32,7 +32,7 @@ def status(
     note: Annotated[str, typer.Option(help="Note for the history.")] = "",
 ) -> None:
     """Move a complaint to its next status (the allowed steps are enforced)."""
-    from router.lifecycle import change_status
+    from lifecycle.status import change_status
 
     try:
         c = change_status(engine=store(), complaint_id=complaint_id, to_status=to, actor=actor,
@@ -50,7 +50,7 @@ def bounce(
     actor: Actor = "cli",
 ) -> None:
     """Mark a complaint "bukan wewenang": it returns to triage; the suggestion is a label."""
-    from router.lifecycle import bukan_wewenang
+    from lifecycle.status import bukan_wewenang
 
     try:
         c = bukan_wewenang(engine=store(), policy=policy_for(state.settings),
@@ -67,9 +67,9 @@ def overdue(
     limit: Annotated[int, typer.Option(help="How many to list.")] = 50,
 ) -> None:
     """Complaints past the deadline of their next step, longest overdue first."""
+    from lifecycle.reports import count_overdue, overdue_step
+    from lifecycle.reports import overdue as find_overdue
     from models.wita import format_wita
-    from router.lifecycle import count_overdue, overdue_step
-    from router.lifecycle import overdue as find_overdue
 
     now = utcnow()
     with Session(store()) as session:
@@ -92,7 +92,7 @@ def unmerge(
     actor: Actor = "cli",
 ) -> None:
     """Undo a merge: the mention becomes a complaint of its own."""
-    from router.merge import undo_merge
+    from lifecycle.merge import undo_merge
 
     c = undo_merge(engine=store(), policy=policy_for(state.settings), merge_id=merge_id,
                    actor=actor)  # fmt: skip
@@ -107,7 +107,7 @@ def reassign(
     note: Annotated[str, typer.Option(help="Note for the history.")] = "",
 ) -> None:
     """Give a bounced complaint its right category (and so inbox), with fresh deadlines."""
-    from router.lifecycle import reassign as reassign_complaint
+    from lifecycle.status import reassign as reassign_complaint
 
     try:
         c = reassign_complaint(engine=store(), policy=policy_for(state.settings),
@@ -125,7 +125,7 @@ def merge(
     actor: Actor = "cli",
 ) -> None:
     """Join a triaged mention to an existing complaint."""
-    from router.merge import merge_into
+    from lifecycle.merge import merge_into
 
     m = merge_into(engine=store(), mention_id=mention_id, complaint_id=complaint_id, actor=actor)
     out.print(f"mention {mention_id} joined complaint {m.complaint_id} (merge {m.id})")
@@ -134,7 +134,7 @@ def merge(
 @report_app.command("yearly")
 def yearly(year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")]) -> None:
     """Received, followed up in the field, initial response only, not yet followed up."""
-    from router.lifecycle import report_total, yearly_report
+    from lifecycle.reports import report_total, yearly_report
 
     with Session(store()) as session:
         rows = yearly_report(session=session, year=year)

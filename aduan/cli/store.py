@@ -54,7 +54,7 @@ def export(
     ] = None,
 ) -> None:
     """Export complaints with their mentions."""
-    from router.export import complaint_records, write_csv, write_jsonl
+    from models.export import complaint_records, write_csv, write_jsonl
 
     writer = write_csv if format is ExportFormat.csv else write_jsonl
     with Session(store()) as session:

@@ -40,7 +40,7 @@ def assign(
     actor: Annotated[str, typer.Option(help="Who decided (recorded).")] = "cli",
 ) -> None:
     """Decide a mention's category: files it to that category's inbox, records a correction."""
-    from router.triage import assign as assign_mention
+    from lifecycle.triage import assign as assign_mention
 
     complaint = assign_mention(
         engine=store(), policy=policy_for(state.settings), mention_id=mention_id,

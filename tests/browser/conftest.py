@@ -26,11 +26,11 @@ from sqlalchemy.engine import Engine
 from aduan.settings import DeadlineConfig
 from inbox.app import create_app
 from inbox.auth import AuthConfig
+from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.mentions import insert_mentions
 from models.migrate import upgrade
-from router.deadlines import WorkingCalendar, deadline_fn
 from router.policy import RoutingPolicy
 from router.route import route_pending
 from tests.factories import agencies, mention

@@ -17,7 +17,7 @@ from aduan.settings import Settings, SourceConfig
 from aduan.wiring import policy_for, recipients
 from classifier.model import Predictor
 from inbox.app import create_app
-from inbox.auth import AuthConfig
+from inbox.sessions import AuthConfig
 
 log = logging.getLogger(__name__)
 

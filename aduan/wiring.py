@@ -14,7 +14,8 @@ from classifier.persist import active_id
 from classifier.train import train
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
-from inbox.auth import AuthConfig, load_secret_key
+from inbox.sessions import AuthConfig
+from inbox.signing import load_secret_key
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope

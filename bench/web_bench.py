@@ -44,8 +44,9 @@ from sqlmodel import Session
 from aduan.settings import Settings, load_settings
 from aduan.wiring import policy_for
 from inbox.app import create_app
-from inbox.auth import AuthConfig, create_account, generate_password
+from inbox.sessions import AuthConfig
 from lifecycle.reports import count_overdue, overdue, yearly_report
+from models.accounts import create_account
 from models.agencies import sync_agencies
 from models.complaint_search import (
     ComplaintFilter,
@@ -55,6 +56,7 @@ from models.complaint_search import (
 )
 from models.complaint_view import kecamatan_choices
 from models.complaints import count_by_inbox_status
+from models.credentials import generate_password
 from models.dashboard import complaint_years, status_totals, top_places, volume_by_day
 from models.db import make_engine, session_scope
 from models.mentions import count_by_state

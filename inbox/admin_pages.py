@@ -19,28 +19,25 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from inbox.accounts import (
+from inbox.access import Permission
+from inbox.auth import require_permission
+from inbox.form_actions import Refused, acting_user
+from inbox.web import TEMPLATES, DbSession, EngineDep, whole_number
+from models.accounts import (
     USERNAME_PATTERN,
-    AccountError,
+    create_account,
     find_user,
+    issue_api_token,
     list_api_tokens,
     list_users,
     normalize_username,
+    reset_password,
     revoke_api_token,
     set_active,
 )
-from inbox.auth import (
-    Permission,
-    create_account,
-    generate_password,
-    issue_api_token,
-    require_permission,
-    reset_password,
-)
-from inbox.form_actions import Refused, acting_user
-from inbox.web import TEMPLATES, DbSession, EngineDep, whole_number
+from models.credentials import generate_password
 from models.db import session_scope
-from models.exceptions import NotFound
+from models.exceptions import AccountError, NotFound
 from models.tables import Agency, User
 from models.vocab import Role
 

@@ -23,6 +23,7 @@ from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from inbox.access import Permission, access
 from inbox.api_models import (
     CategoryOut,
     ComplaintDetail,
@@ -41,7 +42,7 @@ from inbox.api_models import (
     StatusChangeIn,
     StatusResult,
 )
-from inbox.auth import ApiUser, Permission, access
+from inbox.auth import ApiUser
 from inbox.filters import safe_url
 from inbox.web import POLICY_ATTR, DbSession, EngineDep, routing_policy
 from lifecycle.reports import count_overdue, overdue_step

@@ -19,9 +19,9 @@ from inbox import (
     open311,
     triage_pages,
 )
-from inbox.auth import AuthConfig
 from inbox.login import install_auth
 from inbox.ops import SchedulerState, ops_router
+from inbox.sessions import AuthConfig
 from inbox.source_status import READ_CAPS_ATTR
 from inbox.web import ENGINE_ATTR, POLICY_ATTR, TEMPLATES
 from router.policy import RoutingPolicy

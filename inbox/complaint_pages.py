@@ -14,7 +14,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inbox.auth import CsrfUser, CurrentUser, Forbidden, Permission, access
+from inbox.access import Forbidden, Permission, access
+from inbox.auth import CsrfUser, CurrentUser
 from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
 from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep
 from lifecycle.reports import overdue_step

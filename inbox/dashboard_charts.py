@@ -16,7 +16,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
-from inbox.auth import Permission, require_permission
+from inbox.access import Permission
+from inbox.auth import require_permission
 from inbox.charts import bar_chart, volume_chart
 from inbox.web import DbSession
 from models.dashboard import status_totals, top_places, volume_by_day

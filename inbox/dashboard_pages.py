@@ -10,7 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from inbox.auth import CurrentUser, Forbidden, Permission, access, landing_page
+from inbox.access import Forbidden, Permission, access, landing_page
+from inbox.auth import CurrentUser
 from inbox.dashboard_charts import VOLUME_TITLES, today_wita, window
 from inbox.source_status import read_caps, source_views
 from inbox.web import TEMPLATES, DbSession, whole_number

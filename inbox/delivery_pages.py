@@ -5,7 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from inbox.auth import CsrfUser, Forbidden, Permission, access
+from inbox.access import Forbidden, Permission, access
+from inbox.auth import CsrfUser
 from inbox.dashboard_pages import render_dashboard
 from inbox.web import DbSession, EngineDep
 from models.tables import User

@@ -2,7 +2,8 @@
 
 from collections.abc import Callable
 
-from inbox.auth import CsrfUser, Forbidden, Permission, access
+from inbox.access import Forbidden, Permission, access
+from inbox.auth import CsrfUser
 from models.tables import User
 
 

@@ -17,7 +17,8 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inbox.auth import CurrentUser, Forbidden, Permission, access, require_permission
+from inbox.access import Forbidden, Permission, access
+from inbox.auth import CurrentUser, require_permission
 from inbox.csv_export import complaint_row, csv_chunks
 from inbox.web import TEMPLATES, DbSession, EngineDep
 from lifecycle.reports import overdue_step

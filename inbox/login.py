@@ -12,24 +12,21 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from inbox.access import Forbidden, landing_page
 from inbox.auth import (
     CSRF_FIELD,
     CSRF_HEADER,
     STATE_ATTR,
-    AuthConfig,
     AuthDep,
-    Authenticator,
-    Forbidden,
     LoginRequired,
-    LoginResult,
     OptionalSignIn,
     check_same_origin,
     client_address,
     csrf_input,
-    landing_page,
     safe_next,
     signed_in_user,
 )
+from inbox.sessions import AuthConfig, Authenticator, LoginResult
 
 WRONG = "Nama pengguna atau kata sandi salah."
 BLOCKED = "Terlalu banyak percobaan, coba lagi dalam 15 menit."

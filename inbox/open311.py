@@ -40,6 +40,7 @@ from fastapi.security import APIKeyQuery, HTTPAuthorizationCredentials, HTTPBear
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from inbox.access import Permission, access
 from inbox.api_models import (
     MAX_ID,
     GeoReportError,
@@ -47,7 +48,7 @@ from inbox.api_models import (
     ServiceRequest,
     parse_when,
 )
-from inbox.auth import AuthDep, Permission, access
+from inbox.auth import AuthDep
 from inbox.web import POLICY_ATTR, DbSession
 from models.complaint_detail import (
     RequestQuery,

@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlmodel import Session
 
-from inbox.auth import Permission, access, require_permission
+from inbox.access import Permission, access
+from inbox.auth import require_permission
 from inbox.form_actions import Refused, acting_user
 from inbox.source_status import source_views
 from inbox.triage_queue import queue

@@ -28,5 +28,13 @@ class InvalidTransition(AduanError):
     """A status change not allowed by the complaint lifecycle; the caller rejects the input."""
 
 
+class AccountError(AduanError):
+    """Invalid account input (role, agency, username, password); the caller shows the message."""
+
+
+class WeakPassword(AccountError):
+    """A password refused by the strength rules; raised before anything is hashed or stored."""
+
+
 class ConfigError(AduanError):
     """The configuration file or environment is invalid; start-up stops with this message."""

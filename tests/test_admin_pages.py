@@ -18,10 +18,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from aduan.config_view import redacted_config
-from inbox.accounts import create_user
 from inbox.app import create_app
-from inbox.auth import AuthConfig, Authenticator, issue_api_token, verify_password
+from inbox.sessions import AuthConfig, Authenticator
+from models.accounts import create_user, issue_api_token
 from models.agencies import sync_agencies
+from models.credentials import verify_password
 from models.db import session_scope
 from models.tables import ApiToken, User, WebSession
 from tests.factories import agencies

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from inbox.accounts import create_user, revoke_api_token, set_active
 from inbox.app import create_app
-from inbox.auth import AuthConfig, Authenticator, issue_api_token
+from inbox.sessions import AuthConfig, Authenticator
+from models.accounts import create_user, issue_api_token, revoke_api_token, set_active
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
 from models.db import make_engine, session_scope

@@ -17,45 +17,41 @@ from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import inbox.auth as auth_module
-from inbox.accounts import (
-    AccountError,
-    WeakPassword,
-    record_login_attempt,
-    set_active,
-)
+import inbox.sessions as sessions_module
+import models.credentials as credentials_module
+from inbox.access import Access, Forbidden, Permission
 from inbox.auth import (
-    Access,
     ApiUser,
-    AuthConfig,
-    Authenticator,
     CsrfUser,
     CurrentUser,
-    Forbidden,
-    Permission,
-    check_password,
-    create_account,
-    ensure_first_admin,
-    generate_password,
-    hash_password,
-    issue_api_token,
-    load_secret_key,
     require_api_role,
     require_permission,
     require_role,
-    reset_password,
     safe_next,
-    sha256_hex,
-    sign_value,
-    unsign_value,
-    verify_password,
 )
 from inbox.login import BLOCKED, WRONG, install_auth
+from inbox.sessions import AuthConfig, Authenticator
+from inbox.signing import load_secret_key, sign_value, unsign_value
+from models.accounts import (
+    create_account,
+    ensure_first_admin,
+    issue_api_token,
+    reset_password,
+    set_active,
+)
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
+from models.credentials import (
+    check_password,
+    generate_password,
+    hash_password,
+    sha256_hex,
+    verify_password,
+)
 from models.db import session_scope
-from models.exceptions import ConfigError
+from models.exceptions import AccountError, ConfigError, WeakPassword
 from models.mentions import insert_mentions
+from models.sessions import record_login_attempt
 from models.tables import ApiToken, Complaint, LoginAttempt, Mention, User, WebSession
 from models.types import utcnow
 from tests.factories import agencies, mention
@@ -218,7 +214,7 @@ def test_a_generated_password_never_contains_the_username(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     drawn = iter(["xx-siti.rahayu-Q7z", "Q7zK2pLm9WvR4tYb8nHc"])
-    monkeypatch.setattr(auth_module.secrets, "token_urlsafe", lambda _n: next(drawn))
+    monkeypatch.setattr(credentials_module.secrets, "token_urlsafe", lambda _n: next(drawn))
     assert generate_password("siti.rahayu") == "Q7zK2pLm9WvR4tYb8nHc"
 
 
@@ -583,7 +579,7 @@ def test_too_many_failures_lock_the_account_everywhere(
     def no_verify(*args: object) -> tuple[bool, None]:
         raise AssertionError("the password must not be checked while locked")
 
-    monkeypatch.setattr(auth_module, "verify_password", no_verify)
+    monkeypatch.setattr(sessions_module, "verify_password", no_verify)
     elsewhere = TestClient(app, client=("10.0.0.2", 1000), follow_redirects=False)
     refused = login(elsewhere, "ops")  # the right password, from another address
     assert refused.status_code == 429
@@ -676,7 +672,7 @@ def test_api_ignores_session_cookies(client: TestClient) -> None:
 
 
 def test_revoked_token_and_disabled_user_are_refused(engine: Engine) -> None:
-    from inbox.accounts import revoke_api_token
+    from models.accounts import revoke_api_token
 
     app, _ = make_app(engine)
     token, token_id = _token(engine)
@@ -772,7 +768,7 @@ def test_access_matrix() -> None:
 def test_complaint_or_404_hides_other_inboxes(engine: Engine) -> None:
     from fastapi import HTTPException
 
-    from inbox.auth import access
+    from inbox.access import access
 
     with session_scope(engine) as s:
         sync_agencies(session=s, agencies=agencies())

@@ -13,7 +13,7 @@ from sqlmodel import select
 
 from inbox import inbox_pages
 from inbox.app import create_app
-from inbox.auth import AuthConfig
+from inbox.sessions import AuthConfig
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
 from models.db import session_scope

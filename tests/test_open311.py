@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from inbox.auth import Authenticator
+from inbox.sessions import Authenticator
 from lifecycle.status import bukan_wewenang, change_status
 from models.db import session_scope
 from models.tables import User

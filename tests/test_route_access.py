@@ -23,10 +23,10 @@ from sqlalchemy import create_engine, func
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from inbox.accounts import create_user
 from inbox.app import ROUTERS, create_app
-from inbox.auth import AuthConfig, Authenticator, issue_api_token
+from inbox.sessions import AuthConfig, Authenticator
 from lifecycle.status import bukan_wewenang
+from models.accounts import create_user, issue_api_token
 from models.agencies import sync_agencies
 from models.db import session_scope
 from models.mentions import insert_mentions

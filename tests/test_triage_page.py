@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from inbox.app import create_app
-from inbox.auth import AuthConfig
+from inbox.sessions import AuthConfig
 from lifecycle.status import bukan_wewenang
 from models.agencies import sync_agencies
 from models.corrections import all_corrections

@@ -11,9 +11,8 @@ from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
 from aduan.cli.base import app
-from inbox.accounts import AccountError, WeakPassword
-from inbox.auth import AuthConfig, Authenticator, LoginResult
-from models.exceptions import NotFound
+from inbox.sessions import AuthConfig, Authenticator, LoginResult
+from models.exceptions import AccountError, NotFound, WeakPassword
 from models.tables import ApiToken, User, WebSession
 
 ROOT = Path(__file__).parents[1]

@@ -6,7 +6,7 @@ import typer
 
 from aduan.cli.base import app, err, out, state, store
 from aduan.wiring import auth_config_for, predictor_for
-from inbox.auth import ensure_first_admin
+from models.accounts import ensure_first_admin
 
 
 @app.command()

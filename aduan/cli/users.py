@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from aduan.cli.base import app, err, out, store
-from inbox.accounts import AccountError
+from models.exceptions import AccountError
 from models.vocab import Role
 
 users_app = typer.Typer(help="Accounts for the web inbox.", no_args_is_help=True)
@@ -51,7 +51,8 @@ def create(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user; prints a random password once (unless --password-stdin)."""
-    from inbox.auth import create_account, generate_password
+    from models.accounts import create_account
+    from models.credentials import generate_password
     from models.db import session_scope
 
     password = _password_from_stdin() if password_stdin else generate_password(username)
@@ -71,7 +72,7 @@ def list_(
     show_all: Annotated[bool, typer.Option("--all/--active", help="Include disabled.")] = True,
 ) -> None:
     """List users (never their password hashes)."""
-    from inbox.accounts import list_users
+    from models.accounts import list_users
     from models.db import session_scope
     from models.wita import format_wita
 
@@ -90,7 +91,7 @@ def list_(
 @users_app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="Who to lock out.")]) -> None:
     """Disable a user: their sessions and API tokens stop working at once."""
-    from inbox.accounts import set_active
+    from models.accounts import set_active
     from models.db import session_scope
 
     with session_scope(store()) as session:
@@ -101,7 +102,7 @@ def disable(username: Annotated[str, typer.Argument(help="Who to lock out.")]) -
 @users_app.command("enable")
 def enable(username: Annotated[str, typer.Argument(help="Who to let in again.")]) -> None:
     """Enable a disabled user (their old sessions stay ended)."""
-    from inbox.accounts import set_active
+    from models.accounts import set_active
     from models.db import session_scope
 
     with session_scope(store()) as session:
@@ -115,8 +116,8 @@ def reset_password(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Give a user a new random password (printed once) and end their sessions."""
-    from inbox.auth import generate_password
-    from inbox.auth import reset_password as reset
+    from models.accounts import reset_password as reset
+    from models.credentials import generate_password
     from models.db import session_scope
 
     password = _password_from_stdin() if password_stdin else generate_password(username)
@@ -133,7 +134,7 @@ def create_token(
     name: Annotated[str, typer.Option("--name", help="What uses the token, e.g. 'sp4n-sync'.")],
 ) -> None:
     """Create an API token for a user; it has the user's role and is printed once."""
-    from inbox.auth import issue_api_token
+    from models.accounts import issue_api_token
     from models.db import session_scope
 
     with session_scope(store()) as session:
@@ -147,7 +148,7 @@ def list_tokens(
     user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
 ) -> None:
     """List API tokens by id, user, name and prefix (never the token)."""
-    from inbox.accounts import list_api_tokens
+    from models.accounts import list_api_tokens
     from models.db import session_scope
     from models.wita import format_wita
 
@@ -168,7 +169,7 @@ def list_tokens(
 @tokens_app.command("revoke")
 def revoke_token(token_id: Annotated[int, typer.Argument(help="Token id from the list.")]) -> None:
     """Revoke an API token: requests using it are refused from now on."""
-    from inbox.accounts import revoke_api_token
+    from models.accounts import revoke_api_token
     from models.db import session_scope
 
     with session_scope(store()) as session:

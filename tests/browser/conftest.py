@@ -25,7 +25,7 @@ from sqlalchemy.engine import Engine
 
 from aduan.settings import DeadlineConfig
 from inbox.app import create_app
-from inbox.auth import AuthConfig
+from inbox.sessions import AuthConfig
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope

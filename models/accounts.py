@@ -1,30 +1,39 @@
-"""Store functions for accounts: users, browser sessions, API tokens and sign-in attempts.
+"""Accounts in the store: users and API tokens, and the operations the CLI and pages use.
 
-Everything here takes and returns rows; hashing and secrets live in ``inbox.auth``,
-so this module never sees a password or a token in clear.
+Store functions take and return rows; the account operations (``create_account``,
+``reset_password``, ``issue_api_token``, ``ensure_first_admin``) check and hash a
+password or mint a token through ``models.credentials`` first. Nothing here needs the
+web inbox, so ``aduan users ...`` does not import it.
 """
 
+import logging
 import re
-from collections import defaultdict
 from datetime import datetime
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from models.exceptions import AduanError, NotFound
-from models.tables import Agency, ApiToken, LoginAttempt, User, WebSession
+from models.credentials import (
+    TOKEN_PREFIX_LENGTH,
+    generate_password,
+    hash_password,
+    new_api_token,
+    sha256_hex,
+)
+from models.db import session_scope
+from models.exceptions import AccountError, NotFound
+from models.sessions import revoke_user_sessions
+from models.tables import Agency, ApiToken, User
 from models.types import utcnow
 from models.vocab import ROLES, Role
 
+log = logging.getLogger(__name__)
+
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
-
-
-class AccountError(AduanError):
-    """Invalid account input (role, agency, username, password); the caller shows the message."""
-
-
-class WeakPassword(AccountError):
-    """A password refused by the strength rules; raised before anything is hashed or stored."""
+#: the administrator created on first start when there is none
+FIRST_ADMIN = "admin"
 
 
 def normalize_username(username: str) -> str:
@@ -127,100 +136,6 @@ def mark_login(*, session: Session, user_id: int, at: datetime) -> None:
     session.execute(update(User).where(col(User.id) == user_id).values(last_login_at=at))
 
 
-# --- browser sessions -------------------------------------------------------------
-
-
-def create_web_session(
-    *, session: Session, user_id: int, id_hash: str, csrf_token: str, expires_at: datetime
-) -> WebSession:
-    """Store a new browser session by the hash of its id."""
-    row = WebSession(id_hash=id_hash, user_id=user_id, csrf_token=csrf_token, expires_at=expires_at)
-    session.add(row)
-    session.flush()
-    return row
-
-
-def find_web_session(
-    *, session: Session, id_hash: str, now: datetime
-) -> tuple[WebSession, User] | None:
-    """The live session with *id_hash* and its user: not revoked, not expired, user enabled."""
-    row = session.exec(
-        select(WebSession, User)
-        .join(User, col(User.id) == col(WebSession.user_id))
-        .where(
-            WebSession.id_hash == id_hash,
-            col(WebSession.revoked_at).is_(None),
-            col(WebSession.expires_at) > now,
-            col(User.active).is_(True),
-        )
-    ).first()
-    return (row[0], row[1]) if row is not None else None
-
-
-def revoke_web_session(*, session: Session, id_hash: str, now: datetime | None = None) -> None:
-    """End one browser session (logout); a copy of its cookie stops working."""
-    session.execute(
-        update(WebSession)
-        .where(col(WebSession.id_hash) == id_hash, col(WebSession.revoked_at).is_(None))
-        .values(revoked_at=now or utcnow())
-    )
-
-
-def revoke_user_sessions(*, session: Session, user_id: int, now: datetime | None = None) -> int:
-    """End every live browser session of a user; returns how many were ended."""
-    result = session.execute(
-        update(WebSession)
-        .where(col(WebSession.user_id) == user_id, col(WebSession.revoked_at).is_(None))
-        .values(revoked_at=now or utcnow())
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-# --- sign-in attempts -------------------------------------------------------------
-
-
-def record_login_attempt(
-    *, session: Session, username: str, address: str, success: bool, at: datetime
-) -> None:
-    """Store one sign-in attempt (every attempt, refused ones included)."""
-    session.add(
-        LoginAttempt(username=username[:100], address=address[:100], success=success, at=at)
-    )
-
-
-def recent_failures(
-    *, session: Session, username: str, address: str, since: datetime
-) -> tuple[int, int]:
-    """Failed sign-ins since *since*: (for the account, from the address).
-
-    Failures are counted per (account, address) pair, and a success clears only its
-    own pair's earlier failures: a user who mistyped and then got in starts afresh,
-    while an attacker elsewhere keeps the account's count, and one valid account
-    cannot be used to clear the address's failures on other accounts.
-    """
-    username, address = username[:100], address[:100]
-    rows = session.exec(
-        select(LoginAttempt.username, LoginAttempt.address, LoginAttempt.success)
-        .where(
-            or_(col(LoginAttempt.username) == username, col(LoginAttempt.address) == address),
-            col(LoginAttempt.at) >= since,
-        )
-        .order_by(col(LoginAttempt.at), col(LoginAttempt.id))
-    ).all()
-    pairs: dict[tuple[str, str], int] = defaultdict(int)
-    for user, addr, success in rows:
-        pairs[user, addr] = 0 if success else pairs[user, addr] + 1
-    for_account = sum(n for (user, _), n in pairs.items() if user == username)
-    for_address = sum(n for (_, addr), n in pairs.items() if addr == address)
-    return for_account, for_address
-
-
-def prune_login_attempts(*, session: Session, before: datetime) -> int:
-    """Delete attempts older than *before* (they no longer count); returns how many."""
-    result = session.execute(delete(LoginAttempt).where(col(LoginAttempt.at) < before))
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
 # --- API tokens -------------------------------------------------------------------
 
 
@@ -273,3 +188,91 @@ def revoke_api_token(*, session: Session, token_id: int, now: datetime | None = 
         token.revoked_at = now or utcnow()
         session.add(token)
     return token
+
+
+# --- account operations (used by the CLI, the admin pages and the run command) -----
+
+
+def create_account(
+    *,
+    session: Session,
+    username: str,
+    role: str,
+    password: str,
+    display_name: str = "",
+    agency_code: str | None = None,
+) -> User:
+    """Create a user with *password* after checking role, agency and password strength."""
+    name = normalize_username(username)
+    check_role(session=session, role=role, agency_code=agency_code)
+    return create_user(
+        session=session,
+        username=name,
+        role=role,
+        password_hash=hash_password(password, username=name),
+        display_name=display_name,
+        agency_code=agency_code,
+    )
+
+
+def reset_password(*, session: Session, username: str, password: str) -> User:
+    """Give a user a new password and end all their browser sessions."""
+    user = get_user(session=session, username=username)
+    assert user.id is not None
+    set_password_hash(
+        session=session,
+        user_id=user.id,
+        password_hash=hash_password(password, username=user.username),
+    )
+    revoke_user_sessions(session=session, user_id=user.id)
+    return user
+
+
+def issue_api_token(*, session: Session, username: str, name: str) -> tuple[str, ApiToken]:
+    """Create an API token for a user: (the token, shown once; its stored row)."""
+    user = get_user(session=session, username=username)
+    if not user.active:
+        raise AccountError(f"user {user.username!r} is disabled")
+    if not name.strip():
+        raise AccountError("give the token a --name saying what uses it")
+    assert user.id is not None
+    token = new_api_token()
+    row = add_api_token(
+        session=session,
+        user_id=user.id,
+        name=name,
+        prefix=token[:TOKEN_PREFIX_LENGTH],
+        token_hash=sha256_hex(token),
+    )
+    return token, row
+
+
+def ensure_first_admin(engine: Engine) -> str | None:
+    """Create user "admin" with a random password if no admin exists; return that password.
+
+    Returns None when an admin exists (even a disabled one: disabling was a decision)
+    or when the name "admin" is taken by a non-admin; the caller prints the password once.
+    """
+    password = generate_password(FIRST_ADMIN)
+    try:
+        with session_scope(engine) as s:
+            if admin_exists(session=s):
+                return None
+            if find_user(session=s, username=FIRST_ADMIN) is not None:
+                log.warning(
+                    "no admin account and the name %r is taken; "
+                    "create one with: aduan users create NAME --role admin",
+                    FIRST_ADMIN,
+                )
+                return None
+            create_account(
+                session=s,
+                username=FIRST_ADMIN,
+                role=Role.ADMIN,
+                password=password,
+                display_name="Administrator",
+            )
+    except IntegrityError:
+        # Another process created it at the same moment; its password was printed there.
+        return None
+    return password

@@ -201,13 +201,7 @@ def set_status(
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     except InvalidTransition as err:
         raise HTTPException(status_code=409, detail=str(err)) from None
-    assert complaint.id is not None
-    return StatusResult(
-        id=complaint.id,
-        status=ComplaintStatus(complaint.status),
-        inbox=complaint.inbox,
-        updated_at=complaint.updated_at,
-    )
+    return StatusResult.model_validate(complaint)
 
 
 @router.post(
@@ -276,15 +270,9 @@ def inboxes(db: DbSession, user: ApiUser) -> list[InboxOut]:
         if scope is not None and agency.code != scope:
             continue
         by_status = {s.value: counts.get((agency.code, s.value), 0) for s in ComplaintStatus}
+        summary = {"counts": by_status, "total": sum(by_status.values())}
         out.append(
-            InboxOut(
-                code=agency.code,
-                name=agency.name,
-                external=agency.external,
-                counts=by_status,
-                total=sum(by_status.values()),
-                overdue=late.get(agency.code, 0),
-            )
+            InboxOut.model_validate(agency, update={**summary, "overdue": late.get(agency.code, 0)})
         )
     return out
 
@@ -293,91 +281,46 @@ def inboxes(db: DbSession, user: ApiUser) -> list[InboxOut]:
 
 
 def _summary(complaint: Complaint, post: Mention | None, now: datetime) -> ComplaintSummary:
-    assert complaint.id is not None
-    step = overdue_step(complaint, now)
-    return ComplaintSummary(
-        id=complaint.id,
-        category=complaint.category,
-        inbox=complaint.inbox,
-        status=ComplaintStatus(complaint.status),
-        reporters=complaint.reporters,
-        platform=post.platform if post is not None else None,
-        text=post.text if post is not None else None,
-        kecamatan=complaint.kecamatan,
-        desa=complaint.desa,
-        created_at=complaint.created_at,
-        updated_at=complaint.updated_at,
-        respond_by=complaint.respond_by,
-        follow_up_by=complaint.follow_up_by,
-        overdue_step=ComplaintStatus(step) if step else None,
+    return ComplaintSummary.model_validate(
+        complaint,
+        update={
+            "platform": post.platform if post is not None else None,
+            "text": post.text if post is not None else None,
+            "overdue_step": overdue_step(complaint, now),
+        },
     )
 
 
 def _detail(db: Session, complaint: Complaint, now: datetime) -> ComplaintDetail:
     assert complaint.id is not None
     agency = db.get(Agency, complaint.inbox)
-    status = ComplaintStatus(complaint.status)
     step = overdue_step(complaint, now)
-    return ComplaintDetail(
-        id=complaint.id,
-        category=complaint.category,
-        inbox=complaint.inbox,
-        inbox_name=agency.name if agency is not None else None,
-        status=status,
-        # baru is reached again only through Kominfo triage's reassign, not this API.
-        next_statuses=sorted(s for s in TRANSITIONS[status] if s != ComplaintStatus.BARU),
-        confidence=complaint.confidence,
-        routed_by=complaint.routed_by,
-        route_reason=complaint.route_reason,
-        terms=complaint.terms,
-        reporters=complaint.reporters,
-        created_at=complaint.created_at,
-        updated_at=complaint.updated_at,
-        location=LocationOut(
-            kecamatan=complaint.kecamatan,
-            desa=complaint.desa,
-            street=complaint.street,
-            span=complaint.location_span,
-            inside_city=complaint.inside_city,
-        ),
-        deadlines=DeadlinesOut(
-            respond_by=complaint.respond_by,
-            follow_up_by=complaint.follow_up_by,
-            responded_at=complaint.responded_at,
-            followed_up_at=complaint.followed_up_at,
-            resolved_at=complaint.resolved_at,
-            overdue_step=ComplaintStatus(step) if step else None,
-        ),
-        mentions=[
-            MentionOut(
-                id=m.id or 0,
-                platform=m.platform,
-                author_handle=m.author_handle,
-                author_name=m.author_name,
-                text=m.text,
-                url=safe_url(m.url),
-                created_at=m.created_at,
-                link_reason=reason,
-            )
-            for m, reason in _posts(db, complaint.id)
-        ],
-        history=[
-            HistoryEntryOut(
-                at=h.at,
-                actor=h.actor,
-                from_status=ComplaintStatus(h.from_status) if h.from_status else None,
-                to_status=ComplaintStatus(h.to_status),
-                note=h.note,
-            )
-            for h in history(session=db, complaint_id=complaint.id)
-        ],
-        notes=[_note(n) for n in notes_of(session=db, complaint_id=complaint.id)],
+    mentions = [
+        MentionOut.model_validate(m, update={"url": safe_url(m.url), "link_reason": reason})
+        for m, reason in _posts(db, complaint.id)
+    ]
+    return ComplaintDetail.model_validate(
+        complaint,
+        update={
+            "inbox_name": agency.name if agency is not None else None,
+            # baru is reached again only through Kominfo triage's reassign, not this API.
+            "next_statuses": sorted(
+                s for s in TRANSITIONS[complaint.status] if s != ComplaintStatus.BARU
+            ),
+            "location": LocationOut.model_validate(complaint),
+            "deadlines": DeadlinesOut.model_validate(complaint, update={"overdue_step": step}),
+            "mentions": mentions,
+            "history": [
+                HistoryEntryOut.model_validate(change)
+                for change in history(session=db, complaint_id=complaint.id)
+            ],
+            "notes": [_note(n) for n in notes_of(session=db, complaint_id=complaint.id)],
+        },
     )
 
 
 def _note(note: ComplaintNote) -> NoteOut:
-    assert note.id is not None
-    return NoteOut(id=note.id, at=note.at, author=note.author, text=note.text)
+    return NoteOut.model_validate(note)
 
 
 def _posts(db: Session, complaint_id: int) -> list[tuple[Mention, str]]:

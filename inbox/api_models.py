@@ -18,9 +18,12 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlmodel import SQLModel
+from sqlmodel.main import SQLModelConfig
 
 from models.complaint_search import MAX_PAGE_SIZE, ComplaintFilter, Sort
 from models.notes import MAX_NOTE_LENGTH
+from models.tables import ComplaintBase, StatusChangeBase
 from models.vocab import CATEGORIES, ComplaintStatus, Platform
 from models.wita import WITA
 
@@ -84,8 +87,17 @@ class CategoryOut(BaseModel):
     is_complaint: bool = Field(description="False only for NOT_COMPLAINT, which is never filed")
 
 
-class InboxOut(BaseModel):
+#: Responses are built from stored rows with ``model_validate(row, update={...})``: read
+#: by attribute, and every field is present in the output (so the OpenAPI schema marks
+#: them required even where the row has a default). Class docstrings are the schema's
+#: descriptions, so they speak to API clients.
+PUBLIC = SQLModelConfig(from_attributes=True, json_schema_serialization_defaults_required=True)
+
+
+class InboxOut(SQLModel):
     """An inbox (a city agency or an external body) and how many complaints it holds."""
+
+    model_config = PUBLIC
 
     code: str = Field(description="Kode inbox")
     name: str = Field(description="Nama instansi")
@@ -95,20 +107,27 @@ class InboxOut(BaseModel):
     overdue: int = Field(description="Open complaints past the deadline of their next step")
 
 
-class LocationOut(BaseModel):
+class LocationOut(SQLModel):
     """Where the complaint is, as far as its text says."""
+
+    model_config = PUBLIC
 
     kecamatan: str | None = Field(description="Kecamatan (district)")
     desa: str | None = Field(description="Desa or kelurahan")
     street: str | None = Field(description="Street named in the text")
-    span: str | None = Field(description="The words of the text that named the place")
+    span: str | None = Field(
+        validation_alias="location_span",
+        description="The words of the text that named the place",
+    )
     inside_city: bool | None = Field(
         description="False when the text names a place outside Denpasar; null when unknown"
     )
 
 
-class DeadlinesOut(BaseModel):
+class DeadlinesOut(SQLModel):
     """Service deadlines (working days) and when each step was reached."""
+
+    model_config = PUBLIC
 
     respond_by: UtcTime | None = Field(description="Initial response due (UTC)")
     follow_up_by: UtcTime | None = Field(description="Field follow-up due (UTC)")
@@ -120,20 +139,23 @@ class DeadlinesOut(BaseModel):
     )
 
 
-class ComplaintSummary(BaseModel):
-    """A complaint as the inbox list shows it."""
+class ComplaintPublic(ComplaintBase):
+    """A stored complaint as every API response shows it: ``ComplaintBase`` with its id."""
+
+    model_config = PUBLIC
 
     id: int = Field(description="Complaint id")
-    category: str = Field(description="Category code")
-    inbox: str = Field(description="Inbox code")
-    status: ComplaintStatus = Field(description="Lifecycle status")
-    reporters: int = Field(description="Different people reporting it")
+    created_at: UtcTime = Field(description="Filed (UTC)")
+    updated_at: UtcTime = Field(description="Last change (UTC)")
+
+
+class ComplaintSummary(ComplaintPublic):
+    """A complaint as the inbox list shows it."""
+
     platform: str | None = Field(description="Platform of the first report")
     text: str | None = Field(description="Text of the first report (a citizen's post)")
     kecamatan: str | None = Field(description="Kecamatan, when known")
     desa: str | None = Field(description="Desa or kelurahan, when known")
-    created_at: UtcTime = Field(description="Filed (UTC)")
-    updated_at: UtcTime = Field(description="Last change (UTC)")
     respond_by: UtcTime | None = Field(description="Initial response due (UTC)")
     follow_up_by: UtcTime | None = Field(description="Field follow-up due (UTC)")
     overdue_step: ComplaintStatus | None = Field(description="The step whose deadline was missed")
@@ -149,8 +171,10 @@ class ComplaintPageOut(BaseModel):
     pages: int = Field(description="Number of pages")
 
 
-class MentionOut(BaseModel):
+class MentionOut(SQLModel):
     """A social-media post reporting the complaint."""
+
+    model_config = PUBLIC
 
     id: int = Field(description="Mention id")
     platform: str = Field(description="twitter, facebook or instagram")
@@ -162,18 +186,18 @@ class MentionOut(BaseModel):
     link_reason: str = Field(description="Why it belongs here: origin, reply, duplicate, manual")
 
 
-class HistoryEntryOut(BaseModel):
+class HistoryEntryOut(StatusChangeBase):
     """One status change."""
 
+    model_config = PUBLIC
+
     at: UtcTime = Field(description="When (UTC)")
-    actor: str = Field(description="Who: a user name, or the router")
-    from_status: ComplaintStatus | None = Field(description="Status before; null when filed")
-    to_status: ComplaintStatus = Field(description="Status after")
-    note: str = Field(description="The note given with the change")
 
 
-class NoteOut(BaseModel):
+class NoteOut(SQLModel):
     """An internal note by agency or Kominfo staff."""
+
+    model_config = PUBLIC
 
     id: int = Field(description="Note id")
     at: UtcTime = Field(description="Written (UTC)")
@@ -181,14 +205,10 @@ class NoteOut(BaseModel):
     text: str = Field(description="The note")
 
 
-class ComplaintDetail(BaseModel):
+class ComplaintDetail(ComplaintPublic):
     """A complaint with everything an inbox user may see of it."""
 
-    id: int = Field(description="Complaint id")
-    category: str = Field(description="Category code")
-    inbox: str = Field(description="Inbox code")
     inbox_name: str | None = Field(description="Name of the inbox's agency")
-    status: ComplaintStatus = Field(description="Lifecycle status")
     next_statuses: list[ComplaintStatus] = Field(
         description="Statuses this API can move it to now (bukan_wewenang needs a reason)"
     )
@@ -196,9 +216,6 @@ class ComplaintDetail(BaseModel):
     routed_by: str = Field(description="What filed it: the model, a rule, or triage")
     route_reason: str | None = Field(description="Why this inbox, in words")
     terms: list[str] | None = Field(description="The words that decided the category")
-    reporters: int = Field(description="Different people reporting it")
-    created_at: UtcTime = Field(description="Filed (UTC)")
-    updated_at: UtcTime = Field(description="Last change (UTC)")
     location: LocationOut
     deadlines: DeadlinesOut
     mentions: list[MentionOut] = Field(description="The posts reporting it, oldest first")
@@ -206,8 +223,10 @@ class ComplaintDetail(BaseModel):
     notes: list[NoteOut] = Field(description="Internal notes, oldest first")
 
 
-class StatusResult(BaseModel):
+class StatusResult(SQLModel):
     """A complaint's status after a change."""
+
+    model_config = PUBLIC
 
     id: int = Field(description="Complaint id")
     status: ComplaintStatus = Field(description="The new status")

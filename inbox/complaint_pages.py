@@ -44,22 +44,15 @@ LINK_LABELS: dict[str, str] = {
 TOO_LONG = f"Teks terlalu panjang (maksimal {MAX_NOTE_LENGTH} karakter)."
 
 
-def next_statuses(status: str) -> list[ComplaintStatus]:
+def next_statuses(status: ComplaintStatus) -> list[ComplaintStatus]:
     """The statuses the status form offers from *status*, in the lifecycle's order.
 
     baru and bukan_wewenang are left out: they need triage or the "bukan wewenang"
     form with its reason and suggested category.
     """
-    allowed = _allowed(status)
+    allowed = TRANSITIONS[status]
     special = (ComplaintStatus.BARU, ComplaintStatus.BUKAN_WEWENANG)
     return [s for s in ComplaintStatus if s in allowed and s not in special]
-
-
-def _allowed(status: str) -> frozenset[ComplaintStatus]:
-    try:
-        return TRANSITIONS[ComplaintStatus(status)]
-    except (ValueError, KeyError):
-        return frozenset()
 
 
 def _page(
@@ -84,7 +77,7 @@ def _page(
         "overdue": overdue_step(complaint, utcnow()),
         "can_change": access.can_change(user, complaint),
         "next_statuses": next_statuses(complaint.status),
-        "can_refuse": ComplaintStatus.BUKAN_WEWENANG in _allowed(complaint.status),
+        "can_refuse": ComplaintStatus.BUKAN_WEWENANG in TRANSITIONS[complaint.status],
         "categories": CATEGORIES,
         "statuses": STATUS_LABELS,
         "overdue_labels": OVERDUE_LABELS,

@@ -42,7 +42,7 @@ def count_overdue(*, session: Session, now: datetime) -> dict[str, int]:
     return {inbox: int(n) for inbox, n in session.exec(stmt)}
 
 
-def overdue_step(complaint: Complaint, now: datetime) -> str | None:
+def overdue_step(complaint: Complaint, now: datetime) -> ComplaintStatus | None:
     """The step whose deadline *complaint* missed (respon_awal, ditindaklanjuti), or None."""
     if complaint.status == S.BARU and complaint.respond_by and complaint.respond_by < now:
         return S.RESPON_AWAL

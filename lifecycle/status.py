@@ -94,7 +94,12 @@ def lock_complaint(
 
 
 def _record(
-    session: Session, complaint: Complaint, to_status: str, actor: str, note: str, now: datetime
+    session: Session,
+    complaint: Complaint,
+    to_status: ComplaintStatus,
+    actor: str,
+    note: str,
+    now: datetime,
 ) -> StatusChange:
     assert complaint.id is not None
     row = StatusChange(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from models.types import JSONDoc, UTCDateTime, utcnow
+from models.types import ComplaintStatusType, JSONDoc, UTCDateTime, utcnow
 from models.vocab import ComplaintStatus, MentionState, OutboxStatus, SourceState
 
 # Named constraints let later migrations alter them on SQLite (batch mode) and PostgreSQL.
@@ -87,7 +87,24 @@ class Agency(SQLModel, table=True):
     external: bool = False
 
 
-class Complaint(SQLModel, table=True):
+class ComplaintBase(SQLModel):
+    """What every view of a complaint shares: the table and the API's summaries and details.
+
+    ``inbox.api_models`` builds its responses from a stored complaint with
+    ``model_validate``; the descriptions here are the API's documentation too.
+    """
+
+    id: int | None = Field(default=None, primary_key=True, description="Complaint id")
+    category: str = Field(max_length=40, description="Category code")
+    inbox: str = Field(foreign_key="agency.code", max_length=40, description="Inbox code")
+    status: ComplaintStatus = Field(
+        default=ComplaintStatus.BARU, sa_type=ComplaintStatusType, description="Lifecycle status"
+    )
+    #: mentions reporting this problem (kept with the links, shown in the inbox)
+    reporters: int = Field(default=1, description="Different people reporting it")
+
+
+class Complaint(ComplaintBase, table=True):
     """One problem filed to one inbox; reported by one or more mentions."""
 
     __tablename__ = "complaint"
@@ -105,15 +122,11 @@ class Complaint(SQLModel, table=True):
         Index("ix_complaint_inbox_status_origin", "inbox", "status", "origin_mention_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
     # Unique: filing the same mention twice cannot create a second complaint,
     # even when two routers race.
     origin_mention_id: int = Field(foreign_key="mention.id", unique=True)
-    category: str = Field(max_length=40)
-    inbox: str = Field(foreign_key="agency.code", max_length=40)
     confidence: float | None = None
     routed_by: str = Field(max_length=200)
-    status: str = Field(default=ComplaintStatus.BARU, max_length=30)
     #: why this inbox: the rule or jurisdiction that decided, in words
     route_reason: str | None = None
     #: the prediction's top terms (or the rule's match), for agency staff
@@ -124,8 +137,6 @@ class Complaint(SQLModel, table=True):
     location_span: str | None = Field(default=None, max_length=300)
     #: False when the text names a place outside the city; None when no place was found
     inside_city: bool | None = None
-    #: mentions reporting this problem (kept with the links, shown in the inbox)
-    reporters: int = 1
     #: service deadlines in working days (SP4N-LAPOR! practice), set when filed
     respond_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
     follow_up_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -178,18 +189,25 @@ class ComplaintMention(SQLModel, table=True):
     reason: str = Field(default="origin", max_length=40)
 
 
-class StatusChange(SQLModel, table=True):
+class StatusChangeBase(SQLModel):
+    """One step in a complaint's history, as the table and the API's history show it."""
+
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow, description="When (UTC)")
+    actor: str = Field(max_length=200, description="Who: a user name, or the router")
+    from_status: ComplaintStatus | None = Field(
+        default=None, sa_type=ComplaintStatusType, description="Status before; null when filed"
+    )
+    to_status: ComplaintStatus = Field(sa_type=ComplaintStatusType, description="Status after")
+    note: str = Field(default="", description="The note given with the change")
+
+
+class StatusChange(StatusChangeBase, table=True):
     """One step in a complaint's history."""
 
     __tablename__ = "status_change"
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
-    actor: str = Field(max_length=200)
-    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
-    from_status: str | None = Field(default=None, max_length=30)
-    to_status: str = Field(max_length=30)
-    note: str = ""
 
 
 class SourceCursor(SQLModel, table=True):

@@ -3,10 +3,12 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime
+from sqlalchemy import JSON, DateTime, String
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
+
+from models.vocab import ComplaintStatus
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -31,6 +33,23 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
+
+
+class ComplaintStatusType(TypeDecorator[ComplaintStatus]):
+    """A complaint status stored as its text (VARCHAR(30)) and read back as the enum.
+
+    The one place a stored status becomes a ``ComplaintStatus``; an unknown value is
+    refused on the way in rather than stored.
+    """
+
+    impl = String(30)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return None if value is None else ComplaintStatus(value).value
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> ComplaintStatus | None:
+        return None if value is None else ComplaintStatus(value)
 
 
 #: JSON everywhere, JSONB on PostgreSQL (indexable, compact).

@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel, select
 
 from models.agencies import list_agencies, sync_agencies
@@ -148,6 +148,34 @@ def test_file_complaint_writes_complaint_link_history_and_outbox(engine: Engine)
         assert [x.id for x in listed] == [c.id]
         assert [x.id for x in mentions_of(session=s, complaint_ids=[c.id])[c.id]] == [m.id]
         assert count_by_inbox_status(session=s) == {("LPJU", "baru"): 1}
+
+
+def test_statuses_are_read_back_as_the_enum_and_unknown_ones_refused(engine: Engine) -> None:
+    m = _stored_mention(engine)
+    with session_scope(engine) as s:
+        c = file_complaint(
+            session=s,
+            mention=s.merge(m),
+            category="LPJU",
+            inbox="LPJU",
+            confidence=0.9,
+            routed_by="model:x",
+        )
+        assert c is not None
+    with Session(engine) as s:
+        stored = s.exec(select(Complaint)).one()
+        change = s.exec(select(StatusChange)).one()
+        assert type(stored.status) is ComplaintStatus and stored.status is ComplaintStatus.BARU
+        assert type(change.to_status) is ComplaintStatus and change.from_status is None
+        counted = count_by_inbox_status(session=s)
+        assert [type(status) for _, status in counted] == [ComplaintStatus]
+    refused = pytest.raises(StatementError, match="'dibuang' is not a valid ComplaintStatus")
+    with refused, session_scope(engine) as s:
+        stored = s.exec(select(Complaint)).one()
+        stored.status = "dibuang"  # type: ignore[assignment]
+        s.add(stored)
+    with Session(engine) as s:
+        assert s.exec(select(Complaint)).one().status is ComplaintStatus.BARU
 
 
 def test_filing_the_same_mention_twice_creates_one_complaint(engine: Engine) -> None:

@@ -28,9 +28,9 @@ harvester.exceptions here; nothing else in aduan imports facebook.
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from itertools import pairwise
 from typing import Annotated, Any, ClassVar, Literal
@@ -41,8 +41,8 @@ import requests
 from pydantic import Field, ValidationError, field_validator
 
 from harvester.base import Batch, CollectorOptions, SourceSpec
+from harvester.cursor import Mark, ReadBudget, parse_time
 from harvester.exceptions import (
-    BudgetExhausted,
     CredentialsRejected,
     RateLimited,
     SourceDataError,
@@ -126,15 +126,8 @@ class FacebookOptions(CollectorOptions):
         return value if value.startswith("v") else f"v{value}"
 
 
-@dataclass(frozen=True)
-class _Mark:
-    """A time bound of a stream and the ids already read at (or, out of order, past) it."""
-
-    at: datetime
-    ids: frozenset[str] = frozenset()
-
-    def plus(self, ids: Iterable[str]) -> "_Mark":
-        return _Mark(self.at, self.ids | frozenset(ids))
+#: a time bound of a stream and the ids already read at (or, out of order, past) it
+_Mark = Mark[datetime]
 
 
 @dataclass
@@ -162,13 +155,13 @@ class _Stream:
         if data is None:
             return cls(default)
         try:
-            low = _Mark(_aware(data["since"]), frozenset(map(str, data.get("ids", []))))
+            low = _Mark(_cursor_time(data["since"]), frozenset(map(str, data.get("ids", []))))
             backlog = None
             if data.get("backlog"):
                 b = data["backlog"]
                 backlog = (
-                    _Mark(_aware(b["since"]), frozenset(map(str, b.get("ids", [])))),
-                    _Mark(_aware(b["until"]), frozenset(map(str, b.get("until_ids", [])))),
+                    _Mark(_cursor_time(b["since"]), frozenset(map(str, b.get("ids", [])))),
+                    _Mark(_cursor_time(b["until"]), frozenset(map(str, b.get("until_ids", [])))),
                 )
         except (KeyError, TypeError, ValueError, AttributeError):
             # Our own data, so this means a bug or a hand edit: backfilling beats stopping.
@@ -237,7 +230,7 @@ class FacebookCollector:
         return Batch(
             mentions=run.mentions,
             cursor=run.cursor(),
-            reads=run.reads,
+            reads=run.budget.reads,
             interrupted=interrupted,
             usage=run.usage,
         )
@@ -258,10 +251,9 @@ class _Run:
         self.spec = spec
         self.options = options
         self.raw_cursor = dict(cursor or {})
-        self.budget = budget
+        self.budget = ReadBudget(budget, "Facebook")
         self.start = _Mark((utcnow() - timedelta(days=spec.backfill_days)).replace(microsecond=0))
         self.page_id = options.page_id
-        self.reads = 0
         self.mentions: list[MentionIn] = []
         self.emitted: set[str] = set()
         self.usage: dict[str, Any] = {}
@@ -385,7 +377,7 @@ class _Run:
                 for obj in data:
                     if len(posts) >= wanted:
                         return posts
-                    self._spend()
+                    self.budget.spend()
                     _, post_id = _identify(obj, label)
                     if post_id not in posts:
                         posts.append(post_id)
@@ -416,7 +408,7 @@ class _Run:
         for data in self._pages(node, edge, label, args):
             older = 0
             for obj in data:
-                self._spend()
+                self.budget.spend()
                 at, oid = _identify(obj, label)
                 if at < low.at:
                     older += 1
@@ -448,14 +440,6 @@ class _Run:
             # token, which the client adds itself.
             args = {k: v for k, v in parse_qsl(urlparse(next_url).query) if k != "access_token"}
         raise _PageCap(label)
-
-    def _spend(self) -> None:
-        if self.budget is not None and self.reads >= self.budget:
-            raise BudgetExhausted(
-                f"monthly read cap reached after {self.reads} Facebook reads in this run; "
-                "reading resumes next month"
-            )
-        self.reads += 1
 
     def _emit(
         self,
@@ -667,7 +651,8 @@ def _after_backlog(stream: _Stream, scan: _Scan, label: str) -> None:
 def _identify(obj: Any, label: str) -> tuple[datetime, str]:
     """The created_time and id of a Graph object; both are required for the cursor."""
     oid = obj.get("id") if isinstance(obj, dict) else None
-    at = _graph_time(obj.get("created_time")) if isinstance(obj, dict) else None
+    # Graph times look like "2026-11-20T01:02:03+0000"; one without an offset is refused.
+    at = parse_time(obj.get("created_time")) if isinstance(obj, dict) else None
     if not isinstance(oid, str) or not oid or at is None:
         raise SourceDataError(
             f"Facebook's answer for {label} has an item without an id or created_time"
@@ -675,21 +660,12 @@ def _identify(obj: Any, label: str) -> tuple[datetime, str]:
     return at, oid
 
 
-def _graph_time(value: Any) -> datetime | None:
-    """A Graph timestamp ("2026-11-20T01:02:03+0000") as an aware UTC datetime."""
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S%z").astimezone(UTC)
-    except ValueError:
-        return None
-
-
-def _aware(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value)
-    if parsed.tzinfo is None:
-        raise ValueError("naive time in cursor")
-    return parsed.astimezone(UTC)
+def _cursor_time(value: Any) -> datetime:
+    """A time stored in our cursor (ISO 8601 with an offset); ValueError if it is not one."""
+    parsed = parse_time(value)
+    if parsed is None:
+        raise ValueError(f"not an aware ISO 8601 time: {value!r}")
+    return parsed
 
 
 def _epoch(at: datetime) -> int:

@@ -45,6 +45,7 @@ from instaloader.instaloader import get_default_session_filename
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from harvester.base import Batch, CollectorOptions, SourceSpec
+from harvester.cursor import Mark, ReadBudget
 from harvester.exceptions import (
     BudgetExhausted,
     CredentialsRejected,
@@ -150,24 +151,8 @@ class RaisingRateController(instaloader.RateController):
         raise InstagramRateLimit(wait, "Instagram answered 429 Too Many Requests")
 
 
-@dataclass(frozen=True)
-class _Mark:
-    """The newest item a stream has returned: its Unix time and the ids at that second."""
-
-    ts: int
-    ids: frozenset[str] = frozenset()
-
-    def covers(self, ts: int, item_id: str) -> bool:
-        """Whether the item was returned before (or is older than the window)."""
-        return ts < self.ts or (ts == self.ts and item_id in self.ids)
-
-    def after(self, ts: int, item_id: str) -> "_Mark":
-        """The mark once the item is returned too."""
-        if ts > self.ts:
-            return _Mark(ts, frozenset({item_id}))
-        if ts == self.ts:
-            return _Mark(ts, self.ids | {item_id})
-        return self
+#: the newest item a stream has returned: its Unix time and the ids at that second
+_Mark = Mark[int]
 
 
 class _Hole(BaseModel):
@@ -191,7 +176,7 @@ class _StoredMark(BaseModel):
 
     @classmethod
     def of(cls, mark: _Mark, hole: _Hole | None = None) -> "_StoredMark":
-        return cls(ts=mark.ts, ids=sorted(mark.ids), hole=hole)
+        return cls(ts=mark.at, ids=sorted(mark.ids), hole=hole)
 
 
 class _Cursor(BaseModel):
@@ -236,7 +221,7 @@ class _Scan:
         """The stream's state for the cursor, whether or not the scan got to the end."""
         if self.complete:
             mark = self.seen
-            if self.hole is not None and self.hole.hi > mark.ts:  # the known posts were deleted
+            if self.hole is not None and self.hole.hi > mark.at:  # the known posts were deleted
                 mark = _Mark(self.hole.hi)
             return _StoredMark.of(mark)
         if self.low is None or self.top is None:
@@ -272,9 +257,8 @@ class _Stop(Exception):
 class _Run:
     """What one run has read and collected so far."""
 
-    budget: int | None
+    budget: ReadBudget
     max_items: int
-    reads: int = 0
     mentions: list[MentionIn] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     doing: str = "Instagram"
@@ -283,18 +267,15 @@ class _Run:
         """Yield *items*, counting reads and stopping at the read budget."""
         iterator = iter(items)
         while True:
-            if self.budget is not None and self.reads >= self.budget:
-                raise _Stop(
-                    BudgetExhausted(
-                        f"monthly read cap reached ({self.reads} Instagram reads in this run); "
-                        "reading resumes next month"
-                    )
-                )
+            try:
+                self.budget.check()
+            except BudgetExhausted as err:
+                raise _Stop(err) from None
             try:
                 item = next(iterator)
             except StopIteration:
                 return
-            self.reads += 1
+            self.budget.count()
             yield item
 
     def add(self, mention: MentionIn) -> None:
@@ -342,7 +323,7 @@ class InstagramCollector:
         work.hashtags = {
             tag: work.hashtags.get(tag) or _StoredMark(ts=floor) for tag in self.options.hashtags
         }
-        run = _Run(budget=read_budget, max_items=self.options.max_items)
+        run = _Run(budget=ReadBudget(read_budget, "Instagram"), max_items=self.options.max_items)
         interrupted: SourceError | None = None
         loader = self._loader()
         try:
@@ -363,19 +344,19 @@ class InstagramCollector:
         except _Stop as stop:
             interrupted = stop.error
         except SourceError as err:
-            if run.reads == 0:
+            if run.budget.reads == 0:
                 raise
             interrupted = err
         finally:
             loader.close()
         log.debug(
             "instagram source %s: %d reads, %d mentions, interrupted: %s",
-            self.spec.name, run.reads, len(run.mentions), interrupted,
+            self.spec.name, run.budget.reads, len(run.mentions), interrupted,
         )  # fmt: skip
         return Batch(
             mentions=run.mentions,
             cursor=work.model_dump(mode="json"),
-            reads=run.reads,
+            reads=run.budget.reads,
             interrupted=interrupted,
         )
 

@@ -34,6 +34,7 @@ import tweepy
 from pydantic import Field, field_validator, model_validator
 
 from harvester.base import Batch, CollectorOptions, SourceSpec
+from harvester.cursor import ReadBudget, parse_time
 from harvester.exceptions import (
     BudgetExhausted,
     CredentialsRejected,
@@ -172,10 +173,9 @@ class _Page:
 class _Run:
     """What one ``collect`` call has gathered so far, across streams."""
 
-    budget: int | None
+    budget: ReadBudget
     mentions: list[MentionIn] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
-    reads: int = 0
     pages: int = 0
 
 
@@ -202,7 +202,7 @@ class TwitterCollector:
         for stream in streams:
             previous = old.get(stream.key)
             new_cursor[stream.key] = dict(previous) if isinstance(previous, dict) else {}
-        run = _Run(budget=read_budget)
+        run = _Run(budget=ReadBudget(read_budget, "X"))
         interrupted: SourceError | None = None
         for stream in streams:
             try:
@@ -215,7 +215,10 @@ class TwitterCollector:
                 interrupted = err
                 break
         return Batch(
-            mentions=run.mentions, cursor=new_cursor, reads=run.reads, interrupted=interrupted
+            mentions=run.mentions,
+            cursor=new_cursor,
+            reads=run.budget.reads,
+            interrupted=interrupted,
         )
 
     # -- streams and sweeps ------------------------------------------------------------
@@ -296,7 +299,7 @@ class TwitterCollector:
             page = _parse_page(body, stream.label)
             pages += 1
             run.pages += 1
-            run.reads += len(page.tweets)
+            run.budget.count(len(page.tweets))
             floor = _int_id(state.get("since_id"))
             for tweet in page.tweets:
                 # X filters by since_id itself; a re-sent older post is dropped here too,
@@ -323,12 +326,12 @@ class TwitterCollector:
 
     def _page_size(self, run: _Run) -> int:
         size = self.options.max_results
-        if run.budget is None:
+        left = run.budget.left
+        if left is None:
             return size
-        left = run.budget - run.reads
         if left < MIN_PAGE:
             raise BudgetExhausted(
-                f"the monthly read cap is reached ({run.reads} posts read this run, "
+                f"the monthly read cap is reached ({run.budget.reads} posts read this run, "
                 f"{max(left, 0)} left; X pages hold at least {MIN_PAGE}); "
                 "reading resumes next month or when monthly_read_cap is raised"
             )
@@ -351,7 +354,7 @@ class TwitterCollector:
                 )
                 return {"start_time": oldest_allowed}
             return {"since_id": since_id}
-        start = _parse_time(state["start_time"]) or now
+        start = parse_time(state["start_time"], naive_is_utc=True) or now
         if stream.search and start < oldest_allowed:
             start = oldest_allowed
         return {"start_time": start}
@@ -404,7 +407,8 @@ class TwitterCollector:
         text = note.get("text") if isinstance(note, dict) else None
         if not isinstance(text, str):
             text = tweet["text"]
-        created_at = _parse_time(tweet.get("created_at")) or _snowflake_time(tweet_id)
+        posted = parse_time(tweet.get("created_at"), naive_is_utc=True)
+        created_at = posted or _snowflake_time(tweet_id)
         conversation_id = tweet.get("conversation_id")
         reply_to = refs.get("replied_to")
         url = (
@@ -564,16 +568,6 @@ def _describe(err: tweepy.HTTPException) -> str:
     head = f"HTTP {response.status_code} {response.reason}".rstrip()
     messages = "; ".join(str(m) for m in err.api_messages)
     return f"{head}: {messages}" if messages else head
-
-
-def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def _snowflake_time(tweet_id: str) -> datetime:

@@ -61,7 +61,7 @@ def build_scheduler(
         if not source.enabled:
             continue
         scheduler.add_job(
-            _Job(f"harvest:{source.name}", _harvester(settings, engine, source)),
+            _Job(f"harvest:{source.name}", _harvester(engine, source)),
             "interval",
             seconds=source.schedule.interval_seconds,
             id=f"harvest:{source.name}",
@@ -96,8 +96,8 @@ def scheduler_state(scheduler: BackgroundScheduler) -> dict[str, Any]:
     }
 
 
-def _harvester(settings: Settings, engine: Engine, source: SourceConfig) -> Any:
-    return lambda: jobs.harvest(settings=settings, engine=engine, source=source)
+def _harvester(engine: Engine, source: SourceConfig) -> Any:
+    return lambda: jobs.harvest(engine=engine, source=source)
 
 
 def run_daemon(

@@ -17,9 +17,7 @@ from router.route import Classifier, RouteResult, route_pending
 log = logging.getLogger(__name__)
 
 
-def harvest(
-    *, settings: Settings, engine: Engine, source: SourceConfig, dry_run: bool = False
-) -> RunResult:
+def harvest(*, engine: Engine, source: SourceConfig, dry_run: bool = False) -> RunResult:
     """One run of *source*; a source with missing secrets is recorded idle, not run."""
     missing = source.missing_secrets()
     if missing:

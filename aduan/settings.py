@@ -445,11 +445,6 @@ class Settings(Strict):
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"{self.config_path}: no source named {name!r} (configured: {known})")
 
-    @property
-    def store_url(self) -> str:
-        """The store URL."""
-        return self.store.url
-
 
 class _Problems(ValueError):
     """Several located problems found by a cross-field check."""

@@ -65,7 +65,7 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
         started = time.perf_counter()
         stored = 0
         while True:
-            result = jobs.harvest(settings=settings, engine=engine, source=source)
+            result = jobs.harvest(engine=engine, source=source)
             stored += result.stored
             jobs.route(settings=settings, engine=engine, classifier=predictor)
             if result.fetched == 0:

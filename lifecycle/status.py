@@ -30,7 +30,6 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from lifecycle.deadlines import DeadlineRules, WorkingCalendar
 from models.corrections import record_correction
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
@@ -50,8 +49,6 @@ TRANSITIONS: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
     S.SELESAI: frozenset({S.DITINDAKLANJUTI}),
     S.BUKAN_WEWENANG: frozenset({S.BARU}),
 }
-#: statuses an agency still has to act on
-OPEN_STATUSES = (S.BARU, S.RESPON_AWAL, S.DITINDAKLANJUTI)
 
 
 def check_transition(from_status: str, to_status: str, complaint_id: int | None = None) -> None:
@@ -270,20 +267,6 @@ def reassign(
             )
         session.flush()
         return complaint
-
-
-def set_deadlines(
-    complaint: Complaint,
-    calendar: WorkingCalendar,
-    cfg: DeadlineRules,
-    *,
-    filed_at: datetime | None = None,
-) -> Complaint:
-    """Set a complaint's respond_by and follow_up_by, counted from *filed_at* (default: created)."""
-    complaint.respond_by, complaint.follow_up_by = calendar.deadlines_for(
-        filed_at or complaint.created_at, cfg
-    )
-    return complaint
 
 
 def history(*, session: Session, complaint_id: int) -> list[StatusChange]:

@@ -112,17 +112,6 @@ def _insert_ignoring_filed(session: Session) -> Any:
     return make_insert(_COMPLAINTS).on_conflict_do_nothing(index_elements=["origin_mention_id"])
 
 
-def complaints_for_inbox(
-    *, session: Session, inbox: str, status: str | None = None, limit: int = 50, offset: int = 0
-) -> list[Complaint]:
-    """An inbox's complaints, newest first, optionally of one status."""
-    stmt = select(Complaint).where(Complaint.inbox == inbox)
-    if status is not None:
-        stmt = stmt.where(Complaint.status == status)
-    stmt = stmt.order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
-    return list(session.exec(stmt.offset(offset).limit(limit)))
-
-
 def mentions_of(*, session: Session, complaint_ids: list[int]) -> dict[int, list[Mention]]:
     """The mentions reporting each complaint, oldest first."""
     if not complaint_ids:

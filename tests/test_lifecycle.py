@@ -28,7 +28,6 @@ from lifecycle.status import (
     latest_bounce,
     lock_complaint,
     reassign,
-    set_deadlines,
 )
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
@@ -390,13 +389,11 @@ def test_reassign_takes_new_complaints_waiting_in_triage_only(engine: Engine) ->
         reassign(engine=engine, policy=POLICY, complaint_id=9999, category="PDAM", actor="k")
 
 
-def test_set_deadlines_counts_from_the_filing_time() -> None:
+def test_the_policy_counts_deadlines_from_the_filing_time() -> None:
     filed = datetime(2026, 11, 20, 11, tzinfo=UTC)  # Friday 19:00 WITA
-    c = Complaint(origin_mention_id=1, category="PDAM", inbox="PDAM", routed_by="x",
-                  created_at=filed)  # fmt: skip
-    set_deadlines(c, CALENDAR, SP4N_LAPOR)
-    assert c.respond_by == datetime(2026, 11, 25, 15, 59, 59, 999999, tzinfo=UTC)
-    assert c.follow_up_by == datetime(2026, 12, 2, 15, 59, 59, 999999, tzinfo=UTC)
+    details = POLICY.deadline_details(filed)
+    assert details["respond_by"] == datetime(2026, 11, 25, 15, 59, 59, 999999, tzinfo=UTC)
+    assert details["follow_up_by"] == datetime(2026, 12, 2, 15, 59, 59, 999999, tzinfo=UTC)
 
 
 # --- overdue and the yearly report ----------------------------------------------------------

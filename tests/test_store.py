@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel, select
 
 from models.agencies import list_agencies, sync_agencies
+from models.complaint_search import ComplaintFilter, search_complaints
 from models.complaints import (
-    complaints_for_inbox,
     count_by_inbox_status,
     file_complaint,
     mentions_of,
@@ -31,6 +31,7 @@ from models.tables import (
     Outbox,
     StatusChange,
 )
+from models.types import utcnow
 from models.vocab import ComplaintStatus, MentionState
 from tests.factories import agencies, mention
 
@@ -144,8 +145,8 @@ def test_file_complaint_writes_complaint_link_history_and_outbox(engine: Engine)
         outbox = s.exec(select(Outbox)).one()
         assert (outbox.channel, outbox.agency_code, outbox.status) == ("email", "LPJU", "pending")
         assert s.exec(select(Mention)).one().state == MentionState.FILED
-        listed = complaints_for_inbox(session=s, inbox="LPJU")
-        assert [x.id for x in listed] == [c.id]
+        listed = search_complaints(session=s, filter=ComplaintFilter(inbox="LPJU"), now=utcnow())
+        assert [x.id for x in listed.items] == [c.id]
         assert [x.id for x in mentions_of(session=s, complaint_ids=[c.id])[c.id]] == [m.id]
         assert count_by_inbox_status(session=s) == {("LPJU", "baru"): 1}
 

@@ -22,10 +22,8 @@ def harvest(
     ] = False,
 ) -> None:
     """One run of one configured source, then exit."""
-    settings = state.settings
-    cfg = settings.source(source)
-    engine = store()
-    result = jobs.harvest(settings=settings, engine=engine, source=cfg, dry_run=dry_run)
+    cfg = state.settings.source(source)
+    result = jobs.harvest(engine=store(), source=cfg, dry_run=dry_run)
     if result.skipped_reason:
         err.print(f"[yellow]{source}: not run: {result.skipped_reason}[/]")
         raise typer.Exit(1)

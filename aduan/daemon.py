@@ -15,9 +15,9 @@ from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.settings import Settings, SourceConfig
 from aduan.wiring import policy_for, recipients
-from classifier.model import Predictor
 from inbox.app import create_app
 from inbox.sessions import AuthConfig
+from router.route import Classifier
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class _Job:
 
 
 def build_scheduler(
-    settings: Settings, engine: Engine, predictor: Predictor
+    settings: Settings, engine: Engine, predictor: Classifier
 ) -> BackgroundScheduler:
     """A scheduler with one harvest job per enabled source and the routing job."""
     scheduler = BackgroundScheduler(
@@ -103,7 +103,7 @@ def _harvester(engine: Engine, source: SourceConfig) -> Any:
 def run_daemon(
     settings: Settings,
     engine: Engine,
-    predictor: Predictor,
+    predictor: Classifier,
     *,
     serve_web: bool = True,
     auth_config: AuthConfig | None = None,

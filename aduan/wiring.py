@@ -3,29 +3,27 @@
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
 
 from aduan.settings import RuleConfig, Settings, SourceConfig
-from classifier.exceptions import ModelOutdated
-from classifier.model import Predictor, load_active
 from classifier.normalize import normalize
-from classifier.persist import active_id
-from classifier.train import train
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
-from inbox.sessions import AuthConfig
-from inbox.signing import load_secret_key
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.locks import hold_lock
-from models.migrate import upgrade
 from models.tables import Agency
 from notify.settings import Recipient
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.rules import Rule
+
+if TYPE_CHECKING:
+    from classifier.model import Predictor
+    from inbox.sessions import AuthConfig
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +42,9 @@ def prepare_store(settings: Settings, engine: Engine) -> None:
     Daemon instances starting together take turns: two at once would both try to
     create the same tables and insert the same agencies.
     """
+    # Alembic (about 0.13 s to import) loads only when a command opens the store
+    from models.migrate import upgrade
+
     with hold_lock(engine, "migrate"):
         upgrade(engine)
         with session_scope(engine) as session:
@@ -53,11 +54,17 @@ def prepare_store(settings: Settings, engine: Engine) -> None:
             )
 
 
-def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> Predictor:
+def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> "Predictor":
     """The active model with the configured thresholds; trains one first if asked to.
 
     Raises ModelMissing when there is no model and training was not asked for.
     """
+    # scikit-learn loads only for the commands that classify (not for `aduan --help`)
+    from classifier.exceptions import ModelOutdated
+    from classifier.model import Predictor, load_active
+    from classifier.persist import active_id
+    from classifier.train import train
+
     cfg = settings.classifier
 
     def load() -> Predictor:
@@ -80,8 +87,12 @@ def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> Pred
         return load()
 
 
-def auth_config_for(settings: Settings) -> AuthConfig:
+def auth_config_for(settings: Settings) -> "AuthConfig":
     """Sign-in settings; refuses a weak or placeholder cookie key, naming its variable."""
+    # the web inbox loads only for the commands that serve it
+    from inbox.sessions import AuthConfig
+    from inbox.signing import load_secret_key
+
     web = settings.web
     return AuthConfig(
         secret_key=load_secret_key(web.secret_key_env, settings.data_dir),

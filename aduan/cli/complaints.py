@@ -9,7 +9,13 @@ from sqlmodel import Session
 from aduan.cli.base import app, err, out, state, store
 from aduan.cli.triage import triage_app
 from aduan.wiring import policy_for
+from lifecycle.merge import merge_into, undo_merge
+from lifecycle.reports import count_overdue, overdue_step, report_total, yearly_report
+from lifecycle.reports import overdue as find_overdue
+from lifecycle.status import bukan_wewenang, change_status
+from lifecycle.status import reassign as reassign_complaint
 from models.types import utcnow
+from models.wita import format_wita
 
 complaint_app = typer.Typer(help="Work a complaint: status, bounce, overdue, unmerge.")
 report_app = typer.Typer(help="Reports in the shape the city publishes.")
@@ -32,7 +38,6 @@ def status(
     note: Annotated[str, typer.Option(help="Note for the history.")] = "",
 ) -> None:
     """Move a complaint to its next status (the allowed steps are enforced)."""
-    from lifecycle.status import change_status
 
     try:
         c = change_status(engine=store(), complaint_id=complaint_id, to_status=to, actor=actor,
@@ -50,7 +55,6 @@ def bounce(
     actor: Actor = "cli",
 ) -> None:
     """Mark a complaint "bukan wewenang": it returns to triage; the suggestion is a label."""
-    from lifecycle.status import bukan_wewenang
 
     try:
         c = bukan_wewenang(engine=store(), policy=policy_for(state.settings),
@@ -67,9 +71,6 @@ def overdue(
     limit: Annotated[int, typer.Option(help="How many to list.")] = 50,
 ) -> None:
     """Complaints past the deadline of their next step, longest overdue first."""
-    from lifecycle.reports import count_overdue, overdue_step
-    from lifecycle.reports import overdue as find_overdue
-    from models.wita import format_wita
 
     now = utcnow()
     with Session(store()) as session:
@@ -92,7 +93,6 @@ def unmerge(
     actor: Actor = "cli",
 ) -> None:
     """Undo a merge: the mention becomes a complaint of its own."""
-    from lifecycle.merge import undo_merge
 
     c = undo_merge(engine=store(), policy=policy_for(state.settings), merge_id=merge_id,
                    actor=actor)  # fmt: skip
@@ -107,7 +107,6 @@ def reassign(
     note: Annotated[str, typer.Option(help="Note for the history.")] = "",
 ) -> None:
     """Give a bounced complaint its right category (and so inbox), with fresh deadlines."""
-    from lifecycle.status import reassign as reassign_complaint
 
     try:
         c = reassign_complaint(engine=store(), policy=policy_for(state.settings),
@@ -125,7 +124,6 @@ def merge(
     actor: Actor = "cli",
 ) -> None:
     """Join a triaged mention to an existing complaint."""
-    from lifecycle.merge import merge_into
 
     m = merge_into(engine=store(), mention_id=mention_id, complaint_id=complaint_id, actor=actor)
     out.print(f"mention {mention_id} joined complaint {m.complaint_id} (merge {m.id})")
@@ -134,7 +132,6 @@ def merge(
 @report_app.command("yearly")
 def yearly(year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")]) -> None:
     """Received, followed up in the field, initial response only, not yet followed up."""
-    from lifecycle.reports import report_total, yearly_report
 
     with Session(store()) as session:
         rows = yearly_report(session=session, year=year)

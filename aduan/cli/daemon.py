@@ -14,6 +14,7 @@ def run(
     web: Annotated[bool, typer.Option(help="Serve the web inbox in the same process.")] = True,
 ) -> None:
     """Run the daemon: scheduled harvesting and routing, and the web inbox."""
+    # FastAPI, uvicorn, APScheduler and the web inbox load only for `aduan run`
     from aduan.daemon import run_daemon
 
     settings = state.settings

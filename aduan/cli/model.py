@@ -8,12 +8,14 @@ from typing import Annotated, Any
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlmodel import Session
 
 from aduan.cli.base import app, err, out, state, store
 from aduan.wiring import policy_for, predictor_for
-from classifier.model import Predictor
+from models.corrections import all_corrections
 from models.vocab import NOT_COMPLAINT
 from router.policy import RoutingPolicy
+from router.route import Classifier
 
 JSONL_BATCH = 500
 
@@ -51,7 +53,7 @@ def _inbox(category: str, abstained: bool, policy: RoutingPolicy) -> str | None:
     return None if category == NOT_COMPLAINT else policy.inbox_for(category)
 
 
-def _classify_jsonl(predictor: Predictor, policy: RoutingPolicy) -> None:
+def _classify_jsonl(predictor: Classifier, policy: RoutingPolicy) -> None:
     batch: list[dict[str, Any]] = []
 
     def flush() -> None:
@@ -92,6 +94,7 @@ def train(
     ] = False,
 ) -> None:
     """Train a model on the bundled corpus; activate it unless it scores worse."""
+    # scikit-learn loads only for the commands that train, classify or evaluate
     from classifier.persist import active_id
     from classifier.retrain import correction_examples, retrain
 
@@ -101,10 +104,6 @@ def train(
         return
     extra = []
     if with_corrections:
-        from sqlmodel import Session
-
-        from models.corrections import all_corrections
-
         with Session(store()) as session:
             rows = [(c.mention_id, c.text, c.category) for c in all_corrections(session=session)]
         extra = correction_examples(rows)
@@ -140,6 +139,7 @@ def evaluate(
     ] = None,
 ) -> None:
     """Per-class figures, confusion matrix and precision/coverage of the active model."""
+    # scikit-learn and matplotlib load only for this command
     from classifier.evaluate import evaluate as run_evaluation
     from classifier.evaluate import write_plots
 

@@ -8,7 +8,10 @@ from sqlmodel import Session
 
 from aduan import jobs
 from aduan.cli.base import app, err, out, state, store
+from harvester.runner import enable_source
+from models.sources import all_health
 from models.vocab import SourceState
+from models.wita import format_wita
 
 sources_app = typer.Typer(help="Configured sources and their health.")
 app.add_typer(sources_app, name="sources")
@@ -48,8 +51,6 @@ def sources(ctx: typer.Context) -> None:
     """Health of every configured source (the default), or a subcommand."""
     if ctx.invoked_subcommand is not None:
         return
-    from models.sources import all_health
-    from models.wita import format_wita
 
     settings = state.settings
     with Session(store()) as session:
@@ -77,7 +78,6 @@ def sources(ctx: typer.Context) -> None:
 @sources_app.command("enable")
 def sources_enable(name: Annotated[str, typer.Argument(help="Source name.")]) -> None:
     """Re-enable a source disabled for its credentials (after renewing them)."""
-    from harvester.runner import enable_source
 
     state.settings.source(name)
     if not enable_source(engine=store(), source=name):

@@ -8,6 +8,9 @@ from sqlmodel import Session
 
 from aduan.cli.base import app, out, state, store
 from aduan.wiring import policy_for
+from lifecycle.triage import assign as assign_mention
+from models.mentions import triage_queue
+from models.wita import format_wita
 
 triage_app = typer.Typer(help="Mentions waiting for a human decision.")
 app.add_typer(triage_app, name="triage")
@@ -21,8 +24,6 @@ def queue(
     """List the triage queue, oldest first (the default), or a subcommand."""
     if ctx.invoked_subcommand is not None:
         return
-    from models.mentions import triage_queue
-    from models.wita import format_wita
 
     with Session(store()) as session:
         items = triage_queue(session=session, limit=limit)
@@ -40,7 +41,6 @@ def assign(
     actor: Annotated[str, typer.Option(help="Who decided (recorded).")] = "cli",
 ) -> None:
     """Decide a mention's category: files it to that category's inbox, records a correction."""
-    from lifecycle.triage import assign as assign_mention
 
     complaint = assign_mention(
         engine=store(), policy=policy_for(state.settings), mention_id=mention_id,

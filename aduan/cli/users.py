@@ -11,8 +11,20 @@ import typer
 from rich.table import Table
 
 from aduan.cli.base import app, err, out, store
+from models.accounts import (
+    create_account,
+    issue_api_token,
+    list_api_tokens,
+    list_users,
+    revoke_api_token,
+    set_active,
+)
+from models.accounts import reset_password as reset
+from models.credentials import generate_password
+from models.db import session_scope
 from models.exceptions import AccountError
 from models.vocab import Role
+from models.wita import format_wita
 
 users_app = typer.Typer(help="Accounts for the web inbox.", no_args_is_help=True)
 tokens_app = typer.Typer(help="API tokens (Authorization: Bearer ...).", no_args_is_help=True)
@@ -51,9 +63,6 @@ def create(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user; prints a random password once (unless --password-stdin)."""
-    from models.accounts import create_account
-    from models.credentials import generate_password
-    from models.db import session_scope
 
     password = _password_from_stdin() if password_stdin else generate_password(username)
     with session_scope(store()) as session:
@@ -72,9 +81,6 @@ def list_(
     show_all: Annotated[bool, typer.Option("--all/--active", help="Include disabled.")] = True,
 ) -> None:
     """List users (never their password hashes)."""
-    from models.accounts import list_users
-    from models.db import session_scope
-    from models.wita import format_wita
 
     with session_scope(store()) as session:
         users = list_users(session=session)
@@ -91,8 +97,6 @@ def list_(
 @users_app.command("disable")
 def disable(username: Annotated[str, typer.Argument(help="Who to lock out.")]) -> None:
     """Disable a user: their sessions and API tokens stop working at once."""
-    from models.accounts import set_active
-    from models.db import session_scope
 
     with session_scope(store()) as session:
         user = set_active(session=session, username=username, active=False)
@@ -102,8 +106,6 @@ def disable(username: Annotated[str, typer.Argument(help="Who to lock out.")]) -
 @users_app.command("enable")
 def enable(username: Annotated[str, typer.Argument(help="Who to let in again.")]) -> None:
     """Enable a disabled user (their old sessions stay ended)."""
-    from models.accounts import set_active
-    from models.db import session_scope
 
     with session_scope(store()) as session:
         user = set_active(session=session, username=username, active=True)
@@ -116,9 +118,6 @@ def reset_password(
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Give a user a new random password (printed once) and end their sessions."""
-    from models.accounts import reset_password as reset
-    from models.credentials import generate_password
-    from models.db import session_scope
 
     password = _password_from_stdin() if password_stdin else generate_password(username)
     with session_scope(store()) as session:
@@ -134,8 +133,6 @@ def create_token(
     name: Annotated[str, typer.Option("--name", help="What uses the token, e.g. 'sp4n-sync'.")],
 ) -> None:
     """Create an API token for a user; it has the user's role and is printed once."""
-    from models.accounts import issue_api_token
-    from models.db import session_scope
 
     with session_scope(store()) as session:
         token, row = issue_api_token(session=session, username=username, name=name)
@@ -148,9 +145,6 @@ def list_tokens(
     user: Annotated[str | None, typer.Option("--user", help="Only this user's tokens.")] = None,
 ) -> None:
     """List API tokens by id, user, name and prefix (never the token)."""
-    from models.accounts import list_api_tokens
-    from models.db import session_scope
-    from models.wita import format_wita
 
     with session_scope(store()) as session:
         rows = list_api_tokens(session=session, username=user)
@@ -169,8 +163,6 @@ def list_tokens(
 @tokens_app.command("revoke")
 def revoke_token(token_id: Annotated[int, typer.Argument(help="Token id from the list.")]) -> None:
     """Revoke an API token: requests using it are refused from now on."""
-    from models.accounts import revoke_api_token
-    from models.db import session_scope
 
     with session_scope(store()) as session:
         token = revoke_api_token(session=session, token_id=token_id)

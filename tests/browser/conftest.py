@@ -33,9 +33,9 @@ from models.mentions import insert_mentions
 from models.migrate import upgrade
 from router.policy import RoutingPolicy
 from router.route import route_pending
-from tests.factories import agencies, mention
-from tests.test_auth import add_user
-from tests.test_route import KeywordClassifier
+from tests.inbox.test_auth import add_user
+from tests.router.test_route import KeywordClassifier
+from tests.support.factories import agencies, mention
 
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
 CHROMIUM_FLAGS = [

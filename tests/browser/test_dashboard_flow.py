@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import LiveServer, Steps, sign_in, sign_out
-from tests.test_auth import PASSWORD
+from tests.inbox.test_auth import PASSWORD
 
 CHART_ALTS = (
     "Grafik volume pengaduan per kategori, {days} hari terakhir",

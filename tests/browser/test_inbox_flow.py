@@ -5,7 +5,7 @@ import re
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import LiveServer, Steps, sign_in, sign_out
-from tests.test_auth import PASSWORD
+from tests.inbox.test_auth import PASSWORD
 
 PANJER = "air mati di panjer sejak pagi"
 #: the status changes an agency makes, in the lifecycle's order, each with its note

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import LiveServer, Steps, sign_in, sign_out
-from tests.test_auth import PASSWORD
+from tests.inbox.test_auth import PASSWORD
 
 UNSURE = "bingung ini harus lapor ke mana, got mampet di sanur"
 PANJER = "air mati di panjer sejak pagi"

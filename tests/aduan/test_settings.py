@@ -1,0 +1,174 @@
+"""Config validation: every problem named by file, key path and value."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from aduan.settings import load_settings
+from models.exceptions import ConfigError
+
+ROOT = Path(__file__).parents[2]
+
+
+def _config(tmp_path: Path, mutate=None, text: str | None = None) -> Path:
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["sources"][0]["options"]["path"] = str(ROOT / "harvester/samples/denpasar.jsonl")
+    if mutate:
+        mutate(data)
+    path = tmp_path / "config.yaml"
+    path.write_text(text if text is not None else yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def _error(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    return str(info.value)
+
+
+def test_bundled_config_is_valid() -> None:
+    settings = load_settings(ROOT / "config.yaml")
+    assert settings.categories["LPJU"] == "LPJU"
+    assert settings.source("demo-replay").schedule.interval_seconds == 5
+    # Relative paths are resolved against the config file, not the working directory.
+    assert settings.store.url == f"sqlite:///{ROOT / 'data' / 'aduan.db'}"
+    assert settings.classifier.model_dir == ROOT / "data" / "models"
+
+
+def test_wrong_type_names_the_key_path_and_value(tmp_path: Path) -> None:
+    def bad(d):
+        d["sources"] += [dict(d["sources"][0], name=f"s{i}") for i in (1, 2)]
+        d["sources"][2]["schedule"] = {"minutes": "five"}
+
+    path = _config(tmp_path, bad)
+    assert _error(path) == (
+        f'{path}: sources[2].schedule.minutes: must be a positive integer, got "five"'
+    )
+
+
+def test_unknown_key_is_rejected(tmp_path: Path) -> None:
+    path = _config(tmp_path, lambda d: d["web"].update(colour="blue"))
+    assert _error(path) == f"{path}: web.colour: unknown key"
+
+
+def test_unknown_platform_option_is_rejected(tmp_path: Path) -> None:
+    path = _config(tmp_path, lambda d: d["sources"][0]["options"].update(speed=3))
+    assert _error(path) == f"{path}: sources[0].options.speed: unknown key"
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path: Path) -> None:
+    path = _config(tmp_path, text="store:\n  url: sqlite:///x.db\nweb: [1, 2\nsources: []\n")
+    message = _error(path)
+    assert message.startswith(f"{path}: line 4, column 8: YAML syntax error")
+
+
+def test_several_problems_reported_together(tmp_path: Path) -> None:
+    def bad(d):
+        d["categories"]["PDAM"] = "NOWHERE"
+        d["routing"]["triage_inbox"] = "ALSO_NOWHERE"
+
+    message = _error(_config(tmp_path, bad))
+    assert 'categories.PDAM: unknown inbox "NOWHERE"' in message
+    assert 'routing.triage_inbox: unknown inbox "ALSO_NOWHERE"' in message
+
+
+def test_every_category_needs_an_inbox(tmp_path: Path) -> None:
+    message = _error(_config(tmp_path, lambda d: d["categories"].pop("PLN")))
+    assert message.endswith("categories: no inbox for PLN")
+
+
+def test_unknown_category_and_threshold_out_of_range(tmp_path: Path) -> None:
+    def bad(d):
+        d["classifier"]["thresholds"] = {"PDAM": 1.5}
+
+    message = _error(_config(tmp_path, bad))
+    assert "classifier.thresholds.PDAM: must be a number from 0 to 1, got 1.5" in message
+
+
+def test_missing_required_section(tmp_path: Path) -> None:
+    message = _error(_config(tmp_path, lambda d: d.pop("agencies")))
+    assert message.endswith("agencies: required key is missing")
+
+
+def test_bad_database_url(tmp_path: Path) -> None:
+    message = _error(_config(tmp_path, lambda d: d["store"].update(url="mysql://x/y")))
+    assert 'store.url: only sqlite and postgresql are supported, got "mysql://x/y"' in message
+
+
+def test_missing_file_and_non_mapping(tmp_path: Path) -> None:
+    assert _error(tmp_path / "nope.yaml") == f"{tmp_path / 'nope.yaml'}: file not found"
+    path = _config(tmp_path, text="- just\n- a list\n")
+    assert _error(path) == f"{path}: must be a mapping of sections, got list"
+
+
+def test_environment_overrides(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _config(tmp_path)
+    monkeypatch.setenv("ADUAN_CONFIG", str(path))
+    monkeypatch.setenv("ADUAN_DATABASE_URL", "postgresql+psycopg://aduan@db/aduan")
+    settings = load_settings()
+    assert settings.config_path == path
+    assert settings.store.url == "postgresql+psycopg://aduan@db/aduan"
+
+
+def test_missing_secret_is_reported_per_source(tmp_path: Path, monkeypatch) -> None:
+    def with_secret(d):
+        d["sources"][0]["secrets"] = {"token": "ADUAN_TEST_TOKEN"}
+
+    settings = load_settings(_config(tmp_path, with_secret))
+    monkeypatch.delenv("ADUAN_TEST_TOKEN", raising=False)
+    assert settings.sources[0].missing_secrets() == ["ADUAN_TEST_TOKEN"]
+    monkeypatch.setenv("ADUAN_TEST_TOKEN", "s3cret")
+    assert settings.sources[0].missing_secrets() == []
+    assert settings.sources[0].secret_values() == {"token": "s3cret"}
+
+
+def test_rules_are_validated(tmp_path: Path) -> None:
+    def bad(d):
+        d["rules"] = [
+            {
+                "name": "lampu-merah",
+                "match": {"regex": "lampu (merah"},
+                "action": {"category": "DISHUB"},
+            },
+            {"name": "x", "match": {"keywords": ["a"]}, "action": {"inbox": "NOWHERE"}},
+            {"name": "y", "match": {}, "action": {"category": "WATER"}},
+        ]
+
+    message = _error(_config(tmp_path, bad))
+    assert "rules[0].match.regex: not a valid regular expression: missing )" in message
+    assert "rules[2].match: a rule must match on something" in message
+    assert 'rules[2].action: unknown category "WATER"' in message
+    # Cross-field checks run once the shapes are right.
+    good = _config(tmp_path, lambda d: d.update(rules=[
+        {"name": "x", "match": {"keywords": ["a"]}, "action": {"inbox": "NOWHERE"}}
+    ]))  # fmt: skip
+    assert 'rules[0].action.inbox: unknown inbox "NOWHERE"' in _error(good)
+
+
+def test_jurisdiction_inbox_must_exist(tmp_path: Path) -> None:
+    def bad(d):
+        d["location"] = {"jurisdiction": [{"name": "Jl. X", "inbox": "NOPE", "reason": "r"}]}
+
+    assert 'location.jurisdiction[0].inbox: unknown inbox "NOPE"' in _error(_config(tmp_path, bad))
+
+
+def test_webhook_urls_are_checked_at_start_up(tmp_path: Path) -> None:
+    def bad(d):
+        d["agencies"][0].update(webhook_url="http://127.0.0.1:8080/hook")
+        d["agencies"][1].update(webhook_url="ftp://example.org/x", webhook_secret_env="X_SECRET")
+        d["agencies"][2].update(webhook_url="http://localhost/hook", webhook_secret_env="Y")
+
+    message = _error(_config(tmp_path, bad))
+    assert "agencies[0].webhook_url: webhook URL 'http://127.0.0.1:8080/hook' refused" in message
+    assert "agencies[0].webhook_secret_env: a webhook needs the NAME" in message
+    assert (
+        "agencies[1].webhook_url: webhook URL 'ftp://example.org/x' refused: only http" in message
+    )
+    assert "agencies[2].webhook_url" in message and "this machine" in message
+
+    def internal(d):
+        d["delivery"] = {"allow_private_webhooks": True}
+        d["agencies"][0].update(webhook_url="http://127.0.0.1:8080/hook", webhook_secret_env="S")
+
+    assert load_settings(_config(tmp_path, internal)).agencies[0].webhook_secret_env == "S"

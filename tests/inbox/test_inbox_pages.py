@@ -1,0 +1,296 @@
+"""The web inbox pages on both stores: filters, search, sorting, pages, counts, escaping."""
+
+import csv
+import io
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
+from inbox import inbox_pages
+from inbox.app import create_app
+from inbox.sessions import AuthConfig
+from models.agencies import sync_agencies
+from models.complaints import file_complaint
+from models.db import session_scope
+from models.mentions import insert_mentions
+from models.tables import Mention
+from models.types import utcnow
+from router.policy import RoutingPolicy
+from router.route import route_pending
+from tests.inbox.test_auth import add_user, login
+from tests.router.test_route import KeywordClassifier
+from tests.support.factories import agencies, mention
+
+EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> lampu mati'
+POLICY = RoutingPolicy(category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"}, triage_inbox="KOMINFO")
+LONG = "A" * 5000
+AUTH = AuthConfig(secret_key=b"k" * 32)
+
+
+def signed_in(engine: Engine, username: str = "operator1", role: str = "operator",
+              agency: str | None = None) -> TestClient:  # fmt: skip
+    """A client of the real app (with the routing policy), signed in as a new user of *role*."""
+    add_user(engine, username, role, agency=agency)
+    client = TestClient(create_app(engine, auth_config=AUTH, policy=POLICY))
+    response = login(client, username)
+    assert response.status_code in (200, 303), response.text
+    return client
+
+
+def add_complaint(
+    engine: Engine,
+    n: int,
+    *,
+    inbox: str = "PDAM",
+    status: str = "baru",
+    created: datetime | None = None,
+    mention_fields: dict[str, Any] | None = None,
+    **details: Any,
+) -> int:
+    """File the n-th synthetic mention straight into *inbox*; its complaint's id."""
+    category = details.pop("category", inbox)
+    reporters = details.pop("reporters", 1)
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=agencies())
+        insert_mentions(session=s, mentions=[mention(n, **(mention_fields or {}))])
+        m = s.exec(select(Mention).where(Mention.platform_id == str(1000 + n))).one()
+        c = file_complaint(session=s, mention=m, category=category, inbox=inbox, confidence=0.87,
+                           routed_by="model:test", details=details)  # fmt: skip
+        assert c is not None and c.id is not None
+        c.status, c.reporters = status, reporters
+        if created is not None:
+            c.created_at = created
+        s.add(c)
+        return c.id
+
+
+def listed(page: str) -> list[int]:
+    """The complaint ids a list page shows, in order."""
+    return [int(i) for i in re.findall(r'<a href="/complaints/(\d+)">#', page)]
+
+
+def _filled(engine: Engine) -> TestClient:
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=agencies())
+        insert_mentions(
+            session=s,
+            mentions=[
+                mention(1, text=EVIL, author_name="<b>bold</b>", url="javascript:alert(1)"),
+                mention(2, text="air mati di panjer", url="https://x.com/a/status/1002"),
+                mention(3, text="bingung <i>ini</i>"),
+                mention(4, text="lampu " + LONG, author_name="<img src=x onerror=alert(2)>"),
+            ],
+        )
+    route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
+    return signed_in(engine)
+
+
+def _inbox(engine: Engine) -> dict[int, int]:
+    """Four PDAM complaints and one LPJU; mention number -> complaint id."""
+    now = utcnow()
+    day = timedelta(days=1)
+    rows: list[tuple[int, dict[str, Any]]] = [
+        (1, {"mention_fields": {"text": "air mati 100% di sesetan"},
+             "created": datetime(2026, 11, 20, 16, 30, tzinfo=UTC),  # 21 Nov in WITA
+             "kecamatan": "Denpasar Selatan", "respond_by": now - timedelta(hours=1)}),
+        (2, {"mention_fields": {"text": "air keruh di ubung", "platform": "facebook"},
+             "created": datetime(2026, 11, 19, 10, 0, tzinfo=UTC), "status": "respon_awal",
+             "kecamatan": "Denpasar Utara", "respond_by": now + 2 * day,
+             "follow_up_by": now + 5 * day, "reporters": 3}),
+        (3, {"mention_fields": {"text": "pipa_bocor di panjer", "platform": "instagram"},
+             "created": datetime(2026, 11, 22, 2, 0, tzinfo=UTC), "category": "OTHER",
+             "respond_by": now + day, "reporters": 2}),
+        (4, {"mention_fields": {"text": "pipa bocor sesetan"}, "status": "selesai",
+             "created": datetime(2026, 11, 10, 2, 0, tzinfo=UTC),
+             "kecamatan": "Denpasar Selatan", "respond_by": now - 10 * day}),
+        (5, {"mention_fields": {"text": "lampu mati"}, "inbox": "LPJU",
+             "created": datetime(2026, 11, 21, 2, 0, tzinfo=UTC)}),
+    ]  # fmt: skip
+    return {n: add_complaint(engine, n, **kw) for n, kw in rows}
+
+
+def test_overview_lists_inboxes_with_counts(engine: Engine) -> None:
+    page = _filled(engine).get("/")
+    assert page.status_code == 200
+    assert 'href="/inbox/LPJU"' in page.text
+    assert 'Triase: <a href="/triage">1</a>' in page.text
+
+
+def test_inbox_page_shows_complaints_escaped(engine: Engine) -> None:
+    client = _filled(engine)
+    page = client.get("/inbox/LPJU")
+    assert page.status_code == 200
+    assert "<script>" not in page.text and "<img" not in page.text
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page.text
+    assert "&lt;b&gt;bold&lt;/b&gt;" in page.text
+    assert "&lt;img src=x onerror=alert(2)&gt;" in page.text
+    assert "javascript:" not in page.text  # an unsafe link is shown as text, not linked
+    assert "A" * 290 in page.text and LONG not in page.text  # long text is cut in lists
+    pdam = client.get("/inbox/PDAM")
+    assert 'href="https://x.com/a/status/1002"' in pdam.text
+    assert "WITA" in pdam.text
+    # The same text as CSV: escaping is not needed there, but formulas and bad links are cut.
+    export = client.get("/inbox/LPJU/export.csv").text
+    texts = {row[-2]: row for row in csv.reader(io.StringIO(export.removeprefix("\ufeff")))}
+    assert EVIL in texts and "lampu " + LONG in texts and "javascript:" not in export
+    assert texts[EVIL][-1] == ""  # the javascript: link is left out
+
+
+def test_triage_page_lists_unsure_mentions(engine: Engine) -> None:
+    page = _filled(engine).get("/triage")
+    assert "bingung &lt;i&gt;ini&lt;/i&gt;" in page.text
+
+
+def test_unknown_inbox_is_404(engine: Engine) -> None:
+    client = _filled(engine)
+    assert client.get("/inbox/NOPE").status_code == 404
+    assert client.get("/inbox/NO%00PE").status_code == 404
+    assert client.get("/inbox/NOPE/export.csv").status_code == 404
+
+
+def test_pages_need_a_signed_in_user(engine: Engine) -> None:
+    anonymous = TestClient(create_app(engine, auth_config=AUTH))
+    for path in ("/", "/inbox/PDAM", "/triage", "/inbox/PDAM/export.csv", "/complaints/1"):
+        response = anonymous.get(path, follow_redirects=False)
+        assert response.status_code == 303
+        assert response.headers["location"].startswith("/login")
+    assert anonymous.get("/triage", follow_redirects=False).headers["location"] == (
+        "/login?next=%2Ftriage"
+    )
+
+
+def test_agency_users_see_only_their_inbox(engine: Engine) -> None:
+    _filled(engine)
+    client = signed_in(engine, "pdam1", "agency", agency="PDAM")
+    home = client.get("/", follow_redirects=False)
+    assert (home.status_code, home.headers["location"]) == (303, "/inbox/PDAM")
+    assert client.get("/inbox/PDAM").status_code == 200
+    assert client.get("/inbox/LPJU").status_code == 404  # looks like a missing inbox
+    assert client.get("/inbox/LPJU/export.csv").status_code == 404
+    assert client.get("/inbox/PDAM/export.csv").status_code == 200
+    assert client.get("/triage").status_code == 403
+
+
+def test_filters_and_search_narrow_the_list(engine: Engine) -> None:
+    ids = _inbox(engine)
+    client = signed_in(engine)
+
+    def shown(query: str) -> list[int]:
+        page = client.get("/inbox/PDAM?" + query)
+        assert page.status_code == 200, page.text
+        return listed(page.text)
+
+    assert shown("") == [ids[3], ids[1], ids[2], ids[4]]  # newest first, LPJU not here
+    assert shown("status=baru") == [ids[3], ids[1]]
+    assert shown("category=OTHER") == [ids[3]]
+    assert shown("kecamatan=Denpasar+Selatan") == [ids[1], ids[4]]
+    assert shown("platform=facebook") == [ids[2]]
+    assert shown("overdue=1") == [ids[1]]
+    # Dates are WITA days: complaint 1 was filed on 20 Nov UTC, 21 Nov in Denpasar.
+    assert shown("dari=2026-11-21") == [ids[3], ids[1]]
+    assert shown("sampai=2026-11-20") == [ids[2], ids[4]]
+    assert shown("dari=2026-11-21&sampai=2026-11-21") == [ids[1]]
+    assert shown("status=baru&kecamatan=Denpasar+Selatan&platform=twitter") == [ids[1]]
+    assert shown("kecamatan=Denpasar+Timur") == []
+    # Text search: any case, and % and _ are text, not wildcards.
+    assert listed(client.get("/inbox/PDAM", params={"q": "SESETAN"}).text) == [ids[1], ids[4]]
+    assert listed(client.get("/inbox/PDAM", params={"q": "100%"}).text) == [ids[1]]
+    assert listed(client.get("/inbox/PDAM", params={"q": "pipa_bocor"}).text) == [ids[3]]
+    assert listed(client.get("/inbox/PDAM", params={"q": "pipa%bocor"}).text) == []
+    assert listed(client.get("/inbox/PDAM", params={"q": "_"}).text) == [ids[3]]
+    assert listed(client.get("/inbox/PDAM", params={"q": "lampu"}).text) == []  # LPJU's
+    # The form shows the filters it was sent, and the export link carries them.
+    page = client.get(
+        "/inbox/PDAM",
+        params={"q": 'air "mati"', "status": "baru", "overdue": "1", "dari": "2026-11-21",
+                "kecamatan": "Denpasar Selatan", "sort": "deadline", "platform": "twitter"},
+    ).text  # fmt: skip
+    assert 'name="q" value="air &#34;mati&#34;"' in page
+    assert '<option value="baru" selected>' in page
+    assert '<option value="Denpasar Selatan" selected>' in page
+    assert '<option value="twitter" selected>' in page
+    assert '<option value="deadline" selected>' in page
+    assert 'name="overdue" value="1" checked' in page
+    assert 'name="dari" value="2026-11-21"' in page
+    assert 'href="/inbox/PDAM/export.csv?q=air+%22mati%22&amp;status=baru' in page
+
+
+def test_sorting_and_pages(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    ids = _inbox(engine)
+    client = signed_in(engine)
+    order = {s: listed(client.get(f"/inbox/PDAM?sort={s}").text) for s in inbox_pages.SORT_LABELS}
+    assert order["newest"] == [ids[3], ids[1], ids[2], ids[4]]
+    assert order["oldest"] == [ids[4], ids[2], ids[1], ids[3]]
+    assert order["deadline"] == [ids[4], ids[1], ids[3], ids[2]]
+    assert order["reporters"] == [ids[2], ids[3], ids[4], ids[1]]
+    monkeypatch.setattr(inbox_pages, "PAGE_SIZE", 2)
+    first = client.get("/inbox/PDAM?sort=oldest").text
+    assert listed(first) == [ids[4], ids[2]]
+    assert "Halaman 1 dari 2" in first and "4 pengaduan" in first
+    assert 'href="/inbox/PDAM?sort=oldest&amp;page=2" rel="next"' in first
+    second = client.get("/inbox/PDAM?sort=oldest&page=2").text
+    assert listed(second) == [ids[1], ids[3]]
+    assert 'href="/inbox/PDAM?sort=oldest" rel="prev"' in second
+    assert 'rel="next"' not in second
+    assert listed(client.get("/inbox/PDAM?sort=oldest&page=3").text) == []
+
+
+def test_status_counts_and_rows(engine: Engine) -> None:
+    ids = _inbox(engine)
+    client = signed_in(engine)
+    page = client.get("/inbox/PDAM").text
+    for label, n in (("Semua", 4), ("Baru", 2), ("Respon awal", 1), ("Selesai", 1),
+                     ("Ditindaklanjuti", 0), ("Bukan wewenang", 0)):  # fmt: skip
+        assert f"{label} ({n})</a>" in page, label
+    assert 'href="/inbox/PDAM?status=respon_awal"' in page
+    # Counts follow the other filters, and their links keep them.
+    searched = client.get("/inbox/PDAM?q=sesetan&status=baru").text
+    assert "Baru (1)</a>" in searched and "Selesai (1)</a>" in searched
+    assert "Respon awal (0)</a>" in searched
+    assert 'href="/inbox/PDAM?q=sesetan&amp;status=selesai"' in searched
+    assert 'href="/inbox/PDAM?q=sesetan" class="current">Semua' not in searched
+    # Each row: its page, how many reported it, the next deadline, and whether it is late.
+    rows = {int(i): row for i, row in re.findall(r'<tr[^>]*>\s*<td><a href="/complaints/(\d+)">#'
+                                                 r"(.*?)</tr>", page, re.S)}  # fmt: skip
+    assert "3 pelapor" in rows[ids[2]] and "1 pelapor" in rows[ids[1]]
+    assert "Terlambat respon awal" in rows[ids[1]]
+    assert "Terlambat" not in rows[ids[2]] and "Terlambat" not in rows[ids[4]]
+    assert "WITA" in rows[ids[2]]  # follow_up_by, the deadline of its next step
+    assert '<tr class="overdue">' in page
+
+
+BAD_PARAMETERS = [
+    ("dari=2026-13-01", "Tanggal “dari” tidak valid"),
+    ("sampai=kemarin", "Tanggal “sampai” tidak valid"),
+    ("dari=0001-01-01", "Tanggal “dari” tidak valid"),
+    ("dari=2026-11-22&sampai=2026-11-21", "harus sebelum"),
+    ("sort=sideways", "Urutan tidak dikenal"),
+    ("status=hilang", "Status tidak dikenal"),
+    ("category=NASI", "Kategori tidak dikenal"),
+    ("platform=myspace", "Platform tidak dikenal"),
+]
+
+
+def test_bad_parameters_are_explained_never_a_crash(engine: Engine) -> None:
+    ids = _inbox(engine)
+    client = signed_in(engine)
+    for query, message in BAD_PARAMETERS:
+        page = client.get("/inbox/PDAM?" + query)
+        assert page.status_code == 400 and message in page.text, query
+        assert listed(page.text) == [] and "Perbaiki filter" in page.text
+        export = client.get("/inbox/PDAM/export.csv?" + query)
+        assert export.status_code == 400 and message in export.json()["detail"], query
+    # An unreadable page number means the first page; NUL characters are dropped.
+    for number in ("abc", "-5", "0", "1e9", "99999999999999999999"):
+        response = client.get("/inbox/PDAM", params={"page": number})
+        assert response.status_code == 200, number
+        expected = [] if len(number) > 10 else [ids[3], ids[1], ids[2], ids[4]]  # past the end
+        assert listed(response.text) == expected, number
+    nul = client.get("/inbox/PDAM", params={"q": "air\x00"})
+    assert nul.status_code == 200 and listed(nul.text) == [ids[1], ids[2]]
+    assert client.get("/inbox/PDAM", params={"kecamatan": "\x00"}).status_code == 200

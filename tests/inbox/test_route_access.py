@@ -1,0 +1,401 @@
+"""Every route of the web app against every role, on both stores.
+
+The table below says, independently of ``inbox.auth``, who may use each route and
+what everyone else gets: a sign-in redirect (pages) or 401 (APIs) when anonymous, 403
+when the role lacks the right, 404 when an agency user reaches for another inbox's
+complaint (the same answer as for an id that does not exist, so ids cannot be probed).
+A meta-test fails when the app has a route this table does not cover.
+
+Requests that must be refused all run first; the store is then compared with a
+snapshot, so a refused request that changed anything fails too. Allowed requests
+run after that: they only have to get past access control (any answer but 401, 403
+or 404, and never a 5xx).
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from inbox.app import ROUTERS, create_app
+from inbox.sessions import AuthConfig, Authenticator
+from lifecycle.status import bukan_wewenang
+from models.accounts import create_user, issue_api_token
+from models.agencies import sync_agencies
+from models.db import session_scope
+from models.mentions import insert_mentions
+from models.tables import (
+    Complaint,
+    ComplaintMention,
+    ComplaintNote,
+    Correction,
+    Mention,
+    Outbox,
+    StatusChange,
+    User,
+)
+from models.vocab import OutboxStatus
+from router.policy import RoutingPolicy
+from router.route import route_pending
+from tests.router.test_route import KeywordClassifier
+from tests.support.factories import agencies, mention
+
+AUTH = AuthConfig(secret_key=b"r" * 40)
+POLICY = RoutingPolicy(category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"}, triage_inbox="KOMINFO")
+ROLES = ("anonymous", "admin", "operator", "agency", "viewer")
+#: the answer to an anonymous page request: a redirect to the sign-in page
+LOGIN = "login"
+#: allowed: past access control (not 401/403/404, not 5xx)
+OK = "ok"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+#: an id nobody has: guessing must look the same as reaching into another inbox
+MISSING = 987_654
+
+
+@dataclass(frozen=True)
+class Case:
+    """One request and the answer each role must get."""
+
+    method: str
+    path: str
+    expect: dict[str, str | int]
+    form: dict[str, str] | None = None
+    json: dict[str, Any] | None = None
+
+    @property
+    def api(self) -> bool:
+        return self.path.startswith(("/api/", "/open311/"))
+
+
+def page(staff: str | int, agency: str | int, viewer: str | int) -> dict[str, str | int]:
+    """Expectations of a page: admin and operator get *staff*."""
+    return {"anonymous": LOGIN, "admin": staff, "operator": staff, "agency": agency,
+            "viewer": viewer}  # fmt: skip
+
+
+#: a page only the admin may use
+ADMIN_ONLY: dict[str, str | int] = {"anonymous": LOGIN, "admin": OK, "operator": 403,
+                                    "agency": 403, "viewer": 403}  # fmt: skip
+
+
+def api(staff: str | int, agency: str | int, viewer: str | int) -> dict[str, str | int]:
+    """Expectations of an API route: no token is 401."""
+    return {"anonymous": 401, "admin": staff, "operator": staff, "agency": agency,
+            "viewer": viewer}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class World:
+    """The ids the cases point at."""
+
+    pdam: int  # a complaint in the agency user's own inbox (PDAM)
+    lpju: int  # a complaint in another agency's inbox
+    bounced: int  # a complaint refused as bukan wewenang, waiting in triage
+    mention: int  # a mention waiting in triage
+    dead: int  # a dead-lettered notification
+    token: int  # an API token of the account below
+    user: str = "sasaran"  # an account the admin's pages act on
+
+
+def cases(w: World) -> list[Case]:
+    """Every route with its expected answer per role."""
+    status = {"to_status": "respon_awal", "note": "dicek"}
+    refuse = {"reason": "bukan kami", "suggested_category": "PUPR"}
+    note = {"text": "catatan internal"}
+    out = [
+        Case("GET", "/", page(OK, 303, OK)),  # agency users are sent to their inbox
+        Case("GET", "/dashboard/charts/volume-category.svg", page(OK, 403, OK)),
+        Case("GET", "/dashboard/charts/volume-inbox.svg", page(OK, 403, OK)),
+        Case("GET", "/dashboard/charts/volume-platform.svg", page(OK, 403, OK)),
+        Case("GET", "/dashboard/charts/status.svg", page(OK, 403, OK)),
+        Case("GET", "/dashboard/charts/places.svg", page(OK, 403, OK)),
+        Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
+        Case("GET", "/inbox/PDAM", page(OK, OK, 403)),
+        Case("GET", "/inbox/LPJU", page(OK, 404, 403)),
+        Case("GET", "/inbox/NOPE", page(404, 404, 403)),
+        Case("GET", "/inbox/PDAM/export.csv", page(OK, OK, 403)),
+        Case("GET", "/inbox/LPJU/export.csv", page(OK, 404, 403)),
+        Case("GET", "/triage", page(OK, 403, 403)),
+        Case("POST", f"/triage/mentions/{w.mention}/assign", page(OK, 403, 403),
+             form={"category": "PDAM"}),
+        Case("POST", f"/triage/mentions/{w.mention}/merge", page(OK, 403, 403),
+             form={"complaint_id": str(w.pdam)}),
+        Case("POST", f"/triage/complaints/{w.bounced}/assign", page(OK, 403, 403),
+             form={"category": "PDAM"}),
+        Case("GET", "/api/v1/complaints", api(OK, OK, 403)),
+        Case("GET", "/api/v1/complaints?inbox=LPJU", api(OK, 404, 403)),
+        Case("GET", "/api/v1/categories", api(OK, OK, OK)),
+        Case("GET", "/api/v1/inboxes", api(OK, OK, OK)),
+        Case("GET", "/open311/v2/services.json", api(OK, OK, OK)),
+        Case("GET", "/open311/v2/requests.json", api(OK, OK, 403)),
+        # Unknown Open311 paths answer GeoReport's 404 to everyone: there is nothing there.
+        Case("GET", "/open311/v2/discovery.xml", {r: 404 for r in ROLES}),
+        Case("GET", "/admin/users", ADMIN_ONLY),
+        Case("POST", "/admin/users", ADMIN_ONLY,
+             form={"username": "baru", "display_name": "Baru", "role": "viewer", "agency": ""}),
+        Case("POST", f"/admin/users/{w.user}/disable", ADMIN_ONLY, form={}),
+        Case("POST", f"/admin/users/{w.user}/enable", ADMIN_ONLY, form={}),
+        Case("POST", f"/admin/users/{w.user}/reset-password", ADMIN_ONLY, form={}),
+        Case("POST", f"/admin/users/{w.user}/tokens", ADMIN_ONLY, form={"name": "sinkron"}),
+        Case("POST", f"/admin/tokens/{w.token}/revoke", ADMIN_ONLY, form={}),
+        Case("GET", "/admin/config", ADMIN_ONLY),
+    ]  # fmt: skip
+    # The complaint routes: own inbox, another inbox, and an id that does not exist.
+    for cid, agency in ((w.pdam, OK), (w.lpju, 404), (MISSING, 404)):
+        staff: str | int = 404 if cid == MISSING else OK
+        out += [
+            Case("GET", f"/complaints/{cid}", page(staff, agency, 403)),
+            Case("POST", f"/complaints/{cid}/status", page(staff, agency, 403), form=status),
+            Case("POST", f"/complaints/{cid}/notes", page(staff, agency, 403), form=note),
+            Case("GET", f"/api/v1/complaints/{cid}", api(staff, agency, 403)),
+            Case("POST", f"/api/v1/complaints/{cid}/status", api(staff, agency, 403),
+                 json={"status": "respon_awal", "note": "dicek"}),
+            Case("POST", f"/api/v1/complaints/{cid}/notes", api(staff, agency, 403),
+                 json=note),
+            Case("GET", f"/open311/v2/requests/{cid}.json", api(staff, agency, 403)),
+        ]  # fmt: skip
+    # Last: refusing a complaint moves it out of the agency's inbox.
+    for cid, agency in ((w.pdam, OK), (w.lpju, 404), (MISSING, 404)):
+        staff = 404 if cid == MISSING else OK
+        out.append(Case("POST", f"/complaints/{cid}/bukan-wewenang", page(staff, agency, 403),
+                        form=refuse))  # fmt: skip
+    return out
+
+
+#: routes that are not about complaints and are open to everyone, or are the sign-in
+OPEN_ROUTES = {
+    ("GET", "/healthz"),
+    ("GET", "/metrics"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/api/docs"),
+    ("GET", "/api/docs/oauth2-redirect"),
+    ("GET", "/api/openapi.json"),
+}
+
+
+def _template(path: str, w: World) -> str:
+    """A concrete path back to the app's route template, to compare coverage."""
+    path = re.sub(r"^/inbox/[A-Z]+", "/inbox/{code}", path.split("?")[0])
+    for value, name in ((w.pdam, "id"), (w.lpju, "id"), (MISSING, "id"), (w.bounced, "id"),
+                        (w.mention, "id"), (w.dead, "id"), (w.token, "id"),
+                        (w.user, "id")):  # fmt: skip
+        path = re.sub(rf"/{value}(?=/|\.json|$)", "/{" + name + "}", path)
+    return path
+
+
+def _normalise(template: str) -> str:
+    return re.sub(r"\{[^}]+\}", "{id}", template)
+
+
+def fill(engine: Engine) -> World:
+    """Complaints in two inboxes, a bounced one, a triage mention and a dead notification."""
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=agencies())
+        insert_mentions(
+            session=s,
+            mentions=[
+                mention(1, text="air mati di panjer"),
+                mention(2, text="lampu jalan mati di renon"),
+                mention(3, text="air keruh di ubung"),
+                mention(4, text="bingung ini lapor ke mana"),
+            ],
+        )
+    route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
+    with Session(engine) as s:
+        by_text = {m.text: m.id for m in s.exec(select(Mention)) if m.id is not None}
+        complaint_of = {
+            c.origin_mention_id: c.id for c in s.exec(select(Complaint)) if c.id is not None
+        }
+    bounced = complaint_of[by_text["air keruh di ubung"]]
+    bukan_wewenang(engine=engine, policy=POLICY, complaint_id=bounced, actor="pdam",
+                   reason="pipa milik provinsi", suggested_category="PUPR")  # fmt: skip
+    with session_scope(engine) as s:
+        dead = Outbox(complaint_id=bounced, agency_code="PDAM", channel="email",
+                      payload={"event": "complaint.filed"}, status=OutboxStatus.DEAD,
+                      attempts=8, last_error="550 mailbox unavailable")  # fmt: skip
+        s.add(dead)
+        s.flush()
+        assert dead.id is not None
+        dead_id = dead.id
+        create_user(session=s, username="sasaran", role="viewer", password_hash="-")
+        _, token = issue_api_token(session=s, username="sasaran", name="sasaran")
+        assert token.id is not None
+    return World(
+        pdam=complaint_of[by_text["air mati di panjer"]],
+        lpju=complaint_of[by_text["lampu jalan mati di renon"]],
+        bounced=bounced,
+        mention=by_text["bingung ini lapor ke mana"],
+        dead=dead_id,
+        token=token.id,
+    )
+
+
+@dataclass
+class Caller:
+    """A role's client: a signed-in browser (cookie + CSRF token) and an API token."""
+
+    client: TestClient
+    csrf: str = ""
+    token: str = ""
+
+    def send(self, case: Case) -> Any:
+        headers = {"accept": "text/html"}
+        if case.api and self.token:
+            headers = {"Authorization": f"Bearer {self.token}"}
+        if case.method == "GET":
+            return self.client.get(case.path, headers=headers)
+        if case.json is not None:
+            return self.client.post(case.path, json=case.json, headers=headers)
+        form = {**(case.form or {}), "csrf_token": self.csrf}
+        return self.client.post(case.path, data=form, headers=headers)
+
+
+def callers(engine: Engine) -> dict[str, Caller]:
+    """One caller per role; users made without password hashing (sign-in is tested apart)."""
+    app = create_app(engine, auth_config=AUTH, policy=POLICY)
+    out = {"anonymous": Caller(TestClient(app, follow_redirects=False))}
+    auth = Authenticator(engine, AUTH)
+    for role in ROLES[1:]:
+        with session_scope(engine) as s:
+            agency = "PDAM" if role == "agency" else None
+            create_user(session=s, username=role, role=role, password_hash="-",
+                        agency_code=agency)  # fmt: skip
+            token, _ = issue_api_token(session=s, username=role, name="access")
+        with Session(engine) as s:
+            user = s.exec(select(User).where(User.username == role)).one()
+        started = auth.start_session(user)
+        client = TestClient(app, follow_redirects=False)
+        client.cookies.set(AUTH.session_cookie, started.cookie)
+        out[role] = Caller(client, started.csrf_token, token)
+    return out
+
+
+def snapshot(engine: Engine) -> dict[str, Any]:
+    """What a refused request must not change."""
+    with Session(engine) as s:
+        counts = {
+            t.__name__: s.exec(select(func.count()).select_from(t)).one()
+            for t in (
+                Complaint,
+                ComplaintMention,
+                ComplaintNote,
+                Correction,
+                StatusChange,
+                Outbox,
+            )
+        }
+        complaints = sorted(
+            (c.id, c.status, c.inbox, c.category) for c in s.exec(select(Complaint))
+        )
+        mentions = sorted((m.id, m.state) for m in s.exec(select(Mention)))
+        outbox = sorted((o.id, o.status) for o in s.exec(select(Outbox)))
+    return {"counts": counts, "complaints": complaints, "mentions": mentions,
+            "outbox": outbox}  # fmt: skip
+
+
+def _verdict(case: Case, expected: str | int, response: Any) -> str | None:
+    """None if *response* is what *expected* says, else what went wrong."""
+    got = response.status_code
+    if got >= 500:
+        return f"server error {got}"
+    if expected == LOGIN:
+        location = response.headers.get("location", "")
+        return None if got == 303 and location.startswith("/login") else f"{got} {location!r}"
+    if expected == OK:
+        return None if got not in (401, 403, 404) else f"refused with {got}"
+    if expected == 303:
+        return None if got == 303 and response.headers["location"] == "/inbox/PDAM" else str(got)
+    return None if got == expected else f"expected {expected}, got {got}"
+
+
+def test_refused_requests_are_refused_and_change_nothing(engine: Engine) -> None:
+    w = fill(engine)
+    who = callers(engine)
+    before = snapshot(engine)
+    wrong = []
+    for case in cases(w):
+        for role in ROLES:
+            expected = case.expect[role]
+            if expected == OK or (expected == 303 and case.method == "GET"):
+                continue
+            problem = _verdict(case, expected, who[role].send(case))
+            if problem:
+                wrong.append(f"{role:9s} {case.method} {case.path}: {problem}")
+    assert wrong == []
+    assert snapshot(engine) == before
+
+
+@pytest.mark.parametrize("role", ROLES[1:])
+def test_allowed_requests_get_past_access_control(engine: Engine, role: str) -> None:
+    # A fresh store per role: one role's changes (a refusal, a retry) must not decide
+    # what the next role is answered.
+    w = fill(engine)
+    caller = callers(engine)[role]
+    wrong = []
+    for case in cases(w):
+        expected = case.expect[role]
+        if expected not in (OK, 303):
+            continue
+        problem = _verdict(case, expected, caller.send(case))
+        if problem:
+            wrong.append(f"{role:9s} {case.method} {case.path}: {problem}")
+    assert wrong == [], "\n".join(wrong)
+
+
+def test_an_agency_list_never_holds_another_inbox(engine: Engine) -> None:
+    w = fill(engine)
+    agency = callers(engine)["agency"]
+    page_text = agency.client.get("/inbox/PDAM").text
+    assert f"/complaints/{w.pdam}" in page_text and f"/complaints/{w.lpju}" not in page_text
+    csv_text = agency.client.get("/inbox/PDAM/export.csv").text
+    assert "lampu jalan mati" not in csv_text and "air mati di panjer" in csv_text
+    bearer = {"Authorization": f"Bearer {agency.token}"}
+    listed = agency.client.get("/api/v1/complaints", headers=bearer).json()
+    assert {item["inbox"] for item in listed["items"]} == {"PDAM"}
+    requests = agency.client.get("/open311/v2/requests.json", headers=bearer).json()
+    assert w.lpju not in {int(r["service_request_id"]) for r in requests}
+    assert w.pdam in {int(r["service_request_id"]) for r in requests}
+
+
+def test_every_route_of_the_app_is_in_the_table() -> None:
+    w = World(pdam=11, lpju=12, bounced=13, mention=14, dead=15, token=16)
+    covered = {(c.method, _normalise(_template(c.path, w))) for c in cases(w)}
+    routes = {
+        (method, _normalise(route.path))
+        for router in ROUTERS
+        for route in router.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods - {"HEAD"}
+    }
+    assert len(routes) >= 25  # the walk found the routes (a vacuous check would pass)
+    # Route templates with a parameter inside a segment (volume-{by}.svg, the Open311
+    # catch-all) are covered by their concrete paths.
+    concrete = {
+        ("GET", "/dashboard/charts/volume-{id}.svg"): "/dashboard/charts/volume-category.svg",
+        ("GET", "/open311/v2/{id}"): "/open311/v2/discovery.xml",
+    }
+    missing = sorted(
+        r for r in routes - covered if not (r in concrete and ("GET", concrete[r]) in covered)
+    )
+    assert missing == [], f"routes without access expectations: {missing}"
+
+
+def test_the_open_routes_are_only_sign_in_and_operations() -> None:
+    app = create_app(create_engine("sqlite://"), auth_config=AUTH, policy=POLICY)
+    paths = {path for _, path in OPEN_ROUTES}
+    in_schema = set(app.openapi()["paths"])
+    # Nothing open is part of the documented API; the documented API is all in ROUTERS.
+    assert not paths & in_schema
+    documented = {
+        route.path for router in ROUTERS for route in router.routes
+        if isinstance(route, APIRoute) and route.include_in_schema
+    }  # fmt: skip
+    assert in_schema <= documented

@@ -1,0 +1,288 @@
+"""Store operations, run on SQLite and on PostgreSQL."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, StatementError
+from sqlmodel import Session, SQLModel, select
+
+from models.agencies import list_agencies, sync_agencies
+from models.complaint_search import ComplaintFilter, search_complaints
+from models.complaints import (
+    count_by_inbox_status,
+    file_complaint,
+    mentions_of,
+)
+from models.db import make_engine, session_scope
+from models.mentions import count_by_state, insert_mentions, pending_mentions
+from models.migrate import current_revision, head_revision, upgrade
+from models.sources import get_cursor, get_health, save_cursor
+from models.tables import (
+    OPTIONAL_INDEXES,
+    Agency,
+    Complaint,
+    ComplaintMention,
+    Mention,
+    Outbox,
+    StatusChange,
+)
+from models.types import utcnow
+from models.vocab import ComplaintStatus, MentionState
+from tests.support.factories import agencies, mention
+
+
+def test_migrations_reach_head_and_match_the_models(engine: Engine) -> None:
+    assert current_revision(engine) == head_revision()
+
+    def declared(obj: object, name: str | None, type_: str, reflected: bool, _: object) -> bool:
+        # Indexes created only where the database supports them are not on the models.
+        return not (type_ == "index" and name in OPTIONAL_INDEXES)
+
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"include_object": declared})
+        diff = compare_metadata(context, SQLModel.metadata)
+    assert diff == []
+
+
+def test_postgresql_text_search_has_its_trigram_index(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    indexes = {ix["name"] for ix in inspect(engine).get_indexes("mention")}
+    engine.dispose()
+    assert "ix_mention_text_trgm" in indexes
+
+
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_inbox_query_has_its_index(engine: Engine) -> None:
+    indexes = {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("complaint")}
+    assert indexes["ix_complaint_inbox_status_created"] == ["inbox", "status", "created_at"]
+
+
+def test_insert_mentions_stores_new_ones_once(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        assert insert_mentions(session=s, mentions=[mention(1), mention(2)]) == 2
+    with session_scope(engine) as s:
+        assert insert_mentions(session=s, mentions=[mention(2), mention(3), mention(3)]) == 1
+    with Session(engine) as s:
+        ids = sorted(m.platform_id for m in s.exec(select(Mention)))
+    assert ids == ["1001", "1002", "1003"]
+
+
+def test_same_id_on_another_platform_is_another_mention(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        n = insert_mentions(session=s, mentions=[mention(1), mention(1, platform="facebook")])
+    assert n == 2
+
+
+def test_mention_round_trips_text_times_and_raw(engine: Engine) -> None:
+    text = "air mati 😩\u200b\u200f مرحبا " + "x" * 5000
+    original = mention(1, text=text, raw={"nested": {"emoji": "💧", "list": [1, 2]}})
+    with session_scope(engine) as s:
+        insert_mentions(session=s, mentions=[original])
+    with Session(engine) as s:
+        stored = s.exec(select(Mention)).one()
+    assert stored.text == text
+    assert stored.raw == {"nested": {"emoji": "💧", "list": [1, 2]}}
+    assert stored.created_at == original.created_at
+    assert stored.created_at.tzinfo is not None
+    assert stored.state == MentionState.PENDING
+
+
+def test_database_refuses_a_duplicate_mention_even_without_the_check(engine: Engine) -> None:
+    row = mention(1).model_dump()
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        s.add(Mention(**row))
+        s.add(Mention(**row))
+        s.flush()
+
+
+def test_pending_mentions_oldest_first_and_counted(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        insert_mentions(session=s, mentions=[mention(i) for i in range(5)])
+    with Session(engine) as s:
+        pending = pending_mentions(session=s, limit=3)
+        assert [m.platform_id for m in pending] == ["1000", "1001", "1002"]
+        assert count_by_state(session=s) == {"pending": 5}
+
+
+def _stored_mention(engine: Engine, n: int = 1) -> Mention:
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=agencies())
+        insert_mentions(session=s, mentions=[mention(n)])
+    with Session(engine) as s:
+        return s.exec(select(Mention).where(Mention.platform_id == str(1000 + n))).one()
+
+
+def test_file_complaint_writes_complaint_link_history_and_outbox(engine: Engine) -> None:
+    m = _stored_mention(engine)
+    with session_scope(engine) as s:
+        m = s.merge(m)
+        c = file_complaint(
+            session=s,
+            mention=m,
+            category="LPJU",
+            inbox="LPJU",
+            confidence=0.9,
+            routed_by="model:x",
+            channels=("email",),
+        )
+        assert c is not None
+    with Session(engine) as s:
+        assert s.exec(select(ComplaintMention)).one().mention_id == m.id
+        history = s.exec(select(StatusChange)).one()
+        assert (history.from_status, history.to_status) == (None, ComplaintStatus.BARU)
+        outbox = s.exec(select(Outbox)).one()
+        assert (outbox.channel, outbox.agency_code, outbox.status) == ("email", "LPJU", "pending")
+        assert s.exec(select(Mention)).one().state == MentionState.FILED
+        listed = search_complaints(session=s, filter=ComplaintFilter(inbox="LPJU"), now=utcnow())
+        assert [x.id for x in listed.items] == [c.id]
+        assert [x.id for x in mentions_of(session=s, complaint_ids=[c.id])[c.id]] == [m.id]
+        assert count_by_inbox_status(session=s) == {("LPJU", "baru"): 1}
+
+
+def test_statuses_are_read_back_as_the_enum_and_unknown_ones_refused(engine: Engine) -> None:
+    m = _stored_mention(engine)
+    with session_scope(engine) as s:
+        c = file_complaint(
+            session=s,
+            mention=s.merge(m),
+            category="LPJU",
+            inbox="LPJU",
+            confidence=0.9,
+            routed_by="model:x",
+        )
+        assert c is not None
+    with Session(engine) as s:
+        stored = s.exec(select(Complaint)).one()
+        change = s.exec(select(StatusChange)).one()
+        assert type(stored.status) is ComplaintStatus and stored.status is ComplaintStatus.BARU
+        assert type(change.to_status) is ComplaintStatus and change.from_status is None
+        counted = count_by_inbox_status(session=s)
+        assert [type(status) for _, status in counted] == [ComplaintStatus]
+    refused = pytest.raises(StatementError, match="'dibuang' is not a valid ComplaintStatus")
+    with refused, session_scope(engine) as s:
+        stored = s.exec(select(Complaint)).one()
+        stored.status = "dibuang"  # type: ignore[assignment]
+        s.add(stored)
+    with Session(engine) as s:
+        assert s.exec(select(Complaint)).one().status is ComplaintStatus.BARU
+
+
+def test_filing_the_same_mention_twice_creates_one_complaint(engine: Engine) -> None:
+    m = _stored_mention(engine)
+    for _ in range(2):
+        with session_scope(engine) as s:
+            mm = s.merge(m)
+            file_complaint(
+                session=s,
+                mention=mm,
+                category="PDAM",
+                inbox="PDAM",
+                confidence=0.9,
+                routed_by="model:x",
+            )
+    with Session(engine) as s:
+        assert len(s.exec(select(Complaint)).all()) == 1
+        assert len(s.exec(select(StatusChange)).all()) == 1
+
+
+def test_second_filing_reports_none_and_keeps_the_first(engine: Engine) -> None:
+    m = _stored_mention(engine)
+    with session_scope(engine) as s:
+        first = file_complaint(
+            session=s,
+            mention=s.merge(m),
+            category="PDAM",
+            inbox="PDAM",
+            confidence=0.9,
+            routed_by="a",
+        )
+    with session_scope(engine) as s:
+        second = file_complaint(
+            session=s,
+            mention=s.merge(m),
+            category="LPJU",
+            inbox="LPJU",
+            confidence=0.8,
+            routed_by="b",
+        )
+    assert first is not None and second is None
+    with Session(engine) as s:
+        assert s.exec(select(Complaint)).one().inbox == "PDAM"
+
+
+def test_complaint_needs_a_known_inbox(engine: Engine) -> None:
+    m = _stored_mention(engine)
+    # The foreign key refuses it and the transaction fails: the mention is not marked
+    # filed without a complaint (it stays pending and nothing is lost).
+    with pytest.raises(IntegrityError), session_scope(engine) as s:
+        file_complaint(
+            session=s,
+            mention=s.merge(m),
+            category="PDAM",
+            inbox="NOPE",
+            confidence=0.9,
+            routed_by="a",
+        )
+    with Session(engine) as s:
+        assert s.exec(select(Complaint)).all() == []
+        assert s.exec(select(Mention.state)).all() == ["pending"]
+
+
+def test_cursor_round_trip_and_update(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        assert get_cursor(session=s, source="tw") is None
+        save_cursor(session=s, source="tw", cursor={"since_id": "5"})
+    with session_scope(engine) as s:
+        save_cursor(session=s, source="tw", cursor={"since_id": "9"})
+    with Session(engine) as s:
+        assert get_cursor(session=s, source="tw") == {"since_id": "9"}
+
+
+def test_health_record_created_on_first_use(engine: Engine) -> None:
+    when = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        h = get_health(session=s, source="tw", platform="twitter")
+        h.rate_limited_until = when
+        h.consecutive_failures = 2
+    with Session(engine) as s:
+        h = get_health(session=s, source="tw", platform="twitter")
+        assert (h.rate_limited_until, h.consecutive_failures) == (when, 2)
+
+
+def test_sync_agencies_inserts_and_updates(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=agencies())
+    with session_scope(engine) as s:
+        sync_agencies(
+            session=s,
+            agencies=[
+                Agency(
+                    code="PDAM", name="Tirta Sewakadarma", webhook_url="https://pdam.example/hook"
+                )
+            ],
+        )
+    with Session(engine) as s:
+        rows = {a.code: a for a in list_agencies(session=s)}
+    assert set(rows) == {"PDAM", "LPJU", "KOMINFO"}
+    assert rows["PDAM"].name == "Tirta Sewakadarma"
+    assert rows["PDAM"].webhook_url == "https://pdam.example/hook"
+
+
+def test_naive_datetimes_are_refused(engine: Engine) -> None:
+    bad = mention(1).model_dump()
+    bad["created_at"] = datetime(2026, 11, 20, 8, 0)
+    with pytest.raises(Exception, match="naive datetime"), session_scope(engine) as s:
+        s.add(Mention(**bad))
+        s.flush()

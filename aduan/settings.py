@@ -416,9 +416,11 @@ class Settings(Strict):
                 problems.append((("agencies", i, "webhook_url"), str(err)))
             if not agency.webhook_secret_env:
                 problems.append(
-                    (("agencies", i, "webhook_secret_env"),
-                     "a webhook needs the NAME of the environment variable with its HMAC secret")
-                )  # fmt: skip
+                    (
+                        ("agencies", i, "webhook_secret_env"),
+                        "a webhook needs the NAME of the environment variable with its HMAC secret",
+                    )
+                )
         for i, rule in enumerate(self.rules):
             if rule.action.inbox is not None and rule.action.inbox not in codes:
                 problems.append(

@@ -52,9 +52,13 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
         for agency in data["agencies"]:
             agency["email"] = f"{agency['code'].lower()}@example.org"
         data["sources"] = [
-            {"name": "bench", "platform": "replay", "schedule": {"seconds": 1},
-             "options": {"path": str(stream), "batch_size": 1000}}
-        ]  # fmt: skip
+            {
+                "name": "bench",
+                "platform": "replay",
+                "schedule": {"seconds": 1},
+                "options": {"path": str(stream), "batch_size": 1000},
+            }
+        ]
         config = Path(tmp) / "config.yaml"
         config.write_text(yaml.safe_dump(data))
         settings = load_settings(config)
@@ -72,8 +76,7 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
                 break
         elapsed = time.perf_counter() - started
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"stored": stored, "seconds": elapsed, "rate": stored / elapsed,
-            "peak_rss_mb": rss_mb}  # fmt: skip
+    return {"stored": stored, "seconds": elapsed, "rate": stored / elapsed, "peak_rss_mb": rss_mb}
 
 
 def run_bare(bare_url: str, stream: Path) -> dict[str, float]:
@@ -95,8 +98,9 @@ def run_bare(bare_url: str, stream: Path) -> dict[str, float]:
 
 
 def _child(*args: str) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True,
-                         check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, *args], capture_output=True, text=True, check=True
+    )
     result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -130,8 +134,13 @@ def main() -> None:
         created = [db for db in (_pg_database(), _pg_database()) if db]
         if len(created) == 2:
             pg = make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
-            stores.append(("PostgreSQL", pg.set(database=created[0]).render_as_string(False),
-                           pg.set(database=created[1]).render_as_string(False)))  # fmt: skip
+            stores.append(
+                (
+                    "PostgreSQL",
+                    pg.set(database=created[0]).render_as_string(False),
+                    pg.set(database=created[1]).render_as_string(False),
+                )
+            )
         else:
             print("PostgreSQL unreachable: measuring SQLite only")
         try:

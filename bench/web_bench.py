@@ -88,19 +88,42 @@ S = ComplaintStatus
 
 #: category -> share of complaints (percent, roughly as the city's channels see them)
 CATEGORY_WEIGHTS: dict[str, int] = {
-    "PDAM": 17, "LPJU": 11, "DLHK": 14, "PUPR": 13, "DISHUB": 9, "SATPOLPP": 6,
-    "DISDUKCAPIL": 5, "DINKES": 4, "DISDIK": 3, "PLN": 6, "DINSOS": 3, "BPBD_DAMKAR": 2,
-    "PERIZINAN": 2, "OTHER": 5,
-}  # fmt: skip
+    "PDAM": 17,
+    "LPJU": 11,
+    "DLHK": 14,
+    "PUPR": 13,
+    "DISHUB": 9,
+    "SATPOLPP": 6,
+    "DISDUKCAPIL": 5,
+    "DINKES": 4,
+    "DISDIK": 3,
+    "PLN": 6,
+    "DINSOS": 3,
+    "BPBD_DAMKAR": 2,
+    "PERIZINAN": 2,
+    "OTHER": 5,
+}
 #: share of PUPR complaints about roads the city does not own (forwarded outside)
 FOREIGN_ROAD_SHARE = 0.12
 PLATFORMS = (("twitter", 45), ("facebook", 30), ("instagram", 25))
 STREETS = (
-    "Jalan Gatot Subroto", "Jalan Teuku Umar", "Jalan Diponegoro", "Jalan Hayam Wuruk",
-    "Jalan Raya Sesetan", "Jalan Cokroaminoto", "Jalan Imam Bonjol", "Jalan Raya Puputan",
-    "Jalan Tukad Badung", "Jalan Nangka Utara", "Jalan Gunung Agung", "Jalan Kebo Iwa",
-    "Jalan Pulau Bali", "Jalan Sudirman", "Jalan WR Supratman", "Jalan Tukad Pakerisan",
-)  # fmt: skip
+    "Jalan Gatot Subroto",
+    "Jalan Teuku Umar",
+    "Jalan Diponegoro",
+    "Jalan Hayam Wuruk",
+    "Jalan Raya Sesetan",
+    "Jalan Cokroaminoto",
+    "Jalan Imam Bonjol",
+    "Jalan Raya Puputan",
+    "Jalan Tukad Badung",
+    "Jalan Nangka Utara",
+    "Jalan Gunung Agung",
+    "Jalan Kebo Iwa",
+    "Jalan Pulau Bali",
+    "Jalan Sudirman",
+    "Jalan WR Supratman",
+    "Jalan Tukad Pakerisan",
+)
 #: category -> complaint texts; {where} is a place ("di Sesetan") or empty
 TEXTS: dict[str, tuple[str, ...]] = {
     "PDAM": (
@@ -159,9 +182,14 @@ TEXTS: dict[str, tuple[str, ...]] = {
     ),
 }
 ENDINGS = (
-    "", " mohon segera ditindaklanjuti", " sudah lapor tapi belum ada respon",
-    " tolong @pemkotdenpasar", " #prodenpasar", " terima kasih", " parah!!",
-)  # fmt: skip
+    "",
+    " mohon segera ditindaklanjuti",
+    " sudah lapor tapi belum ada respon",
+    " tolong @pemkotdenpasar",
+    " #prodenpasar",
+    " terima kasih",
+    " parah!!",
+)
 #: (age in days below which, status weights baru/respon_awal/ditindaklanjuti/selesai/bw)
 STATUS_BY_AGE: tuple[tuple[float, tuple[int, int, int, int, int]], ...] = (
     (3, (55, 25, 10, 5, 5)),
@@ -259,31 +287,62 @@ class Generator:
             inbox = self.world.policy.triage_inbox
         at = {to: when for _, to, when in steps}
         mention = {
-            "id": i, "platform": platform, "platform_id": f"{platform[:2]}{900_000_000 + i}",
-            "source": f"bench-{platform}", "author_handle": handle,
-            "author_name": handle.replace("_", " ").title(), "text": words,
-            "url": f"https://{platform}.com/{handle}/{900_000_000 + i}", "created_at": posted,
-            "conversation_id": str(900_000_000 + i), "reply_to_id": None, "fetched_at": fetched,
+            "id": i,
+            "platform": platform,
+            "platform_id": f"{platform[:2]}{900_000_000 + i}",
+            "source": f"bench-{platform}",
+            "author_handle": handle,
+            "author_name": handle.replace("_", " ").title(),
+            "text": words,
+            "url": f"https://{platform}.com/{handle}/{900_000_000 + i}",
+            "created_at": posted,
+            "conversation_id": str(900_000_000 + i),
+            "reply_to_id": None,
+            "fetched_at": fetched,
             "raw": {"id": str(900_000_000 + i), "text": words, "user": {"username": handle}},
-            "state": MentionState.FILED, "category": category, "confidence": confidence,
-            "abstained": False, "model_id": "bench", "terms": terms, "routed_at": filed,
-        }  # fmt: skip
+            "state": MentionState.FILED,
+            "category": category,
+            "confidence": confidence,
+            "abstained": False,
+            "model_id": "bench",
+            "terms": terms,
+            "routed_at": filed,
+        }
         complaint = {
-            "id": i, "origin_mention_id": i, "category": category, "inbox": inbox,
-            "confidence": confidence, "routed_by": "model:bench", "status": status,
-            "route_reason": reason, "terms": terms, "kecamatan": kecamatan, "desa": desa,
-            "street": street, "location_span": span, "inside_city": True if span else None,
-            "reporters": 1, "respond_by": respond_by, "follow_up_by": follow_up_by,
+            "id": i,
+            "origin_mention_id": i,
+            "category": category,
+            "inbox": inbox,
+            "confidence": confidence,
+            "routed_by": "model:bench",
+            "status": status,
+            "route_reason": reason,
+            "terms": terms,
+            "kecamatan": kecamatan,
+            "desa": desa,
+            "street": street,
+            "location_span": span,
+            "inside_city": True if span else None,
+            "reporters": 1,
+            "respond_by": respond_by,
+            "follow_up_by": follow_up_by,
             "responded_at": at.get(S.RESPON_AWAL),
             "followed_up_at": at.get(S.DITINDAKLANJUTI),
-            "resolved_at": at.get(S.SELESAI), "created_at": filed, "updated_at": steps[-1][2],
-        }  # fmt: skip
+            "resolved_at": at.get(S.SELESAI),
+            "created_at": filed,
+            "updated_at": steps[-1][2],
+        }
         history = [
-            {"complaint_id": i, "actor": "router" if old is None else staff,
-             "at": when, "from_status": old, "to_status": new,
-             "note": "filed" if old is None else ""}
+            {
+                "complaint_id": i,
+                "actor": "router" if old is None else staff,
+                "at": when,
+                "from_status": old,
+                "to_status": new,
+                "note": "filed" if old is None else "",
+            }
             for old, new, when in steps
-        ]  # fmt: skip
+        ]
         return mention, complaint, history
 
     def _status(self, age_days: int) -> str:
@@ -569,22 +628,35 @@ def bench_store(
     # kecamatan choices; the count column is what each returned.
     queries: list[tuple[str, Callable[[Session], Any], Callable[[Any], int | None]]] = [
         ("complaint_years", lambda s: complaint_years(session=s), lambda r: None),
-        (f"yearly_report ({now.year})", lambda s: yearly_report(session=s, year=now.year),
-         lambda r: sum(row.received for row in r)),
-        ("count_overdue", lambda s: count_overdue(session=s, now=now),
-         lambda r: sum(r.values())),
+        (
+            f"yearly_report ({now.year})",
+            lambda s: yearly_report(session=s, year=now.year),
+            lambda r: sum(row.received for row in r),
+        ),
+        ("count_overdue", lambda s: count_overdue(session=s, now=now), lambda r: sum(r.values())),
         ("overdue (50 longest)", lambda s: overdue(session=s, now=now, limit=50), len),
-        ("count_by_inbox_status", lambda s: count_by_inbox_status(session=s),
-         lambda r: sum(r.values())),
-        ("count_by_state (mentions)", lambda s: count_by_state(session=s),
-         lambda r: sum(r.values())),
+        (
+            "count_by_inbox_status",
+            lambda s: count_by_inbox_status(session=s),
+            lambda r: sum(r.values()),
+        ),
+        (
+            "count_by_state (mentions)",
+            lambda s: count_by_state(session=s),
+            lambda r: sum(r.values()),
+        ),
         ("top_places (30 days)", lambda s: top_places(session=s, since=month), len),
-        ("volume_by_day (chart, 30 days)",
-         lambda s: volume_by_day(session=s, since=month, by="category"),
-         lambda r: sum(sum(d.values()) for d in r.values())),
-        (f"kecamatan_choices ({AGENCY})",
-         lambda s: kecamatan_choices(session=s, inbox=AGENCY), len),
-    ]  # fmt: skip
+        (
+            "volume_by_day (chart, 30 days)",
+            lambda s: volume_by_day(session=s, since=month, by="category"),
+            lambda r: sum(sum(d.values()) for d in r.values()),
+        ),
+        (
+            f"kecamatan_choices ({AGENCY})",
+            lambda s: kecamatan_choices(session=s, inbox=AGENCY),
+            len,
+        ),
+    ]
     task = None
     if progress is not None:
         task = progress.add_task("timing", total=3 * len(cases) + 1 + len(queries))

@@ -320,8 +320,12 @@ class _Run:
             try:
                 self._scan(scan, self.page_id, edge, label, args, low, high, True, emit)
             except _PageCap:
-                log.info("%s: %s: more than %d pages left; continuing next run",
-                         self.spec.name, label, self.options.max_pages)  # fmt: skip
+                log.info(
+                    "%s: %s: more than %d pages left; continuing next run",
+                    self.spec.name,
+                    label,
+                    self.options.max_pages,
+                )
             finally:
                 _after_backlog(stream, scan, label)
             if stream.backlog is not None:
@@ -330,8 +334,12 @@ class _Run:
         try:
             self._scan(scan, self.page_id, edge, label, args, stream.low, None, True, emit)
         except _PageCap:
-            log.info("%s: %s: more than %d pages; the rest is read next run",
-                     self.spec.name, label, self.options.max_pages)  # fmt: skip
+            log.info(
+                "%s: %s: more than %d pages; the rest is read next run",
+                self.spec.name,
+                label,
+                self.options.max_pages,
+            )
         finally:
             _after_main(stream, scan, True, label)
 
@@ -362,8 +370,12 @@ class _Run:
             try:
                 self._scan(scan, post_id, "comments", label, args, stream.low, None, False, emit)
             except _PageCap:
-                log.info("%s: %s: more than %d pages; the rest is read next run",
-                         self.spec.name, label, self.options.max_pages)  # fmt: skip
+                log.info(
+                    "%s: %s: more than %d pages; the rest is read next run",
+                    self.spec.name,
+                    label,
+                    self.options.max_pages,
+                )
             finally:
                 _after_main(stream, scan, False, label)
 
@@ -599,8 +611,9 @@ class _Run:
         )
 
     def _reset_at(self) -> datetime:
-        minutes = [m for m in _find_key(self.last_usage, "estimated_time_to_regain_access")
-                   if m > 0]  # fmt: skip
+        minutes = [
+            m for m in _find_key(self.last_usage, "estimated_time_to_regain_access") if m > 0
+        ]
         wait = timedelta(minutes=max(minutes)) if minutes else _DEFAULT_BACKOFF
         return utcnow() + wait
 
@@ -616,8 +629,9 @@ def _after_main(stream: _Stream, scan: _Scan, newest_first: bool, label: str) ->
         stream.low = _Mark(top, frozenset(scan.ids_at(top)) | carried)
         return
     if not scan.in_order(newest_first):
-        log.warning("%s arrived out of time order; the next run re-reads from %s",
-                    label, low.at.isoformat())  # fmt: skip
+        log.warning(
+            "%s arrived out of time order; the next run re-reads from %s", label, low.at.isoformat()
+        )
         stream.low = low.plus(i for _, i in scan.items)
         return
     if newest_first:

@@ -351,8 +351,11 @@ class InstagramCollector:
             loader.close()
         log.debug(
             "instagram source %s: %d reads, %d mentions, interrupted: %s",
-            self.spec.name, run.budget.reads, len(run.mentions), interrupted,
-        )  # fmt: skip
+            self.spec.name,
+            run.budget.reads,
+            len(run.mentions),
+            interrupted,
+        )
         return Batch(
             mentions=run.mentions,
             cursor=work.model_dump(mode="json"),

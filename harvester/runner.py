@@ -103,8 +103,9 @@ def _roll_month(health: SourceHealth, now: datetime) -> None:
 
 def _apply_success(health: SourceHealth, batch: Batch, stored: int, now: datetime) -> None:
     if health.consecutive_failures:
-        log.info("source %s recovered after %d failed runs", health.source,
-                 health.consecutive_failures)  # fmt: skip
+        log.info(
+            "source %s recovered after %d failed runs", health.source, health.consecutive_failures
+        )
     _roll_month(health, now)
     health.reads_this_month += batch.reads
     health.state = SourceState.OK

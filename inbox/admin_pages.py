@@ -171,8 +171,14 @@ def create_user_form(
         with session_scope(engine) as s:
             name, agency_code = _checked_new_user(s, username, display_name, role, agency)
             password = generate_password(name)
-            create_account(session=s, username=name, role=role, password=password,
-                           display_name=display_name, agency_code=agency_code)  # fmt: skip
+            create_account(
+                session=s,
+                username=name,
+                role=role,
+                password=password,
+                display_name=display_name,
+                agency_code=agency_code,
+            )
     except Refused as err:
         return render_users(request, db, error=err.message, draft=draft, status_code=400)
     except (AccountError, IntegrityError):  # the same name created at the same moment
@@ -262,15 +268,18 @@ def issue_token_form(
         with session_scope(engine) as s:
             owner = _existing(s, username)
             if not owner.active:
-                raise Refused(f"Akun {owner.username} nonaktif; aktifkan dulu sebelum "
-                              "membuat token.", 400)  # fmt: skip
+                raise Refused(
+                    f"Akun {owner.username} nonaktif; aktifkan dulu sebelum membuat token.", 400
+                )
             if not name.strip() or len(name.strip()) > MAX_NAME:
                 raise Refused(f"Beri token nama (apa yang memakainya), 1-{MAX_NAME} karakter.", 400)
             token, row = issue_api_token(session=s, username=owner.username, name=name)
     except Refused as err:
         return _refused(request, db, err)
-    note = (f"Token #{row.id} \u201c{row.name}\u201d bertindak sebagai {owner.username} dengan "
-            "perannya. Simpan di sistem yang memakainya.")  # fmt: skip
+    note = (
+        f"Token #{row.id} \u201c{row.name}\u201d bertindak sebagai {owner.username} dengan "
+        "perannya. Simpan di sistem yang memakainya."
+    )
     secret = ShownOnce("Token API", owner.username, token, note)
     return render_users(request, db, notice=f"Token API #{row.id} dibuat.", secret=secret)
 

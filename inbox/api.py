@@ -188,15 +188,23 @@ def set_status(
     try:
         if body.status == ComplaintStatus.BUKAN_WEWENANG:
             complaint = bukan_wewenang(
-                engine=engine, policy=routing_policy(request), complaint_id=complaint_id,
-                actor=user.username, reason=body.reason or "",
-                suggested_category=body.suggested_category or "", agency_code=scope,
-            )  # fmt: skip
+                engine=engine,
+                policy=routing_policy(request),
+                complaint_id=complaint_id,
+                actor=user.username,
+                reason=body.reason or "",
+                suggested_category=body.suggested_category or "",
+                agency_code=scope,
+            )
         else:
             complaint = change_status(
-                engine=engine, complaint_id=complaint_id, to_status=body.status,
-                actor=user.username, note=body.note, agency_code=scope,
-            )  # fmt: skip
+                engine=engine,
+                complaint_id=complaint_id,
+                to_status=body.status,
+                actor=user.username,
+                note=body.note,
+                agency_code=scope,
+            )
     except NotFound:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None
     except InvalidTransition as err:

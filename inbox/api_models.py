@@ -244,13 +244,15 @@ class StatusChangeIn(BaseModel):
 
     status: ComplaintStatus = Field(description="The new status")
     note: CleanText = Field(
-        default="", max_length=MAX_NOTE_LENGTH,
+        default="",
+        max_length=MAX_NOTE_LENGTH,
         description="Note for the history; required when reopening (selesai → ditindaklanjuti)",
-    )  # fmt: skip
+    )
     reason: CleanText | None = Field(
-        default=None, max_length=MAX_NOTE_LENGTH,
+        default=None,
+        max_length=MAX_NOTE_LENGTH,
         description="bukan_wewenang only: why it is not this agency's authority",
-    )  # fmt: skip
+    )
     suggested_category: str | None = Field(
         default=None, description="bukan_wewenang only: the category it belongs to"
     )
@@ -286,9 +288,10 @@ class ComplaintQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     inbox: CleanText | None = Field(
-        default=None, max_length=40,
+        default=None,
+        max_length=40,
         description="Inbox code. Agency tokens see only their own inbox (another one: 404)",
-    )  # fmt: skip
+    )
     status: ComplaintStatus | None = Field(default=None, description="Lifecycle status")
     category: str | None = Field(
         default=None, description="Category code: " + ", ".join(CATEGORIES)
@@ -332,12 +335,19 @@ class ComplaintQuery(BaseModel):
     def to_filter(self, inbox: str | None) -> ComplaintFilter:
         """The store filter for these parameters, confined to *inbox*."""
         return ComplaintFilter(
-            inbox=inbox, status=self.status, category=self.category,
-            kecamatan=(self.kecamatan or "").strip() or None, platform=self.platform,
-            since=self.since, until=self.until, overdue=self.overdue,
-            text=(self.q or "").strip() or None, sort=self.sort, page=self.page,
+            inbox=inbox,
+            status=self.status,
+            category=self.category,
+            kecamatan=(self.kecamatan or "").strip() or None,
+            platform=self.platform,
+            since=self.since,
+            until=self.until,
+            overdue=self.overdue,
+            text=(self.q or "").strip() or None,
+            sort=self.sort,
+            page=self.page,
             page_size=self.page_size,
-        )  # fmt: skip
+        )
 
 
 # --- /open311/v2 ---------------------------------------------------------------------

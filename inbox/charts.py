@@ -15,9 +15,23 @@ from contextlib import AbstractContextManager
 import matplotlib as mpl
 from matplotlib.figure import Figure
 
-PALETTE = ["#0b4f8a", "#e07b39", "#3a9d5d", "#c0392b", "#8e44ad", "#16a085", "#d4ac0d",
-           "#7f8c8d", "#2c3e50", "#e84393", "#6c5ce7", "#00b894", "#fdcb6e", "#636e72",
-           "#b33939"]  # fmt: skip
+PALETTE = [
+    "#0b4f8a",
+    "#e07b39",
+    "#3a9d5d",
+    "#c0392b",
+    "#8e44ad",
+    "#16a085",
+    "#d4ac0d",
+    "#7f8c8d",
+    "#2c3e50",
+    "#e84393",
+    "#6c5ce7",
+    "#00b894",
+    "#fdcb6e",
+    "#636e72",
+    "#b33939",
+]
 #: longest label drawn; longer ones end in an ellipsis
 LABEL_CHARS = 40
 # Font loading and text layout share caches; one render at a time is plenty fast.
@@ -53,18 +67,27 @@ def volume_chart(series: Mapping[str, Mapping[str, int]], title: str) -> bytes:
         bottom = [0] * len(days)
         for i, key in enumerate(keys):
             values = [series[d].get(key, 0) for d in days]
-            ax.bar(range(len(days)), values, bottom=bottom, label=short(key),
-                   color=PALETTE[i % len(PALETTE)])  # fmt: skip
+            ax.bar(
+                range(len(days)),
+                values,
+                bottom=bottom,
+                label=short(key),
+                color=PALETTE[i % len(PALETTE)],
+            )
             bottom = [b + v for b, v in zip(bottom, values, strict=True)]
         step = max(1, len(days) // 10)
-        ax.set_xticks(range(0, len(days), step), [short(d[5:]) for d in days[::step]],
-                      fontsize=8)  # fmt: skip
+        ax.set_xticks(range(0, len(days), step), [short(d[5:]) for d in days[::step]], fontsize=8)
         ax.set_ylabel("pengaduan")
         ax.set_title(short(title, 80), fontsize=10)
         if any(bottom):
             # Below the axes, so it never hides bars.
-            ax.legend(fontsize=7, ncol=min(len(keys), 6), loc="upper center",
-                      bbox_to_anchor=(0.5, -0.12), frameon=False)  # fmt: skip
+            ax.legend(
+                fontsize=7,
+                ncol=min(len(keys), 6),
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.12),
+                frameon=False,
+            )
         else:
             ax.text(0.5, 0.5, "belum ada data", ha="center", va="center", transform=ax.transAxes)
         ax.spines[["top", "right"]].set_visible(False)

@@ -113,14 +113,20 @@ def _writable(engine: Engine, user: User, complaint_id: int) -> None:
 
 
 def _failed(
-    request: Request, engine: Engine, user: User, complaint_id: int, error: str,
-    status_code: int, draft: dict[str, str],
-) -> HTMLResponse:  # fmt: skip
+    request: Request,
+    engine: Engine,
+    user: User,
+    complaint_id: int,
+    error: str,
+    status_code: int,
+    draft: dict[str, str],
+) -> HTMLResponse:
     """The page again, unchanged, with *error* and what the user typed."""
     with Session(engine) as db:
         complaint = access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
-        return _page(request, db, user, complaint, error=error, draft=draft,
-                     status_code=status_code)  # fmt: skip
+        return _page(
+            request, db, user, complaint, error=error, draft=draft, status_code=status_code
+        )
 
 
 def _done(complaint_id: int, notice: str) -> RedirectResponse:
@@ -134,9 +140,13 @@ def _text(value: str) -> str:
 
 @router.post("/complaints/{complaint_id}/status", response_model=None)
 def set_status(
-    request: Request, complaint_id: ComplaintId, engine: EngineDep, user: CsrfUser,
-    to_status: FormText = "", note: FormText = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    complaint_id: ComplaintId,
+    engine: EngineDep,
+    user: CsrfUser,
+    to_status: FormText = "",
+    note: FormText = "",
+) -> Response:
     """Move the complaint to the next status of its lifecycle, with an optional note."""
     _writable(engine, user, complaint_id)
     note = _text(note)
@@ -147,9 +157,13 @@ def set_status(
         return _failed(request, engine, user, complaint_id, TOO_LONG, 400, draft)
     try:
         change_status(
-            engine=engine, complaint_id=complaint_id, to_status=to_status,
-            actor=user.username, note=note, agency_code=access.inbox_filter(user),
-        )  # fmt: skip
+            engine=engine,
+            complaint_id=complaint_id,
+            to_status=to_status,
+            actor=user.username,
+            note=note,
+            agency_code=access.inbox_filter(user),
+        )
     except InvalidTransition as err:
         return _failed(request, engine, user, complaint_id, str(err), 409, draft)
     except NotFound:
@@ -159,9 +173,14 @@ def set_status(
 
 @router.post("/complaints/{complaint_id}/bukan-wewenang", response_model=None)
 def refuse(
-    request: Request, complaint_id: ComplaintId, engine: EngineDep, policy: PolicyDep,
-    user: CsrfUser, reason: FormText = "", suggested_category: FormText = "",
-) -> Response:  # fmt: skip
+    request: Request,
+    complaint_id: ComplaintId,
+    engine: EngineDep,
+    policy: PolicyDep,
+    user: CsrfUser,
+    reason: FormText = "",
+    suggested_category: FormText = "",
+) -> Response:
     """Refuse the complaint as not this agency's authority; it goes back to triage."""
     _writable(engine, user, complaint_id)
     reason = _text(reason)
@@ -178,9 +197,14 @@ def refuse(
     agency_code = access.inbox_filter(user)
     try:
         bukan_wewenang(
-            engine=engine, policy=policy, complaint_id=complaint_id, actor=user.username,
-            reason=reason, suggested_category=suggested_category, agency_code=agency_code,
-        )  # fmt: skip
+            engine=engine,
+            policy=policy,
+            complaint_id=complaint_id,
+            actor=user.username,
+            reason=reason,
+            suggested_category=suggested_category,
+            agency_code=agency_code,
+        )
     except InvalidTransition as err:
         return _failed(request, engine, user, complaint_id, str(err), 409, draft)
     except NotFound:
@@ -194,9 +218,12 @@ def refuse(
 
 @router.post("/complaints/{complaint_id}/notes", response_model=None)
 def note(
-    request: Request, complaint_id: ComplaintId, engine: EngineDep, user: CsrfUser,
+    request: Request,
+    complaint_id: ComplaintId,
+    engine: EngineDep,
+    user: CsrfUser,
     text: FormText = "",
-) -> Response:  # fmt: skip
+) -> Response:
     """Add an internal note (seen by agency and Kominfo staff, never by the citizen)."""
     _writable(engine, user, complaint_id)
     text = _text(text)

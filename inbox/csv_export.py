@@ -20,10 +20,26 @@ from models.wita import WITA
 BOM = "\ufeff"
 
 COLUMNS = (
-    "id", "dibuat_wita", "status", "kategori", "keyakinan", "inbox", "kecamatan", "desa",
-    "jalan", "di_luar_kota", "pelapor", "tenggat_respon_wita", "tenggat_tindak_lanjut_wita",
-    "terlambat", "platform", "penulis", "akun", "teks", "tautan",
-)  # fmt: skip
+    "id",
+    "dibuat_wita",
+    "status",
+    "kategori",
+    "keyakinan",
+    "inbox",
+    "kecamatan",
+    "desa",
+    "jalan",
+    "di_luar_kota",
+    "pelapor",
+    "tenggat_respon_wita",
+    "tenggat_tindak_lanjut_wita",
+    "terlambat",
+    "platform",
+    "penulis",
+    "akun",
+    "teks",
+    "tautan",
+)
 
 
 def safe_cell(value: Any) -> str:
@@ -44,17 +60,31 @@ def complaint_row(complaint: Complaint, mention: Mention | None, overdue: str | 
     confidence = None if complaint.confidence is None else f"{complaint.confidence:.2f}"
     outside = None if complaint.inside_city is None else not complaint.inside_city
     cells: list[Any] = [
-        complaint.id, complaint.created_at, complaint.status, complaint.category, confidence,
-        complaint.inbox, complaint.kecamatan, complaint.desa, complaint.street, outside,
-        complaint.reporters, complaint.respond_by, complaint.follow_up_by, overdue,
-    ]  # fmt: skip
+        complaint.id,
+        complaint.created_at,
+        complaint.status,
+        complaint.category,
+        confidence,
+        complaint.inbox,
+        complaint.kecamatan,
+        complaint.desa,
+        complaint.street,
+        outside,
+        complaint.reporters,
+        complaint.respond_by,
+        complaint.follow_up_by,
+        overdue,
+    ]
     if mention is None:
         cells += [None] * 5
     else:
         cells += [
-            mention.platform, mention.author_name, mention.author_handle, mention.text,
+            mention.platform,
+            mention.author_name,
+            mention.author_handle,
+            mention.text,
             safe_url(mention.url),
-        ]  # fmt: skip
+        ]
     return [safe_cell(c) for c in cells]
 
 

@@ -60,9 +60,11 @@ class TtlCache:
     """A small in-process cache of rendered charts; entries live *ttl* seconds."""
 
     def __init__(
-        self, ttl: float = CHART_TTL, max_entries: int = 64,
+        self,
+        ttl: float = CHART_TTL,
+        max_entries: int = 64,
         clock: Callable[[], float] = time.monotonic,
-    ) -> None:  # fmt: skip
+    ) -> None:
         self.ttl, self.max_entries, self.clock = ttl, max_entries, clock
         self._entries: dict[Hashable, tuple[float, bytes]] = {}
         self._lock = threading.Lock()

@@ -132,20 +132,32 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
         # read or set our cookie, so it cannot sign a victim in to its own account.
         if not expected or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
             return form_page(
-                request, auth, next_path=target, username=username, error=STALE_FORM,
+                request,
+                auth,
+                next_path=target,
+                username=username,
+                error=STALE_FORM,
                 status_code=403,
-            )  # fmt: skip
+            )
         outcome = auth.authenticate(username, password, client_address(request))
         if outcome.result is LoginResult.BLOCKED:
             return form_page(
-                request, auth, next_path=target, username=username, error=BLOCKED,
+                request,
+                auth,
+                next_path=target,
+                username=username,
+                error=BLOCKED,
                 status_code=429,
-            )  # fmt: skip
+            )
         if outcome.result is not LoginResult.OK or outcome.user is None:
             return form_page(
-                request, auth, next_path=target, username=username, error=WRONG,
+                request,
+                auth,
+                next_path=target,
+                username=username,
+                error=WRONG,
                 status_code=401,
-            )  # fmt: skip
+            )
         # Always a new session id at sign-in, so an id planted before it is worthless.
         new = auth.start_session(
             outcome.user, replacing=request.cookies.get(auth.config.session_cookie)
@@ -180,9 +192,11 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
             )
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(
-            auth.config.session_cookie, secure=auth.config.secure_cookies, httponly=True,
+            auth.config.session_cookie,
+            secure=auth.config.secure_cookies,
+            httponly=True,
             samesite="lax",
-        )  # fmt: skip
+        )
         return response
 
     return router

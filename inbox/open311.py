@@ -155,9 +155,10 @@ def request_reader(user: Open311User) -> str | None:
     """The inbox the user is confined to (None: all); 403 for roles that may not read."""
     if not access.can(user, Permission.READ_COMPLAINTS):
         raise HTTPException(
-            status_code=403, detail="Peran token ini tidak boleh membaca pengaduan / "
+            status_code=403,
+            detail="Peran token ini tidak boleh membaca pengaduan / "
             "this token's role may not read service requests",
-        )  # fmt: skip
+        )
     return access.inbox_filter(user)
 
 
@@ -219,13 +220,14 @@ def list_requests(
         query = RequestQuery(
             inbox=scope,
             categories=_listed(service_code, SERVICE_CODES, "service_code"),
-            statuses=tuple(s for name in _listed(status, tuple(STATUSES), "status")
-                           for s in STATUSES[name]),
+            statuses=tuple(
+                s for name in _listed(status, tuple(STATUSES), "status") for s in STATUSES[name]
+            ),
             start=start,
             end=end,
             page=page,
             page_size=page_size,
-        )  # fmt: skip
+        )
     return _service_requests(db, service_requests(session=db, query=query))
 
 

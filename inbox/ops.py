@@ -88,21 +88,27 @@ class StoreCollector(Collector):
                     .group_by(Outbox.channel)
                 )
             )
-        ingested = CounterMetricFamily("aduan_mentions_ingested", "Mentions stored per source",
-                                       labels=["source"])  # fmt: skip
-        state = GaugeMetricFamily("aduan_source_state", "0 ok, 1 idle, 2 failing, "
-                                  "3 rate limited, 4 budget exhausted, 5 disabled",
-                                  labels=["source"])  # fmt: skip
+        ingested = CounterMetricFamily(
+            "aduan_mentions_ingested", "Mentions stored per source", labels=["source"]
+        )
+        state = GaugeMetricFamily(
+            "aduan_source_state",
+            "0 ok, 1 idle, 2 failing, 3 rate limited, 4 budget exhausted, 5 disabled",
+            labels=["source"],
+        )
         failures = GaugeMetricFamily(
             "aduan_source_consecutive_failures",
             "Failed runs since the last success",
             labels=["source"],
         )
-        reads = GaugeMetricFamily("aduan_source_reads_this_month", "Items read this month",
-                                  labels=["source"])  # fmt: skip
-        limited = GaugeMetricFamily("aduan_source_paused_seconds",
-                                    "Seconds until a rate-limited source resumes",
-                                    labels=["source"])  # fmt: skip
+        reads = GaugeMetricFamily(
+            "aduan_source_reads_this_month", "Items read this month", labels=["source"]
+        )
+        limited = GaugeMetricFamily(
+            "aduan_source_paused_seconds",
+            "Seconds until a rate-limited source resumes",
+            labels=["source"],
+        )
         now = utcnow()
         for h in health:
             ingested.add_metric([h.source], h.total_ingested)
@@ -113,12 +119,14 @@ class StoreCollector(Collector):
             reads.add_metric([h.source], h.reads_this_month)
             until = h.rate_limited_until
             limited.add_metric([h.source], max((until - now).total_seconds(), 0) if until else 0)
-        complaints = CounterMetricFamily("aduan_complaints_filed", "Complaints filed per inbox",
-                                         labels=["inbox"])  # fmt: skip
+        complaints = CounterMetricFamily(
+            "aduan_complaints_filed", "Complaints filed per inbox", labels=["inbox"]
+        )
         for inbox, n in filed_by_inbox:
             complaints.add_metric([inbox], n)
-        mentions = GaugeMetricFamily("aduan_mentions", "Mentions by routing state",
-                                     labels=["state"])  # fmt: skip
+        mentions = GaugeMetricFamily(
+            "aduan_mentions", "Mentions by routing state", labels=["state"]
+        )
         triage = GaugeMetricFamily("aduan_triage_size", "Mentions waiting in triage")
         triage_size = 0
         for name, n in states:
@@ -133,13 +141,25 @@ class StoreCollector(Collector):
         )
         for channel, status, n in outbox:
             deliveries.add_metric([channel, status], n)
-        retrying = GaugeMetricFamily("aduan_deliveries_failed", "Notifications that failed at "
-                                     "least once and are waiting to be retried",
-                                     labels=["channel"])  # fmt: skip
+        retrying = GaugeMetricFamily(
+            "aduan_deliveries_failed",
+            "Notifications that failed at least once and are waiting to be retried",
+            labels=["channel"],
+        )
         for channel, n in failing:
             retrying.add_metric([channel], n)
-        yield from (ingested, state, failures, reads, limited, complaints, mentions, triage,
-                    deliveries, retrying)  # fmt: skip
+        yield from (
+            ingested,
+            state,
+            failures,
+            reads,
+            limited,
+            complaints,
+            mentions,
+            triage,
+            deliveries,
+            retrying,
+        )
 
 
 def _source(h: Any) -> dict[str, Any]:

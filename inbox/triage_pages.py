@@ -124,8 +124,13 @@ def assign_mention(
         if category not in CATEGORIES:
             raise Refused(UNKNOWN_CATEGORY, 400)
         try:
-            complaint = assign(engine=engine, policy=policy, mention_id=mention_id,
-                               category=category, actor=user.username)  # fmt: skip
+            complaint = assign(
+                engine=engine,
+                policy=policy,
+                mention_id=mention_id,
+                category=category,
+                actor=user.username,
+            )
         except NotFound:
             raise Refused(f"Mention #{mention_id} tidak ditemukan.", 404) from None
         except NotInTriage:
@@ -134,8 +139,12 @@ def assign_mention(
         return _refused(request, db, user, err)
     if category == NOT_COMPLAINT:
         return _back(done="not_complaint", mention=mention_id)
-    return _back(done="filed", mention=mention_id, category=category,
-                 complaint=complaint.id if complaint else None)  # fmt: skip
+    return _back(
+        done="filed",
+        mention=mention_id,
+        category=category,
+        complaint=complaint.id if complaint else None,
+    )
 
 
 @router.post("/triage/mentions/{mention_id}/merge", response_model=None)
@@ -157,8 +166,9 @@ def merge_mention(
         if db.get(Mention, mention_id) is None:
             raise Refused(f"Mention #{mention_id} tidak ditemukan.", 404)
         try:
-            merge_into(engine=engine, mention_id=mention_id, complaint_id=target,
-                       actor=user.username)  # fmt: skip
+            merge_into(
+                engine=engine, mention_id=mention_id, complaint_id=target, actor=user.username
+            )
         except NotFound:  # gone between the check and the merge
             raise Refused("Mention atau pengaduan tidak ditemukan.", 404) from None
         except InvalidTransition:
@@ -184,8 +194,14 @@ def reassign_complaint(
         if category not in FILE_CATEGORIES:
             raise Refused(UNKNOWN_CATEGORY, 400)
         try:
-            reassign(engine=engine, policy=policy, complaint_id=complaint_id,
-                     category=category, actor=user.username, note=note)  # fmt: skip
+            reassign(
+                engine=engine,
+                policy=policy,
+                complaint_id=complaint_id,
+                category=category,
+                actor=user.username,
+                note=note,
+            )
         except NotFound:
             raise Refused(f"Pengaduan #{complaint_id} tidak ditemukan.", 404) from None
         except InvalidTransition:

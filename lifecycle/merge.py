@@ -22,8 +22,13 @@ def merge_into(*, engine: Engine, mention_id: int, complaint_id: int, actor: str
             raise NotFound(f"no complaint with id {complaint_id}")
         if mention.state != MentionState.TRIAGE:
             raise InvalidTransition(f"mention {mention_id} is {mention.state}, not in triage")
-        record_correction(session=session, mention=mention, category=complaint.category,
-                          kind="triage", actor=actor)  # fmt: skip
+        record_correction(
+            session=session,
+            mention=mention,
+            category=complaint.category,
+            kind="triage",
+            actor=actor,
+        )
         mention.category = complaint.category
         merge_id = attach_mention(
             session=session,

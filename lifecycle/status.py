@@ -198,8 +198,13 @@ def bukan_wewenang(
         check_transition(complaint.status, S.BUKAN_WEWENANG, complaint_id)
         mention = session.get(Mention, complaint.origin_mention_id)
         assert mention is not None  # a foreign key guarantees it
-        record_correction(session=session, mention=mention, category=suggested_category,
-                          kind="bukan_wewenang", actor=actor)  # fmt: skip
+        record_correction(
+            session=session,
+            mention=mention,
+            category=suggested_category,
+            kind="bukan_wewenang",
+            actor=actor,
+        )
         note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggested_category})"
         _record(session, complaint, S.BUKAN_WEWENANG, actor, note, utcnow())
         complaint.inbox = policy.triage_inbox
@@ -240,8 +245,9 @@ def reassign(
             )
         mention = session.get(Mention, complaint.origin_mention_id)
         assert mention is not None
-        record_correction(session=session, mention=mention, category=category,
-                          kind="recategorise", actor=actor)  # fmt: skip
+        record_correction(
+            session=session, mention=mention, category=category, kind="recategorise", actor=actor
+        )
         now = utcnow()
         inbox = policy.inbox_for(category)
         complaint.category = category

@@ -70,25 +70,46 @@ def file_complaint(
     now = complaint.created_at
     conn.execute(
         insert(_LINKS),
-        [{"mention_id": mention.id, "complaint_id": complaint.id, "linked_at": now,
-          "reason": "origin"}],
-    )  # fmt: skip
+        [
+            {
+                "mention_id": mention.id,
+                "complaint_id": complaint.id,
+                "linked_at": now,
+                "reason": "origin",
+            }
+        ],
+    )
     conn.execute(
         insert(_HISTORY),
-        [{"complaint_id": complaint.id, "actor": routed_by, "at": now,
-          "from_status": None, "to_status": ComplaintStatus.BARU, "note": "filed"}],
-    )  # fmt: skip
+        [
+            {
+                "complaint_id": complaint.id,
+                "actor": routed_by,
+                "at": now,
+                "from_status": None,
+                "to_status": ComplaintStatus.BARU,
+                "note": "filed",
+            }
+        ],
+    )
     if channels:
         payload = {"event": "complaint.filed", "complaint_id": complaint.id}
         conn.execute(
             insert(_OUTBOX),
             [
-                {"complaint_id": complaint.id, "agency_code": inbox, "channel": channel,
-                 "payload": payload, "status": OutboxStatus.PENDING, "attempts": 0,
-                 "next_attempt_at": now, "created_at": now}
+                {
+                    "complaint_id": complaint.id,
+                    "agency_code": inbox,
+                    "channel": channel,
+                    "payload": payload,
+                    "status": OutboxStatus.PENDING,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
                 for channel in channels
             ],
-        )  # fmt: skip
+        )
     make_transient_to_detached(complaint)
     session.add(complaint)
     mention.state = MentionState.FILED
@@ -157,14 +178,28 @@ def attach_mention(
     conn = session.connection()
     conn.execute(
         insert(_LINKS),
-        [{"mention_id": mention.id, "complaint_id": complaint.id, "linked_at": now,
-          "reason": reason}],
-    )  # fmt: skip
+        [
+            {
+                "mention_id": mention.id,
+                "complaint_id": complaint.id,
+                "linked_at": now,
+                "reason": reason,
+            }
+        ],
+    )
     merge_id = conn.execute(
         insert(_MERGES).returning(_MERGES.c.id),
-        [{"complaint_id": complaint.id, "mention_id": mention.id, "reason": reason,
-          "detail": detail, "actor": actor, "at": now}],
-    ).scalar_one()  # fmt: skip
+        [
+            {
+                "complaint_id": complaint.id,
+                "mention_id": mention.id,
+                "reason": reason,
+                "detail": detail,
+                "actor": actor,
+                "at": now,
+            }
+        ],
+    ).scalar_one()
     mention.state = MentionState.FILED
     session.add(mention)
     if reporters is None:

@@ -11,12 +11,27 @@ from models.complaints import mentions_of
 from models.tables import Complaint
 
 COMPLAINT_FIELDS = (
-    "id", "category", "inbox", "status", "confidence", "routed_by",
-    "kecamatan", "desa", "street", "created_at", "updated_at",
-)  # fmt: skip
+    "id",
+    "category",
+    "inbox",
+    "status",
+    "confidence",
+    "routed_by",
+    "kecamatan",
+    "desa",
+    "street",
+    "created_at",
+    "updated_at",
+)
 MENTION_FIELDS = (
-    "platform", "platform_id", "author_handle", "author_name", "text", "url", "created_at",
-)  # fmt: skip
+    "platform",
+    "platform_id",
+    "author_handle",
+    "author_name",
+    "text",
+    "url",
+    "created_at",
+)
 #: what a spreadsheet formula may start with, after any spaces; full-width forms
 #: included, as some spreadsheets read them like their ASCII twins
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")

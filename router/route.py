@@ -146,8 +146,14 @@ def _route_one(
 ) -> None:
     thread = thread_complaint(session=session, mention=mention)
     if thread is not None:
-        attach_mention(session=session, complaint=thread, mention=mention, reason="reply",
-                       actor="router", detail="balasan dalam utas pengaduan")  # fmt: skip
+        attach_mention(
+            session=session,
+            complaint=thread,
+            mention=mention,
+            reason="reply",
+            actor="router",
+            detail="balasan dalam utas pengaduan",
+        )
         result.attached += 1
         return
     if plan is None:
@@ -160,9 +166,15 @@ def _route_one(
             f"kategori dan lokasi sama ({duplicate.place}), kemiripan teks "
             f"{duplicate.similarity:.2f}"
         )
-        attach_mention(session=session, complaint=duplicate.complaint, mention=mention,
-                       reason="duplicate", actor="router", detail=detail,
-                       reporters=index.add_reporter(duplicate.complaint, author))  # fmt: skip
+        attach_mention(
+            session=session,
+            complaint=duplicate.complaint,
+            mention=mention,
+            reason="duplicate",
+            actor="router",
+            detail=detail,
+            reporters=index.add_reporter(duplicate.complaint, author),
+        )
         result.attached += 1
         return
     decision, location = plan.decision, plan.location
@@ -236,14 +248,16 @@ def _place(decision: _Decision, location: Location, text: str, policy: RoutingPo
     """Send complaints about places outside the city to triage, and others' roads to them."""
     if location.inside_city is False and not decision.routed_by.startswith("rule:"):
         reason = f"lokasi di luar kota ({location.outside_place or location.span})"
-        return _Decision(decision.category, policy.triage_inbox, decision.routed_by, reason,
-                         decision.confidence)  # fmt: skip
+        return _Decision(
+            decision.category, policy.triage_inbox, decision.routed_by, reason, decision.confidence
+        )
     if decision.category == policy.roads_category and policy.owner_of is not None:
         owner = policy.owner_of(location, text)
         if owner is not None:
             inbox, reason = owner
-            return _Decision(decision.category, inbox, decision.routed_by, reason,
-                             decision.confidence)  # fmt: skip
+            return _Decision(
+                decision.category, inbox, decision.routed_by, reason, decision.confidence
+            )
     return decision
 
 

@@ -40,8 +40,9 @@ def status(
     """Move a complaint to its next status (the allowed steps are enforced)."""
 
     try:
-        c = change_status(engine=store(), complaint_id=complaint_id, to_status=to, actor=actor,
-                          note=note)  # fmt: skip
+        c = change_status(
+            engine=store(), complaint_id=complaint_id, to_status=to, actor=actor, note=note
+        )
     except ValueError as exc:
         raise _usage(exc) from None
     out.print(f"complaint {c.id}: {c.status}")
@@ -57,9 +58,14 @@ def bounce(
     """Mark a complaint "bukan wewenang": it returns to triage; the suggestion is a label."""
 
     try:
-        c = bukan_wewenang(engine=store(), policy=policy_for(state.settings),
-                           complaint_id=complaint_id, actor=actor, reason=reason,
-                           suggested_category=suggest.upper())  # fmt: skip
+        c = bukan_wewenang(
+            engine=store(),
+            policy=policy_for(state.settings),
+            complaint_id=complaint_id,
+            actor=actor,
+            reason=reason,
+            suggested_category=suggest.upper(),
+        )
     except ValueError as exc:
         raise _usage(exc) from None
     out.print(f"complaint {c.id} returned to {c.inbox} for triage")
@@ -76,15 +82,25 @@ def overdue(
     with Session(store()) as session:
         items = find_overdue(session=session, now=now, inbox=inbox, limit=limit)
         counts = count_overdue(session=session, now=now)
-    table = Table("id", "inbox", "status", "missed", "respond by", "follow up by",
-                  title="Overdue complaints")  # fmt: skip
+    table = Table(
+        "id", "inbox", "status", "missed", "respond by", "follow up by", title="Overdue complaints"
+    )
     for c in items:
-        table.add_row(str(c.id), c.inbox, c.status, overdue_step(c, now) or "-",
-                      format_wita(c.respond_by), format_wita(c.follow_up_by))  # fmt: skip
+        table.add_row(
+            str(c.id),
+            c.inbox,
+            c.status,
+            overdue_step(c, now) or "-",
+            format_wita(c.respond_by),
+            format_wita(c.follow_up_by),
+        )
     out.print(table)
     total = sum(counts.values())
-    out.print("overdue per inbox: " + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
-              + f" (total {total})")  # fmt: skip
+    out.print(
+        "overdue per inbox: "
+        + (", ".join(f"{k} {v}" for k, v in counts.items()) or "none")
+        + f" (total {total})"
+    )
 
 
 @complaint_app.command("unmerge")
@@ -94,8 +110,9 @@ def unmerge(
 ) -> None:
     """Undo a merge: the mention becomes a complaint of its own."""
 
-    c = undo_merge(engine=store(), policy=policy_for(state.settings), merge_id=merge_id,
-                   actor=actor)  # fmt: skip
+    c = undo_merge(
+        engine=store(), policy=policy_for(state.settings), merge_id=merge_id, actor=actor
+    )
     out.print(f"mention {c.origin_mention_id} is now complaint {c.id} in {c.inbox}")
 
 
@@ -109,9 +126,14 @@ def reassign(
     """Give a bounced complaint its right category (and so inbox), with fresh deadlines."""
 
     try:
-        c = reassign_complaint(engine=store(), policy=policy_for(state.settings),
-                               complaint_id=complaint_id, category=category.upper(),
-                               actor=actor, note=note)  # fmt: skip
+        c = reassign_complaint(
+            engine=store(),
+            policy=policy_for(state.settings),
+            complaint_id=complaint_id,
+            category=category.upper(),
+            actor=actor,
+            note=note,
+        )
     except ValueError as exc:
         raise _usage(exc) from None
     out.print(f"complaint {c.id} is {c.category} in {c.inbox}, status {c.status}")
@@ -135,10 +157,22 @@ def yearly(year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")]) -> Non
 
     with Session(store()) as session:
         rows = yearly_report(session=session, year=year)
-    table = Table("inbox", "diterima", "ditindaklanjuti lapangan", "respon awal",
-                  "belum tindak lanjut", "bukan wewenang", title=f"Pengaduan {year}")  # fmt: skip
+    table = Table(
+        "inbox",
+        "diterima",
+        "ditindaklanjuti lapangan",
+        "respon awal",
+        "belum tindak lanjut",
+        "bukan wewenang",
+        title=f"Pengaduan {year}",
+    )
     for r in [*rows, report_total(rows)]:
-        counts = (r.received, r.ditindaklanjuti_lapangan, r.respon_awal, r.belum_tindak_lanjut,
-                  r.bukan_wewenang)  # fmt: skip
+        counts = (
+            r.received,
+            r.ditindaklanjuti_lapangan,
+            r.respon_awal,
+            r.belum_tindak_lanjut,
+            r.bukan_wewenang,
+        )
         table.add_row(r.inbox, *map(str, counts))
     out.print(table)

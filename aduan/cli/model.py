@@ -58,8 +58,12 @@ def _classify_jsonl(predictor: Classifier, policy: RoutingPolicy) -> None:
 
     def flush() -> None:
         for row, p in zip(batch, predictor.predict([r["text"] for r in batch]), strict=True):
-            row.update(category=p.category, confidence=p.confidence, abstained=p.abstained,
-                       inbox=_inbox(p.category, p.abstained, policy))  # fmt: skip
+            row.update(
+                category=p.category,
+                confidence=p.confidence,
+                abstained=p.abstained,
+                inbox=_inbox(p.category, p.abstained, policy),
+            )
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         batch.clear()
 
@@ -108,8 +112,13 @@ def train(
             rows = [(c.mention_id, c.text, c.category) for c in all_corrections(session=session)]
         extra = correction_examples(rows)
         out.print(f"adding {len(extra)} corrections to the training split")
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:  # fmt: skip
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    ) as progress:
         task = progress.add_task("training", total=None)
         result, decision = retrain(
             model_dir,
@@ -150,11 +159,24 @@ def evaluate(
     with err.status(f"scoring model {predictor.model_id} on the {split} split..."):
         ev = run_evaluation(predictor, split)
     f = ev.figures
-    table = Table("category", "precision", "recall", "F1", "support", "threshold",
-                  title=f"Model {predictor.model_id}, {split} split (n={f['n']})")  # fmt: skip
+    table = Table(
+        "category",
+        "precision",
+        "recall",
+        "F1",
+        "support",
+        "threshold",
+        title=f"Model {predictor.model_id}, {split} split (n={f['n']})",
+    )
     for name, c in f["per_class"].items():
-        table.add_row(name, f"{c['precision']:.3f}", f"{c['recall']:.3f}", f"{c['f1']:.3f}",
-                      str(c["support"]), f"{predictor.thresholds[name]:.2f}")  # fmt: skip
+        table.add_row(
+            name,
+            f"{c['precision']:.3f}",
+            f"{c['recall']:.3f}",
+            f"{c['f1']:.3f}",
+            str(c["support"]),
+            f"{predictor.thresholds[name]:.2f}",
+        )
     out.print(table)
     out.print(f"macro-F1 {f['macro_f1']:.3f}   accuracy {f['accuracy']:.3f}")
     out.print(

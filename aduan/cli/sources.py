@@ -36,8 +36,9 @@ def harvest(
     if dry_run:
         table = Table("platform", "id", "author", "created", "text", title=f"{source} (dry run)")
         for m in result.preview:
-            table.add_row(m.platform, m.platform_id, m.author_handle, m.created_at.isoformat(),
-                          m.text[:80])  # fmt: skip
+            table.add_row(
+                m.platform, m.platform_id, m.author_handle, m.created_at.isoformat(), m.text[:80]
+            )
         out.print(table)
         out.print(f"{result.fetched} mentions would be considered; nothing stored.")
         return
@@ -55,8 +56,16 @@ def sources(ctx: typer.Context) -> None:
     settings = state.settings
     with Session(store()) as session:
         health = {h.source: h for h in all_health(session=session)}
-    table = Table("source", "platform", "state", "last success", "failures", "problem",
-                  "reads this month", title="Sources")  # fmt: skip
+    table = Table(
+        "source",
+        "platform",
+        "state",
+        "last success",
+        "failures",
+        "problem",
+        "reads this month",
+        title="Sources",
+    )
     for cfg in settings.sources:
         h = health.get(cfg.name)
         cap = f" / {cfg.monthly_read_cap}" if cfg.monthly_read_cap else ""
@@ -70,8 +79,15 @@ def sources(ctx: typer.Context) -> None:
         elif h.rate_limited_until is not None and h.state != SourceState.OK:
             problem = f"{problem} (paused until {format_wita(h.rate_limited_until)})"
         reads = f"{h.reads_this_month}{cap}"
-        table.add_row(cfg.name, cfg.platform, h.state, format_wita(h.last_success_at),
-                      str(h.consecutive_failures), problem, reads)  # fmt: skip
+        table.add_row(
+            cfg.name,
+            cfg.platform,
+            h.state,
+            format_wita(h.last_success_at),
+            str(h.consecutive_failures),
+            problem,
+            reads,
+        )
     out.print(table)
 
 

@@ -43,9 +43,12 @@ def assign(
     """Decide a mention's category: files it to that category's inbox, records a correction."""
 
     complaint = assign_mention(
-        engine=store(), policy=policy_for(state.settings), mention_id=mention_id,
-        category=category.upper(), actor=actor,
-    )  # fmt: skip
+        engine=store(),
+        policy=policy_for(state.settings),
+        mention_id=mention_id,
+        category=category.upper(),
+        actor=actor,
+    )
     if complaint is None:
         out.print(f"mention {mention_id} kept as not a complaint")
     else:

@@ -67,9 +67,13 @@ def create(
     password = _password_from_stdin() if password_stdin else generate_password(username)
     with session_scope(store()) as session:
         user = create_account(
-            session=session, username=username, role=role.value, password=password,
-            display_name=name, agency_code=agency,
-        )  # fmt: skip
+            session=session,
+            username=username,
+            role=role.value,
+            password=password,
+            display_name=name,
+            agency_code=agency,
+        )
     where = f" for agency {user.agency_code}" if user.agency_code else ""
     out.print(f"created {user.role} user {user.username}{where}", highlight=False)
     if not password_stdin:
@@ -88,9 +92,13 @@ def list_(
     for u in users:
         if show_all or u.active:
             table.add_row(
-                u.username, u.display_name, u.role, u.agency_code or "-",
-                "yes" if u.active else "no", format_wita(u.last_login_at),
-            )  # fmt: skip
+                u.username,
+                u.display_name,
+                u.role,
+                u.agency_code or "-",
+                "yes" if u.active else "no",
+                format_wita(u.last_login_at),
+            )
     out.print(table)
 
 
@@ -154,9 +162,14 @@ def list_tokens(
         if token.revoked_at is None and not owner.active:
             state = "user disabled"
         table.add_row(
-            str(token.id), owner.username, token.name, f"{token.prefix}…",
-            format_wita(token.created_at), format_wita(token.last_used_at), state,
-        )  # fmt: skip
+            str(token.id),
+            owner.username,
+            token.name,
+            f"{token.prefix}…",
+            format_wita(token.created_at),
+            format_wita(token.last_used_at),
+            state,
+        )
     out.print(table)
 
 

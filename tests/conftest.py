@@ -17,7 +17,9 @@ from sqlalchemy.engine import Engine, make_url
 
 from models.db import make_engine
 from models.migrate import upgrade
-from tests.support.mail import Mailbox, free_port
+from tests.support.config import bundled_config, write_config
+from tests.support.mail import Mailbox
+from tests.support.net import free_port
 
 PG_URL = os.environ.get(
     "ADUAN_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -91,17 +93,11 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def config_file(tmp_path: Path, model_dir: Path) -> Path:
     """A copy of the bundled config using a temporary SQLite store and the trained model."""
-    import yaml
-
-    root = Path(__file__).parents[1]
-    data = yaml.safe_load((root / "config.yaml").read_text())
+    data = bundled_config()
     data["data_dir"] = str(tmp_path / "data")
     data["store"]["url"] = f"sqlite:///{tmp_path / 'data' / 'aduan.db'}"
     data["classifier"]["model_dir"] = str(model_dir)
-    data["sources"][0]["options"]["path"] = str(root / "harvester/samples/denpasar.jsonl")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    return path
+    return write_config(tmp_path, data)
 
 
 @pytest.fixture(scope="module")

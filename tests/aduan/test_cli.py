@@ -122,8 +122,9 @@ def test_lifecycle_from_the_command_line(config_file: Path) -> None:
     assert bad.returncode == 2 and "selesai" in bad.stderr  # baru -> selesai is not allowed
     ok = aduan(config_file, "complaint", "status", cid, "respon_awal", "--note", "dicek")
     assert ok.returncode == 0 and "respon_awal" in ok.stdout, ok.stderr
-    bounced = aduan(config_file, "complaint", "bounce", cid, "--reason", "bukan kami",
-                    "--suggest", "PUPR")  # fmt: skip
+    bounced = aduan(
+        config_file, "complaint", "bounce", cid, "--reason", "bukan kami", "--suggest", "PUPR"
+    )
     assert bounced.returncode == 0 and "KOMINFO" in bounced.stdout, bounced.stderr
     again = aduan(config_file, "triage", "reassign", cid, "PUPR")
     assert again.returncode == 0 and "PUPR in PUPR, status baru" in again.stdout, again.stderr

@@ -5,52 +5,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from aduan.config_view import mask_store_url, mask_url, redacted_config, schedule_label
-from aduan.settings import Schedule, Settings, load_settings
-
-ROOT = Path(__file__).parents[2]
-#: fake secrets put in the environment (and URLs) by the tests; none may ever be shown
-SECRETS = {
-    "ADUAN_TWITTER_BEARER_TOKEN": "bearer-XYZZY-4d1f9e",
-    "ADUAN_TEST_SMTP_USER": "smtp-user-QUUX-77",
-    "ADUAN_TEST_SMTP_PASSWORD": "smtp-pass-PLUGH-88",
-    "ADUAN_TEST_HOOK_SECRET": "hook-secret-FROB-99",
-    "ADUAN_WEB_SECRET": "web-secret-GRAULT-0123456789abcdefghij",
-}
-URL_SECRETS = ("PgPass-Sekali-123", "Rahasia-Kueri-9", "hookpass-77", "qtoken-55", "frag-66")
-
-
-def settings_with_secrets(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    """The bundled config with secrets set in the environment, URLs and SMTP names."""
-    for name, value in SECRETS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("ADUAN_FACEBOOK_PAGE_TOKEN", raising=False)
-    monkeypatch.delenv("ADUAN_DATABASE_URL", raising=False)
-    data = yaml.safe_load((ROOT / "config.yaml").read_text())
-    data["sources"][0]["options"]["path"] = str(ROOT / "harvester/samples/denpasar.jsonl")
-    data["store"]["url"] = (
-        "postgresql+psycopg://aduan:PgPass-Sekali-123@db.example:5433/aduan"
-        "?sslmode=require&password=Rahasia-Kueri-9"
-    )
-    data["delivery"] = {
-        "smtp": {
-            "host": "mail.denpasarkota.go.id",
-            "port": 587,
-            "security": "starttls",
-            "username_env": "ADUAN_TEST_SMTP_USER",
-            "password_env": "ADUAN_TEST_SMTP_PASSWORD",
-        }
-    }
-    data["agencies"][0].update(
-        email="pengaduan@pdam.example",
-        webhook_url="https://pdam:hookpass-77@hooks.example.org/aduan?key=qtoken-55#frag-66",
-        webhook_secret_env="ADUAN_TEST_HOOK_SECRET",
-    )
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    return load_settings(path)
+from aduan.settings import Schedule
+from tests.support.config import SECRETS, URL_SECRETS, settings_with_secrets
 
 
 def _text(view: dict[str, Any]) -> str:
@@ -88,8 +46,10 @@ def test_secret_names_say_whether_they_are_set(
     assert view["agencies"][1]["webhook_url"] is None
     delivery = view["delivery"]
     assert (delivery["smtp_host"], delivery["smtp_port"], delivery["smtp_security"]) == (
-        "mail.denpasarkota.go.id", 587, "starttls"
-    )  # fmt: skip
+        "mail.denpasarkota.go.id",
+        587,
+        "starttls",
+    )
     assert delivery["smtp_username_env"] == {"name": "ADUAN_TEST_SMTP_USER", "set": True}
     assert view["store"]["url"] == (
         "postgresql+psycopg://aduan:***@db.example:5433/aduan?password=***&sslmode=require"
@@ -116,8 +76,10 @@ def test_rules_routing_and_deadlines_are_shown(
     assert view["routing"]["default_threshold"] == 0.6
     assert view["routing"]["categories"]["PERIZINAN"] == "DPMPTSP"
     assert view["deadlines"] == {
-        "initial_response_days": 3, "follow_up_days": 5, "holidays_country": "ID"
-    }  # fmt: skip
+        "initial_response_days": 3,
+        "follow_up_days": 5,
+        "holidays_country": "ID",
+    }
     # The mapping is plain data: it survives JSON unchanged.
     assert json.loads(_text(view)) == view
 
@@ -152,11 +114,13 @@ def test_webhook_urls_lose_userinfo_query_and_keys(url: str, shown: str) -> None
     [
         ("sqlite:////srv/aduan/data/aduan.db", "sqlite:////srv/aduan/data/aduan.db"),
         ("postgresql+psycopg://aduan:s3cret@db/aduan", "postgresql+psycopg://aduan:***@db/aduan"),
-        ("postgresql+psycopg://aduan@db/aduan?sslkey=/k&connect_timeout=5",
-         "postgresql+psycopg://aduan@db/aduan?connect_timeout=5&sslkey=***"),
+        (
+            "postgresql+psycopg://aduan@db/aduan?sslkey=/k&connect_timeout=5",
+            "postgresql+psycopg://aduan@db/aduan?connect_timeout=5&sslkey=***",
+        ),
         ("not a url", "***"),
     ],
-)  # fmt: skip
+)
 def test_store_urls_lose_their_password(url: str, shown: str) -> None:
     assert mask_store_url(url) == shown
 

@@ -1,7 +1,6 @@
 """The daemon end to end: a subprocess fills the inbox from the replay source, stops on SIGTERM."""
 
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +12,11 @@ from sqlmodel import Session, select
 
 from models.db import make_engine
 from models.tables import Complaint, Mention
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.support.net import free_port
 
 
 def test_daemon_fills_inbox_and_stops_cleanly(config_file: Path, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     data = yaml.safe_load(config_file.read_text())
     data["web"]["port"] = port
     data["sources"][0]["schedule"] = {"seconds": 1}

@@ -59,8 +59,10 @@ def _check_store(url: str, n: int) -> None:
         assert len(mentions) == n
         assert len({(m.platform, m.platform_id) for m in mentions}) == n
         assert {m.state for m in mentions} <= {
-            MentionState.FILED, MentionState.TRIAGE, MentionState.NOT_COMPLAINT
-        }  # fmt: skip
+            MentionState.FILED,
+            MentionState.TRIAGE,
+            MentionState.NOT_COMPLAINT,
+        }
         links = s.exec(select(ComplaintMention)).all()
         filed = {m.id for m in mentions if m.state == MentionState.FILED}
         assert {link.mention_id for link in links} == filed  # each filed mention linked once
@@ -98,8 +100,15 @@ def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
 ) -> None:
     n = 600
     replay = replay_file(tmp_path / "stream.jsonl", n)
-    config = daemon_config(tmp_path, store_url=store_url, model_dir=model_dir, replay=replay,
-                           batch=40, agencies=_agencies(), delivery=_delivery(smtp))  # fmt: skip
+    config = daemon_config(
+        tmp_path,
+        store_url=store_url,
+        model_dir=model_dir,
+        replay=replay,
+        batch=40,
+        agencies=_agencies(),
+        delivery=_delivery(smtp),
+    )
     log = tmp_path / "daemon.log"
     rng = random.Random(7)
     for _ in range(4):
@@ -109,8 +118,11 @@ def test_kill_9_at_any_moment_loses_and_duplicates_nothing(
         proc.wait(timeout=10)
     proc = start(config, log)
     try:
-        wait_for(lambda: _done(store_url, n, delivered=True), 180,
-                 "all mentions harvested, routed and delivered")  # fmt: skip
+        wait_for(
+            lambda: _done(store_url, n, delivered=True),
+            180,
+            "all mentions harvested, routed and delivered",
+        )
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, log.read_text()[-3000:]
@@ -129,13 +141,21 @@ def test_two_instances_share_one_postgresql_store(
         base = tmp_path / name
         base.mkdir()
         config = daemon_config(
-            base, store_url=pg_url, model_dir=model_dir, replay=replay, batch=20,
-            agencies=_agencies(), delivery=_delivery(smtp),
-        )  # fmt: skip
+            base,
+            store_url=pg_url,
+            model_dir=model_dir,
+            replay=replay,
+            batch=20,
+            agencies=_agencies(),
+            delivery=_delivery(smtp),
+        )
         procs.append((start(config, base / "daemon.log"), base / "daemon.log"))
     try:
-        wait_for(lambda: _done(pg_url, n, delivered=True), 180,
-                 "all mentions harvested, routed and delivered")  # fmt: skip
+        wait_for(
+            lambda: _done(pg_url, n, delivered=True),
+            180,
+            "all mentions harvested, routed and delivered",
+        )
     finally:
         # Stop every daemon before judging any, so a failure leaves no process behind.
         for proc, _ in procs:
@@ -164,8 +184,14 @@ def test_store_outage_is_survived_and_caught_up(
     proxied = url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
     n = 300
     replay = replay_file(tmp_path / "stream.jsonl", n)
-    config = daemon_config(tmp_path, store_url=proxied, model_dir=model_dir, replay=replay,
-                           batch=15, agencies=_agencies())  # fmt: skip
+    config = daemon_config(
+        tmp_path,
+        store_url=proxied,
+        model_dir=model_dir,
+        replay=replay,
+        batch=15,
+        agencies=_agencies(),
+    )
     log = tmp_path / "daemon.log"
     proc = start(config, log)
     try:

@@ -7,13 +7,12 @@ import yaml
 
 from aduan.settings import load_settings
 from models.exceptions import ConfigError
-
-ROOT = Path(__file__).parents[2]
+from tests.support.config import bundled_config
+from tests.support.paths import CONFIG, ROOT
 
 
 def _config(tmp_path: Path, mutate=None, text: str | None = None) -> Path:
-    data = yaml.safe_load((ROOT / "config.yaml").read_text())
-    data["sources"][0]["options"]["path"] = str(ROOT / "harvester/samples/denpasar.jsonl")
+    data = bundled_config()
     if mutate:
         mutate(data)
     path = tmp_path / "config.yaml"
@@ -28,7 +27,7 @@ def _error(path: Path) -> str:
 
 
 def test_bundled_config_is_valid() -> None:
-    settings = load_settings(ROOT / "config.yaml")
+    settings = load_settings(CONFIG)
     assert settings.categories["LPJU"] == "LPJU"
     assert settings.source("demo-replay").schedule.interval_seconds == 5
     # Relative paths are resolved against the config file, not the working directory.
@@ -140,9 +139,12 @@ def test_rules_are_validated(tmp_path: Path) -> None:
     assert "rules[2].match: a rule must match on something" in message
     assert 'rules[2].action: unknown category "WATER"' in message
     # Cross-field checks run once the shapes are right.
-    good = _config(tmp_path, lambda d: d.update(rules=[
-        {"name": "x", "match": {"keywords": ["a"]}, "action": {"inbox": "NOWHERE"}}
-    ]))  # fmt: skip
+    good = _config(
+        tmp_path,
+        lambda d: d.update(
+            rules=[{"name": "x", "match": {"keywords": ["a"]}, "action": {"inbox": "NOWHERE"}}]
+        ),
+    )
     assert 'rules[0].action.inbox: unknown inbox "NOWHERE"' in _error(good)
 
 

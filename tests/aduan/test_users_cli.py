@@ -5,7 +5,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
@@ -14,21 +13,19 @@ from aduan.cli.base import app
 from inbox.sessions import AuthConfig, Authenticator, LoginResult
 from models.exceptions import AccountError, NotFound, WeakPassword
 from models.tables import ApiToken, User, WebSession
+from tests.support.config import bundled_config, write_config
+from tests.support.paths import ROOT
 
-ROOT = Path(__file__).parents[2]
 runner = CliRunner()
 
 
 @pytest.fixture
 def config(tmp_path: Path, store_url: str, engine: Engine) -> Path:
     """The bundled config over the test store (no model needed for these commands)."""
-    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data = bundled_config()
     data["data_dir"] = str(tmp_path / "data")
     data["store"]["url"] = store_url
-    data["sources"][0]["options"]["path"] = str(ROOT / "harvester/samples/denpasar.jsonl")
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
-    return path
+    return write_config(tmp_path, data)
 
 
 def cli(config: Path, *args: str, stdin: str | None = None) -> Result:
@@ -83,18 +80,28 @@ def test_agency_role_needs_a_known_agency(config: Path, engine: Engine) -> None:
 
 
 def test_password_from_stdin_is_checked_and_not_echoed(config: Path, engine: Engine) -> None:
-    weak = cli(config, "users", "create", "budi", "--role", "viewer", "--password-stdin",
-               stdin="budi\n")  # fmt: skip
+    weak = cli(
+        config, "users", "create", "budi", "--role", "viewer", "--password-stdin", stdin="budi\n"
+    )
     assert isinstance(weak.exception, WeakPassword)
     with Session(engine) as s:
         assert s.exec(select(User)).first() is None  # nothing stored
-    good = cli(config, "users", "create", "budi", "--role", "viewer", "--password-stdin",
-               stdin="nasi-jinggo-malam-3\n")  # fmt: skip
+    good = cli(
+        config,
+        "users",
+        "create",
+        "budi",
+        "--role",
+        "viewer",
+        "--password-stdin",
+        stdin="nasi-jinggo-malam-3\n",
+    )
     assert good.exit_code == 0, good.output
     assert "nasi-jinggo" not in good.output and "password:" not in good.stdout
     assert can_sign_in(engine, "budi", "nasi-jinggo-malam-3")
-    empty = cli(config, "users", "create", "made", "--role", "viewer", "--password-stdin",
-                stdin="\n")  # fmt: skip
+    empty = cli(
+        config, "users", "create", "made", "--role", "viewer", "--password-stdin", stdin="\n"
+    )
     assert "no password" in str(empty.exception)
 
 
@@ -171,11 +178,26 @@ def test_tokens_create_list_revoke(config: Path, engine: Engine) -> None:
 
 def test_errors_are_messages_in_a_real_process(config: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "aduan", "--config", str(config),
-         "users", "create", "pdam1", "--role", "agency", "--agency", "NOPE"],
-        capture_output=True, text=True, timeout=120, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "aduan",
+            "--config",
+            str(config),
+            "users",
+            "create",
+            "pdam1",
+            "--role",
+            "agency",
+            "--agency",
+            "NOPE",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", "COLUMNS": "200"},
-    )  # fmt: skip
+    )
     assert result.returncode == 2, result.stderr
     assert "unknown agency code 'NOPE'" in result.stderr
     assert "Traceback" not in result.stderr

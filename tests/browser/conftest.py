@@ -6,26 +6,21 @@ through ``executable_path``. Each test records a screenshot per step; when a tes
 fails they are written to ``test-artifacts/browser/<test>/`` for whoever reads the CI log.
 """
 
-import re
 import shutil
-import socket
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, Response, expect, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Browser, Page, Playwright, Response, sync_playwright
 from sqlalchemy.engine import Engine
 
 from aduan.settings import DeadlineConfig
 from inbox.app import create_app
-from inbox.sessions import AuthConfig
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
@@ -33,11 +28,12 @@ from models.mentions import insert_mentions
 from models.migrate import upgrade
 from router.policy import RoutingPolicy
 from router.route import route_pending
-from tests.inbox.test_auth import add_user
-from tests.router.test_route import KeywordClassifier
+from tests.support.browser import EVIL_STREET, LiveServer, Steps
 from tests.support.factories import agencies, mention
+from tests.support.net import free_port
+from tests.support.routing import KeywordClassifier
+from tests.support.web import AUTH, add_user
 
-ARTIFACTS = Path(__file__).parents[2] / "test-artifacts" / "browser"
 CHROMIUM_FLAGS = [
     "--headless",
     "--no-sandbox",
@@ -47,7 +43,6 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> lampu mati di jalan gatot subroto'
 
 
 def chromium_path() -> str:
@@ -91,7 +86,7 @@ def fill_store(engine: Engine) -> None:
             session=s,
             mentions=[
                 mention(1, text="air mati di panjer sejak pagi"),
-                mention(2, text=EVIL, author_name="<b>Evil</b>", url="javascript:alert(1)"),
+                mention(2, text=EVIL_STREET, author_name="<b>Evil</b>", url="javascript:alert(1)"),
                 mention(3, text="bingung ini harus lapor ke mana, got mampet di sanur"),
             ],
         )
@@ -103,20 +98,6 @@ def fill_store(engine: Engine) -> None:
         ("viewer1", "viewer", None),
     ):
         add_user(engine, username, role, agency=agency)
-
-
-@dataclass
-class LiveServer:
-    """The app served over HTTP on loopback."""
-
-    url: str
-    engine: Engine
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="session")
@@ -140,8 +121,8 @@ def live_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
     """The app on a free loopback port, over this test's own copy of the filled store."""
     _copy_store(filled_store, tmp_path / "browser.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    app = create_app(engine, auth_config=AuthConfig(secret_key=b"b" * 40), policy=policy())
-    port = _free_port()
+    app = create_app(engine, auth_config=AUTH, policy=policy())
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
@@ -156,39 +137,6 @@ def live_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()
-
-
-@dataclass
-class Steps:
-    """Screenshots of a test's steps, written out only if the test fails."""
-
-    page: Page
-    #: other users' pages the test opened (``new_page``), saved too on failure
-    others: list[Page] = field(default_factory=list)
-    shots: list[tuple[str, bytes]] = field(default_factory=list)
-
-    def shot(self, name: str, page: Page | None = None) -> None:
-        """Record what the page (or *page*, e.g. a second user's) looks like after step *name*."""
-        self.shots.append((name, (page or self.page).screenshot(full_page=True)))
-
-    def save(self, test_name: str) -> Path:
-        """Write every screenshot (and each page as it was last) under test-artifacts/browser/."""
-        folder = ARTIFACTS / _file_name(test_name)
-        folder.mkdir(parents=True, exist_ok=True)
-        for i, (name, png) in enumerate(self.shots, 1):
-            (folder / f"{i:02d}-{_file_name(name)}.png").write_bytes(png)
-        for i, page in enumerate([self.page, *self.others], 1):
-            last = "last" if i == 1 else f"last-page{i}"
-            try:
-                (folder / f"{last}.png").write_bytes(page.screenshot(full_page=True))
-                (folder / f"{last}.html").write_text(page.content(), encoding="utf-8")
-            except PlaywrightError:  # the page may be gone; the steps are saved
-                pass
-        return folder
-
-
-def _file_name(text: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", text)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -264,17 +212,3 @@ def steps(page: Page, request: pytest.FixtureRequest) -> Iterator[Steps]:
     # chart, the stylesheet or the script fail to load.
     errors = request.node.stash.get(_PAGE_ERRORS, [])
     assert errors == [], f"the page raised, opened dialogs or lost a resource: {errors}"
-
-
-def sign_in(page: Page, server: LiveServer, username: str, password: str) -> None:
-    """Fill and send the sign-in form."""
-    page.goto(server.url + "/login")
-    page.get_by_label("Nama pengguna").fill(username)
-    page.get_by_label("Kata sandi").fill(password)
-    page.get_by_role("button", name="Masuk").click()
-
-
-def sign_out(page: Page, server: LiveServer) -> None:
-    """Press "Keluar" in the header; the browser ends up on the sign-in page."""
-    page.get_by_role("button", name="Keluar").click()
-    expect(page).to_have_url(server.url + "/login")

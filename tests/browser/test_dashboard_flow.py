@@ -4,8 +4,8 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import LiveServer, Steps, sign_in, sign_out
-from tests.inbox.test_auth import PASSWORD
+from tests.support.browser import LiveServer, Steps, sign_in, sign_out
+from tests.support.web import PASSWORD
 
 CHART_ALTS = (
     "Grafik volume pengaduan per kategori, {days} hari terakhir",

@@ -4,10 +4,9 @@ import re
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import LiveServer, Steps, sign_in, sign_out
-from tests.inbox.test_auth import PASSWORD
+from tests.support.browser import PANJER, LiveServer, Steps, sign_in, sign_out
+from tests.support.web import PASSWORD
 
-PANJER = "air mati di panjer sejak pagi"
 #: the status changes an agency makes, in the lifecycle's order, each with its note
 WORK = (
     ("Baru", "Respon awal", "Sudah kami terima, petugas dijadwalkan."),

@@ -2,8 +2,8 @@
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, Steps, sign_in
-from tests.inbox.test_auth import PASSWORD
+from tests.support.browser import LiveServer, Steps, sign_in
+from tests.support.web import PASSWORD
 
 
 def test_sign_in_shows_the_dashboard_and_sign_out_ends_the_session(

@@ -5,11 +5,10 @@ from collections.abc import Callable
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer, Steps, sign_in, sign_out
-from tests.inbox.test_auth import PASSWORD
+from tests.support.browser import PANJER, LiveServer, Steps, sign_in, sign_out
+from tests.support.web import PASSWORD
 
 UNSURE = "bingung ini harus lapor ke mana, got mampet di sanur"
-PANJER = "air mati di panjer sejak pagi"
 
 
 def test_operator_files_an_unsure_mention_into_an_agency_inbox(

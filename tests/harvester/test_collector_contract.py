@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,15 +32,12 @@ from harvester.registry import collector_class, make_collector, platforms
 from harvester.runner import RunResult, run_source
 from models.sources import get_health
 from models.tables import Mention, MentionIn
-from tests.harvester import test_facebook as fb
-from tests.harvester import test_instagram as ig
-from tests.harvester import test_twitter as tw
-from tests.harvester.test_instagram import session_file  # noqa: F401  (a fixture, used by name)
+from tests.support import facebook as fb
+from tests.support import instagram as ig
+from tests.support import twitter as tw
+from tests.support.paths import SAMPLE
 
 Key = tuple[str, str]
-#: the bundled replay sample (the path test_harvest_replay uses; that module is not
-#: imported here because mypy reports errors in it)
-SAMPLE = Path(__file__).parents[2] / "harvester" / "samples" / "denpasar.jsonl"
 
 
 @dataclass(frozen=True)

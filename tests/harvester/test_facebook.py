@@ -6,10 +6,8 @@ frozen at NOW, so the first-run backfill window starts at START.
 """
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlparse
 
@@ -20,7 +18,7 @@ from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from harvester.base import Batch, Collector, SourceSpec
+from harvester.base import Batch, Collector
 from harvester.exceptions import (
     BudgetExhausted,
     CredentialsRejected,
@@ -30,22 +28,28 @@ from harvester.exceptions import (
     SourceUnavailable,
 )
 from harvester.facebook import FacebookCollector, FacebookOptions
-from harvester.registry import make_collector
 from harvester.runner import RunResult, enable_source, run_source
 from models.sources import get_cursor, get_health
 from models.tables import Mention
+from tests.support.facebook import (
+    ENV,
+    GRAPH,
+    NOW,
+    P1,
+    P2,
+    PAGE,
+    RECORDED,
+    SOURCE,
+    TOKEN,
+    Reply,
+    add,
+    collector,
+    serve,
+    serve_only,
+)
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "facebook"
-GRAPH = "https://graph.facebook.com/v21.0"
-PAGE = "100064720000001"
-P1, P2 = f"{PAGE}_8001", f"{PAGE}_8002"
 V1, V2, V3, V4 = (f"{PAGE}_500{n}" for n in range(1, 5))
-TOKEN = "EAAGtestpagetoken"
-ENV = "ADUAN_FACEBOOK_PAGE_TOKEN"
-SOURCE = "fb-denpasar"
-NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 START = NOW - timedelta(days=3)
-JSON = "application/json; charset=UTF-8"
 HTML_502 = (
     "<!DOCTYPE html><html lang='en'><head><title>Facebook | Error</title></head>"
     "<body><h1>Sorry, something went wrong.</h1><p>We're working on it.</p></body></html>"
@@ -77,102 +81,6 @@ FIRST_RUN_IDS = (
 )
 
 
-@dataclass
-class Reply:
-    """One canned Graph answer: a fixture, a JSON value, raw text or a raised exception."""
-
-    fixture: str | None = None
-    data: Any = None
-    text: str | None = None
-    status: int = 200
-    content_type: str = JSON
-    headers: dict[str, str] = field(default_factory=dict)
-    exception: Exception | None = None
-
-    def body(self) -> bytes | Exception:
-        if self.exception is not None:
-            return self.exception
-        if self.fixture is not None:
-            return (FIXTURES / f"{self.fixture}.json").read_bytes()
-        if self.text is not None:
-            return self.text.encode()
-        return json.dumps(self.data, ensure_ascii=False).encode()
-
-
-#: the standard Page's routes: (path, query values a request must have; None = absent)
-ROUTES: dict[str, tuple[str, dict[str, str | None]]] = {
-    "visitor_1": (f"{PAGE}/visitor_posts", {"__paging_token": None, "until": None}),
-    "visitor_2": (f"{PAGE}/visitor_posts", {"__paging_token": "enc_AdBpage2"}),
-    "tagged": (f"{PAGE}/tagged", {}),
-    "posts": (f"{PAGE}/posts", {}),
-    "comments_1": (f"{P1}/comments", {"after": None}),
-    "comments_1b": (f"{P1}/comments", {"after": "QVFIUmNtdDFhZnRlcgZDZD"}),
-    "comments_2": (f"{P2}/comments", {}),
-}
-DEFAULTS = {
-    "visitor_1": "visitor_posts_1",
-    "visitor_2": "visitor_posts_2",
-    "tagged": "tagged",
-    "posts": "posts",
-    "comments_1": "comments_8001_1",
-    "comments_1b": "comments_8001_2",
-    "comments_2": "comments_8002",
-}
-
-
-def query(**expected: str | None) -> Callable[[requests.PreparedRequest], tuple[bool, str]]:
-    """A `responses` matcher: the query has these values (None: the key is absent)."""
-
-    def match(request: requests.PreparedRequest) -> tuple[bool, str]:
-        got = dict(parse_qsl(urlparse(request.url or "").query))
-        for key, value in expected.items():
-            if got.get(key) != value:
-                return False, f"{key}={got.get(key)!r}, wanted {value!r}"
-        return True, ""
-
-    return match
-
-
-def add(
-    mock: responses.RequestsMock,
-    path: str,
-    reply: Reply | str,
-    params: dict[str, str | None] | None = None,
-    headers: dict[str, str] | None = None,
-    base: str = GRAPH,
-) -> None:
-    """Answer GET {base}/{path} (with *params* in its query) with *reply*."""
-    if isinstance(reply, str):
-        reply = Reply(fixture=reply)
-    mock.add(
-        responses.GET,
-        f"{base}/{path}",
-        body=reply.body(),
-        status=reply.status,
-        content_type=reply.content_type,
-        headers={**(headers or {}), **reply.headers},
-        match=[query(**(params or {}))],
-    )
-
-
-def serve(
-    mock: responses.RequestsMock,
-    headers: dict[str, str] | None = None,
-    /,
-    **replies: Reply | str | None,
-) -> None:
-    """Serve the standard Page, each route from its fixture unless *replies* says (None: not)."""
-    for key, (path, params) in ROUTES.items():
-        reply = replies.get(key, DEFAULTS[key])
-        if reply is not None:
-            add(mock, path, reply, params, headers)
-
-
-def serve_only(mock: responses.RequestsMock, **replies: Reply | str) -> None:
-    """Serve only the routes named in *replies*."""
-    serve(mock, None, **{key: replies.get(key) for key in ROUTES})
-
-
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("harvester.facebook.utcnow", lambda: NOW)
@@ -183,18 +91,6 @@ def graph() -> Iterator[responses.RequestsMock]:
     """Intercepts facebook-sdk's HTTP calls; every registered answer must be asked for."""
     with responses.RequestsMock() as mock:
         yield mock
-
-
-def collector(secrets: dict[str, str] | None = None, **options: Any) -> Collector:
-    return make_collector(
-        SourceSpec(
-            name=SOURCE,
-            platform="facebook",
-            options={"page_id": PAGE, **options},
-            secrets={"page_access_token": TOKEN} if secrets is None else secrets,
-            secret_env={"page_access_token": ENV},
-        )
-    )
 
 
 def run(engine: Engine, c: Collector, **kw: Any) -> RunResult:
@@ -232,7 +128,7 @@ def stored(engine: Engine) -> dict[str, Mention]:
 
 
 def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
+    data: dict[str, Any] = json.loads((RECORDED / f"{name}.json").read_text(encoding="utf-8"))
     return data
 
 
@@ -615,7 +511,7 @@ def test_other_graph_errors(
         collector().collect(None)
 
 
-TRUNCATED = (FIXTURES / "visitor_posts_1.json").read_text(encoding="utf-8")[:300]
+TRUNCATED = (RECORDED / "visitor_posts_1.json").read_text(encoding="utf-8")[:300]
 
 
 @pytest.mark.parametrize(

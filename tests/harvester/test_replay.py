@@ -14,8 +14,7 @@ from harvester.runner import run_source
 from models.db import session_scope
 from models.sources import get_cursor, get_health
 from models.tables import Mention
-
-SAMPLE = Path(__file__).parents[2] / "harvester" / "samples" / "denpasar.jsonl"
+from tests.support.paths import SAMPLE
 
 
 def _write(path: Path, records: list[dict]) -> Path:
@@ -167,8 +166,9 @@ def test_recovery_resets_health(engine: Engine, tmp_path: Path) -> None:
 def test_monthly_read_cap_stops_reading_with_a_clear_state(engine: Engine, tmp_path: Path) -> None:
     path = _write(tmp_path / "m.jsonl", [_record(i) for i in range(10)])
     collector = _collector(path)
-    first = run_source(engine=engine, source="replay", platform="replay", collector=collector,
-                       monthly_read_cap=4)  # fmt: skip
+    first = run_source(
+        engine=engine, source="replay", platform="replay", collector=collector, monthly_read_cap=4
+    )
     assert first.stored == 4
     assert first.error is not None and "monthly read cap" in first.error
     with Session(engine) as s:
@@ -177,8 +177,9 @@ def test_monthly_read_cap_stops_reading_with_a_clear_state(engine: Engine, tmp_p
         assert health.rate_limited_until is not None
         assert health.rate_limited_until.day == 1  # resumes on the first of next month
         assert get_cursor(session=s, source="replay") == {"offset": 4}
-    again = run_source(engine=engine, source="replay", platform="replay", collector=collector,
-                       monthly_read_cap=4)  # fmt: skip
+    again = run_source(
+        engine=engine, source="replay", platform="replay", collector=collector, monthly_read_cap=4
+    )
     assert again.skipped_reason is not None and again.stored == 0
 
 

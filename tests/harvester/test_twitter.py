@@ -4,14 +4,11 @@ tweepy itself makes every request; only the HTTP layer is replaced. The collecto
 clock is frozen at NOW, a little after the fixtures' posts.
 """
 
-import json
 import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
@@ -34,24 +31,24 @@ from harvester.runner import RunResult, run_source
 from harvester.twitter import TwitterCollector
 from models.sources import get_cursor, get_health
 from models.tables import Mention
-
-FIX = Path(__file__).parents[1] / "fixtures" / "twitter"
-API = "https://api.twitter.com/2"
-ACCOUNT_ID = "1234567890"
-MENTIONS_URL = f"{API}/users/{ACCOUNT_ID}/mentions"
-SEARCH_URL = f"{API}/tweets/search/recent"
-LOOKUP_URL = f"{API}/users/by/username/prodenpasar"
-SOURCE = "x-prodenpasar"
-ENV = "ADUAN_TWITTER_BEARER_TOKEN"
-NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
-BACKFILL_START = "2026-11-17T03:00:00Z"  # NOW minus the default 3 backfill days
-QUERY = "#prodenpasar -is:retweet"
-
-
-def fixture(name: str) -> dict[str, Any]:
-    data: dict[str, Any] = json.loads((FIX / name).read_text(encoding="utf-8"))
-    return data
-
+from tests.support.paths import PACKAGES, ROOT
+from tests.support.twitter import (
+    ACCOUNT_ID,
+    API,
+    BACKFILL_START,
+    ENV,
+    LOOKUP_URL,
+    MENTIONS_URL,
+    NOW,
+    QUERY,
+    RECORDED,
+    SEARCH_URL,
+    SOURCE,
+    fixture,
+    make,
+    params,
+    reply,
+)
 
 PAGE1, PAGE2, NEWER = (fixture(f"mentions_{n}.json") for n in ("page1", "page2", "newer"))
 # page 1: a complaint, a retweet of it, the account's own reply, a citizen's reply
@@ -80,46 +77,6 @@ def _no_sleeping(monkeypatch: pytest.MonkeyPatch) -> None:
 def api() -> Iterator[responses.RequestsMock]:
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
-
-
-def reply(
-    api: responses.RequestsMock,
-    url: str,
-    name: str | None = None,
-    *,
-    status: int = 200,
-    body: str | Exception | None = None,
-    headers: dict[str, str] | None = None,
-    content_type: str = "application/json",
-) -> None:
-    """Queue one answer for *url*; answers for one URL are given out in order."""
-    if body is None:
-        assert name is not None
-        body = (FIX / name).read_text(encoding="utf-8")
-    api.add(
-        responses.GET, url, body=body, status=status, headers=headers, content_type=content_type
-    )
-
-
-def params(call: Any) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
-
-
-def make(backfill_days: int = 3, **options: Any) -> TwitterCollector:
-    opts: dict[str, Any] = {"account_username": "prodenpasar", "account_user_id": ACCOUNT_ID}
-    opts.update(options)
-    collector = make_collector(
-        SourceSpec(
-            name=SOURCE,
-            platform="twitter",
-            options=opts,
-            secrets={"bearer_token": "AAAA-test-token"},
-            secret_env={"bearer_token": ENV},
-            backfill_days=backfill_days,
-        )
-    )
-    assert isinstance(collector, TwitterCollector)
-    return collector
 
 
 def run(engine: Engine, collector: TwitterCollector, **kw: Any) -> RunResult:
@@ -158,9 +115,13 @@ def test_pages_are_followed_and_posts_normalised(api: responses.RequestsMock) ->
     first, second = (params(c) for c in api.calls)
     assert first["expansions"] == "author_id,referenced_tweets.id,in_reply_to_user_id"
     assert set(first["tweet.fields"].split(",")) >= {
-        "created_at", "conversation_id", "in_reply_to_user_id", "lang", "entities",
+        "created_at",
+        "conversation_id",
+        "in_reply_to_user_id",
+        "lang",
+        "entities",
         "referenced_tweets",
-    }  # fmt: skip
+    }
     assert first["user.fields"] == "username,name"
     assert first["max_results"] == "100"
     assert "pagination_token" not in first
@@ -349,7 +310,7 @@ INTERRUPTIONS = {
     ),
     "server error": dict(name="error_503.json", status=503, error="SourceUnavailable"),
     "truncated json": dict(
-        body=(FIX / "mentions_page2.json").read_text()[:300], error="SourceDataError"
+        body=(RECORDED / "mentions_page2.json").read_text()[:300], error="SourceDataError"
     ),
 }
 
@@ -506,13 +467,21 @@ def test_rejected_token_disables_the_source_with_a_plain_message(
 @pytest.mark.parametrize(
     ("status", "body", "content_type", "says"),
     [
-        (503, (FIX / "error_503.json").read_text(), "application/json",
-         "HTTP 503 Service Unavailable: Service Unavailable"),
-        (502, "<html><body><h1>Bad Gateway</h1>Over capacity</body></html>", "text/html",
-         "HTTP 502 Bad Gateway"),
+        (
+            503,
+            (RECORDED / "error_503.json").read_text(),
+            "application/json",
+            "HTTP 503 Service Unavailable: Service Unavailable",
+        ),
+        (
+            502,
+            "<html><body><h1>Bad Gateway</h1>Over capacity</body></html>",
+            "text/html",
+            "HTTP 502 Bad Gateway",
+        ),
         (500, "<html>Internal Server Error", "text/html", "HTTP 500 Internal Server Error"),
     ],
-)  # fmt: skip
+)
 def test_server_errors_are_retried_next_run(
     engine: Engine,
     api: responses.RequestsMock,
@@ -558,7 +527,7 @@ def test_requests_carry_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.mark.parametrize(
     ("status", "body"),
     [
-        (200, (FIX / "mentions_page1.json").read_text()[:700]),
+        (200, (RECORDED / "mentions_page1.json").read_text()[:700]),
         (200, "{not json"),
         (200, "[]"),
         (200, '{"data": {"id": "1", "text": "x"}, "meta": {}}'),
@@ -566,9 +535,16 @@ def test_requests_carry_a_timeout(monkeypatch: pytest.MonkeyPatch) -> None:
         (200, '{"errors": [{"title": "Authorization Error", "detail": "User suspended."}]}'),
         (503, '["not", "an", "object"]'),
     ],
-    ids=["truncated", "not json", "list", "data not a list", "post without id", "errors only",
-         "error body not an object"],
-)  # fmt: skip
+    ids=[
+        "truncated",
+        "not json",
+        "list",
+        "data not a list",
+        "post without id",
+        "errors only",
+        "error body not an object",
+    ],
+)
 def test_malformed_answers_are_source_data_errors(
     engine: Engine, api: responses.RequestsMock, status: int, body: str
 ) -> None:
@@ -625,12 +601,11 @@ def test_options_are_validated() -> None:
 
 
 def test_only_the_twitter_module_imports_tweepy() -> None:
-    root = Path(__file__).parents[2]
     pattern = re.compile(r"^\s*(import tweepy|from tweepy)", re.MULTILINE)
     offenders = [
-        str(path.relative_to(root))
-        for package in ("aduan", "models", "harvester", "classifier", "router", "inbox")
-        for path in (root / package).rglob("*.py")
+        str(path.relative_to(ROOT))
+        for package in PACKAGES
+        for path in (ROOT / package).rglob("*.py")
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == ["harvester/twitter.py"]

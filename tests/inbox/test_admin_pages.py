@@ -19,17 +19,16 @@ from sqlmodel import Session, col, select
 
 from aduan.config_view import redacted_config
 from inbox.app import create_app
-from inbox.sessions import AuthConfig, Authenticator
+from inbox.sessions import Authenticator
 from models.accounts import create_user, issue_api_token
 from models.agencies import sync_agencies
 from models.credentials import verify_password
 from models.db import session_scope
 from models.tables import ApiToken, User, WebSession
-from tests.aduan.test_config_view import SECRETS, URL_SECRETS, settings_with_secrets
+from tests.support.config import SECRETS, URL_SECRETS, settings_with_secrets
 from tests.support.factories import agencies
+from tests.support.web import AUTH, SCRIPT
 
-AUTH = AuthConfig(secret_key=b"a" * 40)
-SCRIPT = '<script>alert("x")</script>'
 SHOWN = re.compile(r'<code class="secret">([^<]+)</code>')
 HTML = {"accept": "text/html"}
 #: the signed-in users: username -> (role, agency)
@@ -64,8 +63,14 @@ def browsers(engine: Engine, config_view: Mapping[str, Any] | None = None) -> di
     with session_scope(engine) as s:
         sync_agencies(session=s, agencies=agencies())
         for name, (role, agency) in PEOPLE.items():
-            create_user(session=s, username=name, role=role, password_hash="-",
-                        agency_code=agency, display_name=name.title())  # fmt: skip
+            create_user(
+                session=s,
+                username=name,
+                role=role,
+                password_hash="-",
+                agency_code=agency,
+                display_name=name.title(),
+            )
     for name in PEOPLE:
         with Session(engine) as s:
             user = s.exec(select(User).where(User.username == name)).one()
@@ -112,8 +117,9 @@ def signed_in(browser: Browser) -> bool:
 def test_the_list_shows_every_user_with_times_in_wita_and_live_tokens(engine: Engine) -> None:
     who = browsers(engine)
     with session_scope(engine) as s:
-        create_user(session=s, username="nakal", role="viewer", password_hash="-",
-                    display_name=SCRIPT)  # fmt: skip
+        create_user(
+            session=s, username="nakal", role="viewer", password_hash="-", display_name=SCRIPT
+        )
         ops = s.exec(select(User).where(User.username == "ops")).one()
         ops.last_login_at = datetime(2026, 11, 20, 1, 30, tzinfo=UTC)
         s.add(ops)
@@ -147,8 +153,11 @@ def test_a_new_users_password_is_shown_once_and_only_its_hash_stored(engine: Eng
     assert SCRIPT not in response.text and "&lt;script&gt;" in response.text
     siti = user(engine, "siti")
     assert (siti.role, siti.agency_code, siti.display_name, siti.active) == (
-        "agency", "PDAM", SCRIPT, True
-    )  # fmt: skip
+        "agency",
+        "PDAM",
+        SCRIPT,
+        True,
+    )
     assert password not in siti.password_hash
     assert verify_password(password, siti.password_hash)[0] is True
     # Not retrievable afterwards: the list shows no password.

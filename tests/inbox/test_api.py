@@ -8,91 +8,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from inbox.app import create_app
-from inbox.sessions import AuthConfig, Authenticator
+from inbox.sessions import Authenticator
 from models.accounts import create_user, issue_api_token, revoke_api_token, set_active
-from models.agencies import sync_agencies
-from models.complaints import file_complaint
 from models.db import make_engine, session_scope
-from models.mentions import insert_mentions
-from models.tables import Complaint, ComplaintNote, Mention, StatusChange, User
+from models.tables import Complaint, ComplaintNote, StatusChange, User
 from models.types import utcnow
-from models.vocab import CATEGORIES
-from router.policy import RoutingPolicy
-from tests.support.factories import agencies, mention
-
-AUTH = AuthConfig(secret_key=b"k" * 32)
-POLICY = RoutingPolicy(category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"}, triage_inbox="KOMINFO")
-EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> air mati'
-ROLES = ("admin", "operator", "agency", "viewer")
-#: (key, platform, text, category, inbox, kecamatan, days ago, respond_by in hours)
-ROWS = (
-    ("evil", "twitter", EVIL, "PDAM", "PDAM", "Denpasar Selatan", 1, -5),
-    ("keruh", "facebook", "air keruh 100% di ubung", "PDAM", "PDAM", "Denpasar Utara", 3, 24),
-    ("lampu", "instagram", "lampu jalan mati di renon", "LPJU", "LPJU", "Denpasar Selatan", 2, 24),
-    ("pungli", "twitter", "pungli di kantor desa", "OTHER", "KOMINFO", None, 120, 24),
-)
-
-
-def fill(engine: Engine) -> dict[str, int]:
-    """Agencies and one filed complaint per ROWS entry; their ids by key."""
-    now = utcnow()
-    with session_scope(engine) as s:
-        sync_agencies(session=s, agencies=agencies())
-        posts = [
-            mention(n, platform=p, text=t, author_name=f"<b>Warga {n}</b>")
-            for n, (_, p, t, *_) in enumerate(ROWS, 1)
-        ]
-        posts[0] = posts[0].model_copy(update={"url": "javascript:alert(1)"})
-        insert_mentions(session=s, mentions=posts)
-    ids = {}
-    with session_scope(engine) as s:
-        for n, (key, _, _, category, inbox, kecamatan, days, hours) in enumerate(ROWS, 1):
-            m = s.exec(select(Mention).where(Mention.platform_id == str(1000 + n))).one()
-            details = {
-                "kecamatan": kecamatan,
-                "desa": "Sesetan" if n == 1 else None,
-                "street": "Jl. Raya Sesetan" if n == 1 else None,
-                "respond_by": now + timedelta(hours=hours),
-                "follow_up_by": now + timedelta(days=5),
-            }
-            c = file_complaint(
-                session=s,
-                mention=m,
-                category=category,
-                inbox=inbox,
-                confidence=0.9,
-                routed_by="router",
-                details=details,
-            )
-            assert c is not None and c.id is not None
-            c.created_at = c.updated_at = now - timedelta(days=days)
-            ids[key] = c.id
-    return ids
-
-
-def tokens(engine: Engine) -> dict[str, str]:
-    """One user and API token per role (the agency user works PDAM); no password hashing."""
-    out = {}
-    with session_scope(engine) as s:
-        for role in ROLES:
-            agency = "PDAM" if role == "agency" else None
-            create_user(session=s, username=role, role=role, password_hash="-", agency_code=agency)
-            out[role], _ = issue_api_token(session=s, username=role, name="test")
-    return out
-
-
-def client(engine: Engine, policy: RoutingPolicy | None = POLICY) -> TestClient:
-    return TestClient(create_app(engine, auth_config=AUTH, policy=policy))
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def setup(engine: Engine) -> tuple[TestClient, dict[str, int], dict[str, str]]:
-    ids = fill(engine)
-    return client(engine), ids, tokens(engine)
+from models.vocab import CATEGORIES, ROLES
+from tests.support.api import EVIL_AIR, bearer, client, serve_api
+from tests.support.web import AUTH
 
 
 def _history(engine: Engine, cid: int) -> list[str]:
@@ -124,7 +47,7 @@ def _routes(ids: dict[str, int]) -> list[tuple[str, str, dict[str, Any] | None]]
 
 
 def test_every_route_needs_a_live_token_never_a_cookie(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     with session_scope(engine) as s:
         revoked, row = issue_api_token(session=s, username="operator", name="old")
         assert row.id is not None
@@ -162,7 +85,7 @@ def test_every_route_needs_a_live_token_never_a_cookie(engine: Engine) -> None:
 
 
 def test_each_route_for_each_role(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     expected = {  # role: (list, get, status, notes, categories, inboxes)
         "admin": (200, 200, 200, 201, 200, 200),
         "operator": (200, 200, 409, 201, 200, 200),  # admin already moved it on
@@ -188,7 +111,7 @@ def test_each_route_for_each_role(engine: Engine) -> None:
 
 
 def test_agency_tokens_never_reach_other_inboxes(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     agency = bearer(tok["agency"])
     listed = api.get("/api/v1/complaints", headers=agency).json()
     assert {c["id"] for c in listed["items"]} == {ids["evil"], ids["keruh"]}
@@ -230,7 +153,7 @@ def test_agency_tokens_never_reach_other_inboxes(engine: Engine) -> None:
 
 
 def test_status_full_path_and_refused_changes(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     agency, cid = bearer(tok["agency"]), ids["evil"]
     url = f"/api/v1/complaints/{cid}/status"
     for status in ("respon_awal", "ditindaklanjuti", "selesai"):
@@ -284,7 +207,7 @@ def test_status_full_path_and_refused_changes(engine: Engine) -> None:
 
 
 def test_bukan_wewenang_needs_reason_and_goes_to_triage(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     agency, cid = bearer(tok["agency"]), ids["keruh"]
     url = f"/api/v1/complaints/{cid}/status"
     for bad in (
@@ -317,11 +240,11 @@ def test_bukan_wewenang_needs_reason_and_goes_to_triage(engine: Engine) -> None:
 
 
 def test_notes_are_added_and_listed(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     url = f"/api/v1/complaints/{ids['evil']}/notes"
-    first = api.post(url, headers=bearer(tok["agency"]), json={"text": f"  {EVIL}  "})
+    first = api.post(url, headers=bearer(tok["agency"]), json={"text": f"  {EVIL_AIR}  "})
     assert first.status_code == 201, first.text
-    assert first.json()["text"] == EVIL and first.json()["author"] == "agency"
+    assert first.json()["text"] == EVIL_AIR and first.json()["author"] == "agency"
     assert first.json()["at"].endswith("Z")
     second = api.post(url, headers=bearer(tok["operator"]), json={"text": "sudah diteruskan"})
     assert second.status_code == 201
@@ -337,7 +260,7 @@ def test_notes_are_added_and_listed(engine: Engine) -> None:
         assert response.status_code == 422, bad
     detail = api.get(f"/api/v1/complaints/{ids['evil']}", headers=bearer(tok["agency"])).json()
     assert [(n["author"], n["text"]) for n in detail["notes"]] == [
-        ("agency", EVIL),
+        ("agency", EVIL_AIR),
         ("operator", "sudah diteruskan"),
     ]
     assert _history(engine, ids["evil"]) == ["baru"]  # a note is not a status change
@@ -353,7 +276,7 @@ def _ids(api: TestClient, token: str, query: str) -> list[int]:
 
 
 def test_list_filters_sort_and_pages(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     op = tok["operator"]
     evil, keruh, lampu, pungli = (ids[k] for k in ("evil", "keruh", "lampu", "pungli"))
     assert _ids(api, op, "") == [evil, lampu, keruh, pungli]  # newest first
@@ -397,14 +320,14 @@ def test_list_filters_sort_and_pages(engine: Engine) -> None:
 
 
 def test_detail_gives_untrusted_text_as_json_data(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     response = api.get(f"/api/v1/complaints/{ids['evil']}", headers=bearer(tok["operator"]))
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.headers["x-content-type-options"] == "nosniff"
     detail = response.json()
     (post,) = detail["mentions"]
-    assert post["text"] == EVIL and post["author_name"] == "<b>Warga 1</b>"
+    assert post["text"] == EVIL_AIR and post["author_name"] == "<b>Warga 1</b>"
     assert post["author_handle"] == "warga1" and post["url"] is None  # javascript: dropped
     assert post["link_reason"] == "origin" and post["platform"] == "twitter"
     assert (detail["inbox"], detail["inbox_name"], detail["category"]) == (
@@ -425,12 +348,12 @@ def test_detail_gives_untrusted_text_as_json_data(engine: Engine) -> None:
     assert detail["next_statuses"] == ["bukan_wewenang", "ditindaklanjuti", "respon_awal"]
     listed = api.get("/api/v1/complaints?q=script", headers=bearer(tok["operator"])).json()
     (item,) = listed["items"]
-    assert item["text"] == EVIL and "author_name" not in item and "author_handle" not in item
+    assert item["text"] == EVIL_AIR and "author_name" not in item and "author_handle" not in item
     assert item["overdue_step"] == "respon_awal" and item["platform"] == "twitter"
 
 
 def test_categories_and_inboxes(engine: Engine) -> None:
-    api, _, tok = setup(engine)
+    api, _, tok = serve_api(engine)
     cats = api.get("/api/v1/categories", headers=bearer(tok["viewer"])).json()
     assert [c["code"] for c in cats] == list(CATEGORIES)
     by_code = {c["code"]: c for c in cats}

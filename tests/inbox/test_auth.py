@@ -33,7 +33,6 @@ from inbox.login import BLOCKED, WRONG, install_auth
 from inbox.sessions import AuthConfig, Authenticator
 from inbox.signing import load_secret_key, sign_value, unsign_value
 from models.accounts import (
-    create_account,
     ensure_first_admin,
     issue_api_token,
     reset_password,
@@ -55,10 +54,10 @@ from models.sessions import record_login_attempt
 from models.tables import ApiToken, Complaint, LoginAttempt, Mention, User, WebSession
 from models.types import utcnow
 from tests.support.factories import agencies, mention
+from tests.support.web import PASSWORD, add_user, login
 
 TEMPLATES_DIR = Path(__file__).parents[2] / "inbox" / "templates"
-SECRET = b"k" * 8 + os.urandom(32)
-PASSWORD = "kopi-bali-pagi-7"
+COOKIE_KEY = b"k" * 8 + os.urandom(32)
 
 
 # --- a test-only app ------------------------------------------------------------
@@ -69,7 +68,7 @@ def make_app(engine: Engine, **config: Any) -> tuple[FastAPI, Authenticator]:
     app = FastAPI()
     templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
     auth = install_auth(
-        app, engine=engine, config=AuthConfig(secret_key=SECRET, **config), templates=templates
+        app, engine=engine, config=AuthConfig(secret_key=COOKIE_KEY, **config), templates=templates
     )
 
     @app.get("/private")
@@ -106,38 +105,6 @@ def make_app(engine: Engine, **config: Any) -> tuple[FastAPI, Authenticator]:
         return {"user": user.username}
 
     return app, auth
-
-
-def add_user(
-    engine: Engine,
-    username: str,
-    role: str = "operator",
-    *,
-    agency: str | None = None,
-    password: str = PASSWORD,
-) -> User:
-    with session_scope(engine) as s:
-        sync_agencies(session=s, agencies=agencies())
-        return create_account(
-            session=s, username=username, role=role, password=password, agency_code=agency
-        )
-
-
-def login(
-    client: TestClient,
-    username: str,
-    password: str = PASSWORD,
-    *,
-    next: str | None = None,
-    headers: dict[str, str] | None = None,
-) -> httpx.Response:
-    """Open the sign-in form (for its CSRF cookie) and post it."""
-    client.get("/login")
-    token = client.cookies.get("aduan_login") or client.cookies.get("__Host-aduan_login")
-    data = {"username": username, "password": password, "csrf_token": token or ""}
-    if next is not None:
-        data["next"] = next
-    return client.post("/login", data=data, headers=headers or {}, follow_redirects=False)
 
 
 def signed_in_client(engine: Engine, username: str = "ops", role: str = "operator") -> TestClient:
@@ -272,12 +239,12 @@ def test_auth_config_refuses_a_short_key() -> None:
 
 
 def test_signed_values_detect_tampering() -> None:
-    signed = sign_value("abc", SECRET)
-    assert unsign_value(signed, SECRET) == "abc"
-    assert unsign_value(signed[:-1] + ("A" if signed[-1] != "A" else "B"), SECRET) is None
-    assert unsign_value("abd" + signed[3:], SECRET) is None
+    signed = sign_value("abc", COOKIE_KEY)
+    assert unsign_value(signed, COOKIE_KEY) == "abc"
+    assert unsign_value(signed[:-1] + ("A" if signed[-1] != "A" else "B"), COOKIE_KEY) is None
+    assert unsign_value("abd" + signed[3:], COOKIE_KEY) is None
     assert unsign_value(signed, b"another-key-another-key-another-key") is None
-    assert unsign_value("no-signature", SECRET) is None
+    assert unsign_value("no-signature", COOKIE_KEY) is None
 
 
 # --- signing in and sessions ----------------------------------------------------------

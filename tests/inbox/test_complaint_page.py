@@ -13,10 +13,8 @@ from models.mentions import insert_mentions
 from models.notes import add_note, notes_of
 from models.tables import Complaint, Correction, Mention, StatusChange
 from models.types import utcnow
-from tests.inbox.test_inbox_pages import EVIL, LONG, add_complaint, signed_in
 from tests.support.factories import mention
-
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from tests.support.web import CSRF, EVIL, LONG, add_complaint, signed_in
 
 
 def csrf(client: TestClient, path: str = "/inbox/PDAM") -> str:
@@ -39,21 +37,38 @@ def _detailed(engine: Engine) -> int:
     """A PDAM complaint with every fact the page shows, reported twice, with a note."""
     now = utcnow()
     cid = add_complaint(
-        engine, 1, mention_fields={"text": "air mati di jalan gatot subroto", "author_name":
-                                   "Made Warga", "author_handle": "madewarga"},
-        terms=["air", "mati"], route_reason="aturan: kata 'air mati'", kecamatan="Denpasar Utara",
-        desa="Ubung Kaja", street="Jalan Gatot Subroto", location_span="jalan gatot subroto",
-        inside_city=False, respond_by=now - timedelta(hours=2),
+        engine,
+        1,
+        mention_fields={
+            "text": "air mati di jalan gatot subroto",
+            "author_name": "Made Warga",
+            "author_handle": "madewarga",
+        },
+        terms=["air", "mati"],
+        route_reason="aturan: kata 'air mati'",
+        kecamatan="Denpasar Utara",
+        desa="Ubung Kaja",
+        street="Jalan Gatot Subroto",
+        location_span="jalan gatot subroto",
+        inside_city=False,
+        respond_by=now - timedelta(hours=2),
         follow_up_by=now + timedelta(days=3),
-    )  # fmt: skip
+    )
     with session_scope(engine) as s:
-        insert_mentions(session=s, mentions=[mention(2, platform="facebook", text="sama, air mati",
-                                                     url="https://facebook.com/p/2")])  # fmt: skip
+        insert_mentions(
+            session=s,
+            mentions=[
+                mention(
+                    2, platform="facebook", text="sama, air mati", url="https://facebook.com/p/2"
+                )
+            ],
+        )
         extra = s.exec(select(Mention).where(Mention.platform == "facebook")).one()
         complaint = s.get(Complaint, cid)
         assert complaint is not None
-        attach_mention(session=s, complaint=complaint, mention=extra, reason="duplicate",
-                       actor="router")  # fmt: skip
+        attach_mention(
+            session=s, complaint=complaint, mention=extra, reason="duplicate", actor="router"
+        )
         add_note(session=s, complaint_id=cid, author="pdam1", text="tim sudah dihubungi")
     return cid
 
@@ -64,14 +79,35 @@ def test_page_shows_every_fact(engine: Engine) -> None:
     assert page.status_code == 200
     text = page.text
     for fact in (
-        "air mati di jalan gatot subroto", "Made Warga", "(@madewarga)", "twitter",
-        'href="https://x.com/warga1/status/1001"', "sama, air mati", "facebook",
-        'href="https://facebook.com/p/2"', "laporan awal", "laporan serupa", "2 pelapor",
-        "PDAM", "keyakinan 87%", ">air</span>", ">mati</span>", "model:test",
-        "aturan: kata &#39;air mati&#39;", "Denpasar Utara", "Ubung Kaja", "Jalan Gatot Subroto",
-        "“jalan gatot subroto”", "Di luar Kota Denpasar", "Terlambat respon awal",
-        "tim sudah dihubungi", "pdam1", "WITA", "Riwayat status", "filed",
-    ):  # fmt: skip
+        "air mati di jalan gatot subroto",
+        "Made Warga",
+        "(@madewarga)",
+        "twitter",
+        'href="https://x.com/warga1/status/1001"',
+        "sama, air mati",
+        "facebook",
+        'href="https://facebook.com/p/2"',
+        "laporan awal",
+        "laporan serupa",
+        "2 pelapor",
+        "PDAM",
+        "keyakinan 87%",
+        ">air</span>",
+        ">mati</span>",
+        "model:test",
+        "aturan: kata &#39;air mati&#39;",
+        "Denpasar Utara",
+        "Ubung Kaja",
+        "Jalan Gatot Subroto",
+        "“jalan gatot subroto”",
+        "Di luar Kota Denpasar",
+        "Terlambat respon awal",
+        "tim sudah dihubungi",
+        "pdam1",
+        "WITA",
+        "Riwayat status",
+        "filed",
+    ):
         assert fact in text, fact
     # Only the changes allowed from baru are offered (not selesai, not baru itself).
     options = re.findall(r'<option value="(\w+)">', text.split('name="to_status"')[1])
@@ -83,22 +119,29 @@ def test_status_change_is_recorded(engine: Engine) -> None:
     cid = add_complaint(engine, 1)
     client = signed_in(engine)
     token = csrf(client, f"/complaints/{cid}")
-    done = client.post(f"/complaints/{cid}/status", follow_redirects=False,
-                       data={"to_status": "respon_awal", "note": "warga dihubungi",
-                             "csrf_token": token})  # fmt: skip
+    done = client.post(
+        f"/complaints/{cid}/status",
+        follow_redirects=False,
+        data={"to_status": "respon_awal", "note": "warga dihubungi", "csrf_token": token},
+    )
     assert (done.status_code, done.headers["location"]) == (303, f"/complaints/{cid}?ok=status")
     assert _state(engine, cid)[:3] == ("respon_awal", "PDAM", 2)
     page = client.get(done.headers["location"]).text
     assert "Status pengaduan diperbarui." in page
     history = page.split("Riwayat status")[1]
-    assert re.search(r"operator1</td>\s*<td>Baru</td>\s*<td>Respon awal</td>\s*"
-                     r'<td class="text">warga dihubungi</td>', history)  # fmt: skip
+    assert re.search(
+        r"operator1</td>\s*<td>Baru</td>\s*<td>Respon awal</td>\s*"
+        r'<td class="text">warga dihubungi</td>',
+        history,
+    )
     form = page.split('name="to_status"')[1].split("</select>")[0]
     assert re.findall(r'value="(\w+)"', form) == ["ditindaklanjuti", "selesai"]
     # Kominfo staff refusing a complaint come back to its page (they may still see it).
-    done = client.post(f"/complaints/{cid}/bukan-wewenang", follow_redirects=False,
-                       data={"reason": "urusan PLN", "suggested_category": "PLN",
-                             "csrf_token": token})  # fmt: skip
+    done = client.post(
+        f"/complaints/{cid}/bukan-wewenang",
+        follow_redirects=False,
+        data={"reason": "urusan PLN", "suggested_category": "PLN", "csrf_token": token},
+    )
     assert done.headers["location"] == f"/complaints/{cid}?ok=bukan_wewenang"
     assert _state(engine, cid)[:3] == ("bukan_wewenang", "KOMINFO", 3)
 
@@ -108,20 +151,27 @@ def test_invalid_transitions_show_an_error_and_change_nothing(engine: Engine) ->
     closed = add_complaint(engine, 2, status="selesai")
     client = signed_in(engine)
     token = csrf(client)
-    refused = client.post(f"/complaints/{cid}/status",
-                          data={"to_status": "selesai", "note": "<b>cepat</b>",
-                                "csrf_token": token})  # fmt: skip
+    refused = client.post(
+        f"/complaints/{cid}/status",
+        data={"to_status": "selesai", "note": "<b>cepat</b>", "csrf_token": token},
+    )
     assert refused.status_code == 409
     assert "perubahan status tidak diizinkan" in refused.text
     assert "&lt;b&gt;cepat&lt;/b&gt;</textarea>" in refused.text  # the note is kept, escaped
-    for data, code in (({"to_status": "hilang"}, 400), ({"to_status": "baru"}, 409),
-                       ({"to_status": "respon_awal", "note": "x" * 5001}, 400)):  # fmt: skip
-        assert client.post(f"/complaints/{cid}/status",
-                           data={**data, "csrf_token": token}).status_code == code  # fmt: skip
+    for data, code in (
+        ({"to_status": "hilang"}, 400),
+        ({"to_status": "baru"}, 409),
+        ({"to_status": "respon_awal", "note": "x" * 5001}, 400),
+    ):
+        assert (
+            client.post(f"/complaints/{cid}/status", data={**data, "csrf_token": token}).status_code
+            == code
+        )
     assert _state(engine, cid) == ("baru", "PDAM", 1, 0)
     # Reopening a closed complaint needs a reason.
-    reopen = client.post(f"/complaints/{closed}/status",
-                         data={"to_status": "ditindaklanjuti", "csrf_token": token})  # fmt: skip
+    reopen = client.post(
+        f"/complaints/{closed}/status", data={"to_status": "ditindaklanjuti", "csrf_token": token}
+    )
     assert reopen.status_code == 409 and "perlu catatan" in reopen.text
     assert _state(engine, closed)[:3] == ("selesai", "PDAM", 1)
 
@@ -130,26 +180,32 @@ def test_agency_refuses_a_complaint_as_not_theirs(engine: Engine) -> None:
     cid = add_complaint(engine, 1)
     client = signed_in(engine, "pdam1", "agency", agency="PDAM")
     token = csrf(client, f"/complaints/{cid}")
-    missing = client.post(f"/complaints/{cid}/bukan-wewenang",
-                          data={"reason": "  ", "suggested_category": "PUPR",
-                                "csrf_token": token})  # fmt: skip
+    missing = client.post(
+        f"/complaints/{cid}/bukan-wewenang",
+        data={"reason": "  ", "suggested_category": "PUPR", "csrf_token": token},
+    )
     assert missing.status_code == 400 and "Alasan bukan wewenang wajib diisi." in missing.text
-    no_category = client.post(f"/complaints/{cid}/bukan-wewenang",
-                              data={"reason": "jalan rusak", "suggested_category": "NASI",
-                                    "csrf_token": token})  # fmt: skip
+    no_category = client.post(
+        f"/complaints/{cid}/bukan-wewenang",
+        data={"reason": "jalan rusak", "suggested_category": "NASI", "csrf_token": token},
+    )
     assert no_category.status_code == 400
     assert _state(engine, cid) == ("baru", "PDAM", 1, 0)
-    done = client.post(f"/complaints/{cid}/bukan-wewenang", follow_redirects=False,
-                       data={"reason": "ini jalan provinsi", "suggested_category": "PUPR",
-                             "csrf_token": token})  # fmt: skip
+    done = client.post(
+        f"/complaints/{cid}/bukan-wewenang",
+        follow_redirects=False,
+        data={"reason": "ini jalan provinsi", "suggested_category": "PUPR", "csrf_token": token},
+    )
     assert (done.status_code, done.headers["location"]) == (303, "/inbox/PDAM?ok=bukan_wewenang")
     assert _state(engine, cid)[:3] == ("bukan_wewenang", "KOMINFO", 2)
     with Session(engine) as s:
         correction = s.exec(select(Correction)).one()
         last = s.exec(select(StatusChange).order_by(col(StatusChange.id).desc())).first()
     assert (correction.category, correction.kind, correction.actor) == (
-        "PUPR", "bukan_wewenang", "pdam1",
-    )  # fmt: skip
+        "PUPR",
+        "bukan_wewenang",
+        "pdam1",
+    )
     assert last is not None and "ini jalan provinsi" in last.note and last.actor == "pdam1"
     assert "dikembalikan ke triase" in client.get(done.headers["location"]).text
     assert client.get(f"/complaints/{cid}").status_code == 404  # no longer theirs
@@ -163,9 +219,11 @@ def test_notes_are_added_and_shown_escaped(engine: Engine) -> None:
     cid = add_complaint(engine, 1)
     client = signed_in(engine, "pdam1", "agency", agency="PDAM")
     token = csrf(client)
-    done = client.post(f"/complaints/{cid}/notes", follow_redirects=False,
-                       data={"text": "<script>alert(1)</script> petugas OTW",
-                             "csrf_token": token})  # fmt: skip
+    done = client.post(
+        f"/complaints/{cid}/notes",
+        follow_redirects=False,
+        data={"text": "<script>alert(1)</script> petugas OTW", "csrf_token": token},
+    )
     assert (done.status_code, done.headers["location"]) == (303, f"/complaints/{cid}?ok=catatan")
     page = client.get(done.headers["location"]).text
     assert "Catatan internal disimpan." in page
@@ -204,9 +262,11 @@ def test_agency_users_cannot_reach_other_inboxes(engine: Engine) -> None:
     # Another inbox's complaint and ids that do not exist look the same.
     for cid in (other, other + 1, other + 1000):
         assert client.get(f"/complaints/{cid}").status_code == 404, cid
-        for action, data in (("status", {"to_status": "respon_awal"}),
-                             ("bukan-wewenang", {"reason": "x", "suggested_category": "PLN"}),
-                             ("notes", {"text": "intip"})):  # fmt: skip
+        for action, data in (
+            ("status", {"to_status": "respon_awal"}),
+            ("bukan-wewenang", {"reason": "x", "suggested_category": "PLN"}),
+            ("notes", {"text": "intip"}),
+        ):
             response = client.post(
                 f"/complaints/{cid}/{action}", data={**data, "csrf_token": token}
             )
@@ -234,11 +294,18 @@ def test_viewers_cannot_open_inboxes_or_complaints(engine: Engine) -> None:
 
 def test_untrusted_text_is_escaped_on_the_page(engine: Engine) -> None:
     cid = add_complaint(
-        engine, 1, inbox="LPJU",
-        mention_fields={"text": EVIL + " " + LONG, "author_name": "<img src=x onerror=alert(2)>",
-                        "author_handle": "<svg onload=alert(3)>", "url": "javascript:alert(1)"},
-        street="<script>jalan</script>", terms=["<b>lampu</b>"],
-    )  # fmt: skip
+        engine,
+        1,
+        inbox="LPJU",
+        mention_fields={
+            "text": EVIL + " " + LONG,
+            "author_name": "<img src=x onerror=alert(2)>",
+            "author_handle": "<svg onload=alert(3)>",
+            "url": "javascript:alert(1)",
+        },
+        street="<script>jalan</script>",
+        terms=["<b>lampu</b>"],
+    )
     page = signed_in(engine).get(f"/complaints/{cid}").text
     assert "<script>alert" not in page and "<img" not in page and "<svg" not in page
     assert "<b>lampu" not in page and "<script>jalan" not in page

@@ -11,7 +11,7 @@ from inbox import inbox_pages
 from inbox.csv_export import BOM, COLUMNS, complaint_row, csv_chunks, safe_cell
 from models import complaint_view
 from models.tables import Complaint, Mention
-from tests.inbox.test_inbox_pages import EVIL, add_complaint, signed_in
+from tests.support.web import EVIL, add_complaint, signed_in
 
 
 @pytest.mark.parametrize(
@@ -40,15 +40,27 @@ def test_safe_cell(value: object, cell: str) -> None:
 
 def test_complaint_row_neutralises_every_text_cell() -> None:
     complaint = Complaint(
-        id=7, origin_mention_id=1, category="PDAM", inbox="PDAM", routed_by="t",
-        confidence=0.5, kecamatan="=cmd|' /C calc'!A0", street="@jalan", inside_city=False,
+        id=7,
+        origin_mention_id=1,
+        category="PDAM",
+        inbox="PDAM",
+        routed_by="t",
+        confidence=0.5,
+        kecamatan="=cmd|' /C calc'!A0",
+        street="@jalan",
+        inside_city=False,
         created_at=datetime(2026, 11, 20, 1, 0, tzinfo=UTC),
-    )  # fmt: skip
+    )
     mention = Mention(
-        platform="twitter", platform_id="1", source="t", author_name="-Made",
-        author_handle="+62811", text="=1+2", url="javascript:alert(1)",
+        platform="twitter",
+        platform_id="1",
+        source="t",
+        author_name="-Made",
+        author_handle="+62811",
+        text="=1+2",
+        url="javascript:alert(1)",
         created_at=datetime(2026, 11, 20, tzinfo=UTC),
-    )  # fmt: skip
+    )
     row = dict(zip(COLUMNS, complaint_row(complaint, mention, "respon_awal"), strict=True))
     assert row["kecamatan"] == "'=cmd|' /C calc'!A0" and row["jalan"] == "'@jalan"
     assert (row["penulis"], row["akun"], row["teks"]) == ("'-Made", "'+62811", "'=1+2")

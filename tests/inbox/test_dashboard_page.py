@@ -17,15 +17,15 @@ from models.sources import month_key
 from models.tables import Mention, Outbox, SourceHealth
 from models.types import utcnow
 from models.vocab import OutboxStatus
-from tests.inbox.test_triage_page import IMG, LONG, SCRIPT, client_for, csrf_token, post
 from tests.support.factories import agencies, mention
+from tests.support.web import IMG, LONG, SCRIPT, client_for, csrf_token, post
 
-EVIL = f"{SCRIPT}{IMG} javascript:alert(1)"
+EVIL_LINK = f"{SCRIPT}{IMG} javascript:alert(1)"
 #: the longest place name the store takes, with no space to break it
 PLACE = "B" * 100
 NOW = utcnow()
 #: (n, inbox, status, created at, extra fields); 2023-12-31 16:30 UTC is already 2024 in WITA
-ROWS: list[tuple[int, str, str, datetime, dict[str, Any]]] = [
+YEAR_ROWS: list[tuple[int, str, str, datetime, dict[str, Any]]] = [
     (1, "PDAM", "selesai", datetime(2024, 3, 1, tzinfo=UTC), {"followed_up_at": NOW}),
     (2, "PDAM", "respon_awal", datetime(2024, 4, 1, tzinfo=UTC), {"responded_at": NOW}),
     (3, "PDAM", "baru", datetime(2024, 5, 1, tzinfo=UTC), {}),
@@ -34,12 +34,22 @@ ROWS: list[tuple[int, str, str, datetime, dict[str, Any]]] = [
     (6, "KOMINFO", "bukan_wewenang", datetime(2024, 7, 1, tzinfo=UTC), {}),
     (7, "PDAM", "selesai", datetime(2023, 12, 31, 15, 59, tzinfo=UTC), {}),
     # recent ones, for the charts, places and the overdue list
-    (8, "PDAM", "baru", NOW - timedelta(hours=30),
-     {"desa": EVIL, "respond_by": NOW - timedelta(hours=2)}),
-    (9, "LPJU", "respon_awal", NOW - timedelta(hours=3),
-     {"desa": PLACE, "follow_up_by": NOW + timedelta(days=3)}),
-    (10, "LPJU", "baru", NOW - timedelta(hours=2), {"desa": EVIL}),
-]  # fmt: skip
+    (
+        8,
+        "PDAM",
+        "baru",
+        NOW - timedelta(hours=30),
+        {"desa": EVIL_LINK, "respond_by": NOW - timedelta(hours=2)},
+    ),
+    (
+        9,
+        "LPJU",
+        "respon_awal",
+        NOW - timedelta(hours=3),
+        {"desa": PLACE, "follow_up_by": NOW + timedelta(days=3)},
+    ),
+    (10, "LPJU", "baru", NOW - timedelta(hours=2), {"desa": EVIL_LINK}),
+]
 
 
 def _fill(engine: Engine) -> dict[int, int]:
@@ -48,15 +58,22 @@ def _fill(engine: Engine) -> dict[int, int]:
         sync_agencies(session=s, agencies=agencies())
         insert_mentions(
             session=s,
-            mentions=[mention(n, text=f"keluhan rahasia nomor {n}", platform="twitter" if n % 2
-                      else "facebook") for n, *_ in ROWS],
-        )  # fmt: skip
+            mentions=[
+                mention(
+                    n,
+                    text=f"keluhan rahasia nomor {n}",
+                    platform="twitter" if n % 2 else "facebook",
+                )
+                for n, *_ in YEAR_ROWS
+            ],
+        )
     ids: dict[int, int] = {}
     with session_scope(engine) as s:
-        for n, inbox, status, created, fields in ROWS:
+        for n, inbox, status, created, fields in YEAR_ROWS:
             m = s.exec(select(Mention).where(Mention.platform_id == str(1000 + n))).one()
-            c = file_complaint(session=s, mention=m, category=inbox, inbox=inbox,
-                               confidence=0.9, routed_by="t")  # fmt: skip
+            c = file_complaint(
+                session=s, mention=m, category=inbox, inbox=inbox, confidence=0.9, routed_by="t"
+            )
             assert c is not None and c.id is not None
             c.status, c.created_at = status, created
             for key, value in fields.items():
@@ -83,7 +100,7 @@ def _fill(engine: Engine) -> dict[int, int]:
                 source="fb-pemkot",
                 platform="facebook",
                 state="disabled",
-                last_error=f"token expired {EVIL} {LONG}",
+                last_error=f"token expired {EVIL_LINK} {LONG}",
                 last_error_class="CredentialsRejected",
                 last_error_at=NOW,
                 disabled_reason=f"credentials rejected: {SCRIPT}",
@@ -92,9 +109,15 @@ def _fill(engine: Engine) -> dict[int, int]:
             )
         )
         s.add(
-            Outbox(complaint_id=ids[9], agency_code="LPJU", channel="email",
-                   status=OutboxStatus.DEAD, attempts=8, last_error=f"550 {EVIL} {LONG}")
-        )  # fmt: skip
+            Outbox(
+                complaint_id=ids[9],
+                agency_code="LPJU",
+                channel="email",
+                status=OutboxStatus.DEAD,
+                attempts=8,
+                last_error=f"550 {EVIL_LINK} {LONG}",
+            )
+        )
     return ids
 
 

@@ -9,64 +9,18 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from sqlmodel import select
 
 from inbox import inbox_pages
 from inbox.app import create_app
-from inbox.sessions import AuthConfig
-from models.agencies import sync_agencies
-from models.complaints import file_complaint
-from models.db import session_scope
-from models.mentions import insert_mentions
-from models.tables import Mention
 from models.types import utcnow
-from router.policy import RoutingPolicy
-from router.route import route_pending
-from tests.inbox.test_auth import add_user, login
-from tests.router.test_route import KeywordClassifier
-from tests.support.factories import agencies, mention
-
-EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)> lampu mati'
-POLICY = RoutingPolicy(category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"}, triage_inbox="KOMINFO")
-LONG = "A" * 5000
-AUTH = AuthConfig(secret_key=b"k" * 32)
-
-
-def signed_in(engine: Engine, username: str = "operator1", role: str = "operator",
-              agency: str | None = None) -> TestClient:  # fmt: skip
-    """A client of the real app (with the routing policy), signed in as a new user of *role*."""
-    add_user(engine, username, role, agency=agency)
-    client = TestClient(create_app(engine, auth_config=AUTH, policy=POLICY))
-    response = login(client, username)
-    assert response.status_code in (200, 303), response.text
-    return client
-
-
-def add_complaint(
-    engine: Engine,
-    n: int,
-    *,
-    inbox: str = "PDAM",
-    status: str = "baru",
-    created: datetime | None = None,
-    mention_fields: dict[str, Any] | None = None,
-    **details: Any,
-) -> int:
-    """File the n-th synthetic mention straight into *inbox*; its complaint's id."""
-    category = details.pop("category", inbox)
-    reporters = details.pop("reporters", 1)
-    with session_scope(engine) as s:
-        sync_agencies(session=s, agencies=agencies())
-        insert_mentions(session=s, mentions=[mention(n, **(mention_fields or {}))])
-        m = s.exec(select(Mention).where(Mention.platform_id == str(1000 + n))).one()
-        c = file_complaint(session=s, mention=m, category=category, inbox=inbox, confidence=0.87,
-                           routed_by="model:test", details=details)  # fmt: skip
-        assert c is not None and c.id is not None
-        c.status, c.reporters = status, reporters
-        if created is not None:
-            c.created_at = created
-        s.add(c)
-        return c.id
+from tests.support.web import (
+    AUTH,
+    EVIL,
+    LONG,
+    add_complaint,
+    filled_inbox,
+    signed_in,
+)
 
 
 def listed(page: str) -> list[int]:
@@ -74,55 +28,73 @@ def listed(page: str) -> list[int]:
     return [int(i) for i in re.findall(r'<a href="/complaints/(\d+)">#', page)]
 
 
-def _filled(engine: Engine) -> TestClient:
-    with session_scope(engine) as s:
-        sync_agencies(session=s, agencies=agencies())
-        insert_mentions(
-            session=s,
-            mentions=[
-                mention(1, text=EVIL, author_name="<b>bold</b>", url="javascript:alert(1)"),
-                mention(2, text="air mati di panjer", url="https://x.com/a/status/1002"),
-                mention(3, text="bingung <i>ini</i>"),
-                mention(4, text="lampu " + LONG, author_name="<img src=x onerror=alert(2)>"),
-            ],
-        )
-    route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
-    return signed_in(engine)
-
-
 def _inbox(engine: Engine) -> dict[int, int]:
     """Four PDAM complaints and one LPJU; mention number -> complaint id."""
     now = utcnow()
     day = timedelta(days=1)
     rows: list[tuple[int, dict[str, Any]]] = [
-        (1, {"mention_fields": {"text": "air mati 100% di sesetan"},
-             "created": datetime(2026, 11, 20, 16, 30, tzinfo=UTC),  # 21 Nov in WITA
-             "kecamatan": "Denpasar Selatan", "respond_by": now - timedelta(hours=1)}),
-        (2, {"mention_fields": {"text": "air keruh di ubung", "platform": "facebook"},
-             "created": datetime(2026, 11, 19, 10, 0, tzinfo=UTC), "status": "respon_awal",
-             "kecamatan": "Denpasar Utara", "respond_by": now + 2 * day,
-             "follow_up_by": now + 5 * day, "reporters": 3}),
-        (3, {"mention_fields": {"text": "pipa_bocor di panjer", "platform": "instagram"},
-             "created": datetime(2026, 11, 22, 2, 0, tzinfo=UTC), "category": "OTHER",
-             "respond_by": now + day, "reporters": 2}),
-        (4, {"mention_fields": {"text": "pipa bocor sesetan"}, "status": "selesai",
-             "created": datetime(2026, 11, 10, 2, 0, tzinfo=UTC),
-             "kecamatan": "Denpasar Selatan", "respond_by": now - 10 * day}),
-        (5, {"mention_fields": {"text": "lampu mati"}, "inbox": "LPJU",
-             "created": datetime(2026, 11, 21, 2, 0, tzinfo=UTC)}),
-    ]  # fmt: skip
+        (
+            1,
+            {
+                "mention_fields": {"text": "air mati 100% di sesetan"},
+                "created": datetime(2026, 11, 20, 16, 30, tzinfo=UTC),  # 21 Nov in WITA
+                "kecamatan": "Denpasar Selatan",
+                "respond_by": now - timedelta(hours=1),
+            },
+        ),
+        (
+            2,
+            {
+                "mention_fields": {"text": "air keruh di ubung", "platform": "facebook"},
+                "created": datetime(2026, 11, 19, 10, 0, tzinfo=UTC),
+                "status": "respon_awal",
+                "kecamatan": "Denpasar Utara",
+                "respond_by": now + 2 * day,
+                "follow_up_by": now + 5 * day,
+                "reporters": 3,
+            },
+        ),
+        (
+            3,
+            {
+                "mention_fields": {"text": "pipa_bocor di panjer", "platform": "instagram"},
+                "created": datetime(2026, 11, 22, 2, 0, tzinfo=UTC),
+                "category": "OTHER",
+                "respond_by": now + day,
+                "reporters": 2,
+            },
+        ),
+        (
+            4,
+            {
+                "mention_fields": {"text": "pipa bocor sesetan"},
+                "status": "selesai",
+                "created": datetime(2026, 11, 10, 2, 0, tzinfo=UTC),
+                "kecamatan": "Denpasar Selatan",
+                "respond_by": now - 10 * day,
+            },
+        ),
+        (
+            5,
+            {
+                "mention_fields": {"text": "lampu mati"},
+                "inbox": "LPJU",
+                "created": datetime(2026, 11, 21, 2, 0, tzinfo=UTC),
+            },
+        ),
+    ]
     return {n: add_complaint(engine, n, **kw) for n, kw in rows}
 
 
 def test_overview_lists_inboxes_with_counts(engine: Engine) -> None:
-    page = _filled(engine).get("/")
+    page = filled_inbox(engine).get("/")
     assert page.status_code == 200
     assert 'href="/inbox/LPJU"' in page.text
     assert 'Triase: <a href="/triage">1</a>' in page.text
 
 
 def test_inbox_page_shows_complaints_escaped(engine: Engine) -> None:
-    client = _filled(engine)
+    client = filled_inbox(engine)
     page = client.get("/inbox/LPJU")
     assert page.status_code == 200
     assert "<script>" not in page.text and "<img" not in page.text
@@ -142,12 +114,12 @@ def test_inbox_page_shows_complaints_escaped(engine: Engine) -> None:
 
 
 def test_triage_page_lists_unsure_mentions(engine: Engine) -> None:
-    page = _filled(engine).get("/triage")
+    page = filled_inbox(engine).get("/triage")
     assert "bingung &lt;i&gt;ini&lt;/i&gt;" in page.text
 
 
 def test_unknown_inbox_is_404(engine: Engine) -> None:
-    client = _filled(engine)
+    client = filled_inbox(engine)
     assert client.get("/inbox/NOPE").status_code == 404
     assert client.get("/inbox/NO%00PE").status_code == 404
     assert client.get("/inbox/NOPE/export.csv").status_code == 404
@@ -165,7 +137,7 @@ def test_pages_need_a_signed_in_user(engine: Engine) -> None:
 
 
 def test_agency_users_see_only_their_inbox(engine: Engine) -> None:
-    _filled(engine)
+    filled_inbox(engine)
     client = signed_in(engine, "pdam1", "agency", agency="PDAM")
     home = client.get("/", follow_redirects=False)
     assert (home.status_code, home.headers["location"]) == (303, "/inbox/PDAM")
@@ -207,9 +179,16 @@ def test_filters_and_search_narrow_the_list(engine: Engine) -> None:
     # The form shows the filters it was sent, and the export link carries them.
     page = client.get(
         "/inbox/PDAM",
-        params={"q": 'air "mati"', "status": "baru", "overdue": "1", "dari": "2026-11-21",
-                "kecamatan": "Denpasar Selatan", "sort": "deadline", "platform": "twitter"},
-    ).text  # fmt: skip
+        params={
+            "q": 'air "mati"',
+            "status": "baru",
+            "overdue": "1",
+            "dari": "2026-11-21",
+            "kecamatan": "Denpasar Selatan",
+            "sort": "deadline",
+            "platform": "twitter",
+        },
+    ).text
     assert 'name="q" value="air &#34;mati&#34;"' in page
     assert '<option value="baru" selected>' in page
     assert '<option value="Denpasar Selatan" selected>' in page
@@ -244,8 +223,14 @@ def test_status_counts_and_rows(engine: Engine) -> None:
     ids = _inbox(engine)
     client = signed_in(engine)
     page = client.get("/inbox/PDAM").text
-    for label, n in (("Semua", 4), ("Baru", 2), ("Respon awal", 1), ("Selesai", 1),
-                     ("Ditindaklanjuti", 0), ("Bukan wewenang", 0)):  # fmt: skip
+    for label, n in (
+        ("Semua", 4),
+        ("Baru", 2),
+        ("Respon awal", 1),
+        ("Selesai", 1),
+        ("Ditindaklanjuti", 0),
+        ("Bukan wewenang", 0),
+    ):
         assert f"{label} ({n})</a>" in page, label
     assert 'href="/inbox/PDAM?status=respon_awal"' in page
     # Counts follow the other filters, and their links keep them.
@@ -255,8 +240,15 @@ def test_status_counts_and_rows(engine: Engine) -> None:
     assert 'href="/inbox/PDAM?q=sesetan&amp;status=selesai"' in searched
     assert 'href="/inbox/PDAM?q=sesetan" class="current">Semua' not in searched
     # Each row: its page, how many reported it, the next deadline, and whether it is late.
-    rows = {int(i): row for i, row in re.findall(r'<tr[^>]*>\s*<td><a href="/complaints/(\d+)">#'
-                                                 r"(.*?)</tr>", page, re.S)}  # fmt: skip
+    rows = {
+        int(i): row
+        for i, row in re.findall(
+            r'<tr[^>]*>\s*<td><a href="/complaints/(\d+)">#'
+            r"(.*?)</tr>",
+            page,
+            re.S,
+        )
+    }
     assert "3 pelapor" in rows[ids[2]] and "1 pelapor" in rows[ids[1]]
     assert "Terlambat respon awal" in rows[ids[1]]
     assert "Terlambat" not in rows[ids[2]] and "Terlambat" not in rows[ids[4]]

@@ -12,8 +12,10 @@ from lifecycle.status import bukan_wewenang, change_status
 from models.db import session_scope
 from models.tables import User
 from models.types import utcnow
-from models.vocab import CATEGORIES
-from tests.inbox.test_api import AUTH, EVIL, POLICY, ROLES, bearer, client, setup
+from models.vocab import CATEGORIES, ROLES
+from tests.support.api import EVIL_AIR, bearer, client, serve_api
+from tests.support.routing import POLICY
+from tests.support.web import AUTH
 
 BASE = "/open311/v2"
 
@@ -37,7 +39,7 @@ def _is_error(response: Any, code: int, words: str = "") -> None:
 
 
 def test_services_for_every_token_and_only_tokens(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     for role in ROLES:
         response = _get(api, "/services.json", tok[role])
         assert response.status_code == 200, role
@@ -67,7 +69,7 @@ def test_services_for_every_token_and_only_tokens(engine: Engine) -> None:
 
 
 def test_requests_fields_and_status_mapping(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     op = tok["operator"]
     for status in ("respon_awal", "ditindaklanjuti", "selesai"):
         change_status(
@@ -91,7 +93,7 @@ def test_requests_fields_and_status_mapping(engine: Engine) -> None:
     found = {int(r["service_request_id"]): r for r in response.json()}
     assert list(found) == [ids["evil"], ids["lampu"], ids["keruh"]]  # newest first, 90 days
     evil, lampu, keruh = found[ids["evil"]], found[ids["lampu"]], found[ids["keruh"]]
-    assert evil["description"] == EVIL  # a citizen's post, as JSON data
+    assert evil["description"] == EVIL_AIR  # a citizen's post, as JSON data
     assert (evil["status"], evil["status_notes"]) == ("open", "filed")
     assert (evil["service_code"], evil["service_name"]) == ("PDAM", "Air minum")
     assert evil["agency_responsible"] == "PDAM Denpasar"
@@ -128,7 +130,7 @@ def test_requests_fields_and_status_mapping(engine: Engine) -> None:
 
 
 def test_agency_and_viewer_tokens_are_scoped(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     agency = tok["agency"]
     assert _ids(api, agency) == [ids["evil"], ids["keruh"]]
     assert _ids(api, agency, service_code="LPJU") == []
@@ -150,7 +152,7 @@ def test_agency_and_viewer_tokens_are_scoped(engine: Engine) -> None:
 
 
 def test_date_filters_and_pages(engine: Engine) -> None:
-    api, ids, tok = setup(engine)
+    api, ids, tok = serve_api(engine)
     op, today = tok["operator"], utcnow().date()
     pungli = [ids["pungli"]]
     assert (

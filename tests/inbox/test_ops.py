@@ -5,11 +5,11 @@ from sqlalchemy.engine import Engine
 
 from inbox.app import create_app
 from models.locks import try_lock
-from tests.inbox.test_inbox_pages import AUTH, _filled
+from tests.support.web import AUTH, filled_inbox
 
 
 def test_healthz_reports_store_scheduler_and_sources(engine: Engine) -> None:
-    _filled(engine)
+    filled_inbox(engine)
     client = TestClient(
         create_app(engine, scheduler_state=lambda: {"running": True, "jobs": {}}, auth_config=AUTH)
     )
@@ -31,7 +31,7 @@ def test_healthz_says_when_the_store_is_unreachable(tmp_path) -> None:
 
 
 def test_metrics_in_prometheus_format(engine: Engine) -> None:
-    _filled(engine)
+    filled_inbox(engine)
     text = TestClient(create_app(engine, auth_config=AUTH)).get("/metrics").text
     assert 'aduan_complaints_filed_total{inbox="LPJU"} 2.0' in text  # mentions 1 and 4
     assert "aduan_triage_size 1.0" in text

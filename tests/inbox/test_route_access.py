@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from inbox.app import ROUTERS, create_app
-from inbox.sessions import AuthConfig, Authenticator
+from inbox.sessions import Authenticator
 from lifecycle.status import bukan_wewenang
 from models.accounts import create_user, issue_api_token
 from models.agencies import sync_agencies
@@ -40,20 +40,18 @@ from models.tables import (
     StatusChange,
     User,
 )
-from models.vocab import OutboxStatus
-from router.policy import RoutingPolicy
+from models.vocab import ROLES, OutboxStatus
 from router.route import route_pending
-from tests.router.test_route import KeywordClassifier
 from tests.support.factories import agencies, mention
+from tests.support.routing import POLICY, KeywordClassifier
+from tests.support.web import AUTH
 
-AUTH = AuthConfig(secret_key=b"r" * 40)
-POLICY = RoutingPolicy(category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"}, triage_inbox="KOMINFO")
-ROLES = ("anonymous", "admin", "operator", "agency", "viewer")
+#: everyone who may knock: nobody signed in, then each role
+VISITORS = ("anonymous", *ROLES)
 #: the answer to an anonymous page request: a redirect to the sign-in page
 LOGIN = "login"
 #: allowed: past access control (not 401/403/404, not 5xx)
 OK = "ok"
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 #: an id nobody has: guessing must look the same as reaching into another inbox
 MISSING = 987_654
 
@@ -75,19 +73,28 @@ class Case:
 
 def page(staff: str | int, agency: str | int, viewer: str | int) -> dict[str, str | int]:
     """Expectations of a page: admin and operator get *staff*."""
-    return {"anonymous": LOGIN, "admin": staff, "operator": staff, "agency": agency,
-            "viewer": viewer}  # fmt: skip
+    return {
+        "anonymous": LOGIN,
+        "admin": staff,
+        "operator": staff,
+        "agency": agency,
+        "viewer": viewer,
+    }
 
 
 #: a page only the admin may use
-ADMIN_ONLY: dict[str, str | int] = {"anonymous": LOGIN, "admin": OK, "operator": 403,
-                                    "agency": 403, "viewer": 403}  # fmt: skip
+ADMIN_ONLY: dict[str, str | int] = {
+    "anonymous": LOGIN,
+    "admin": OK,
+    "operator": 403,
+    "agency": 403,
+    "viewer": 403,
+}
 
 
 def api(staff: str | int, agency: str | int, viewer: str | int) -> dict[str, str | int]:
     """Expectations of an API route: no token is 401."""
-    return {"anonymous": 401, "admin": staff, "operator": staff, "agency": agency,
-            "viewer": viewer}  # fmt: skip
+    return {"anonymous": 401, "admin": staff, "operator": staff, "agency": agency, "viewer": viewer}
 
 
 @dataclass(frozen=True)
@@ -122,12 +129,24 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/inbox/PDAM/export.csv", page(OK, OK, 403)),
         Case("GET", "/inbox/LPJU/export.csv", page(OK, 404, 403)),
         Case("GET", "/triage", page(OK, 403, 403)),
-        Case("POST", f"/triage/mentions/{w.mention}/assign", page(OK, 403, 403),
-             form={"category": "PDAM"}),
-        Case("POST", f"/triage/mentions/{w.mention}/merge", page(OK, 403, 403),
-             form={"complaint_id": str(w.pdam)}),
-        Case("POST", f"/triage/complaints/{w.bounced}/assign", page(OK, 403, 403),
-             form={"category": "PDAM"}),
+        Case(
+            "POST",
+            f"/triage/mentions/{w.mention}/assign",
+            page(OK, 403, 403),
+            form={"category": "PDAM"},
+        ),
+        Case(
+            "POST",
+            f"/triage/mentions/{w.mention}/merge",
+            page(OK, 403, 403),
+            form={"complaint_id": str(w.pdam)},
+        ),
+        Case(
+            "POST",
+            f"/triage/complaints/{w.bounced}/assign",
+            page(OK, 403, 403),
+            form={"category": "PDAM"},
+        ),
         Case("GET", "/api/v1/complaints", api(OK, OK, 403)),
         Case("GET", "/api/v1/complaints?inbox=LPJU", api(OK, 404, 403)),
         Case("GET", "/api/v1/categories", api(OK, OK, OK)),
@@ -135,17 +154,21 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/open311/v2/services.json", api(OK, OK, OK)),
         Case("GET", "/open311/v2/requests.json", api(OK, OK, 403)),
         # Unknown Open311 paths answer GeoReport's 404 to everyone: there is nothing there.
-        Case("GET", "/open311/v2/discovery.xml", {r: 404 for r in ROLES}),
+        Case("GET", "/open311/v2/discovery.xml", {r: 404 for r in VISITORS}),
         Case("GET", "/admin/users", ADMIN_ONLY),
-        Case("POST", "/admin/users", ADMIN_ONLY,
-             form={"username": "baru", "display_name": "Baru", "role": "viewer", "agency": ""}),
+        Case(
+            "POST",
+            "/admin/users",
+            ADMIN_ONLY,
+            form={"username": "baru", "display_name": "Baru", "role": "viewer", "agency": ""},
+        ),
         Case("POST", f"/admin/users/{w.user}/disable", ADMIN_ONLY, form={}),
         Case("POST", f"/admin/users/{w.user}/enable", ADMIN_ONLY, form={}),
         Case("POST", f"/admin/users/{w.user}/reset-password", ADMIN_ONLY, form={}),
         Case("POST", f"/admin/users/{w.user}/tokens", ADMIN_ONLY, form={"name": "sinkron"}),
         Case("POST", f"/admin/tokens/{w.token}/revoke", ADMIN_ONLY, form={}),
         Case("GET", "/admin/config", ADMIN_ONLY),
-    ]  # fmt: skip
+    ]
     # The complaint routes: own inbox, another inbox, and an id that does not exist.
     for cid, agency in ((w.pdam, OK), (w.lpju, 404), (MISSING, 404)):
         staff: str | int = 404 if cid == MISSING else OK
@@ -154,17 +177,21 @@ def cases(w: World) -> list[Case]:
             Case("POST", f"/complaints/{cid}/status", page(staff, agency, 403), form=status),
             Case("POST", f"/complaints/{cid}/notes", page(staff, agency, 403), form=note),
             Case("GET", f"/api/v1/complaints/{cid}", api(staff, agency, 403)),
-            Case("POST", f"/api/v1/complaints/{cid}/status", api(staff, agency, 403),
-                 json={"status": "respon_awal", "note": "dicek"}),
-            Case("POST", f"/api/v1/complaints/{cid}/notes", api(staff, agency, 403),
-                 json=note),
+            Case(
+                "POST",
+                f"/api/v1/complaints/{cid}/status",
+                api(staff, agency, 403),
+                json={"status": "respon_awal", "note": "dicek"},
+            ),
+            Case("POST", f"/api/v1/complaints/{cid}/notes", api(staff, agency, 403), json=note),
             Case("GET", f"/open311/v2/requests/{cid}.json", api(staff, agency, 403)),
-        ]  # fmt: skip
+        ]
     # Last: refusing a complaint moves it out of the agency's inbox.
     for cid, agency in ((w.pdam, OK), (w.lpju, 404), (MISSING, 404)):
         staff = 404 if cid == MISSING else OK
-        out.append(Case("POST", f"/complaints/{cid}/bukan-wewenang", page(staff, agency, 403),
-                        form=refuse))  # fmt: skip
+        out.append(
+            Case("POST", f"/complaints/{cid}/bukan-wewenang", page(staff, agency, 403), form=refuse)
+        )
     return out
 
 
@@ -184,9 +211,16 @@ OPEN_ROUTES = {
 def _template(path: str, w: World) -> str:
     """A concrete path back to the app's route template, to compare coverage."""
     path = re.sub(r"^/inbox/[A-Z]+", "/inbox/{code}", path.split("?")[0])
-    for value, name in ((w.pdam, "id"), (w.lpju, "id"), (MISSING, "id"), (w.bounced, "id"),
-                        (w.mention, "id"), (w.dead, "id"), (w.token, "id"),
-                        (w.user, "id")):  # fmt: skip
+    for value, name in (
+        (w.pdam, "id"),
+        (w.lpju, "id"),
+        (MISSING, "id"),
+        (w.bounced, "id"),
+        (w.mention, "id"),
+        (w.dead, "id"),
+        (w.token, "id"),
+        (w.user, "id"),
+    ):
         path = re.sub(rf"/{value}(?=/|\.json|$)", "/{" + name + "}", path)
     return path
 
@@ -215,12 +249,24 @@ def fill(engine: Engine) -> World:
             c.origin_mention_id: c.id for c in s.exec(select(Complaint)) if c.id is not None
         }
     bounced = complaint_of[by_text["air keruh di ubung"]]
-    bukan_wewenang(engine=engine, policy=POLICY, complaint_id=bounced, actor="pdam",
-                   reason="pipa milik provinsi", suggested_category="PUPR")  # fmt: skip
+    bukan_wewenang(
+        engine=engine,
+        policy=POLICY,
+        complaint_id=bounced,
+        actor="pdam",
+        reason="pipa milik provinsi",
+        suggested_category="PUPR",
+    )
     with session_scope(engine) as s:
-        dead = Outbox(complaint_id=bounced, agency_code="PDAM", channel="email",
-                      payload={"event": "complaint.filed"}, status=OutboxStatus.DEAD,
-                      attempts=8, last_error="550 mailbox unavailable")  # fmt: skip
+        dead = Outbox(
+            complaint_id=bounced,
+            agency_code="PDAM",
+            channel="email",
+            payload={"event": "complaint.filed"},
+            status=OutboxStatus.DEAD,
+            attempts=8,
+            last_error="550 mailbox unavailable",
+        )
         s.add(dead)
         s.flush()
         assert dead.id is not None
@@ -263,11 +309,10 @@ def callers(engine: Engine) -> dict[str, Caller]:
     app = create_app(engine, auth_config=AUTH, policy=POLICY)
     out = {"anonymous": Caller(TestClient(app, follow_redirects=False))}
     auth = Authenticator(engine, AUTH)
-    for role in ROLES[1:]:
+    for role in VISITORS[1:]:
         with session_scope(engine) as s:
             agency = "PDAM" if role == "agency" else None
-            create_user(session=s, username=role, role=role, password_hash="-",
-                        agency_code=agency)  # fmt: skip
+            create_user(session=s, username=role, role=role, password_hash="-", agency_code=agency)
             token, _ = issue_api_token(session=s, username=role, name="access")
         with Session(engine) as s:
             user = s.exec(select(User).where(User.username == role)).one()
@@ -297,8 +342,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
         )
         mentions = sorted((m.id, m.state) for m in s.exec(select(Mention)))
         outbox = sorted((o.id, o.status) for o in s.exec(select(Outbox)))
-    return {"counts": counts, "complaints": complaints, "mentions": mentions,
-            "outbox": outbox}  # fmt: skip
+    return {"counts": counts, "complaints": complaints, "mentions": mentions, "outbox": outbox}
 
 
 def _verdict(case: Case, expected: str | int, response: Any) -> str | None:
@@ -322,7 +366,7 @@ def test_refused_requests_are_refused_and_change_nothing(engine: Engine) -> None
     before = snapshot(engine)
     wrong = []
     for case in cases(w):
-        for role in ROLES:
+        for role in VISITORS:
             expected = case.expect[role]
             if expected == OK or (expected == 303 and case.method == "GET"):
                 continue
@@ -333,7 +377,7 @@ def test_refused_requests_are_refused_and_change_nothing(engine: Engine) -> None
     assert snapshot(engine) == before
 
 
-@pytest.mark.parametrize("role", ROLES[1:])
+@pytest.mark.parametrize("role", VISITORS[1:])
 def test_allowed_requests_get_past_access_control(engine: Engine, role: str) -> None:
     # A fresh store per role: one role's changes (a refusal, a retry) must not decide
     # what the next role is answered.
@@ -395,7 +439,9 @@ def test_the_open_routes_are_only_sign_in_and_operations() -> None:
     # Nothing open is part of the documented API; the documented API is all in ROUTERS.
     assert not paths & in_schema
     documented = {
-        route.path for router in ROUTERS for route in router.routes
+        route.path
+        for router in ROUTERS
+        for route in router.routes
         if isinstance(route, APIRoute) and route.include_in_schema
-    }  # fmt: skip
+    }
     assert in_schema <= documented

@@ -3,12 +3,9 @@
 import re
 from typing import Any
 
-from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from inbox.app import create_app
-from inbox.sessions import AuthConfig
 from lifecycle.status import bukan_wewenang
 from models.agencies import sync_agencies
 from models.corrections import all_corrections
@@ -16,44 +13,17 @@ from models.db import session_scope
 from models.mentions import insert_mentions
 from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus, MentionState
-from router.policy import RoutingPolicy
 from router.route import route_pending
-from tests.inbox.test_auth import add_user, login
-from tests.router.test_route import KeywordClassifier
 from tests.support.factories import agencies, mention
-
-AUTH = AuthConfig(secret_key=b"k" * 32)
-POLICY = RoutingPolicy(
-    category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"},
-    triage_inbox="KOMINFO",
-    channels={"LPJU": ("email",)},
+from tests.support.routing import POLICY, KeywordClassifier
+from tests.support.web import (
+    IMG,
+    LONG,
+    SCRIPT,
+    client_for,
+    csrf_token,
+    post,
 )
-SCRIPT = '<script>alert("x")</script>'
-IMG = "<img src=x onerror=alert(1)>"
-LONG = "A" * 5000
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-def client_for(
-    engine: Engine, username: str = "kominfo1", role: str = "operator", **kw: Any
-) -> TestClient:
-    """A client of the real app (with the routing policy), signed in as a new user."""
-    add_user(engine, username, role, agency=kw.pop("agency", None))
-    app = create_app(engine, auth_config=AUTH, policy=POLICY, **kw)
-    client = TestClient(app, follow_redirects=False)
-    assert login(client, username).status_code == 303
-    return client
-
-
-def csrf_token(client: TestClient, path: str = "/triage") -> str:
-    """The CSRF token of the client's session, from any page's forms (the logout form too)."""
-    found = CSRF.search(client.get(path, headers={"accept": "text/html"}).text)
-    assert found is not None
-    return found.group(1)
-
-
-def post(client: TestClient, path: str, token: str, **data: str) -> Any:
-    return client.post(path, data={"csrf_token": token, **data})
 
 
 def _fill(engine: Engine) -> dict[str, int]:
@@ -78,9 +48,14 @@ def _fill(engine: Engine) -> dict[str, int]:
     with Session(engine) as s:
         ids = {int(m.platform_id) - 1000: m.id for m in s.exec(select(Mention))}
         complaints = {c.category: c.id for c in s.exec(select(Complaint))}
-    bukan_wewenang(engine=engine, policy=POLICY, complaint_id=complaints["LPJU"], actor="lpju1",
-                   reason=f"pohon tumbang, urusan DLHK {SCRIPT}",
-                   suggested_category="DLHK")  # fmt: skip
+    bukan_wewenang(
+        engine=engine,
+        policy=POLICY,
+        complaint_id=complaints["LPJU"],
+        actor="lpju1",
+        reason=f"pohon tumbang, urusan DLHK {SCRIPT}",
+        suggested_category="DLHK",
+    )
     return {
         "unsure": ids[1],
         "evil": ids[2],
@@ -110,8 +85,10 @@ def test_queue_shows_unsure_mentions_and_bounced_complaints(engine: Engine) -> N
     assert page.status_code == 200
     # Mentions wait since routing, the bounced complaint since it was refused (later).
     assert _queued(page.text) == [
-        f"mention-{ids['unsure']}", f"mention-{ids['evil']}", f"complaint-{ids['bounced']}"
-    ]  # fmt: skip
+        f"mention-{ids['unsure']}",
+        f"mention-{ids['evil']}",
+        f"complaint-{ids['bounced']}",
+    ]
     assert "bingung yang pertama" in page.text
     bounced = page.text.split(f'id="complaint-{ids["bounced"]}"')[1]
     assert "bukan wewenang LPJU: pohon tumbang, urusan DLHK" in bounced
@@ -171,8 +148,9 @@ def test_merge_joins_the_mention_to_a_complaint(engine: Engine) -> None:
     ids = _fill(engine)
     client = client_for(engine)
     token = csrf_token(client)
-    merged = post(client, f"/triage/mentions/{ids['unsure']}/merge", token,
-                  complaint_id=f"#{ids['pdam']}")  # fmt: skip
+    merged = post(
+        client, f"/triage/mentions/{ids['unsure']}/merge", token, complaint_id=f"#{ids['pdam']}"
+    )
     assert merged.status_code == 303
     page = client.get(merged.headers["location"]).text
     assert f"Mention #{ids['unsure']} digabung ke pengaduan #{ids['pdam']}." in page
@@ -207,14 +185,17 @@ def test_bounced_complaint_is_reassigned_with_a_correction(engine: Engine) -> No
 REFUSED = [
     ("/triage/mentions/{unsure}/assign", {"category": "WATER"}, 400, "Kategori tidak dikenal"),
     ("/triage/mentions/99999/assign", {"category": "PDAM"}, 404, "tidak ditemukan"),
-    ("/triage/mentions/{unsure}/merge", {"complaint_id": "99999"}, 404,
-     "Pengaduan #99999 tidak ditemukan"),
+    (
+        "/triage/mentions/{unsure}/merge",
+        {"complaint_id": "99999"},
+        404,
+        "Pengaduan #99999 tidak ditemukan",
+    ),
     ("/triage/mentions/{unsure}/merge", {"complaint_id": "12; DROP"}, 400, "berupa angka"),
     ("/triage/mentions/{unsure}/merge", {"complaint_id": "²"}, 400, "berupa angka"),
-    ("/triage/complaints/{pdam}/assign", {"category": "LPJU"}, 409,
-     "tidak sedang menunggu triase"),
+    ("/triage/complaints/{pdam}/assign", {"category": "LPJU"}, 409, "tidak sedang menunggu triase"),
     ("/triage/complaints/99999/assign", {"category": "LPJU"}, 404, "tidak ditemukan"),
-]  # fmt: skip
+]
 
 
 def test_refused_decisions_are_explained_and_change_nothing(engine: Engine) -> None:

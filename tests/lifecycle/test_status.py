@@ -3,6 +3,7 @@
 import itertools
 import threading
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -38,16 +39,12 @@ from models.mentions import insert_mentions
 from models.tables import Complaint, Mention, Outbox
 from models.vocab import ComplaintStatus as S
 from models.wita import WITA
-from router.policy import RoutingPolicy
 from tests.support.factories import agencies, mention
+from tests.support.routing import POLICY
 
 CALENDAR = WorkingCalendar("ID")
-POLICY = RoutingPolicy(
-    category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"},
-    triage_inbox="KOMINFO",
-    channels={"LPJU": ("email",)},
-    deadlines=deadline_fn(CALENDAR, SP4N_LAPOR),
-)
+#: the two-agency policy, with working-day deadlines
+DEADLINE_POLICY = replace(POLICY, deadlines=deadline_fn(CALENDAR, SP4N_LAPOR))
 # Every (from, to) the lifecycle knows, and those it allows.
 ALLOWED = sorted((a, b) for a, targets in TRANSITIONS.items() for b in targets)
 FORBIDDEN = sorted(set(itertools.product(list(S), list(S))) - set(ALLOWED))
@@ -59,8 +56,14 @@ def _file(engine: Engine, n: int = 1, *, inbox: str = "PDAM", **fields: Any) -> 
         sync_agencies(session=s, agencies=agencies())
         insert_mentions(session=s, mentions=[mention(n)])
         m = s.exec(select(Mention).where(Mention.platform_id == str(1000 + n))).one()
-        c = file_complaint(session=s, mention=m, category=inbox if inbox != "KOMINFO" else
-                           "OTHER", inbox=inbox, confidence=0.9, routed_by="model:x")  # fmt: skip
+        c = file_complaint(
+            session=s,
+            mention=m,
+            category=inbox if inbox != "KOMINFO" else "OTHER",
+            inbox=inbox,
+            confidence=0.9,
+            routed_by="model:x",
+        )
         assert c is not None and c.id is not None
         for key, value in fields.items():
             setattr(c, key, value)
@@ -77,37 +80,58 @@ def _get(engine: Engine, cid: int) -> Complaint:
 
 def _history(engine: Engine, cid: int) -> list[tuple[str | None, str, str, str]]:
     with Session(engine) as s:
-        return [(h.from_status, h.to_status, h.actor, h.note)
-                for h in history(session=s, complaint_id=cid)]  # fmt: skip
+        return [
+            (h.from_status, h.to_status, h.actor, h.note)
+            for h in history(session=s, complaint_id=cid)
+        ]
 
 
 def _move(engine: Engine, cid: int, to: S, **kw: Any) -> Complaint:
     """Make the change from the complaint's status to *to* through the right function."""
     if to == S.BUKAN_WEWENANG:
-        return bukan_wewenang(engine=engine, policy=POLICY, complaint_id=cid, actor="pdam1",
-                              reason="pipa milik provinsi", suggested_category="PUPR",
-                              **kw)  # fmt: skip
+        return bukan_wewenang(
+            engine=engine,
+            policy=DEADLINE_POLICY,
+            complaint_id=cid,
+            actor="pdam1",
+            reason="pipa milik provinsi",
+            suggested_category="PUPR",
+            **kw,
+        )
     if to == S.BARU:
-        return reassign(engine=engine, policy=POLICY, complaint_id=cid, category="LPJU",
-                        actor="kominfo1")  # fmt: skip
-    return change_status(engine=engine, complaint_id=cid, to_status=to, actor="pdam1",
-                         note="catatan", **kw)  # fmt: skip
+        return reassign(
+            engine=engine,
+            policy=DEADLINE_POLICY,
+            complaint_id=cid,
+            category="LPJU",
+            actor="kominfo1",
+        )
+    return change_status(
+        engine=engine, complaint_id=cid, to_status=to, actor="pdam1", note="catatan", **kw
+    )
 
 
 # --- the transition table -----------------------------------------------------------------
 
 
 def test_the_table() -> None:
-    assert sorted(
-        [
-            (S.BARU, S.RESPON_AWAL), (S.BARU, S.DITINDAKLANJUTI), (S.BARU, S.BUKAN_WEWENANG),
-            (S.RESPON_AWAL, S.DITINDAKLANJUTI), (S.RESPON_AWAL, S.SELESAI),
-            (S.RESPON_AWAL, S.BUKAN_WEWENANG),
-            (S.DITINDAKLANJUTI, S.SELESAI), (S.DITINDAKLANJUTI, S.BUKAN_WEWENANG),
-            (S.SELESAI, S.DITINDAKLANJUTI),
-            (S.BUKAN_WEWENANG, S.BARU),
-        ]
-    ) == ALLOWED  # fmt: skip
+    assert (
+        sorted(
+            [
+                (S.BARU, S.RESPON_AWAL),
+                (S.BARU, S.DITINDAKLANJUTI),
+                (S.BARU, S.BUKAN_WEWENANG),
+                (S.RESPON_AWAL, S.DITINDAKLANJUTI),
+                (S.RESPON_AWAL, S.SELESAI),
+                (S.RESPON_AWAL, S.BUKAN_WEWENANG),
+                (S.DITINDAKLANJUTI, S.SELESAI),
+                (S.DITINDAKLANJUTI, S.BUKAN_WEWENANG),
+                (S.SELESAI, S.DITINDAKLANJUTI),
+                (S.BUKAN_WEWENANG, S.BARU),
+            ]
+        )
+        == ALLOWED
+    )
     assert (S.BARU, S.SELESAI) in FORBIDDEN
 
 
@@ -152,11 +176,21 @@ def test_statuses_reachable_only_through_their_own_functions(engine: Engine) -> 
 
 def test_a_full_lifecycle_leaves_its_history_and_times(engine: Engine) -> None:
     cid = _file(engine)
-    c = change_status(engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam1",
-                      note="sudah kami terima")  # fmt: skip
+    c = change_status(
+        engine=engine,
+        complaint_id=cid,
+        to_status="respon_awal",
+        actor="pdam1",
+        note="sudah kami terima",
+    )
     assert c.responded_at is not None and c.followed_up_at is None
-    c = change_status(engine=engine, complaint_id=cid, to_status="ditindaklanjuti",
-                      actor="pdam2", note="petugas ke lokasi")  # fmt: skip
+    c = change_status(
+        engine=engine,
+        complaint_id=cid,
+        to_status="ditindaklanjuti",
+        actor="pdam2",
+        note="petugas ke lokasi",
+    )
     assert c.followed_up_at is not None and c.resolved_at is None
     c = change_status(engine=engine, complaint_id=cid, to_status="selesai", actor="pdam2")
     assert c.resolved_at is not None
@@ -193,13 +227,23 @@ def test_reopening_needs_a_note_and_clears_the_resolution(engine: Engine) -> Non
     first = change_status(engine=engine, complaint_id=cid, to_status="selesai", actor="a")
     for note in ("", "   "):
         with pytest.raises(InvalidTransition, match="needs a note"):
-            change_status(engine=engine, complaint_id=cid, to_status="ditindaklanjuti",
-                          actor="a", note=note)  # fmt: skip
-    c = change_status(engine=engine, complaint_id=cid, to_status="ditindaklanjuti", actor="b",
-                      note="air mati lagi kata warga")  # fmt: skip
+            change_status(
+                engine=engine, complaint_id=cid, to_status="ditindaklanjuti", actor="a", note=note
+            )
+    c = change_status(
+        engine=engine,
+        complaint_id=cid,
+        to_status="ditindaklanjuti",
+        actor="b",
+        note="air mati lagi kata warga",
+    )
     assert c.resolved_at is None and c.followed_up_at == first.followed_up_at
-    assert _history(engine, cid)[-1] == ("selesai", "ditindaklanjuti", "b",
-                                         "air mati lagi kata warga")  # fmt: skip
+    assert _history(engine, cid)[-1] == (
+        "selesai",
+        "ditindaklanjuti",
+        "b",
+        "air mati lagi kata warga",
+    )
 
 
 # --- concurrency --------------------------------------------------------------------------
@@ -212,8 +256,11 @@ def test_a_change_waits_for_the_lock_and_sees_the_result(engine: Engine) -> None
 
     def second() -> None:
         try:
-            outcome.append(change_status(engine=engine, complaint_id=cid,
-                                         to_status="respon_awal", actor="late"))  # fmt: skip
+            outcome.append(
+                change_status(
+                    engine=engine, complaint_id=cid, to_status="respon_awal", actor="late"
+                )
+            )
         except InvalidTransition as err:
             outcome.append(err)
 
@@ -241,8 +288,9 @@ def test_racing_changes_serialise_one_wins(engine: Engine) -> None:
     def worker(i: int) -> None:
         barrier.wait()
         try:
-            change_status(engine=engine, complaint_id=cid, to_status="respon_awal",
-                          actor=f"staff{i}")  # fmt: skip
+            change_status(
+                engine=engine, complaint_id=cid, to_status="respon_awal", actor=f"staff{i}"
+            )
             results.append("ok")
         except InvalidTransition:
             results.append("refused")
@@ -265,12 +313,23 @@ def test_another_agencys_complaint_is_indistinguishable_from_a_missing_one(
     cid = _file(engine, inbox="PDAM")
     missing = cid + 1000
     calls = [
-        lambda i: change_status(engine=engine, complaint_id=i, to_status="respon_awal",
-                                actor="lpju1", agency_code="LPJU"),
-        lambda i: bukan_wewenang(engine=engine, policy=POLICY, complaint_id=i, actor="lpju1",
-                                 reason="bukan kami", suggested_category="PDAM",
-                                 agency_code="LPJU"),
-    ]  # fmt: skip
+        lambda i: change_status(
+            engine=engine,
+            complaint_id=i,
+            to_status="respon_awal",
+            actor="lpju1",
+            agency_code="LPJU",
+        ),
+        lambda i: bukan_wewenang(
+            engine=engine,
+            policy=DEADLINE_POLICY,
+            complaint_id=i,
+            actor="lpju1",
+            reason="bukan kami",
+            suggested_category="PDAM",
+            agency_code="LPJU",
+        ),
+    ]
     for call in calls:
         with pytest.raises(NotFound) as other:
             call(cid)
@@ -285,8 +344,9 @@ def test_another_agencys_complaint_is_indistinguishable_from_a_missing_one(
     with Session(engine) as s:
         assert all_corrections(session=s) == []
     # Its own agency may act on it.
-    c = change_status(engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam1",
-                      agency_code="PDAM")  # fmt: skip
+    c = change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam1", agency_code="PDAM"
+    )
     assert c.status == S.RESPON_AWAL
 
 
@@ -297,11 +357,23 @@ def test_bukan_wewenang_without_a_reason_is_refused(engine: Engine) -> None:
     cid = _file(engine)
     for reason in ("", "  \n "):
         with pytest.raises(InvalidTransition, match="needs a reason"):
-            bukan_wewenang(engine=engine, policy=POLICY, complaint_id=cid, actor="pdam1",
-                           reason=reason, suggested_category="PUPR")  # fmt: skip
+            bukan_wewenang(
+                engine=engine,
+                policy=DEADLINE_POLICY,
+                complaint_id=cid,
+                actor="pdam1",
+                reason=reason,
+                suggested_category="PUPR",
+            )
     with pytest.raises(ValueError, match="unknown category 'JALAN'"):
-        bukan_wewenang(engine=engine, policy=POLICY, complaint_id=cid, actor="pdam1",
-                       reason="jalan", suggested_category="JALAN")  # fmt: skip
+        bukan_wewenang(
+            engine=engine,
+            policy=DEADLINE_POLICY,
+            complaint_id=cid,
+            actor="pdam1",
+            reason="jalan",
+            suggested_category="JALAN",
+        )
     stored = _get(engine, cid)
     assert (stored.status, stored.inbox) == (S.BARU, "PDAM")
     with Session(engine) as s:
@@ -310,17 +382,27 @@ def test_bukan_wewenang_without_a_reason_is_refused(engine: Engine) -> None:
 
 def test_bukan_wewenang_returns_to_triage_with_a_correction(engine: Engine) -> None:
     cid = _file(engine, 3)
-    c = bukan_wewenang(engine=engine, policy=POLICY, complaint_id=cid, actor="pdam1",
-                       reason=" lubang di jalan, bukan pipa ", suggested_category="PUPR",
-                       agency_code="PDAM")  # fmt: skip
+    c = bukan_wewenang(
+        engine=engine,
+        policy=DEADLINE_POLICY,
+        complaint_id=cid,
+        actor="pdam1",
+        reason=" lubang di jalan, bukan pipa ",
+        suggested_category="PUPR",
+        agency_code="PDAM",
+    )
     assert (c.status, c.inbox, c.category) == (S.BUKAN_WEWENANG, "KOMINFO", "PDAM")
     with Session(engine) as s:
         (corr,) = all_corrections(session=s)
         origin = s.get(Mention, _get(engine, cid).origin_mention_id)
         assert origin is not None
         assert (corr.mention_id, corr.category, corr.kind, corr.actor, corr.text) == (
-            origin.id, "PUPR", "bukan_wewenang", "pdam1", origin.text,
-        )  # fmt: skip
+            origin.id,
+            "PUPR",
+            "bukan_wewenang",
+            "pdam1",
+            origin.text,
+        )
         bounce = latest_bounce(session=s, complaint_id=cid)
         assert bounce is not None
         assert (bounce.actor, bounce.suggested_category) == ("pdam1", "PUPR")
@@ -332,28 +414,44 @@ def test_bukan_wewenang_returns_to_triage_with_a_correction(engine: Engine) -> N
         assert latest_bounce(session=s, complaint_id=cid + 1) is None
     # The agency no longer sees it; triage does.
     with pytest.raises(NotFound):
-        change_status(engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam1",
-                      agency_code="PDAM")  # fmt: skip
+        change_status(
+            engine=engine,
+            complaint_id=cid,
+            to_status="respon_awal",
+            actor="pdam1",
+            agency_code="PDAM",
+        )
 
 
 def test_reassign_sets_category_inbox_and_fresh_deadlines(engine: Engine) -> None:
     old = datetime(2026, 1, 5, 1, tzinfo=UTC)
     cid = _file(engine, respond_by=old, follow_up_by=old + timedelta(days=7))
     change_status(engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam1")
-    bukan_wewenang(engine=engine, policy=POLICY, complaint_id=cid, actor="pdam1",
-                   reason="lampu jalan, bukan air", suggested_category="LPJU")  # fmt: skip
-    c = reassign(engine=engine, policy=POLICY, complaint_id=cid, category="LPJU",
-                 actor="kominfo1")  # fmt: skip
+    bukan_wewenang(
+        engine=engine,
+        policy=DEADLINE_POLICY,
+        complaint_id=cid,
+        actor="pdam1",
+        reason="lampu jalan, bukan air",
+        suggested_category="LPJU",
+    )
+    c = reassign(
+        engine=engine, policy=DEADLINE_POLICY, complaint_id=cid, category="LPJU", actor="kominfo1"
+    )
     assert (c.status, c.category, c.inbox) == (S.BARU, "LPJU", "LPJU")
     assert c.routed_by == "triage:kominfo1" and c.confidence is None
     assert c.responded_at is None and c.followed_up_at is None
     assert (c.respond_by, c.follow_up_by) == CALENDAR.deadlines_for(c.updated_at)
     assert c.respond_by is not None and c.respond_by > c.updated_at
     assert _history(engine, cid)[-2:] == [
-        ("respon_awal", "bukan_wewenang", "pdam1",
-         "bukan wewenang PDAM: lampu jalan, bukan air (saran kategori: LPJU)"),
+        (
+            "respon_awal",
+            "bukan_wewenang",
+            "pdam1",
+            "bukan wewenang PDAM: lampu jalan, bukan air (saran kategori: LPJU)",
+        ),
         ("bukan_wewenang", "baru", "kominfo1", "dialihkan ke LPJU (kategori LPJU)"),
-    ]  # fmt: skip
+    ]
     with Session(engine) as s:
         kinds = [(x.kind, x.category) for x in all_corrections(session=s)]
         outbox = s.exec(select(Outbox)).all()
@@ -362,15 +460,22 @@ def test_reassign_sets_category_inbox_and_fresh_deadlines(engine: Engine) -> Non
         ("LPJU", "email", "complaint.reassigned")
     ]
     # The new agency can act on it now.
-    c = change_status(engine=engine, complaint_id=cid, to_status="respon_awal", actor="lpju1",
-                      agency_code="LPJU")  # fmt: skip
+    c = change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="lpju1", agency_code="LPJU"
+    )
     assert c.status == S.RESPON_AWAL
 
 
 def test_reassign_takes_new_complaints_waiting_in_triage_only(engine: Engine) -> None:
     waiting = _file(engine, 1, inbox="KOMINFO")
-    c = reassign(engine=engine, policy=POLICY, complaint_id=waiting, category="PDAM",
-                 actor="kominfo1", note="air, bukan lainnya")  # fmt: skip
+    c = reassign(
+        engine=engine,
+        policy=DEADLINE_POLICY,
+        complaint_id=waiting,
+        category="PDAM",
+        actor="kominfo1",
+        note="air, bukan lainnya",
+    )
     assert (c.status, c.inbox) == (S.BARU, "PDAM")
     assert _history(engine, waiting)[-1] == (
         "baru",
@@ -380,18 +485,30 @@ def test_reassign_takes_new_complaints_waiting_in_triage_only(engine: Engine) ->
     )
     in_agency = _file(engine, 2, inbox="PDAM")
     with pytest.raises(InvalidTransition, match="can be reassigned"):
-        reassign(engine=engine, policy=POLICY, complaint_id=in_agency, category="LPJU",
-                 actor="kominfo1")  # fmt: skip
+        reassign(
+            engine=engine,
+            policy=DEADLINE_POLICY,
+            complaint_id=in_agency,
+            category="LPJU",
+            actor="kominfo1",
+        )
     with pytest.raises(ValueError, match="NOT_COMPLAINT has no inbox"):
-        reassign(engine=engine, policy=POLICY, complaint_id=waiting, category="NOT_COMPLAINT",
-                 actor="kominfo1")  # fmt: skip
+        reassign(
+            engine=engine,
+            policy=DEADLINE_POLICY,
+            complaint_id=waiting,
+            category="NOT_COMPLAINT",
+            actor="kominfo1",
+        )
     with pytest.raises(NotFound):
-        reassign(engine=engine, policy=POLICY, complaint_id=9999, category="PDAM", actor="k")
+        reassign(
+            engine=engine, policy=DEADLINE_POLICY, complaint_id=9999, category="PDAM", actor="k"
+        )
 
 
 def test_the_policy_counts_deadlines_from_the_filing_time() -> None:
     filed = datetime(2026, 11, 20, 11, tzinfo=UTC)  # Friday 19:00 WITA
-    details = POLICY.deadline_details(filed)
+    details = DEADLINE_POLICY.deadline_details(filed)
     assert details["respond_by"] == datetime(2026, 11, 25, 15, 59, 59, 999999, tzinfo=UTC)
     assert details["follow_up_by"] == datetime(2026, 12, 2, 15, 59, 59, 999999, tzinfo=UTC)
 
@@ -401,8 +518,9 @@ def test_the_policy_counts_deadlines_from_the_filing_time() -> None:
 
 def _deadlined(engine: Engine, n: int, filed: datetime, **fields: Any) -> int:
     respond_by, follow_up_by = CALENDAR.deadlines_for(filed)
-    return _file(engine, n, created_at=filed, respond_by=respond_by, follow_up_by=follow_up_by,
-                 **fields)  # fmt: skip
+    return _file(
+        engine, n, created_at=filed, respond_by=respond_by, follow_up_by=follow_up_by, **fields
+    )
 
 
 def test_overdue_and_counts(engine: Engine) -> None:
@@ -426,13 +544,17 @@ def test_overdue_and_counts(engine: Engine) -> None:
         found = overdue(session=s, now=now)
         assert [c.id for c in found] == [late_follow_up, lamp, late_response]
         assert [c.id for c in overdue(session=s, now=now, inbox="PDAM")] == [
-            late_follow_up, late_response,
-        ]  # fmt: skip
+            late_follow_up,
+            late_response,
+        ]
         assert [c.id for c in overdue(session=s, now=now, limit=1)] == [late_follow_up]
         assert count_overdue(session=s, now=now) == {"PDAM": 2, "LPJU": 1}
         steps = {c.id: overdue_step(c, now) for c in found}
-        assert steps == {late_follow_up: "ditindaklanjuti", lamp: "respon_awal",
-                         late_response: "respon_awal"}  # fmt: skip
+        assert steps == {
+            late_follow_up: "ditindaklanjuti",
+            lamp: "respon_awal",
+            late_response: "respon_awal",
+        }
         for cid in (answered, done, fresh):
             c = s.get(Complaint, cid)
             assert c is not None and overdue_step(c, now) is None
@@ -466,16 +588,29 @@ def test_yearly_report_counts_in_the_citys_shape(engine: Engine) -> None:
     with Session(engine) as s:
         rows = yearly_report(session=s, year=2026)
         assert rows == [
-            YearlyRow("KOMINFO", received=1, ditindaklanjuti_lapangan=0, respon_awal=0,
-                      belum_tindak_lanjut=0, bukan_wewenang=1),
-            YearlyRow("LPJU", received=2, ditindaklanjuti_lapangan=1, respon_awal=1,
-                      belum_tindak_lanjut=0),
-            YearlyRow("PDAM", received=8, ditindaklanjuti_lapangan=3, respon_awal=1,
-                      belum_tindak_lanjut=4),
-        ]  # fmt: skip
+            YearlyRow(
+                "KOMINFO",
+                received=1,
+                ditindaklanjuti_lapangan=0,
+                respon_awal=0,
+                belum_tindak_lanjut=0,
+                bukan_wewenang=1,
+            ),
+            YearlyRow(
+                "LPJU", received=2, ditindaklanjuti_lapangan=1, respon_awal=1, belum_tindak_lanjut=0
+            ),
+            YearlyRow(
+                "PDAM", received=8, ditindaklanjuti_lapangan=3, respon_awal=1, belum_tindak_lanjut=4
+            ),
+        ]
         total = report_total(rows)
-        assert (total.received, total.ditindaklanjuti_lapangan, total.respon_awal,
-                total.belum_tindak_lanjut, total.bukan_wewenang) == (11, 4, 2, 4, 1)  # fmt: skip
+        assert (
+            total.received,
+            total.ditindaklanjuti_lapangan,
+            total.respon_awal,
+            total.belum_tindak_lanjut,
+            total.bukan_wewenang,
+        ) == (11, 4, 2, 4, 1)
         assert [(r.inbox, r.received) for r in yearly_report(session=s, year=2027)] == [("PDAM", 1)]
         assert [(r.inbox, r.received) for r in yearly_report(session=s, year=2025)] == [("PDAM", 1)]
         assert yearly_report(session=s, year=2020) == []
@@ -492,9 +627,16 @@ def test_overdue_uses_sql_not_a_python_scan(engine: Engine) -> None:
         for i, mid in enumerate(ids):
             assert mid is not None
             respond_by, follow_up_by = CALENDAR.deadlines_for(base + timedelta(days=i % 40))
-            s.add(Complaint(origin_mention_id=mid, category="PDAM", inbox="PDAM",
-                            routed_by="bulk", respond_by=respond_by,
-                            follow_up_by=follow_up_by))  # fmt: skip
+            s.add(
+                Complaint(
+                    origin_mention_id=mid,
+                    category="PDAM",
+                    inbox="PDAM",
+                    routed_by="bulk",
+                    respond_by=respond_by,
+                    follow_up_by=follow_up_by,
+                )
+            )
     now = datetime(2026, 6, 20, tzinfo=UTC)
     with Session(engine) as s:
         found = overdue(session=s, now=now)

@@ -10,11 +10,11 @@ from models.exceptions import NotFound
 from models.tables import Complaint, Mention
 from models.vocab import MentionState
 from router.route import route_pending
-from tests.router.test_route import POLICY, KeywordClassifier, _store
+from tests.support.routing import POLICY, KeywordClassifier, store_texts
 
 
 def _triaged(engine: Engine) -> int:
-    _store(engine, ["bingung ini apa", "lampu jalan mati"])
+    store_texts(engine, ["bingung ini apa", "lampu jalan mati"])
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
     with Session(engine) as s:
         m = s.exec(select(Mention).where(Mention.state == MentionState.TRIAGE)).one()
@@ -24,8 +24,9 @@ def _triaged(engine: Engine) -> int:
 
 def test_assign_files_to_the_categorys_inbox_and_records_a_correction(engine: Engine) -> None:
     mention_id = _triaged(engine)
-    complaint = assign(engine=engine, policy=POLICY, mention_id=mention_id, category="PDAM",
-                       actor="operator1")  # fmt: skip
+    complaint = assign(
+        engine=engine, policy=POLICY, mention_id=mention_id, category="PDAM", actor="operator1"
+    )
     assert complaint is not None and complaint.inbox == "PDAM"
     assert complaint.routed_by == "triage:operator1"
     with Session(engine) as s:
@@ -40,8 +41,16 @@ def test_assign_files_to_the_categorys_inbox_and_records_a_correction(engine: En
 
 def test_not_a_complaint_is_kept_unfiled(engine: Engine) -> None:
     mention_id = _triaged(engine)
-    assert assign(engine=engine, policy=POLICY, mention_id=mention_id, category="NOT_COMPLAINT",
-                  actor="op") is None  # fmt: skip
+    assert (
+        assign(
+            engine=engine,
+            policy=POLICY,
+            mention_id=mention_id,
+            category="NOT_COMPLAINT",
+            actor="op",
+        )
+        is None
+    )
     with Session(engine) as s:
         assert s.get(Mention, mention_id).state == MentionState.NOT_COMPLAINT
         assert len(s.exec(select(Complaint)).all()) == 1  # only the lamp complaint

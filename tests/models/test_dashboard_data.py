@@ -17,11 +17,11 @@ from models.dashboard import (
 )
 from models.db import session_scope
 from models.tables import Complaint, Outbox
-from tests.models.test_complaint_search import NOW, _fill
+from tests.support.complaints import NOW, four_complaints
 
 
 def test_volume_by_day_by_category_inbox_and_platform(engine: Engine) -> None:
-    _fill(engine)
+    four_complaints(engine)
     with Session(engine) as s:
         since = NOW - timedelta(days=30)
         by_inbox = volume_by_day(session=s, since=since, by="inbox")
@@ -34,7 +34,7 @@ def test_volume_by_day_by_category_inbox_and_platform(engine: Engine) -> None:
 
 
 def test_top_places_and_status_totals(engine: Engine) -> None:
-    _fill(engine)
+    four_complaints(engine)
     with Session(engine) as s:
         places = top_places(session=s, since=NOW - timedelta(days=30))
         totals = status_totals(session=s)
@@ -52,7 +52,7 @@ def test_charts_are_svg_with_their_labels_escaped() -> None:
 
 
 def test_volume_days_are_denpasar_days(engine: Engine) -> None:
-    _fill(engine)
+    four_complaints(engine)
     with session_scope(engine) as s:
         late = s.exec(select(Complaint).order_by(col(Complaint.id))).first()
         assert late is not None
@@ -66,7 +66,7 @@ def test_volume_days_are_denpasar_days(engine: Engine) -> None:
 
 
 def test_complaint_years_are_denpasar_years(engine: Engine) -> None:
-    _fill(engine)
+    four_complaints(engine)
     with session_scope(engine) as s:
         first = s.exec(select(Complaint).order_by(col(Complaint.id))).first()
         assert first is not None
@@ -90,13 +90,16 @@ def test_years_and_dead_letters_of_an_empty_store(engine: Engine) -> None:
 
 
 def test_dead_letters_are_counted_and_listed_newest_first(engine: Engine) -> None:
-    _fill(engine)
+    four_complaints(engine)
     with session_scope(engine) as s:
         complaint_id = s.exec(select(Complaint.id)).first()
         assert complaint_id is not None
         for status in ("dead", "sent", "dead", "pending"):
-            s.add(Outbox(complaint_id=complaint_id, agency_code="PDAM", channel="email",
-                         status=status))  # fmt: skip
+            s.add(
+                Outbox(
+                    complaint_id=complaint_id, agency_code="PDAM", channel="email", status=status
+                )
+            )
     with Session(engine) as s:
         assert count_dead_letters(session=s) == 2
         listed = dead_letters(session=s)

@@ -11,17 +11,17 @@ from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
 from models.tables import Complaint
 from router.policy import RoutingPolicy
 from router.route import route_pending
-from tests.router.test_route import KeywordClassifier
 from tests.support.factories import agencies, mention
+from tests.support.routing import KeywordClassifier
 
-POLICY = RoutingPolicy(category_inbox={"PDAM": "PDAM"}, triage_inbox="KOMINFO")
+PDAM_ONLY = RoutingPolicy(category_inbox={"PDAM": "PDAM"}, triage_inbox="KOMINFO")
 
 
 def _complaint(engine: Engine) -> int:
     with session_scope(engine) as s:
         sync_agencies(session=s, agencies=agencies())
         insert_mentions(session=s, mentions=[mention(1, text="air mati di panjer")])
-    route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
+    route_pending(engine=engine, classifier=KeywordClassifier(), policy=PDAM_ONLY)
     with session_scope(engine) as s:
         return int(s.exec(select(Complaint.id)).one())
 

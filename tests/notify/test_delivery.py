@@ -46,11 +46,12 @@ from notify.digest import send_digests
 from notify.settings import lease
 from notify.webhook_channel import sign, verify_signature
 from tests.support.factories import mention
-from tests.support.mail import Mailbox, free_port
+from tests.support.mail import Mailbox
+from tests.support.net import free_port
 
-SECRET = "rahasia-uji-webhook"
+WEBHOOK_SECRET = "rahasia-uji-webhook"
 #: the variable the test inbox names for its webhook secret
-SECRET_ENV = "ADUAN_TEST_WEBHOOK_SECRET"
+WEBHOOK_SECRET_ENV = "ADUAN_TEST_WEBHOOK_SECRET"
 #: when the test rows become due: 04:00 WITA on 20 November
 FILED_AT = datetime(2026, 11, 19, 20, 0, tzinfo=UTC)
 #: the test clock: 10:00 WITA the same day
@@ -87,7 +88,7 @@ class Receiver:
         raw = request.get_data()
         stamp = request.headers.get("X-Aduan-Timestamp", "")
         signed = stamp.encode() + b"." + raw
-        expected = "sha256=" + hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+        expected = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), signed, hashlib.sha256).hexdigest()
         given = request.headers.get("X-Aduan-Signature", "")
         if not hmac.compare_digest(expected, given):
             self.rejected.append("bad signature")
@@ -132,7 +133,7 @@ def webhook_secret() -> Iterator[None]:
     Its own MonkeyPatch, so a test's ``monkeypatch.undo()`` leaves the secret in place.
     """
     with pytest.MonkeyPatch.context() as env:
-        env.setenv(SECRET_ENV, SECRET)
+        env.setenv(WEBHOOK_SECRET_ENV, WEBHOOK_SECRET)
         yield
 
 
@@ -176,7 +177,7 @@ def _settings(smtp_port: int = 1, *, smtp_security: str = "none", **changes: Any
 
 
 def _targets(
-    receiver: Receiver | None = None, *, secret: str | None = SECRET, **changes: Any
+    receiver: Receiver | None = None, *, secret: str | None = WEBHOOK_SECRET, **changes: Any
 ) -> dict[str, AgencyConfig]:
     """The LPJU inbox as configured; its webhook secret comes from the environment."""
     values: dict[str, Any] = {
@@ -184,7 +185,7 @@ def _targets(
         "name": "Dinas Perhubungan - Unit LPJU",
         "email": "lpju@denpasarkota.go.id",
         "webhook_url": receiver.url if receiver else None,
-        "webhook_secret_env": SECRET_ENV if secret is not None else None,
+        "webhook_secret_env": WEBHOOK_SECRET_ENV if secret is not None else None,
     }
     values.update(changes)
     return {"LPJU": AgencyConfig(**values)}
@@ -210,9 +211,15 @@ def _file(
     with session_scope(engine) as s:
         m = s.exec(select(Mention).where(Mention.platform_id == str(1000 + n))).one()
         complaint = file_complaint(
-            session=s, mention=m, category="LPJU", inbox=inbox, confidence=0.9,
-            routed_by="model:test", channels=channels, details=details,
-        )  # fmt: skip
+            session=s,
+            mention=m,
+            category="LPJU",
+            inbox=inbox,
+            confidence=0.9,
+            routed_by="model:test",
+            channels=channels,
+            details=details,
+        )
         assert complaint is not None and complaint.id is not None
         s.execute(
             update(Outbox)
@@ -330,16 +337,20 @@ def test_webhook_is_signed_json_of_the_complaint(engine: Engine, receiver: Recei
 
 def test_signature_helpers_round_trip() -> None:
     body = b'{"a":1}'
-    signature = sign(SECRET, 1_800_000_000, body)
+    signature = sign(WEBHOOK_SECRET, 1_800_000_000, body)
     ok = verify_signature(
-        SECRET, timestamp="1800000000", body=body, signature=signature, now=1_800_000_100
+        WEBHOOK_SECRET, timestamp="1800000000", body=body, signature=signature, now=1_800_000_100
     )
     assert ok
     assert not verify_signature(
-        SECRET, timestamp="1800000000", body=b'{"a":2}', signature=signature, now=1_800_000_100
+        WEBHOOK_SECRET,
+        timestamp="1800000000",
+        body=b'{"a":2}',
+        signature=signature,
+        now=1_800_000_100,
     )
     assert not verify_signature(
-        SECRET, timestamp="1800000000", body=body, signature=signature, now=1_800_000_301
+        WEBHOOK_SECRET, timestamp="1800000000", body=body, signature=signature, now=1_800_000_301
     )
     assert not verify_signature(
         "other", timestamp="1800000000", body=body, signature=signature, now=1_800_000_000
@@ -418,9 +429,19 @@ def test_dead_letter_after_max_attempts_and_retry_dead(engine: Engine, receiver:
 
 @pytest.mark.parametrize(
     ("status", "outcome"),
-    [(400, "dead"), (401, "dead"), (404, "dead"), (410, "dead"), (422, "dead"),
-     (408, "retried"), (429, "retried"), (500, "retried"), (502, "retried"), (503, "retried")],
-)  # fmt: skip
+    [
+        (400, "dead"),
+        (401, "dead"),
+        (404, "dead"),
+        (410, "dead"),
+        (422, "dead"),
+        (408, "retried"),
+        (429, "retried"),
+        (500, "retried"),
+        (502, "retried"),
+        (503, "retried"),
+    ],
+)
 def test_status_codes(sqlite_engine: Engine, receiver: Receiver, status: int, outcome: str) -> None:
     _file(sqlite_engine, 1, channels=("webhook",))
     receiver.status = status

@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import pytest
-import yaml
 
 from aduan.settings import AgencyConfig, DeliveryConfig, SmtpConfig, load_settings
 from aduan.wiring import recipients
@@ -16,19 +15,16 @@ from notify.settings import (
     send_budget,
     settings_budget,
 )
-
-ROOT = Path(__file__).parents[2]
+from tests.support.config import bundled_config, write_config
+from tests.support.paths import CONFIG
 
 
 def _load(tmp_path: Path, delivery: dict) -> str | None:
     """Load the bundled config with *delivery* as its delivery section; the error, if any."""
-    data = yaml.safe_load((ROOT / "config.yaml").read_text())
-    data["sources"][0]["options"]["path"] = str(ROOT / "harvester/samples/denpasar.jsonl")
+    data = bundled_config()
     data["delivery"] = delivery
-    path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
     try:
-        load_settings(path)
+        load_settings(write_config(tmp_path, data))
     except ConfigError as err:
         return str(err)
     return None
@@ -89,7 +85,7 @@ def test_secrets_are_read_from_the_variables_the_config_names(
 
 
 def test_each_inbox_is_its_own_recipient() -> None:
-    settings = load_settings(ROOT / "config.yaml")
+    settings = load_settings(CONFIG)
     found = recipients(settings)
     assert list(found) == [a.code for a in settings.agencies]
     assert all(found[a.code] is a for a in settings.agencies)

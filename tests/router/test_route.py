@@ -1,62 +1,17 @@
 """Routing: file above threshold, triage below, keep non-complaints; never file twice."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from models.agencies import sync_agencies
 from models.db import session_scope
-from models.mentions import insert_mentions
 from models.tables import Complaint, Mention, Outbox
 from models.vocab import MentionState
-from router.policy import RoutingPolicy
 from router.route import route_pending
-from tests.support.factories import agencies, mention
-
-
-@dataclass(frozen=True)
-class Guess:
-    category: str
-    confidence: float
-    abstained: bool
-    model_id: str = "test-model"
-    terms: list[str] = field(default_factory=list)
-
-
-class KeywordClassifier:
-    """A deterministic test double: the category is spelled out in the text."""
-
-    def predict(self, texts: Sequence[str]) -> list[Guess]:
-        out = []
-        for text in texts:
-            if "lampu" in text:
-                out.append(Guess("LPJU", 0.95, False, terms=["lampu"]))
-            elif "makasih" in text:
-                out.append(Guess("NOT_COMPLAINT", 0.9, False))
-            elif "bingung" in text:
-                out.append(Guess("PDAM", 0.3, True))
-            else:
-                out.append(Guess("PDAM", 0.9, False))
-        return out
-
-
-POLICY = RoutingPolicy(
-    category_inbox={"PDAM": "PDAM", "LPJU": "LPJU"},
-    triage_inbox="KOMINFO",
-    channels={"LPJU": ("email",)},
-)
-
-
-def _store(engine: Engine, texts: list[str]) -> None:
-    with session_scope(engine) as s:
-        sync_agencies(session=s, agencies=agencies())
-        insert_mentions(session=s, mentions=[mention(i, text=t) for i, t in enumerate(texts)])
+from tests.support.routing import POLICY, KeywordClassifier, store_texts
 
 
 def test_route_files_triages_and_keeps(engine: Engine) -> None:
-    _store(engine, ["lampu jalan mati", "makasih min", "bingung ini apa", "air mati"])
+    store_texts(engine, ["lampu jalan mati", "makasih min", "bingung ini apa", "air mati"])
     result = route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
     assert (result.filed, result.triaged, result.not_complaint) == (2, 1, 1)
     with Session(engine) as s:
@@ -75,21 +30,25 @@ def test_route_files_triages_and_keeps(engine: Engine) -> None:
 
 
 def test_prediction_details_are_kept_on_the_mention(engine: Engine) -> None:
-    _store(engine, ["lampu jalan mati"])
+    store_texts(engine, ["lampu jalan mati"])
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
     with Session(engine) as s:
         m = s.exec(select(Mention)).one()
     assert (m.category, m.confidence, m.abstained, m.model_id, m.terms) == (
-        "LPJU", 0.95, False, "test-model", ["lampu"],
-    )  # fmt: skip
+        "LPJU",
+        0.95,
+        False,
+        "test-model",
+        ["lampu"],
+    )
     assert m.routed_at is not None
 
 
 def test_rerouting_and_reingesting_never_files_twice(engine: Engine) -> None:
-    _store(engine, ["air mati"] * 1)
+    store_texts(engine, ["air mati"] * 1)
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
     # The same post arrives again, and the mention is pushed back to pending by hand.
-    _store(engine, ["air mati"])
+    store_texts(engine, ["air mati"])
     with session_scope(engine) as s:
         m = s.exec(select(Mention)).one()
         m.state = MentionState.PENDING
@@ -102,7 +61,7 @@ def test_rerouting_and_reingesting_never_files_twice(engine: Engine) -> None:
 
 
 def test_batches_until_nothing_is_pending(engine: Engine) -> None:
-    _store(engine, [f"air mati {i}" for i in range(25)])
+    store_texts(engine, [f"air mati {i}" for i in range(25)])
     result = route_pending(
         engine=engine, classifier=KeywordClassifier(), policy=POLICY, batch_size=10
     )

@@ -16,8 +16,8 @@ from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.route import route_pending
 from router.rules import Rule
-from tests.router.test_route import Guess
 from tests.support.factories import agencies, mention
+from tests.support.routing import Guess
 
 GAZ = Gazetteer.for_region("51.71")
 JURISDICTION = Jurisdiction.default(GAZ)
@@ -45,13 +45,18 @@ class TopicClassifier:
 
 def _policy(**kw) -> RoutingPolicy:
     base = dict(
-        category_inbox={"PDAM": "PDAM", "PUPR": "PUPR", "DLHK": "DLHK", "DISHUB": "DISHUB",
-                        "OTHER": "KOMINFO"},
+        category_inbox={
+            "PDAM": "PDAM",
+            "PUPR": "PUPR",
+            "DLHK": "DLHK",
+            "DISHUB": "DISHUB",
+            "OTHER": "KOMINFO",
+        },
         triage_inbox="KOMINFO",
         locate=GAZ.locate,
         owner_of=lambda loc, text: JURISDICTION.owner_of(loc, text),
         deadlines=lambda at: (at + timedelta(days=3), at + timedelta(days=8)),
-    )  # fmt: skip
+    )
     base.update(kw)
     return RoutingPolicy(**base)
 
@@ -82,11 +87,14 @@ def test_location_is_stored_with_the_matched_span(engine: Engine) -> None:
 
 
 def test_national_road_goes_to_its_owner_with_the_reason(engine: Engine) -> None:
-    _setup(engine, [
-        mention(1, text="jalan rusak parah di jl gatot subroto barat depan toko"),
-        mention(2, text="jalan rusak di jl tukad yeh aya panjer"),
-        mention(3, text="got mampet di jl a yani, banjir tiap hujan"),
-    ])  # fmt: skip
+    _setup(
+        engine,
+        [
+            mention(1, text="jalan rusak parah di jl gatot subroto barat depan toko"),
+            mention(2, text="jalan rusak di jl tukad yeh aya panjer"),
+            mention(3, text="got mampet di jl a yani, banjir tiap hujan"),
+        ],
+    )
     _route(engine)
     inboxes = {c.street: (c.inbox, c.route_reason) for c in _complaints(engine)}
     assert inboxes["Jl. Gatot Subroto Barat"][0] == "BPJN"
@@ -109,12 +117,15 @@ def test_rules_run_before_the_model_and_are_recorded(engine: Engine) -> None:
         Rule(name="akun-pdam", inbox="PDAM", authors=frozenset({"pdam_fan"})),
         Rule(name="spam", category="NOT_COMPLAINT", keywords=("giveaway",)),
     )
-    _setup(engine, [
-        mention(1, text="Lampu merah di simpang mati total"),
-        mention(2, text="sampah numpuk", author_handle="PDAM_fan"),
-        mention(3, text="GIVEAWAY pulsa, air gratis"),
-        mention(4, text="bingung harus lapor kemana"),
-    ])  # fmt: skip
+    _setup(
+        engine,
+        [
+            mention(1, text="Lampu merah di simpang mati total"),
+            mention(2, text="sampah numpuk", author_handle="PDAM_fan"),
+            mention(3, text="GIVEAWAY pulsa, air gratis"),
+            mention(4, text="bingung harus lapor kemana"),
+        ],
+    )
     result = _route(engine, _policy(rules=rules))
     assert (result.filed, result.not_complaint, result.triaged) == (2, 1, 1)
     by_rule = {c.routed_by: c for c in _complaints(engine)}
@@ -127,8 +138,9 @@ def test_rules_run_before_the_model_and_are_recorded(engine: Engine) -> None:
 
 def test_a_reply_joins_the_complaint_of_the_post_it_answers(engine: Engine) -> None:
     root = mention(1, text="air mati di panjer", conversation_id="1001")
-    reply = mention(2, text="makasih min, tapi msh blm ngalir", conversation_id="1001",
-                    reply_to_id="1001")  # fmt: skip
+    reply = mention(
+        2, text="makasih min, tapi msh blm ngalir", conversation_id="1001", reply_to_id="1001"
+    )
     _setup(engine, [root])
     _route(engine)
     _setup(engine, [reply])
@@ -151,14 +163,26 @@ def test_comments_under_a_shared_post_are_separate_complaints(engine: Engine) ->
 
 def test_same_problem_from_several_people_becomes_one_complaint(engine: Engine) -> None:
     t0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
-    _setup(engine, [
-        mention(1, text="sampah numpuk di TPS jl tukad badung, bau banget", created_at=t0),
-        mention(2, platform="instagram", author_handle="lain",
-                text="TPS jl tukad badung sampah numpuk udah 3 hari", created_at=t0),
-        mention(3, text="sampah numpuk di jl gunung agung", created_at=t0),
-        mention(4, text="sampah numpuk di TPS jl tukad badung lagi", author_handle="warga1",
-                created_at=t0 + timedelta(days=5)),
-    ])  # fmt: skip
+    _setup(
+        engine,
+        [
+            mention(1, text="sampah numpuk di TPS jl tukad badung, bau banget", created_at=t0),
+            mention(
+                2,
+                platform="instagram",
+                author_handle="lain",
+                text="TPS jl tukad badung sampah numpuk udah 3 hari",
+                created_at=t0,
+            ),
+            mention(3, text="sampah numpuk di jl gunung agung", created_at=t0),
+            mention(
+                4,
+                text="sampah numpuk di TPS jl tukad badung lagi",
+                author_handle="warga1",
+                created_at=t0 + timedelta(days=5),
+            ),
+        ],
+    )
     result = _route(engine)
     assert (result.filed, result.attached) == (3, 1)
     first = _complaints(engine)[0]
@@ -170,10 +194,13 @@ def test_same_problem_from_several_people_becomes_one_complaint(engine: Engine) 
 
 def test_a_merge_can_be_undone(engine: Engine) -> None:
     t0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
-    _setup(engine, [
-        mention(1, text="sampah numpuk di TPS sesetan", created_at=t0),
-        mention(2, text="TPS sesetan sampah numpuk", author_handle="b", created_at=t0),
-    ])  # fmt: skip
+    _setup(
+        engine,
+        [
+            mention(1, text="sampah numpuk di TPS sesetan", created_at=t0),
+            mention(2, text="TPS sesetan sampah numpuk", author_handle="b", created_at=t0),
+        ],
+    )
     _route(engine)
     with Session(engine) as s:
         merge = s.exec(select(ComplaintMerge)).one()

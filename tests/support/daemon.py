@@ -9,8 +9,7 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).parents[2]
-SAMPLE = ROOT / "harvester" / "samples" / "denpasar.jsonl"
+from tests.support.paths import ROOT, SAMPLE
 
 
 def replay_file(path: Path, n: int) -> Path:
@@ -27,8 +26,16 @@ def replay_file(path: Path, n: int) -> Path:
     return path
 
 
-def daemon_config(base: Path, *, store_url: str, model_dir: Path, replay: Path,
-                  batch: int = 50, every: int = 1, **extra: object) -> Path:  # fmt: skip
+def daemon_config(
+    base: Path,
+    *,
+    store_url: str,
+    model_dir: Path,
+    replay: Path,
+    batch: int = 50,
+    every: int = 1,
+    **extra: object,
+) -> Path:
     """A config for a web-less daemon: one replay source, fast ticks."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["data_dir"] = str(base / "data")
@@ -37,9 +44,13 @@ def daemon_config(base: Path, *, store_url: str, model_dir: Path, replay: Path,
     data["web"]["enabled"] = False
     data["routing"]["schedule"] = {"seconds": every}
     data["sources"] = [
-        {"name": "replay", "platform": "replay", "schedule": {"seconds": every},
-         "options": {"path": str(replay), "batch_size": batch}}
-    ]  # fmt: skip
+        {
+            "name": "replay",
+            "platform": "replay",
+            "schedule": {"seconds": every},
+            "options": {"path": str(replay), "batch_size": batch},
+        }
+    ]
     data.update(extra)
     path = base / "config.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True))

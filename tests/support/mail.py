@@ -1,16 +1,8 @@
 """A real SMTP server on loopback for tests (aiosmtpd), recording what it receives."""
 
-import socket
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from typing import Any
-
-
-def free_port() -> int:
-    """A TCP port free on loopback right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Mailbox:

@@ -1,6 +1,7 @@
 """The resume pieces the collectors share: marks, read budgets and the time parser."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -10,9 +11,12 @@ from harvester.exceptions import BudgetExhausted
 AT = datetime(2026, 11, 20, 1, 2, 3, tzinfo=UTC)
 
 
-@pytest.mark.parametrize("at", [AT, 1795136523], ids=["datetime", "unix seconds"])
-def test_a_mark_covers_what_is_older_or_returned_at_its_time(at: datetime | int) -> None:
-    later = at + (timedelta(seconds=1) if isinstance(at, datetime) else 1)
+@pytest.mark.parametrize(
+    ("at", "later"),
+    [(AT, AT + timedelta(seconds=1)), (1795136523, 1795136524)],
+    ids=["datetime", "unix seconds"],
+)
+def test_a_mark_covers_what_is_older_or_returned_at_its_time(at: Any, later: Any) -> None:
     mark = Mark(at, frozenset({"a"}))
     assert mark.covers(at, "a") and not mark.covers(at, "b")
     assert not mark.covers(later, "a")

@@ -1,19 +1,24 @@
 """The replay collector and the harvest runner: idempotence and crash safety."""
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from harvester.base import SourceSpec
-from harvester.exceptions import SourceDataError
+import harvester.runner as runner
+from harvester.base import Batch, Collector, CollectorOptions, SourceSpec
+from harvester.exceptions import RateLimited, SourceDataError
 from harvester.registry import make_collector
-from harvester.runner import run_source
+from harvester.runner import RunResult, run_source
 from models.db import session_scope
 from models.sources import get_cursor, get_health
 from models.tables import Mention
+from models.vocab import CATEGORIES
+from tests.support.factories import mention
 from tests.support.paths import SAMPLE
 
 
@@ -22,8 +27,8 @@ def _write(path: Path, records: list[dict]) -> Path:
     return path
 
 
-def _record(n: int, **kw: object) -> dict:
-    base = {
+def _record(n: int, **kw: object) -> dict[str, object]:
+    base: dict[str, object] = {
         "platform": "twitter",
         "id": str(5000 + n),
         "author_handle": f"warga{n}",
@@ -34,7 +39,7 @@ def _record(n: int, **kw: object) -> dict:
     return base
 
 
-def _collector(path: Path, batch_size: int = 0):
+def _collector(path: Path, batch_size: int = 0) -> Collector:
     return make_collector(
         SourceSpec(
             name="replay", platform="replay", options={"path": str(path), "batch_size": batch_size}
@@ -42,7 +47,7 @@ def _collector(path: Path, batch_size: int = 0):
     )
 
 
-def _run(engine: Engine, collector) -> object:
+def _run(engine: Engine, collector: Collector) -> RunResult:
     return run_source(engine=engine, source="replay", platform="replay", collector=collector)
 
 
@@ -52,7 +57,6 @@ def _stored(engine: Engine) -> list[str]:
 
 
 def test_bundled_sample_is_valid_and_covers_every_category() -> None:
-    from models.vocab import CATEGORIES
 
     records = [json.loads(line) for line in SAMPLE.read_text().splitlines() if line.strip()]
     assert len(records) >= 150
@@ -88,11 +92,9 @@ def test_crash_between_fetch_and_commit_loses_and_duplicates_nothing(
     collector = _collector(path, batch_size=4)
     _run(engine, collector)
 
-    import harvester.runner as runner
-
     real_save = runner.save_cursor
 
-    def crash(**kwargs: object) -> None:
+    def crash(**kwargs: Any) -> None:
         real_save(**kwargs)  # the cursor is written in the transaction...
         raise KeyboardInterrupt("simulated crash before commit")  # ...which never commits
 
@@ -186,16 +188,16 @@ def test_monthly_read_cap_stops_reading_with_a_clear_state(engine: Engine, tmp_p
 def test_interrupted_batch_stores_what_it_got_then_records_the_error(
     engine: Engine, tmp_path: Path
 ) -> None:
-    from datetime import UTC, datetime
-
-    from harvester.base import Batch
-    from harvester.exceptions import RateLimited
-    from tests.support.factories import mention
 
     reset = datetime(2030, 1, 1, tzinfo=UTC)
 
     class HalfWay:
-        def collect(self, cursor, *, read_budget=None):
+        platform: ClassVar[str] = "twitter"
+        options_model: ClassVar[type[CollectorOptions]] = CollectorOptions
+
+        def collect(
+            self, cursor: dict[str, Any] | None, *, read_budget: int | None = None
+        ) -> Batch:
             return Batch(
                 mentions=[mention(1), mention(2)],
                 cursor={"next": "page-2"},

@@ -16,7 +16,7 @@ from models.mentions import insert_mentions
 from models.sources import month_key
 from models.tables import Mention, Outbox, SourceHealth
 from models.types import utcnow
-from models.vocab import OutboxStatus
+from models.vocab import ComplaintStatus, OutboxStatus
 from tests.support.factories import agencies, mention
 from tests.support.web import IMG, LONG, SCRIPT, client_for, csrf_token, post
 
@@ -75,7 +75,7 @@ def _fill(engine: Engine) -> dict[int, int]:
                 session=s, mention=m, category=inbox, inbox=inbox, confidence=0.9, routed_by="t"
             )
             assert c is not None and c.id is not None
-            c.status, c.created_at = status, created
+            c.status, c.created_at = ComplaintStatus(status), created
             for key, value in fields.items():
                 setattr(c, key, value)
             s.add(c)
@@ -255,7 +255,7 @@ def test_dead_letter_retry_puts_the_row_back_in_the_queue(engine: Engine) -> Non
     path = f"/deliveries/{dead.id}/retry"
     assert client.post(path).status_code == 403  # no CSRF token
     with Session(engine) as s:
-        assert s.get(Outbox, dead.id).status == OutboxStatus.DEAD
+        assert s.exec(select(Outbox.status).where(Outbox.id == dead.id)).one() == OutboxStatus.DEAD
     token = csrf_token(client, "/")
     retried = post(client, path, token)
     assert retried.status_code == 303

@@ -46,8 +46,8 @@ def _fill(engine: Engine) -> dict[str, int]:
         )
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
     with Session(engine) as s:
-        ids = {int(m.platform_id) - 1000: m.id for m in s.exec(select(Mention))}
-        complaints = {c.category: c.id for c in s.exec(select(Complaint))}
+        ids = {int(m.platform_id) - 1000: m.id or 0 for m in s.exec(select(Mention))}
+        complaints = {c.category: c.id or 0 for c in s.exec(select(Complaint))}
     bukan_wewenang(
         engine=engine,
         policy=POLICY,
@@ -132,7 +132,8 @@ def test_assign_and_not_a_complaint_record_corrections_and_leave_the_queue(
     assert f"Mention #{ids['evil']} ditandai bukan pengaduan." in page
     assert _queued(page) == [f"complaint-{ids['bounced']}"]
     with Session(engine) as s:
-        assert s.get(Mention, ids["evil"]).state == MentionState.NOT_COMPLAINT
+        evil = s.get(Mention, ids["evil"])
+        assert evil is not None and evil.state == MentionState.NOT_COMPLAINT
         triage = [
             (c.mention_id, c.category, c.kind, c.actor)
             for c in all_corrections(session=s)
@@ -158,7 +159,8 @@ def test_merge_joins_the_mention_to_a_complaint(engine: Engine) -> None:
     with Session(engine) as s:
         link = s.get(ComplaintMention, ids["unsure"])
         assert link is not None and link.complaint_id == ids["pdam"]
-        assert s.get(Mention, ids["unsure"]).state == MentionState.FILED
+        unsure = s.get(Mention, ids["unsure"])
+        assert unsure is not None and unsure.state == MentionState.FILED
         corrections = [(c.mention_id, c.category, c.kind) for c in all_corrections(session=s)]
     assert (ids["unsure"], "PDAM", "triage") in corrections
 
@@ -177,6 +179,7 @@ def test_bounced_complaint_is_reassigned_with_a_correction(engine: Engine) -> No
     assert f"complaint-{ids['bounced']}" not in _queued(page)
     with Session(engine) as s:
         c = s.get(Complaint, ids["bounced"])
+        assert c is not None
         assert (c.status, c.inbox, c.category) == (ComplaintStatus.BARU, "PDAM", "PDAM")
         kinds = [(x.category, x.kind, x.actor) for x in all_corrections(session=s)]
     assert kinds[-1] == ("PDAM", "recategorise", "kominfo1")

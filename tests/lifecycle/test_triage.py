@@ -34,7 +34,10 @@ def test_assign_files_to_the_categorys_inbox_and_records_a_correction(engine: En
         assert [(c.mention_id, c.category, c.kind, c.actor) for c in corrections] == [
             (mention_id, "PDAM", "triage", "operator1")
         ]
-        assert s.get(Mention, mention_id).state == MentionState.FILED
+        assert (
+            s.exec(select(Mention.state).where(Mention.id == mention_id)).one()
+            == MentionState.FILED
+        )
     with pytest.raises(NotInTriage, match="not waiting in triage"):
         assign(engine=engine, policy=POLICY, mention_id=mention_id, category="PDAM", actor="x")
 
@@ -52,7 +55,10 @@ def test_not_a_complaint_is_kept_unfiled(engine: Engine) -> None:
         is None
     )
     with Session(engine) as s:
-        assert s.get(Mention, mention_id).state == MentionState.NOT_COMPLAINT
+        assert (
+            s.exec(select(Mention.state).where(Mention.id == mention_id)).one()
+            == MentionState.NOT_COMPLAINT
+        )
         assert len(s.exec(select(Complaint)).all()) == 1  # only the lamp complaint
 
 

@@ -19,7 +19,9 @@ def _texts(engine: Engine, **kw) -> list[int]:
 
 def _origin(engine: Engine, n: int) -> int:
     with Session(engine) as s:
-        return s.exec(select(Mention.id).where(Mention.platform_id == str(1000 + n))).one()
+        found = s.exec(select(Mention.id).where(Mention.platform_id == str(1000 + n))).one()
+        assert found is not None
+        return found
 
 
 def test_filters_combine(engine: Engine) -> None:

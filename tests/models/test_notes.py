@@ -23,7 +23,9 @@ def _complaint(engine: Engine) -> int:
         insert_mentions(session=s, mentions=[mention(1, text="air mati di panjer")])
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=PDAM_ONLY)
     with session_scope(engine) as s:
-        return int(s.exec(select(Complaint.id)).one())
+        found = s.exec(select(Complaint.id)).one()
+        assert found is not None
+        return found
 
 
 def test_notes_are_kept_in_order_with_author(engine: Engine) -> None:

@@ -147,6 +147,7 @@ def test_file_complaint_writes_complaint_link_history_and_outbox(engine: Engine)
         assert s.exec(select(Mention)).one().state == MentionState.FILED
         listed = search_complaints(session=s, filter=ComplaintFilter(inbox="LPJU"), now=utcnow())
         assert [x.id for x in listed.items] == [c.id]
+        assert c.id is not None
         assert [x.id for x in mentions_of(session=s, complaint_ids=[c.id])[c.id]] == [m.id]
         assert count_by_inbox_status(session=s) == {("LPJU", "baru"): 1}
 

@@ -43,7 +43,7 @@ from notify.delivery import (
     retry_dead,
 )
 from notify.digest import send_digests
-from notify.settings import lease
+from notify.settings import SmtpSecurity, lease
 from notify.webhook_channel import sign, verify_signature
 from tests.support.factories import mention
 from tests.support.mail import Mailbox
@@ -155,7 +155,9 @@ def sqlite_engine(tmp_path: Path) -> Iterator[Engine]:
 # --- helpers --------------------------------------------------------------------------
 
 
-def _settings(smtp_port: int = 1, *, smtp_security: str = "none", **changes: Any) -> DeliveryConfig:
+def _settings(
+    smtp_port: int = 1, *, smtp_security: SmtpSecurity = "none", **changes: Any
+) -> DeliveryConfig:
     """The config's delivery section, as the daemon hands it to the worker."""
     smtp = SmtpConfig(
         host="127.0.0.1",

@@ -10,6 +10,7 @@ from models.complaints import file_complaint
 from models.db import session_scope
 from models.mentions import insert_mentions
 from models.tables import Mention
+from models.vocab import ComplaintStatus
 from tests.support.factories import agencies, mention
 
 NOW = datetime(2026, 11, 28, 3, 0, tzinfo=UTC)
@@ -45,6 +46,6 @@ def four_complaints(engine: Engine) -> None:
                 },
             )
             assert c is not None
-            c.status = status
+            c.status = ComplaintStatus(status)
             c.created_at = NOW - timedelta(days=n)
             s.add(c)

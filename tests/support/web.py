@@ -19,6 +19,7 @@ from models.complaints import file_complaint
 from models.db import session_scope
 from models.mentions import insert_mentions
 from models.tables import Mention, User
+from models.vocab import ComplaintStatus
 from router.route import route_pending
 from tests.support.factories import agencies, mention
 from tests.support.routing import POLICY, KeywordClassifier
@@ -109,7 +110,7 @@ def add_complaint(
             details=details,
         )
         assert c is not None and c.id is not None
-        c.status, c.reporters = status, reporters
+        c.status, c.reporters = ComplaintStatus(status), reporters
         if created is not None:
             c.created_at = created
         s.add(c)

@@ -28,7 +28,7 @@ from router.policy import RoutingPolicy
 
 STATIC_DIR = Path(__file__).parent / "static"
 #: every router of pages and APIs (sign-in and /healthz, /metrics are added apart);
-#: tests/test_route_access.py checks each of their routes against every role
+#: tests/inbox/test_route_access.py checks each of their routes against every role
 ROUTERS: tuple[APIRouter, ...] = tuple(
     module.router
     for module in (

@@ -39,18 +39,12 @@ from models.credentials import generate_password
 from models.db import session_scope
 from models.exceptions import AccountError, NotFound
 from models.tables import Agency, User
-from models.vocab import Role
+from models.vocab import ROLE_LABELS, Role
 
 router = APIRouter(include_in_schema=False)
 
 #: the attribute of ``app.state`` holding ``aduan.config_view.redacted_config``'s result
 CONFIG_VIEW_ATTR = "aduan_config_view"
-ROLE_LABELS = {
-    Role.ADMIN: "Admin Kominfo",
-    Role.OPERATOR: "Operator Kominfo",
-    Role.AGENCY: "Instansi",
-    Role.VIEWER: "Pemantau (dasbor)",
-}
 MAX_NAME = 200
 DONE = {
     "disabled": "Akun {user} dinonaktifkan; semua sesinya diakhiri.",

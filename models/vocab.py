@@ -232,3 +232,11 @@ class Role(StrEnum):
 
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+
+#: how the admin pages name each role
+ROLE_LABELS: dict[str, str] = {
+    Role.ADMIN: "Admin Kominfo",
+    Role.OPERATOR: "Operator Kominfo",
+    Role.AGENCY: "Instansi",
+    Role.VIEWER: "Pemantau (dasbor)",
+}

@@ -193,6 +193,9 @@ def _remember(mention: Mention, prediction: PredictionLike) -> None:
     mention.abstained = prediction.abstained
     mention.model_id = prediction.model_id
     mention.terms = list(prediction.terms)
+    # Predictors that give no reason (rules-only set-ups, test doubles) leave it empty.
+    reason = getattr(prediction, "reason", None) if prediction.abstained else None
+    mention.abstain_reason = reason[:200] if reason else None
     mention.routed_at = utcnow()
 
 

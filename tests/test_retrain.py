@@ -4,10 +4,10 @@ import random
 import shutil
 from pathlib import Path
 
-from classifier.corpus import load_corpus
+from classifier.corpus import assign_split, load_corpus
 from classifier.evaluate import evaluate, write_plots
 from classifier.model import load_active
-from classifier.persist import active_id
+from classifier.persist import MODEL_FILE, active_id
 from classifier.retrain import correction_examples, retrain
 from models.vocab import CATEGORIES
 
@@ -26,9 +26,10 @@ def test_correction_examples_keep_the_latest_decision_per_mention() -> None:
     examples = correction_examples(
         [(1, "air mati", "PDAM"), (2, "x", "OTHER"), (1, "air mati", "DLHK")]
     )
-    assert sorted((e.text, e.label, e.split) for e in examples) == [
-        ("air mati", "DLHK", "train"),
-        ("x", "OTHER", "train"),
+    # A fixed slice of corrections (by a hash of the text) is held out to judge models.
+    assert sorted((e.text, e.label, e.split, e.source) for e in examples) == [
+        ("air mati", "DLHK", assign_split("air mati"), "corrections"),
+        ("x", "OTHER", assign_split("x"), "corrections"),
     ]
 
 
@@ -45,7 +46,7 @@ def test_worse_model_is_kept_inactive_unless_forced(model_dir: Path, tmp_path: P
     assert not decision.activated
     assert "more than 0.01 below the active model" in decision.reason
     assert active_id(folder) == before
-    assert (folder / result.model_id / "model.skops").exists()  # kept for inspection
+    assert (folder / result.model_id / MODEL_FILE).exists()  # kept for inspection
     forced_result, forced = retrain(folder, extra=noise, force=True)
     assert forced.activated and active_id(folder) == forced_result.model_id
 

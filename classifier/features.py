@@ -1,0 +1,190 @@
+"""Features of normalised text: word 1-2-grams and character 2-5-grams, TF-IDF weighted.
+
+Fitting (vocabulary, document frequencies) is scikit-learn's ``TfidfVectorizer``;
+the fitted state is kept as plain arrays (terms and idf weights) and texts are
+turned into feature rows here with numpy and scipy only. That keeps scikit-learn
+(and any unpickling) out of ``aduan classify`` and the router: a model is a file of
+arrays, loaded without running code, and the command starts in well under a second.
+The same analyzers produce the terms at fit and at prediction time, and
+``tests/classifier`` checks the rows against scikit-learn's own ``transform``.
+
+Character n-grams are taken inside each word (padded with a space, like
+scikit-learn's ``char_wb``), so typos and run-together hashtags ("lampujalanmati")
+still look like the words they contain; the n-grams of a word are looked up once
+and cached, as the same words recur in mention after mention.
+"""
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+
+CHAR_RANGE = (2, 5)
+#: character n-grams seen in fewer training texts than this are dropped
+CHAR_MIN_DF = 2
+_CACHE_LIMIT = 200_000
+
+
+def words(normalised: str) -> list[str]:
+    """The word tokens of a normalised text (punctuation marks dropped)."""
+    return [t for t in normalised.split() if t.isalnum()]
+
+
+def word_terms(normalised: str) -> list[str]:
+    """Unigrams and bigrams of the word tokens."""
+    tokens = words(normalised)
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+_CHAR_CACHE: dict[str, tuple[str, ...]] = {}
+
+
+def _grams_of(token: str) -> tuple[str, ...]:
+    grams = _CHAR_CACHE.get(token)
+    if grams is None:
+        padded = f" {token} "
+        low, high = CHAR_RANGE
+        grams = tuple(
+            padded[i : i + n]
+            for n in range(low, high + 1)
+            for i in range(len(padded) - n + 1)
+            # a short word yields its whole padded form once, not at every length
+            if n <= len(padded)
+        )
+        if len(_CHAR_CACHE) > _CACHE_LIMIT:
+            _CHAR_CACHE.clear()
+        _CHAR_CACHE[token] = grams
+    return grams
+
+
+def char_terms(normalised: str) -> list[str]:
+    """Character n-grams of each word token, padded with a space on either side."""
+    out: list[str] = []
+    for token in words(normalised):
+        out.extend(_grams_of(token))
+    return out
+
+
+@dataclass
+class Block:
+    """One fitted TF-IDF block: its terms (column order) and idf weights."""
+
+    terms: list[str]
+    idf: np.ndarray
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.index = {t: i for i, t in enumerate(self.terms)}
+
+    @property
+    def size(self) -> int:
+        """Number of columns."""
+        return len(self.terms)
+
+
+@dataclass
+class Featurizer:
+    """Word and character TF-IDF blocks, fitted once, applied with numpy."""
+
+    word: Block
+    char: Block
+    _char_ids: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
+
+    @classmethod
+    def fit(cls, texts: Sequence[str]) -> tuple["Featurizer", sparse.csr_matrix]:
+        """Fit both blocks on normalised *texts*; also return their feature rows."""
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        blocks, rows = [], []
+        for analyzer, min_df in ((word_terms, 1), (char_terms, CHAR_MIN_DF)):
+            vectorizer = TfidfVectorizer(analyzer=analyzer, min_df=min_df, sublinear_tf=True)
+            rows.append(vectorizer.fit_transform(texts))
+            terms = [str(t) for t in vectorizer.get_feature_names_out()]
+            blocks.append(Block(terms, vectorizer.idf_.astype(np.float64)))
+        return cls(blocks[0], blocks[1]), sparse.hstack(rows, format="csr")
+
+    @property
+    def n_features(self) -> int:
+        """Total number of columns (word block first)."""
+        return self.word.size + self.char.size
+
+    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+        """Feature rows of normalised *texts*: each block L2-normalised, side by side."""
+        word_rows, char_rows = [], []
+        for text in texts:
+            tokens = words(text)
+            index = self.word.index
+            ids = [index[t] for t in tokens if t in index]
+            ids += [
+                index[b] for b in (f"{a} {c}" for a, c in itertools.pairwise(tokens)) if b in index
+            ]
+            word_rows.append(np.asarray(ids, dtype=np.int64))
+            char_rows.append(self._char_row(tokens))
+        word = _tfidf(word_rows, self.word.idf)
+        char = _tfidf(char_rows, self.char.idf)
+        return sparse.hstack([word, char], format="csr")
+
+    def _char_row(self, tokens: Iterable[str]) -> np.ndarray:
+        parts = []
+        cache = self._char_ids
+        for token in tokens:
+            ids = cache.get(token)
+            if ids is None:
+                index = self.char.index
+                ids = np.asarray([index[g] for g in _grams_of(token) if g in index], dtype=np.int64)
+                if len(cache) > _CACHE_LIMIT:
+                    cache.clear()
+                cache[token] = ids
+            parts.append(ids)
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+    def coverage(self, texts: Sequence[str]) -> np.ndarray:
+        """Share of each text's word tokens that the training vocabulary knows (1.0 if none)."""
+        index = self.word.index
+        out = np.ones(len(texts))
+        for i, text in enumerate(texts):
+            tokens = words(text)
+            if tokens:
+                out[i] = sum(1 for t in tokens if t in index) / len(tokens)
+        return out
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The fitted state as arrays (terms joined by newlines, as UTF-8 bytes)."""
+        out: dict[str, Any] = {}
+        for name, block in (("word", self.word), ("char", self.char)):
+            out[f"{prefix}{name}_terms"] = np.frombuffer(
+                "\n".join(block.terms).encode("utf-8"), dtype=np.uint8
+            )
+            out[f"{prefix}{name}_idf"] = block.idf
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Any, prefix: str) -> "Featurizer":
+        """The featurizer stored by :meth:`to_arrays`."""
+        blocks = []
+        for name in ("word", "char"):
+            raw = bytes(np.asarray(arrays[f"{prefix}{name}_terms"], dtype=np.uint8))
+            terms = raw.decode("utf-8").split("\n") if raw else []
+            blocks.append(Block(terms, np.asarray(arrays[f"{prefix}{name}_idf"], dtype=np.float64)))
+        return cls(blocks[0], blocks[1])
+
+
+def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sparse.csr_matrix:
+    """Sublinear term counts times idf, each row scaled to unit length."""
+    n = len(rows)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
+    doc = np.repeat(np.arange(n), lengths)
+    cols = np.concatenate(rows) if n else np.zeros(0, dtype=np.int64)
+    counts = sparse.csr_matrix(
+        (np.ones(len(cols)), (doc, cols)), shape=(n, len(idf)), dtype=np.float64
+    )
+    counts.sum_duplicates()
+    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
+    row_of = np.repeat(np.arange(n), np.diff(counts.indptr))
+    norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
+    norms[norms == 0] = 1.0
+    counts.data = data / norms[row_of]
+    return counts

@@ -54,7 +54,7 @@ def evaluate_examples(predictor: Predictor, chosen: list[Example], name: str) ->
     from sklearn.metrics import confusion_matrix
 
     judged = predictor.assess([e.text for e in chosen])
-    abstained, _ = predictor.decide(judged)
+    abstained = predictor.abstentions(judged)
     truth = [e.label for e in chosen]
     classes = predictor.classes
     figures = score(classes, judged.best, abstained, truth)

@@ -22,7 +22,11 @@ from typing import Any
 import numpy as np
 from scipy import sparse
 
+from classifier.lexicon import lexicon, topics_in
+
 CHAR_RANGE = (2, 5)
+#: weight of the topic-lexicon columns (0: no lexicon block)
+LEXICON_SCALE = 0.3
 #: character n-grams seen in fewer training texts than this are dropped
 CHAR_MIN_DF = 2
 _CACHE_LIMIT = 200_000
@@ -33,10 +37,14 @@ def words(normalised: str) -> list[str]:
     return [t for t in normalised.split() if t.isalnum()]
 
 
-def word_terms(normalised: str) -> list[str]:
-    """Unigrams and bigrams of the word tokens."""
-    tokens = words(normalised)
+def terms_of(tokens: list[str]) -> list[str]:
+    """Word terms of tokens: unigrams and bigrams."""
     return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
+
+
+def word_terms(normalised: str) -> list[str]:
+    """Unigrams and bigrams of the word tokens of a normalised text."""
+    return terms_of(words(normalised))
 
 
 _CHAR_CACHE: dict[str, tuple[str, ...]] = {}
@@ -91,6 +99,9 @@ class Featurizer:
 
     word: Block
     char: Block
+    #: categories of the topic-lexicon columns (empty: no lexicon block)
+    topics: list[str] = field(default_factory=list)
+    topic_scale: float = 0.0
     _char_ids: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
@@ -104,28 +115,46 @@ class Featurizer:
             rows.append(vectorizer.fit_transform(texts))
             terms = [str(t) for t in vectorizer.get_feature_names_out()]
             blocks.append(Block(terms, vectorizer.idf_.astype(np.float64)))
-        return cls(blocks[0], blocks[1]), sparse.hstack(rows, format="csr")
+        featurizer = cls(blocks[0], blocks[1])
+        if LEXICON_SCALE > 0:
+            featurizer.topics = sorted(lexicon())
+            featurizer.topic_scale = LEXICON_SCALE
+            index = {c: i for i, c in enumerate(featurizer.topics)}
+            found = [
+                np.asarray([index[c] for c in topics_in(set(word_terms(t)))], dtype=np.int64)
+                for t in texts
+            ]
+            rows.append(_binary(found, len(featurizer.topics), LEXICON_SCALE))
+        return featurizer, sparse.hstack(rows, format="csr")
 
     @property
     def n_features(self) -> int:
-        """Total number of columns (word block first)."""
-        return self.word.size + self.char.size
+        """Total number of columns (word block, char block, topic columns)."""
+        return self.word.size + self.char.size + len(self.topics)
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """Feature rows of normalised *texts*: each block L2-normalised, side by side."""
-        word_rows, char_rows = [], []
+        word_rows, char_rows, topic_rows = [], [], []
+        index = self.word.index
+        topic_index = {c: i for i, c in enumerate(self.topics)}
         for text in texts:
             tokens = words(text)
-            index = self.word.index
-            ids = [index[t] for t in tokens if t in index]
-            ids += [
-                index[b] for b in (f"{a} {c}" for a, c in itertools.pairwise(tokens)) if b in index
-            ]
-            word_rows.append(np.asarray(ids, dtype=np.int64))
+            terms = terms_of(tokens)
+            word_rows.append(np.asarray([index[t] for t in terms if t in index], dtype=np.int64))
             char_rows.append(self._char_row(tokens))
-        word = _tfidf(word_rows, self.word.idf)
-        char = _tfidf(char_rows, self.char.idf)
-        return sparse.hstack([word, char], format="csr")
+            if topic_index:
+                found = [topic_index[c] for c in topics_in(set(terms)) if c in topic_index]
+                topic_rows.append(np.asarray(found, dtype=np.int64))
+        blocks = [_tfidf(word_rows, self.word.idf), _tfidf(char_rows, self.char.idf)]
+        if topic_index:
+            blocks.append(_binary(topic_rows, len(self.topics), self.topic_scale))
+        return sparse.hstack(blocks, format="csr")
+
+    def topical(self, x: sparse.csr_matrix) -> np.ndarray:
+        """Which feature rows name a topic of the lexicon."""
+        if not self.topics:
+            return np.zeros(x.shape[0], dtype=bool)
+        return np.asarray(x[:, -len(self.topics) :].getnnz(axis=1) > 0)
 
     def _char_row(self, tokens: Iterable[str]) -> np.ndarray:
         parts = []
@@ -159,6 +188,8 @@ class Featurizer:
                 "\n".join(block.terms).encode("utf-8"), dtype=np.uint8
             )
             out[f"{prefix}{name}_idf"] = block.idf
+        out[f"{prefix}topics"] = np.asarray(self.topics, dtype=str)
+        out[f"{prefix}topic_scale"] = np.asarray([self.topic_scale])
         return out
 
     @classmethod
@@ -169,7 +200,19 @@ class Featurizer:
             raw = bytes(np.asarray(arrays[f"{prefix}{name}_terms"], dtype=np.uint8))
             terms = raw.decode("utf-8").split("\n") if raw else []
             blocks.append(Block(terms, np.asarray(arrays[f"{prefix}{name}_idf"], dtype=np.float64)))
-        return cls(blocks[0], blocks[1])
+        featurizer = cls(blocks[0], blocks[1])
+        featurizer.topics = [str(c) for c in arrays[f"{prefix}topics"]]
+        featurizer.topic_scale = float(arrays[f"{prefix}topic_scale"][0])
+        return featurizer
+
+
+def _binary(rows: list[np.ndarray], width: int, value: float) -> sparse.csr_matrix:
+    """Rows with *value* in the listed columns."""
+    n = len(rows)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
+    cols = np.concatenate(rows) if n else np.zeros(0, dtype=np.int64)
+    data = np.full(len(cols), value)
+    return sparse.csr_matrix((data, (np.repeat(np.arange(n), lengths), cols)), shape=(n, width))
 
 
 def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sparse.csr_matrix:

@@ -16,14 +16,16 @@ import numpy as np
 from classifier.exceptions import ModelMissing, ModelOutdated
 from classifier.normalize import normalize
 from classifier.persist import active_id, load_model
-from classifier.pipeline import MODEL_FORMAT, Assessment, Model
+from classifier.pipeline import INQUIRY, KEEP, LOW, MODEL_FORMAT, UNFAMILIAR, Assessment, Model
 from models.vocab import NOT_COMPLAINT
 
 TOP_TERMS = 3
 #: reasons for abstaining, as shown to triage staff
-UNFAMILIAR = "teks tidak mirip data latih"
+UNFAMILIAR_TEXT = "teks tidak mirip data latih"
 LOW_CONFIDENCE = "keyakinan di bawah ambang kategori"
 UNSURE_NOT_COMPLAINT = "belum yakin bukan pengaduan"
+SERVICE_INQUIRY = "pertanyaan atau permintaan tentang layanan kota"
+REASONS = {UNFAMILIAR: UNFAMILIAR_TEXT, INQUIRY: SERVICE_INQUIRY}
 
 
 @dataclass(frozen=True)
@@ -59,32 +61,28 @@ class Predictor:
         self.thresholds.update(threshold_overrides or {})
         self._n_word = model.features.word.size
         self._word_terms = model.features.word.terms
-        self._threshold_of = np.asarray([self.thresholds[c] for c in self.classes])
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         """Classify raw mention texts."""
         if not texts:
             return []
         judged = self.assess(texts)
-        abstained, unfamiliar = self.decide(judged)
+        decisions = self.model.decide(judged, self.thresholds)
         word_part = judged.x[:, : self._n_word].tocsr()
         out = []
         for row, k in enumerate(judged.best):
             category = self.classes[k]
+            code = int(decisions[row])
             reason = None
-            if abstained[row]:
-                reason = (
-                    UNFAMILIAR
-                    if unfamiliar[row]
-                    else UNSURE_NOT_COMPLAINT
-                    if category == NOT_COMPLAINT
-                    else LOW_CONFIDENCE
-                )
+            if code == LOW:
+                reason = UNSURE_NOT_COMPLAINT if category == NOT_COMPLAINT else LOW_CONFIDENCE
+            elif code != KEEP:
+                reason = REASONS[code]
             out.append(
                 Prediction(
                     category=category,
                     confidence=round(float(judged.confidence[row]), 4),
-                    abstained=bool(abstained[row]),
+                    abstained=code != KEEP,
                     model_id=self.model_id,
                     terms=self._terms(word_part, row, k),
                     reason=reason,
@@ -96,13 +94,9 @@ class Predictor:
         """The model's assessment of raw texts (for evaluation and benchmarks)."""
         return self.model.assess([normalize(t) for t in texts])
 
-    def decide(self, judged: Assessment) -> tuple[np.ndarray, np.ndarray]:
-        """Which predictions abstain, and which of those because the text is unfamiliar."""
-        threshold = self._threshold_of[judged.best]
-        outright = judged.coverage < self.model.calibrator.min_coverage
-        short = judged.confidence < threshold
-        unfamiliar = outright | (short & (judged.familiar_confidence >= threshold))
-        return short | outright, unfamiliar
+    def abstentions(self, judged: Assessment) -> np.ndarray:
+        """Which predictions go to triage, with this predictor's thresholds."""
+        return np.asarray(self.model.decide(judged, self.thresholds) != KEEP)
 
     def _terms(self, word_part: Any, row: int, k: int) -> list[str]:
         start, end = word_part.indptr[row], word_part.indptr[row + 1]

@@ -20,6 +20,7 @@ from scipy import sparse
 
 from classifier.calibrate import Calibrator, signals
 from classifier.features import Featurizer, words
+from classifier.neighbours import Neighbours
 from models.vocab import NOT_COMPLAINT
 
 #: version of the saved layout; a model saved in another layout must be retrained
@@ -71,6 +72,48 @@ class Assessment:
     familiar_confidence: np.ndarray
     #: share of the text's words known from training
     coverage: np.ndarray
+    #: the text asks or requests something and names a city service's topic
+    service_inquiry: np.ndarray
+
+
+#: reasons a prediction goes to triage (codes; the predictor words them for people)
+KEEP, LOW, UNFAMILIAR, INQUIRY = 0, 1, 2, 3
+#: words that make a text a question or a request (normalised forms)
+ASKING = frozenset(
+    {
+        "apa",
+        "apakah",
+        "bagaimana",
+        "gimana",
+        "kapan",
+        "kenapa",
+        "mengapa",
+        "dimana",
+        "mana",
+        "berapa",
+        "bisakah",
+        "bisa",
+        "mohon",
+        "tolong",
+        "minta",
+        "bantu",
+        "bantuan",
+        "nunas",
+        "please",
+        "how",
+        "when",
+        "where",
+        "why",
+        "can",
+        "could",
+    }
+)
+
+
+def asks(normalised: str) -> bool:
+    """Whether a normalised text asks a question or makes a request."""
+    tokens = normalised.split()
+    return "?" in tokens or any(t in ASKING for t in tokens)
 
 
 @dataclass
@@ -80,6 +123,7 @@ class Model:
     features: Featurizer
     linear: LinearModel
     calibrator: Calibrator
+    neighbours: Neighbours
 
     @property
     def classes(self) -> list[str]:
@@ -92,15 +136,42 @@ class Model:
         coverage = self.features.coverage(normalised)
         n_tokens = np.fromiter((len(words(t)) for t in normalised), float, len(normalised))
         best, matrix = signals(
-            self.linear.scores(x), coverage, n_tokens, self.classes.index(NOT_COMPLAINT)
+            self.calibrator.rescale(self.linear.scores(x)),
+            coverage,
+            n_tokens,
+            self.classes.index(NOT_COMPLAINT),
+            self.neighbours.nearest(x[:, : self.features.word.size]),
         )
+        topical = self.features.topical(x)
+        inquiry = np.fromiter((asks(t) for t in normalised), bool, len(normalised)) & topical
         return Assessment(
             x=x,
             best=best,
             confidence=self.calibrator.confidence(matrix),
             familiar_confidence=self.calibrator.confidence(self.calibrator.familiar(matrix)),
             coverage=coverage,
+            service_inquiry=inquiry,
         )
+
+    def decide(self, judged: Assessment, thresholds: dict[str, float]) -> np.ndarray:
+        """Per prediction, KEEP or the reason it goes to triage.
+
+        Below its category's threshold: UNFAMILIAR when the text would have passed at
+        a familiar coverage and length (or its coverage is below anything seen on dev),
+        else LOW. A NOT_COMPLAINT guess about a text that asks about a city service's
+        topic is INQUIRY: a city dispatches such questions to the agency, so a person
+        decides, whatever the model's confidence.
+        """
+        limit = np.asarray([thresholds.get(c, 1.0) for c in self.classes])[judged.best]
+        outright = judged.coverage < self.calibrator.min_coverage
+        short = judged.confidence < limit
+        unfamiliar = outright | (short & (judged.familiar_confidence >= limit))
+        is_nc = judged.best == self.classes.index(NOT_COMPLAINT)
+        out = np.full(len(judged.best), KEEP)
+        out[is_nc & judged.service_inquiry] = INQUIRY
+        out[short] = LOW
+        out[unfamiliar] = UNFAMILIAR
+        return out
 
     def to_arrays(self) -> dict[str, np.ndarray]:
         """The model as named arrays (what is saved)."""
@@ -109,6 +180,7 @@ class Model:
         out["weights"] = self.linear.weights
         out["intercept"] = self.linear.intercept
         out.update(self.calibrator.to_arrays("c_"))
+        out.update(self.neighbours.to_arrays("n_"))
         return out
 
     @classmethod
@@ -120,5 +192,8 @@ class Model:
             np.asarray(arrays["intercept"], dtype=np.float32),
         )
         return cls(
-            Featurizer.from_arrays(arrays, "f_"), linear, Calibrator.from_arrays(arrays, "c_")
+            Featurizer.from_arrays(arrays, "f_"),
+            linear,
+            Calibrator.from_arrays(arrays, "c_"),
+            Neighbours.from_arrays(arrays, "n_"),
         )

@@ -29,8 +29,8 @@ FORMATS = ("csv", "xlsx", "jsonl")
 MASKS = {"email": "[email]", "nik": "[NIK]", "phone": "[telepon]"}
 
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# NIK and KK numbers: 16 digits, sometimes written in groups
-_NIK = re.compile(r"(?<!\d)\d{6}[\s.-]?\d{6}[\s.-]?\d{4}(?!\d)")
+# NIK and KK numbers: 16 digits, sometimes written in groups (6-6-4, 4-4-4-4, ...)
+_NIK = re.compile(r"(?<!\d)(?:\d[\s.-]?){15}\d(?!\d)")
 # Indonesian phone numbers: mobile (08.., +62 8..) and landlines ((0361) 123456),
 # written with spaces, dots, dashes or brackets; at least 9 digits (dates have 8).
 _PHONE = re.compile(r"(?<![\w])(?:\+?62|\(?0)[\d\s().-]{7,17}\d(?!\d)")

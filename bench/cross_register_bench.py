@@ -62,8 +62,13 @@ def leave_one_out(examples: list[Example]) -> list[tuple[str, dict[str, float | 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--extra", nargs="*", type=Path, default=[],
-                        help="staging register folders to add (design experiments only)")
+    parser.add_argument(
+        "--extra",
+        nargs="*",
+        type=Path,
+        default=[],
+        help="staging register folders to add (design experiments only)",
+    )
     args = parser.parse_args()
     examples = load_corpus()
     for folder in args.extra:
@@ -71,14 +76,20 @@ def main() -> None:
     started = time.perf_counter()
     with threadpool_limits(limits=1):
         rows = leave_one_out(examples)
-    print(f"{'held-out register':<18}{'n':>6}{'macro-F1':>10}{'precision':>11}{'coverage':>10}"
-          f"{'dropped':>14}{'prec@50%':>10}")
+    print(
+        f"{'held-out register':<18}{'n':>6}{'macro-F1':>10}{'precision':>11}{'coverage':>10}"
+        f"{'dropped':>14}{'prec@50%':>10}"
+    )
     for name, f in rows:
-        print(f"{name:<18}{f['n']:>6}{f['macro_f1']:>10.3f}{f['auto_precision']:>11.3f}"
-              f"{f['coverage']:>10.3f}{f['dropped_n']:>6} of {f['complaints_n']:<5}"
-              f"{f['precision_at_half']:>10.3f}")
-    print("targets for a style never seen: precision >= 0.93 at coverage >= 0.45, "
-          "dropped < 1 % of complaints")
+        print(
+            f"{name:<18}{f['n']:>6}{f['macro_f1']:>10.3f}{f['auto_precision']:>11.3f}"
+            f"{f['coverage']:>10.3f}{f['dropped_n']:>6} of {f['complaints_n']:<5}"
+            f"{f['precision_at_half']:>10.3f}"
+        )
+    print(
+        "targets for a style never seen: precision >= 0.93 at coverage >= 0.45, "
+        "dropped < 1 % of complaints"
+    )
     print(f"{time.perf_counter() - started:.0f} s; load average {os.getloadavg()}")
 
 

@@ -4,8 +4,8 @@ import json
 import shutil
 from pathlib import Path
 
-import pytest
 import numpy as np
+import pytest
 
 from classifier.corpus import assign_split, load_corpus
 from classifier.exceptions import CorpusError, ModelMissing, ModelOutdated, UntrustedModel

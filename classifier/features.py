@@ -93,6 +93,20 @@ class Block:
         return len(self.terms)
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Feature blocks of a batch of texts, and what the calibrator reads off the words."""
+
+    #: word, char and (when the lexicon is used) topic blocks, each rows x columns
+    blocks: list[sparse.csr_matrix]
+    #: share of each text's words that the training vocabulary knows (1.0 if none)
+    coverage: np.ndarray
+    #: number of words of each text
+    n_tokens: np.ndarray
+    #: whether each text names a topic of the lexicon
+    topical: np.ndarray
+
+
 @dataclass
 class Featurizer:
     """Word and character TF-IDF blocks, fitted once, applied with numpy."""
@@ -134,27 +148,35 @@ class Featurizer:
 
     def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
         """Feature rows of normalised *texts*: each block L2-normalised, side by side."""
+        return sparse.hstack(self.rows(texts).blocks, format="csr")
+
+    def rows(self, texts: Sequence[str]) -> Rows:
+        """The blocks of :meth:`transform` (word, char, topic), with coverage and length."""
         word_rows, char_rows, topic_rows = [], [], []
-        index = self.word.index
+        get = self.word.index.get
         topic_index = {c: i for i, c in enumerate(self.topics)}
-        for text in texts:
+        coverage = np.ones(len(texts))
+        n_tokens = np.zeros(len(texts))
+        for row, text in enumerate(texts):
             tokens = words(text)
             terms = terms_of(tokens)
-            word_rows.append(np.asarray([index[t] for t in terms if t in index], dtype=np.int64))
+            found = [get(t) for t in terms]
+            ids = [i for i in found if i is not None]
+            if tokens:
+                n_tokens[row] = len(tokens)
+                coverage[row] = sum(1 for i in found[: len(tokens)] if i is not None) / len(tokens)
+            word_rows.append(np.asarray(ids, dtype=np.int64))
             char_rows.append(self._char_row(tokens))
             if topic_index:
                 found = [topic_index[c] for c in topics_in(set(terms)) if c in topic_index]
                 topic_rows.append(np.asarray(found, dtype=np.int64))
-        blocks = [_tfidf(word_rows, self.word.idf), _tfidf(char_rows, self.char.idf)]
+        out = [_tfidf(word_rows, self.word.idf), _tfidf(char_rows, self.char.idf)]
         if topic_index:
-            blocks.append(_binary(topic_rows, len(self.topics), self.topic_scale))
-        return sparse.hstack(blocks, format="csr")
-
-    def topical(self, x: sparse.csr_matrix) -> np.ndarray:
-        """Which feature rows name a topic of the lexicon."""
-        if not self.topics:
-            return np.zeros(x.shape[0], dtype=bool)
-        return np.asarray(x[:, -len(self.topics) :].getnnz(axis=1) > 0)
+            out.append(_binary(topic_rows, len(self.topics), self.topic_scale))
+            topical = np.diff(out[-1].indptr) > 0
+        else:
+            topical = np.zeros(len(texts), dtype=bool)
+        return Rows(out, coverage, n_tokens, topical)
 
     def _char_row(self, tokens: Iterable[str]) -> np.ndarray:
         parts = []
@@ -169,16 +191,6 @@ class Featurizer:
                 cache[token] = ids
             parts.append(ids)
         return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-
-    def coverage(self, texts: Sequence[str]) -> np.ndarray:
-        """Share of each text's word tokens that the training vocabulary knows (1.0 if none)."""
-        index = self.word.index
-        out = np.ones(len(texts))
-        for i, text in enumerate(texts):
-            tokens = words(text)
-            if tokens:
-                out[i] = sum(1 for t in tokens if t in index) / len(tokens)
-        return out
 
     def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The fitted state as arrays (terms joined by newlines, as UTF-8 bytes)."""
@@ -211,23 +223,23 @@ def _binary(rows: list[np.ndarray], width: int, value: float) -> sparse.csr_matr
     n = len(rows)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
     cols = np.concatenate(rows) if n else np.zeros(0, dtype=np.int64)
-    data = np.full(len(cols), value)
+    data = np.full(len(cols), value, dtype=np.float32)
     return sparse.csr_matrix((data, (np.repeat(np.arange(n), lengths), cols)), shape=(n, width))
 
 
 def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sparse.csr_matrix:
     """Sublinear term counts times idf, each row scaled to unit length."""
-    n = len(rows)
+    n, width = len(rows), len(idf)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
-    doc = np.repeat(np.arange(n), lengths)
+    doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
     cols = np.concatenate(rows) if n else np.zeros(0, dtype=np.int64)
-    counts = sparse.csr_matrix(
-        (np.ones(len(cols)), (doc, cols)), shape=(n, len(idf)), dtype=np.float64
-    )
-    counts.sum_duplicates()
-    data = (1.0 + np.log(counts.data)) * idf[counts.indices]
-    row_of = np.repeat(np.arange(n), np.diff(counts.indptr))
+    # one sort of (row, column) keys counts the terms and leaves the rows in CSR order
+    keys, counts = np.unique(doc * width + cols, return_counts=True)
+    row_of, indices = np.divmod(keys, width)
+    data = (1.0 + np.log(counts)) * idf[indices]
     norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
     norms[norms == 0] = 1.0
-    counts.data = data / norms[row_of]
-    return counts
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n))])
+    return sparse.csr_matrix(
+        ((data / norms[row_of]).astype(np.float32), indices, indptr), shape=(n, width)
+    )

@@ -59,7 +59,6 @@ class Predictor:
         self.thresholds = {c: default_threshold for c in self.classes}
         self.thresholds.update(meta.get("thresholds", {}))
         self.thresholds.update(threshold_overrides or {})
-        self._n_word = model.features.word.size
         self._word_terms = model.features.word.terms
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -68,7 +67,7 @@ class Predictor:
             return []
         judged = self.assess(texts)
         decisions = self.model.decide(judged, self.thresholds)
-        word_part = judged.x[:, : self._n_word].tocsr()
+        word_part = judged.x_word
         out = []
         for row, k in enumerate(judged.best):
             category = self.classes[k]

@@ -15,6 +15,8 @@ from scipy import sparse
 
 #: word terms in more than this share of training texts are left out of the comparison
 MAX_DF_SHARE = 0.05
+#: rows compared at a time
+CHUNK = 256
 
 
 @dataclass
@@ -40,9 +42,15 @@ class Neighbours:
         n = x_word.shape[0]
         if self.matrix.shape[1] == 0 or n == 0:
             return np.zeros(n), np.full(n, -1)
-        sims = sparse.csr_matrix(x_word.astype(np.float32) @ self.matrix)
-        best = np.asarray(sims.argmax(axis=1)).ravel()
-        top = np.asarray(sims.max(axis=1).toarray()).ravel()
+        x_word = x_word.astype(np.float32, copy=False)
+        best = np.zeros(n, dtype=np.int64)
+        top = np.zeros(n)
+        # A dense block of CHUNK rows at a time: a sparse row-wise max would sort every
+        # row, and a whole large batch at once would not fit in memory.
+        for start in range(0, n, CHUNK):
+            sims = (x_word[start : start + CHUNK] @ self.matrix).toarray()
+            best[start : start + CHUNK] = sims.argmax(axis=1)
+            top[start : start + CHUNK] = sims[np.arange(len(sims)), best[start : start + CHUNK]]
         label = np.where(top > 0, self.labels[best], -1)
         return top.astype(np.float64), label
 

@@ -19,7 +19,7 @@ import numpy as np
 from scipy import sparse
 
 from classifier.calibrate import Calibrator, signals
-from classifier.features import Featurizer, words
+from classifier.features import Featurizer
 from classifier.neighbours import Neighbours
 from models.vocab import NOT_COMPLAINT
 
@@ -38,9 +38,16 @@ class LinearModel:
     weights: np.ndarray
     intercept: np.ndarray
 
-    def scores(self, x: sparse.csr_matrix) -> np.ndarray:
-        """Decision scores, one column per class."""
-        return np.asarray(x @ self.weights) + self.intercept
+    def scores(self, x: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
+        """Decision scores, one column per class, of feature rows (or their blocks)."""
+        if not isinstance(x, list):
+            return np.asarray(x @ self.weights) + self.intercept
+        total, start = None, 0
+        for block in x:
+            part = block @ self.weights[start : start + block.shape[1]]
+            total = part if total is None else total + part
+            start += block.shape[1]
+        return np.asarray(total) + self.intercept
 
 
 def fit_linear(x: sparse.csr_matrix, labels: Sequence[str], seed: int = 0) -> LinearModel:
@@ -62,8 +69,8 @@ def fit_linear(x: sparse.csr_matrix, labels: Sequence[str], seed: int = 0) -> Li
 class Assessment:
     """What the model makes of a batch of normalised texts."""
 
-    #: feature rows (for explaining a prediction by its terms)
-    x: sparse.csr_matrix
+    #: word-block feature rows (for explaining a prediction by its terms)
+    x_word: sparse.csr_matrix
     #: index of the best class per text
     best: np.ndarray
     #: calibrated P(best class is right)
@@ -132,24 +139,22 @@ class Model:
 
     def assess(self, normalised: Sequence[str]) -> Assessment:
         """Best class, calibrated confidence and familiarity of normalised texts."""
-        x = self.features.transform(normalised)
-        coverage = self.features.coverage(normalised)
-        n_tokens = np.fromiter((len(words(t)) for t in normalised), float, len(normalised))
+        rows = self.features.rows(normalised)
+        blocks = rows.blocks
         best, matrix = signals(
-            self.calibrator.rescale(self.linear.scores(x)),
-            coverage,
-            n_tokens,
+            self.calibrator.rescale(self.linear.scores(blocks)),
+            rows.coverage,
+            rows.n_tokens,
             self.classes.index(NOT_COMPLAINT),
-            self.neighbours.nearest(x[:, : self.features.word.size]),
+            self.neighbours.nearest(blocks[0]),
         )
-        topical = self.features.topical(x)
-        inquiry = np.fromiter((asks(t) for t in normalised), bool, len(normalised)) & topical
+        inquiry = np.fromiter((asks(t) for t in normalised), bool, len(normalised)) & rows.topical
         return Assessment(
-            x=x,
+            x_word=blocks[0],
             best=best,
             confidence=self.calibrator.confidence(matrix),
             familiar_confidence=self.calibrator.confidence(self.calibrator.familiar(matrix)),
-            coverage=coverage,
+            coverage=rows.coverage,
             service_inquiry=inquiry,
         )
 

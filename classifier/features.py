@@ -121,25 +121,10 @@ class Featurizer:
     @classmethod
     def fit(cls, texts: Sequence[str]) -> tuple["Featurizer", sparse.csr_matrix]:
         """Fit both blocks on normalised *texts*; also return their feature rows."""
-        from sklearn.feature_extraction.text import TfidfVectorizer
-
-        blocks, rows = [], []
-        for analyzer, min_df in ((word_terms, 1), (char_terms, CHAR_MIN_DF)):
-            vectorizer = TfidfVectorizer(analyzer=analyzer, min_df=min_df, sublinear_tf=True)
-            rows.append(vectorizer.fit_transform(texts))
-            terms = [str(t) for t in vectorizer.get_feature_names_out()]
-            blocks.append(Block(terms, vectorizer.idf_.astype(np.float64)))
-        featurizer = cls(blocks[0], blocks[1])
-        if LEXICON_SCALE > 0:
-            featurizer.topics = sorted(lexicon())
-            featurizer.topic_scale = LEXICON_SCALE
-            index = {c: i for i, c in enumerate(featurizer.topics)}
-            found = [
-                np.asarray([index[c] for c in topics_in(set(word_terms(t)))], dtype=np.int64)
-                for t in texts
-            ]
-            rows.append(_binary(found, len(featurizer.topics), LEXICON_SCALE))
-        return featurizer, sparse.hstack(rows, format="csr")
+        analysed = Analysed.of(texts)
+        docs = np.arange(len(texts))
+        fitted = Fitted.fit(analysed, docs)
+        return fitted.featurizer, sparse.hstack(fitted.rows(analysed, docs).blocks, format="csr")
 
     @property
     def n_features(self) -> int:
@@ -234,7 +219,7 @@ def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sparse.csr_matrix:
     doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
     cols = np.concatenate(rows) if n else np.zeros(0, dtype=np.int64)
     # one sort of (row, column) keys counts the terms and leaves the rows in CSR order
-    keys, counts = np.unique(doc * width + cols, return_counts=True)
+    keys, counts = _unique_counts(doc * width + cols)
     row_of, indices = np.divmod(keys, width)
     data = (1.0 + np.log(counts)) * idf[indices]
     norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
@@ -243,3 +228,133 @@ def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sparse.csr_matrix:
     return sparse.csr_matrix(
         ((data / norms[row_of]).astype(np.float32), indices, indptr), shape=(n, width)
     )
+
+
+@dataclass
+class Analysed:
+    """Texts analysed once into corpus-wide term ids, to fit many featurizers quickly.
+
+    Training fits one featurizer per register group (cross-fitting); each is a subset
+    of the same texts, so the terms of every text are found once here.
+    """
+
+    word_terms: list[str]
+    char_terms: list[str]
+    #: per text: ids of its word terms (its unigrams first, then its bigrams)
+    words: list[np.ndarray]
+    #: per text: number of word tokens (the unigram prefix of ``words``)
+    n_tokens: np.ndarray
+    chars: list[np.ndarray]
+    #: per text: indices into ``sorted(lexicon())`` of the topics it names
+    topics: list[np.ndarray]
+
+    @classmethod
+    def of(cls, texts: Sequence[str]) -> "Analysed":
+        """Analyse normalised *texts*."""
+        word_index: dict[str, int] = {}
+        char_index: dict[str, int] = {}
+        token_chars: dict[str, np.ndarray] = {}
+        topic_names = sorted(lexicon())
+        out_words, out_chars, out_topics = [], [], []
+        n_tokens = np.zeros(len(texts), dtype=np.int64)
+        for row, text in enumerate(texts):
+            tokens = words(text)
+            n_tokens[row] = len(tokens)
+            terms = terms_of(tokens)
+            out_words.append(
+                np.asarray([word_index.setdefault(t, len(word_index)) for t in terms], np.int64)
+            )
+            parts = []
+            for token in tokens:
+                ids = token_chars.get(token)
+                if ids is None:
+                    ids = np.asarray(
+                        [char_index.setdefault(g, len(char_index)) for g in _grams_of(token)],
+                        np.int64,
+                    )
+                    token_chars[token] = ids
+                parts.append(ids)
+            out_chars.append(np.concatenate(parts) if parts else np.zeros(0, np.int64))
+            found = topics_in(set(terms))
+            out_topics.append(
+                np.asarray([i for i, c in enumerate(topic_names) if c in found], np.int64)
+            )
+        return cls(
+            word_terms=list(word_index),
+            char_terms=list(char_index),
+            words=out_words,
+            n_tokens=n_tokens,
+            chars=out_chars,
+            topics=out_topics,
+        )
+
+
+@dataclass
+class Fitted:
+    """A featurizer fitted on some analysed texts, with its map from corpus-wide term ids."""
+
+    featurizer: Featurizer
+    word_map: np.ndarray
+    char_map: np.ndarray
+
+    @classmethod
+    def fit(cls, analysed: Analysed, docs: np.ndarray) -> "Fitted":
+        """Vocabulary and idf (as scikit-learn's TfidfVectorizer would) of texts *docs*."""
+        word, word_map = _fit_block(analysed.word_terms, [analysed.words[d] for d in docs], 1)
+        char, char_map = _fit_block(
+            analysed.char_terms, [analysed.chars[d] for d in docs], CHAR_MIN_DF
+        )
+        featurizer = Featurizer(word, char)
+        if LEXICON_SCALE > 0:
+            featurizer.topics = sorted(lexicon())
+            featurizer.topic_scale = LEXICON_SCALE
+        return cls(featurizer, word_map, char_map)
+
+    def rows(self, analysed: Analysed, docs: np.ndarray) -> Rows:
+        """Feature rows of analysed texts *docs* (the same as ``featurizer.rows``)."""
+        f = self.featurizer
+        word_rows, char_rows, coverage = [], [], np.ones(len(docs))
+        for row, d in enumerate(docs):
+            local = self.word_map[analysed.words[d]]
+            n = int(analysed.n_tokens[d])
+            if n:
+                coverage[row] = float(np.count_nonzero(local[:n] >= 0)) / n
+            word_rows.append(local[local >= 0])
+            chars = self.char_map[analysed.chars[d]]
+            char_rows.append(chars[chars >= 0])
+        blocks = [_tfidf(word_rows, f.word.idf), _tfidf(char_rows, f.char.idf)]
+        topical = np.zeros(len(docs), dtype=bool)
+        if f.topics:
+            topical = np.asarray([len(analysed.topics[d]) > 0 for d in docs], dtype=bool)
+            blocks.append(_binary([analysed.topics[d] for d in docs], len(f.topics), f.topic_scale))
+        return Rows(blocks, coverage, analysed.n_tokens[docs].astype(np.float64), topical)
+
+
+def _fit_block(terms: list[str], rows: list[np.ndarray], min_df: int) -> tuple[Block, np.ndarray]:
+    """The block of terms in at least *min_df* of *rows*, and the map to its columns."""
+    n, width = len(rows), len(terms)
+    lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
+    doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+    ids = np.concatenate(rows) if n else np.zeros(0, dtype=np.int64)
+    pairs, _ = _unique_counts(doc * width + ids)
+    df = np.bincount(pairs % width, minlength=width)
+    kept = np.flatnonzero(df >= min_df)
+    # columns in the order of the terms, as scikit-learn sorts its vocabulary
+    order = sorted(kept.tolist(), key=terms.__getitem__)
+    mapping = np.full(width, -1, dtype=np.int64)
+    mapping[order] = np.arange(len(order))
+    idf = np.log((1 + n) / (1 + df[order].astype(np.float64))) + 1
+    return Block([terms[i] for i in order], idf), mapping
+
+
+def _unique_counts(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted distinct keys and how often each occurs (a sort: numpy's hashing unique is
+    many times slower on these arrays)."""
+    if len(keys) == 0:
+        return keys, np.zeros(0, dtype=np.int64)
+    keys = np.sort(keys)
+    first = np.empty(len(keys), dtype=bool)
+    first[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    return keys[starts], np.diff(np.append(starts, len(keys)))

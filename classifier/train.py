@@ -13,17 +13,18 @@
 """
 
 import platform
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
 from classifier.calibrate import Calibrator, fit_class_scaling, signals
 from classifier.corpus import Example, corpus_hash, load_corpus
-from classifier.features import Featurizer, words
+from classifier.features import Analysed, Fitted, words
 from classifier.neighbours import Neighbours
 from classifier.normalize import normalize
 from classifier.persist import activate, save_model
@@ -79,25 +80,33 @@ class _Scored:
     group: str = "dev"
 
 
+def _fit(
+    analysed: Analysed, docs: np.ndarray, labels: list[str], classes: list[str] | None = None
+) -> tuple[Fitted, LinearModel, Neighbours]:
+    """Features, linear model and nearest-text index fitted on analysed texts *docs*."""
+    fitted = Fitted.fit(analysed, docs)
+    blocks = fitted.rows(analysed, docs).blocks
+    linear = fit_linear(sparse.hstack(blocks, format="csr"), labels)
+    if classes is not None:
+        linear = _with_classes(linear, classes)
+    index = {c: i for i, c in enumerate(linear.classes)}
+    neighbours = Neighbours.build(
+        blocks[0], np.asarray([index[c] for c in labels]), fitted.featurizer.word.idf
+    )
+    return fitted, linear, neighbours
+
+
 def _predict_with(
-    features: Featurizer,
+    fitted: Fitted,
     linear: LinearModel,
     neighbours: Neighbours,
-    texts: Sequence[str],
+    analysed: Analysed,
+    docs: np.ndarray,
     truth: list[str],
 ) -> _Scored:
-    rows = features.rows(texts)
+    rows = fitted.rows(analysed, docs)
     near = neighbours.nearest(rows.blocks[0])
     return _Scored(linear.scores(rows.blocks), truth, rows.coverage, rows.n_tokens, near)
-
-
-def _neighbours(
-    features: Featurizer, x: Any, labels: Sequence[str], classes: list[str]
-) -> Neighbours:
-    index = {c: i for i, c in enumerate(classes)}
-    return Neighbours.build(
-        x[:, : features.word.size], np.asarray([index[c] for c in labels]), features.word.idf
-    )
 
 
 def train(
@@ -117,21 +126,21 @@ def train(
     say(f"normalising {len(examples)} examples")
     norm = {e.text: normalize(e.text) for e in examples}
     started = datetime.now(UTC)
-    train_ex = by_split["train"]
+    train_ex, dev_ex = by_split["train"], by_split["dev"]
+    pool = train_ex + dev_ex
+    analysed = Analysed.of([norm[e.text] for e in pool])
+    train_docs = np.arange(len(train_ex))
+    dev_docs = np.arange(len(train_ex), len(pool))
     say(f"fitting on {len(train_ex)} train examples")
-    features, x_train = Featurizer.fit([norm[e.text] for e in train_ex])
-    linear = fit_linear(x_train, [e.label for e in train_ex])
+    fitted, linear, neighbours = _fit(analysed, train_docs, [e.label for e in train_ex])
+    features = fitted.featurizer
     classes = linear.classes
-    neighbours = _neighbours(features, x_train, [e.label for e in train_ex], classes)
     fit_seconds = (datetime.now(UTC) - started).total_seconds()
 
-    dev_ex = by_split["dev"]
     parts = [
-        _predict_with(
-            features, linear, neighbours, [norm[e.text] for e in dev_ex], [e.label for e in dev_ex]
-        )
+        _predict_with(fitted, linear, neighbours, analysed, dev_docs, [e.label for e in dev_ex])
     ]
-    held_out = cross_fit(train_ex + dev_ex, norm, classes, say)
+    held_out = cross_fit(pool, analysed, classes, say)
     parts += held_out
     truth = [t for p in parts for t in p.truth]
     n_in, n_out = len(parts[0].truth), len(truth) - len(parts[0].truth)
@@ -223,32 +232,27 @@ def train(
 
 
 def cross_fit(
-    examples: list[Example], norm: dict[str, str], classes: list[str], say: Progress
+    examples: list[Example], analysed: Analysed, classes: list[str], say: Progress
 ) -> list[_Scored]:
-    """Each register group predicted by a model fitted on the other groups' examples."""
-    groups: dict[str, list[Example]] = {}
-    for e in examples:
-        groups.setdefault(group_of(e), []).append(e)
-    big = [g for g, exs in sorted(groups.items()) if len(exs) >= MIN_GROUP]
+    """Each register group predicted by a model fitted on the other groups' examples.
+
+    *analysed* holds the texts of *examples*, in the same order.
+    """
+    group = np.asarray([group_of(e) for e in examples])
+    names, sizes = np.unique(group, return_counts=True)
+    big = [str(g) for g, n in zip(names, sizes, strict=True) if n >= MIN_GROUP]
     if len(big) < 2:
         return []
+    labels = [e.label for e in examples]
     out = []
     for g in big:
-        rest = [e for e in examples if group_of(e) != g]
-        if len({e.label for e in rest}) < 2:
+        rest = np.flatnonzero(group != g)
+        held = np.flatnonzero(group == g)
+        if len({labels[i] for i in rest}) < 2:
             continue
         say(f"cross-fitting: predicting {g} with a model that never saw it")
-        features, x = Featurizer.fit([norm[e.text] for e in rest])
-        linear = fit_linear(x, [e.label for e in rest])
-        linear = _with_classes(linear, classes)
-        neighbours = _neighbours(features, x, [e.label for e in rest], classes)
-        part = _predict_with(
-            features,
-            linear,
-            neighbours,
-            [norm[e.text] for e in groups[g]],
-            [e.label for e in groups[g]],
-        )
+        fitted, linear, neighbours = _fit(analysed, rest, [labels[i] for i in rest], classes)
+        part = _predict_with(fitted, linear, neighbours, analysed, held, [labels[i] for i in held])
         part.group = g
         out.append(part)
     return out

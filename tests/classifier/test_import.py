@@ -197,23 +197,15 @@ def read_labelled_rows() -> list[LabelledRow]:
     ]
 
 
-def test_cli_import_then_train_uses_the_imported_source(
-    config_file: Path, store_url: str, tmp_path: Path
-) -> None:
-    config = yaml.safe_load(config_file.read_text())
-    config["store"]["url"] = store_url
-    config["classifier"]["model_dir"] = str(tmp_path / "models")
-    config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
-    runner = CliRunner()
-    csv_path = write_csv(tmp_path / "history.csv")
-    result = runner.invoke(
+def _import(config_file: Path, tmp_path: Path) -> str:
+    result = CliRunner().invoke(
         app,
         [
             "--config",
             str(config_file),
             "corpus",
             "import",
-            str(csv_path),
+            str(write_csv(tmp_path / "history.csv")),
             "--text-column",
             "isi_laporan",
             "--label-column",
@@ -225,20 +217,38 @@ def test_cli_import_then_train_uses_the_imported_source(
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "8 rows read, 3 stored" in result.output
-    assert "Dinas Pertanian" in result.output  # unmapped labels are listed
-    listing = runner.invoke(app, ["--config", str(config_file), "corpus", "imports"])
+    return result.output
+
+
+def test_cli_import_lists_unmapped_labels_and_records_who(
+    config_file: Path, store_url: str, tmp_path: Path
+) -> None:
+    config = yaml.safe_load(config_file.read_text())
+    config["store"]["url"] = store_url
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
+    output = _import(config_file, tmp_path)
+    assert "8 rows read, 3 stored" in output
+    assert "Dinas Pertanian" in output  # unmapped labels are listed
+    listing = CliRunner().invoke(app, ["--config", str(config_file), "corpus", "imports"])
     assert "history.csv" in listing.output and "tester" in listing.output
-    trained = runner.invoke(app, ["--config", str(config_file), "train"])
-    assert trained.exit_code == 0, trained.output
-    assert "adding 3 imported examples" in trained.output
-    meta_files = list((tmp_path / "models").glob("*/meta.json"))
-    meta = json.loads(meta_files[0].read_text())
-    assert meta["examples_by_source"]["imported"] == 3
     stored = _stored(store_url)
     assert len(stored) == 3 and all("0812" not in text for text, _ in stored)
     # each text's split is fixed by its text, so the held-out slice never moves
     assert all(split == assign_split(text) for text, split in stored)
+    again = _import(config_file, tmp_path)
+    assert "0 stored" in again and "3 already stored" in again
+
+
+def test_train_uses_the_imported_source(config_file: Path, tmp_path: Path) -> None:
+    config = yaml.safe_load(config_file.read_text())
+    config["classifier"]["model_dir"] = str(tmp_path / "models")
+    config_file.write_text(yaml.safe_dump(config, allow_unicode=True))
+    _import(config_file, tmp_path)
+    trained = CliRunner().invoke(app, ["--config", str(config_file), "train"])
+    assert trained.exit_code == 0, trained.output
+    assert "adding 3 imported examples" in trained.output
+    meta = json.loads(next((tmp_path / "models").glob("*/meta.json")).read_text())
+    assert meta["examples_by_source"]["imported"] == 3
 
 
 def _stored(url: str) -> list[tuple[str, str]]:

@@ -1,23 +1,22 @@
-"""Evaluating a model on a fixed split: per-class figures, confusion, precision/coverage."""
+"""Evaluating a model on labelled examples: per-class figures, confusion, precision/coverage."""
 
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import confusion_matrix
 
 from classifier.corpus import Example, load_corpus
 from classifier.model import Predictor
-from classifier.normalize import normalize
 from classifier.train import score
 
 
 @dataclass(frozen=True)
 class Evaluation:
-    """How a model does on one split."""
+    """How a model does on one set of labelled examples."""
 
-    split: str
+    #: what was scored: a corpus split, a source, or a file
+    name: str
     classes: list[str]
     figures: dict[str, Any]
     confusion: np.ndarray
@@ -26,36 +25,58 @@ class Evaluation:
     #: the point the chosen per-category thresholds give
     chosen: tuple[float, float]
 
+    @property
+    def split(self) -> str:
+        """The name (kept for callers that scored a corpus split)."""
+        return self.name
+
 
 def evaluate(
-    predictor: Predictor, split: str = "test", examples: list[Example] | None = None
+    predictor: Predictor,
+    split: str = "test",
+    examples: list[Example] | None = None,
+    *,
+    name: str | None = None,
 ) -> Evaluation:
-    """Score *predictor* on *split* of the corpus (never used for choices when 'test')."""
-    chosen_examples = [e for e in (examples or load_corpus()) if e.split == split]
-    if not chosen_examples:
-        raise ValueError(f"the corpus has no {split} examples")
-    model = predictor.model
-    x = model.features.transform([normalize(e.text) for e in chosen_examples])
-    proba = model.proba(x)
-    truth = [e.label for e in chosen_examples]
-    classes = model.classes
-    figures = score(classes, proba, truth, predictor.thresholds)
-    predicted = [classes[i] for i in proba.argmax(axis=1)]
+    """Score *predictor* on *split* of *examples* (default: the bundled corpus).
+
+    With ``split="all"`` every given example is scored (a file brought for checking).
+    """
+    pool = load_corpus() if examples is None else examples
+    chosen = pool if split == "all" else [e for e in pool if e.split == split]
+    if not chosen:
+        raise ValueError(f"there are no {split} examples to score")
+    return evaluate_examples(predictor, chosen, name or split)
+
+
+def evaluate_examples(predictor: Predictor, chosen: list[Example], name: str) -> Evaluation:
+    """Score *predictor* on exactly *chosen*."""
+    from sklearn.metrics import confusion_matrix
+
+    judged = predictor.assess([e.text for e in chosen])
+    abstained = predictor.abstentions(judged)
+    truth = [e.label for e in chosen]
+    classes = predictor.classes
+    figures = score(classes, judged.best, abstained, truth)
+    predicted = [classes[i] for i in judged.best]
     confusion = confusion_matrix(truth, predicted, labels=classes)
-    conf = proba.max(axis=1)
     correct = np.array([p == t for p, t in zip(predicted, truth, strict=True)])
-    order = np.argsort(-conf)
+    order = np.argsort(-judged.confidence)
     hits = np.cumsum(correct[order])
     kept = np.arange(1, len(order) + 1)
     curve = [(float(k / len(order)), float(h / k)) for k, h in zip(kept, hits, strict=True)]
     return Evaluation(
-        split=split,
+        name=name,
         classes=classes,
         figures=figures,
         confusion=confusion,
         curve=curve,
         chosen=(float(figures["coverage"]), float(figures["auto_precision"])),
     )
+
+
+def _slug(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
 
 
 def write_plots(evaluation: Evaluation, folder: Path) -> list[Path]:
@@ -66,23 +87,29 @@ def write_plots(evaluation: Evaluation, folder: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     folder.mkdir(parents=True, exist_ok=True)
-    curve_path = folder / f"precision_coverage_{evaluation.split}.png"
+    slug = _slug(evaluation.name)
+    curve_path = folder / f"precision_coverage_{slug}.png"
     fig, ax = plt.subplots(figsize=(6, 4.5))
     xs, ys = zip(*evaluation.curve, strict=True)
     ax.plot(xs, ys, label="keep the k most confident")
-    ax.scatter([evaluation.chosen[0]], [evaluation.chosen[1]], color="red", zorder=3,
-               label="chosen per-category thresholds")  # fmt: skip
+    ax.scatter(
+        [evaluation.chosen[0]],
+        [evaluation.chosen[1]],
+        color="red",
+        zorder=3,
+        label="chosen per-category thresholds",
+    )
     ax.axhline(0.95, color="grey", linestyle=":", label="precision 0.95")
     ax.set_xlabel("coverage (share routed without triage)")
     ax.set_ylabel("precision of routed mentions")
-    ax.set_ylim(min(0.8, min(ys)), 1.0)
-    ax.set_title(f"Precision vs coverage ({evaluation.split} split)")
+    ax.set_ylim(min(0.5, min(ys)), 1.0)
+    ax.set_title(f"Precision vs coverage ({evaluation.name})")
     ax.legend(loc="lower left")
     fig.tight_layout()
     fig.savefig(curve_path, dpi=110)
     plt.close(fig)
 
-    matrix_path = folder / f"confusion_{evaluation.split}.png"
+    matrix_path = folder / f"confusion_{slug}.png"
     n = len(evaluation.classes)
     fig, ax = plt.subplots(figsize=(0.55 * n + 2.5, 0.55 * n + 2))
     ax.imshow(evaluation.confusion, cmap="Blues")
@@ -96,7 +123,7 @@ def write_plots(evaluation: Evaluation, folder: Path) -> list[Path]:
                 ax.text(j, i, str(value), ha="center", va="center", fontsize=7, color=colour)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
-    ax.set_title(f"Confusion matrix ({evaluation.split} split)")
+    ax.set_title(f"Confusion matrix ({evaluation.name})")
     fig.tight_layout()
     fig.savefig(matrix_path, dpi=110)
     plt.close(fig)

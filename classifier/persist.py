@@ -1,58 +1,62 @@
-"""Saving and loading models with skops, never with pickle.
+"""Saving and loading models as plain numpy arrays, never with pickle.
 
-Loading a pickle runs whatever code it names, so a model file is loaded only if
-every type it contains is on :data:`TRUSTED_TYPES`; anything else is refused.
+A model file is a compressed ``.npz`` of numeric and string arrays, read with
+``allow_pickle=False``: an array of Python objects (the only way such a file could
+carry code) is refused, and reading it once is all loading takes. Models saved by
+older versions (skops files) are reported as outdated.
 """
 
 import json
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from skops import io as sio
+import numpy as np
 
 from classifier.exceptions import ModelMissing, UntrustedModel
 
-MODEL_FILE = "model.skops"
+MODEL_FILE = "model.npz"
+#: the file older versions wrote; found alone, the model must be retrained
+OLD_MODEL_FILE = "model.skops"
 META_FILE = "meta.json"
 ACTIVE_FILE = "ACTIVE"
 
-#: Types a model file may contain beyond those skops trusts by default
-#: (scikit-learn's public estimators, numpy and builtins).
-TRUSTED_TYPES: frozenset[str] = frozenset(
-    {
-        "sklearn.calibration._CalibratedClassifier",
-        "sklearn.calibration._SigmoidCalibration",
-    }
-)
 
-
-def save_model(model_dir: Path, model_id: str, model: Any, meta: dict[str, Any]) -> Path:
-    """Write *model* and its metadata under ``model_dir/model_id``; return that folder."""
+def save_model(
+    model_dir: Path, model_id: str, arrays: dict[str, np.ndarray], meta: dict[str, Any]
+) -> Path:
+    """Write *arrays* and their metadata under ``model_dir/model_id``; return that folder."""
     folder = model_dir / model_id
     folder.mkdir(parents=True, exist_ok=True)
-    # Deflate: the SVM weights compress well (about 32 MB down to 14 MB).
-    sio.dump(model, folder / MODEL_FILE, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    tmp = folder / f".{MODEL_FILE}.tmp"
+    with tmp.open("wb") as handle:
+        # numpy's stubs do not type the arrays passed by keyword
+        cast(Any, np.savez_compressed)(handle, **arrays)
+    os.replace(tmp, folder / MODEL_FILE)
     (folder / META_FILE).write_text(json.dumps(meta, indent=2, ensure_ascii=False) + "\n")
     return folder
 
 
-def load_model(folder: Path) -> tuple[Any, dict[str, Any]]:
-    """Load the model in *folder*, refusing any type not on the trusted list."""
+def load_model(folder: Path) -> tuple[dict[str, np.ndarray] | None, dict[str, Any]]:
+    """The arrays and metadata in *folder*; arrays None for a model in an older layout."""
     path = folder / MODEL_FILE
+    meta_path = folder / META_FILE
     if not path.is_file():
+        if (folder / OLD_MODEL_FILE).is_file() and meta_path.is_file():
+            return None, json.loads(meta_path.read_text(encoding="utf-8"))
         raise ModelMissing(f"no model file at {path}")
-    found = set(sio.get_untrusted_types(file=path))
-    untrusted = found - TRUSTED_TYPES
-    if untrusted:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except ValueError as exc:
         raise UntrustedModel(
-            f"{path}: refusing to load, it contains types not on the trusted list: "
-            + ", ".join(sorted(untrusted))
-        )
-    model = sio.load(path, trusted=sorted(found))
-    meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-    return model, meta
+            f"{path}: refusing to load, it holds Python objects, not plain arrays ({exc})"
+        ) from None
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise UntrustedModel(f"{path}: not a model file ({exc})") from None
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    return arrays, meta
 
 
 def active_id(model_dir: Path) -> str | None:

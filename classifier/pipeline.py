@@ -1,139 +1,208 @@
-"""The model: shared n-gram features, a complaint gate and a category classifier.
+"""The model: TF-IDF features, a linear classifier over every category, and a calibrator.
 
-Two stages separate the two questions people ask of a mention: *is this a
-complaint at all?* (the gate, trained on every example) and *about what?* (the
-category model, trained on complaints only). Praise that names a problem word
-("makasih PDAM, air udah lancar") is the gate's job; the category model never has to
-tell it apart from a water complaint.
+The linear classifier (one-vs-rest linear SVM, fitted with scikit-learn) gives a
+score per category; the best one is the prediction. How far to trust it is the
+calibrator's question (:mod:`classifier.calibrate`): it turns the score, its margin
+over the runner-up and how familiar the text looks into the probability that the
+prediction is right, learned from predictions on registers the model had not seen.
 
-Both are linear SVMs calibrated on held-out folds, so their probabilities can be
-multiplied and thresholded.
+Everything a prediction needs is kept as numpy arrays, saved with
+``numpy.savez_compressed`` and loaded with ``allow_pickle=False``: loading a model
+never runs code, and classifying needs neither scikit-learn nor skops.
 """
 
-import copy
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.sparse import spmatrix
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion
-from sklearn.svm import LinearSVC
+from scipy import sparse
 
+from classifier.calibrate import Calibrator, signals
+from classifier.features import Featurizer
+from classifier.neighbours import Neighbours
 from models.vocab import NOT_COMPLAINT
 
-WORD_PATTERN = r"(?u)\b\w+\b"
 #: version of the saved layout; a model saved in another layout must be retrained
-MODEL_FORMAT = 3
-
-
-def build_features() -> FeatureUnion:
-    """Word 1-2-grams and character 2-5-grams, TF-IDF weighted."""
-    return FeatureUnion(
-        [
-            (
-                "word",
-                TfidfVectorizer(
-                    analyzer="word",
-                    ngram_range=(1, 2),
-                    token_pattern=WORD_PATTERN,
-                    sublinear_tf=True,
-                ),
-            ),
-            # Character n-grams inside word boundaries make typos and run-together
-            # hashtags ("lampujalanmati") look like the words they contain.
-            (
-                "char",
-                TfidfVectorizer(
-                    analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True
-                ),
-            ),
-        ]
-    )
-
-
-def build_calibrated_svm(c: float, *, balanced: bool, seed: int = 0) -> CalibratedClassifierCV:
-    """A linear SVM whose probabilities are calibrated on 5 held-out folds."""
-    svm = LinearSVC(C=c, class_weight="balanced" if balanced else None, random_state=seed)
-    return CalibratedClassifierCV(svm, cv=5, method="sigmoid")
+MODEL_FORMAT = 4
+#: regularisation of the linear SVM (chosen by cross-register validation)
+SVM_C = 0.5
+#: cap on the SVM solver's passes
+MAX_ITER = 200
 
 
 @dataclass
-class TwoStage:
-    """The fitted parts, as saved: features, gate, category model and the gate's bias."""
+class LinearModel:
+    """Per-category weights over the feature columns and intercepts."""
 
-    features: FeatureUnion
-    gate: CalibratedClassifierCV
-    category: CalibratedClassifierCV
-    #: gate probability at which NOT_COMPLAINT wins (chosen on dev; 0.5 = no shift)
-    gate_threshold: float = 0.5
+    classes: list[str]
+    #: (n_features, n_classes), so that sparse rows @ weights is one product
+    weights: np.ndarray
+    intercept: np.ndarray
+
+    def scores(self, x: sparse.csr_matrix | list[sparse.csr_matrix]) -> np.ndarray:
+        """Decision scores, one column per class, of feature rows (or their blocks)."""
+        if not isinstance(x, list):
+            return np.asarray(x @ self.weights) + self.intercept
+        total, start = None, 0
+        for block in x:
+            part = block @ self.weights[start : start + block.shape[1]]
+            total = part if total is None else total + part
+            start += block.shape[1]
+        return np.asarray(total) + self.intercept
+
+
+def fit_linear(x: sparse.csr_matrix, labels: Sequence[str], seed: int = 0) -> LinearModel:
+    """A one-vs-rest linear SVM on feature rows *x*, classes weighted to balance."""
+    from sklearn.svm import LinearSVC
+
+    # Clean data converges in a few dozen passes; contradictory labels (a messy import)
+    # would run to the default 1,000 for little gain.
+    svm = LinearSVC(C=SVM_C, class_weight="balanced", random_state=seed, max_iter=MAX_ITER)
+    svm.fit(x, np.asarray(labels))
+    classes = [str(c) for c in svm.classes_]
+    coef = np.asarray(svm.coef_, dtype=np.float32)
+    intercept = np.asarray(svm.intercept_, dtype=np.float32)
+    if len(classes) == 2:  # scikit-learn keeps one row for two classes
+        coef = np.vstack([-coef[0], coef[0]])
+        intercept = np.asarray([-intercept[0], intercept[0]], dtype=np.float32)
+    return LinearModel(classes, np.ascontiguousarray(coef.T), intercept)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """What the model makes of a batch of normalised texts."""
+
+    #: word-block feature rows (for explaining a prediction by its terms)
+    x_word: sparse.csr_matrix
+    #: index of the best class per text
+    best: np.ndarray
+    #: calibrated P(best class is right)
+    confidence: np.ndarray
+    #: the confidence the text would get at a familiar coverage and length
+    familiar_confidence: np.ndarray
+    #: share of the text's words known from training
+    coverage: np.ndarray
+    #: the text asks or requests something and names a city service's topic
+    service_inquiry: np.ndarray
+
+
+#: reasons a prediction goes to triage (codes; the predictor words them for people)
+KEEP, LOW, UNFAMILIAR, INQUIRY = 0, 1, 2, 3
+#: words that make a text a question or a request (normalised forms)
+ASKING = frozenset(
+    {
+        "apa",
+        "apakah",
+        "bagaimana",
+        "gimana",
+        "kapan",
+        "kenapa",
+        "mengapa",
+        "dimana",
+        "mana",
+        "berapa",
+        "bisakah",
+        "bisa",
+        "mohon",
+        "tolong",
+        "minta",
+        "bantu",
+        "bantuan",
+        "nunas",
+        "please",
+        "how",
+        "when",
+        "where",
+        "why",
+        "can",
+        "could",
+    }
+)
+
+
+def asks(normalised: str) -> bool:
+    """Whether a normalised text asks a question or makes a request."""
+    tokens = normalised.split()
+    return "?" in tokens or any(t in ASKING for t in tokens)
+
+
+@dataclass
+class Model:
+    """Everything a prediction needs: features, classifier, calibrator."""
+
+    features: Featurizer
+    linear: LinearModel
+    calibrator: Calibrator
+    neighbours: Neighbours
 
     @property
     def classes(self) -> list[str]:
-        """Output columns: the complaint categories, then NOT_COMPLAINT."""
-        return [str(c) for c in self.category.classes_] + [NOT_COMPLAINT]
+        """Output columns of :meth:`LinearModel.scores`."""
+        return self.linear.classes
 
-    def to_dict(self) -> dict[str, Any]:
-        """A plain dict of scikit-learn objects and arrays (what skops stores).
-
-        skops writes a dict entry by entry, which makes the vectorisers' vocabularies
-        (tens of thousands of n-grams) the bulk of the file; they are stored as arrays
-        of terms instead and rebuilt on load.
-        """
-        features = copy.deepcopy(self.features)
-        vocabularies = []
-        for _, vectorizer in features.transformer_list:
-            vocabularies.append(np.asarray(vectorizer.get_feature_names_out(), dtype=str))
-            del vectorizer.vocabulary_
-            # Terms dropped by min_df: only kept for introspection, never used to predict.
-            vectorizer.stop_words_ = None
-        return {
-            "features": features,
-            "vocabularies": vocabularies,
-            "gate": self.gate,
-            "category": self.category,
-            "gate_threshold": self.gate_threshold,
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TwoStage":
-        """The model stored by :meth:`to_dict`."""
-        features = data["features"]
-        for (_, vectorizer), terms in zip(
-            features.transformer_list, data["vocabularies"], strict=True
-        ):
-            vectorizer.vocabulary_ = {str(term): i for i, term in enumerate(terms)}
-        return cls(
-            features=features,
-            gate=data["gate"],
-            category=data["category"],
-            gate_threshold=float(data["gate_threshold"]),
+    def assess(self, normalised: Sequence[str]) -> Assessment:
+        """Best class, calibrated confidence and familiarity of normalised texts."""
+        rows = self.features.rows(normalised)
+        blocks = rows.blocks
+        best, matrix = signals(
+            self.calibrator.rescale(self.linear.scores(blocks)),
+            rows.coverage,
+            rows.n_tokens,
+            self.classes.index(NOT_COMPLAINT),
+            self.neighbours.nearest(blocks[0]),
+        )
+        inquiry = np.fromiter((asks(t) for t in normalised), bool, len(normalised)) & rows.topical
+        return Assessment(
+            x_word=blocks[0],
+            best=best,
+            confidence=self.calibrator.confidence(matrix),
+            familiar_confidence=self.calibrator.confidence(self.calibrator.familiar(matrix)),
+            coverage=rows.coverage,
+            service_inquiry=inquiry,
         )
 
-    def proba(self, x: spmatrix) -> np.ndarray:
-        """Probabilities over :attr:`classes` for featurised texts."""
-        p_nc = self.gate_probability(x)
-        p_cat = self.category.predict_proba(x)
-        return np.hstack([p_cat * (1 - p_nc)[:, None], p_nc[:, None]])
+    def decide(self, judged: Assessment, thresholds: dict[str, float]) -> np.ndarray:
+        """Per prediction, KEEP or the reason it goes to triage.
 
-    def gate_probability(self, x: spmatrix) -> np.ndarray:
-        """P(not a complaint), shifted so that ``gate_threshold`` maps to 0.5."""
-        raw = np.clip(self.gate.predict_proba(x)[:, 1], 1e-6, 1 - 1e-6)
-        t = self.gate_threshold
-        logit = np.log(raw / (1 - raw)) - np.log(t / (1 - t))
-        return np.asarray(1 / (1 + np.exp(-logit)))
+        Below its category's threshold: UNFAMILIAR when the text would have passed at
+        a familiar coverage and length (or its coverage is below anything seen on dev),
+        else LOW. A NOT_COMPLAINT guess about a text that asks about a city service's
+        topic is INQUIRY: a city dispatches such questions to the agency, so a person
+        decides, whatever the model's confidence.
+        """
+        limit = np.asarray([thresholds.get(c, 1.0) for c in self.classes])[judged.best]
+        outright = judged.coverage < self.calibrator.min_coverage
+        short = judged.confidence < limit
+        unfamiliar = outright | (short & (judged.familiar_confidence >= limit))
+        is_nc = judged.best == self.classes.index(NOT_COMPLAINT)
+        out = np.full(len(judged.best), KEEP)
+        out[is_nc & judged.service_inquiry] = INQUIRY
+        out[short] = LOW
+        out[unfamiliar] = UNFAMILIAR
+        return out
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The model as named arrays (what is saved)."""
+        out = self.features.to_arrays("f_")
+        out["classes"] = np.asarray(self.classes, dtype=str)
+        out["weights"] = self.linear.weights
+        out["intercept"] = self.linear.intercept
+        out.update(self.calibrator.to_arrays("c_"))
+        out.update(self.neighbours.to_arrays("n_"))
+        return out
 
-def fit_two_stage(texts: list[str], labels: list[str], seed: int = 0) -> TwoStage:
-    """Fit features, gate and category model on normalised *texts*."""
-    features = build_features()
-    x = features.fit_transform(texts)
-    y = np.asarray(labels)
-    is_nc = (y == NOT_COMPLAINT).astype(int)
-    # The gate keeps the corpus' own complaint/non-complaint ratio; its bias towards
-    # NOT_COMPLAINT is set explicitly by gate_threshold, chosen on dev.
-    gate = build_calibrated_svm(0.5, balanced=False, seed=seed).fit(x, is_nc)
-    complaints = y != NOT_COMPLAINT
-    category = build_calibrated_svm(1.0, balanced=True, seed=seed).fit(x[complaints], y[complaints])
-    return TwoStage(features=features, gate=gate, category=category)
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> "Model":
+        """The model stored by :meth:`to_arrays`."""
+        linear = LinearModel(
+            [str(c) for c in arrays["classes"]],
+            np.ascontiguousarray(arrays["weights"], dtype=np.float32),
+            np.asarray(arrays["intercept"], dtype=np.float32),
+        )
+        return cls(
+            Featurizer.from_arrays(arrays, "f_"),
+            linear,
+            Calibrator.from_arrays(arrays, "c_"),
+            Neighbours.from_arrays(arrays, "n_"),
+        )

@@ -1,4 +1,16 @@
-"""Training a model from the corpus, choosing thresholds on dev, and saving it."""
+"""Training a model, calibrating it across registers, choosing thresholds, and saving it.
+
+1. The features and the linear classifier are fitted on the train split of every
+   source (bundled corpus registers, imported city history, corrections).
+2. Calibration data: the dev split predicted by that model (in-register), and every
+   register's train and dev examples predicted by a model fitted *without that
+   register* (cross-fitted by register group). A style the model never saw is what
+   real citizen text is, and these predictions show how the model does on one.
+3. The calibrator learns P(right) from them; per-category thresholds are the lowest
+   calibrated confidence at which their precision reaches the target (NOT_COMPLAINT's
+   target is stricter: a complaint kept out of the inboxes is a citizen nobody answers).
+4. The test split of each source is scored for the record and for the activation gate.
+"""
 
 import platform
 from collections.abc import Callable
@@ -8,22 +20,28 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
-import skops
-from sklearn.metrics import f1_score, precision_recall_fscore_support
+from scipy import sparse
 
+from classifier.calibrate import Calibrator, fit_class_scaling, signals
 from classifier.corpus import Example, corpus_hash, load_corpus
+from classifier.features import Analysed, Fitted, words
+from classifier.neighbours import Neighbours
 from classifier.normalize import normalize
 from classifier.persist import activate, save_model
-from classifier.pipeline import MODEL_FORMAT, TwoStage, fit_two_stage
+from classifier.pipeline import KEEP, MODEL_FORMAT, LinearModel, Model, fit_linear
 from models.vocab import NOT_COMPLAINT
 
-#: precision the per-category thresholds aim for on the dev split
-TARGET_PRECISION = 0.95
-#: share of non-complaints the gate must recognise on dev (praise filed as a
-#: complaint wastes an agency's time)
-TARGET_NOT_COMPLAINT_RECALL = 0.90
-GATE_THRESHOLDS = tuple(round(0.5 - 0.025 * i, 3) for i in range(13))  # 0.5 .. 0.2
+#: precision the complaint categories' thresholds aim for on the calibration data
+TARGET_PRECISION = 0.97
+#: precision NOT_COMPLAINT must reach before a mention is kept out of the inboxes
+TARGET_NOT_COMPLAINT_PRECISION = 0.99
+#: no prediction with a calibrated confidence below this is routed without triage
+MIN_THRESHOLD = 0.5
+#: a register group with fewer train+dev examples is not held out on its own
+MIN_GROUP = 30
+#: total weight of in-register (dev) predictions relative to cross-register ones when
+#: calibrating and choosing thresholds
+IN_REGISTER_WEIGHT = 0.25
 
 Progress = Callable[[str], None]
 
@@ -37,6 +55,60 @@ class TrainResult:
     meta: dict[str, Any]
 
 
+def group_of(example: Example) -> str:
+    """The register group an example is held out with when cross-fitting."""
+    return example.register if example.source == "corpus" else example.source
+
+
+def source_keys(example: Example) -> list[str]:
+    """The data sources an example is reported under (its source, and its register)."""
+    keys = [example.source]
+    if example.source == "corpus":
+        keys.append(f"corpus/{example.register}")
+    return keys
+
+
+@dataclass
+class _Scored:
+    """Linear scores of held-out examples, with what the signals need."""
+
+    scores: np.ndarray
+    truth: list[str]
+    coverage: np.ndarray
+    n_tokens: np.ndarray
+    neighbour: tuple[np.ndarray, np.ndarray]
+    group: str = "dev"
+
+
+def _fit(
+    analysed: Analysed, docs: np.ndarray, labels: list[str], classes: list[str] | None = None
+) -> tuple[Fitted, LinearModel, Neighbours]:
+    """Features, linear model and nearest-text index fitted on analysed texts *docs*."""
+    fitted = Fitted.fit(analysed, docs)
+    blocks = fitted.rows(analysed, docs).blocks
+    linear = fit_linear(sparse.hstack(blocks, format="csr"), labels)
+    if classes is not None:
+        linear = _with_classes(linear, classes)
+    index = {c: i for i, c in enumerate(linear.classes)}
+    neighbours = Neighbours.build(
+        blocks[0], np.asarray([index[c] for c in labels]), fitted.featurizer.word.idf
+    )
+    return fitted, linear, neighbours
+
+
+def _predict_with(
+    fitted: Fitted,
+    linear: LinearModel,
+    neighbours: Neighbours,
+    analysed: Analysed,
+    docs: np.ndarray,
+    truth: list[str],
+) -> _Scored:
+    rows = fitted.rows(analysed, docs)
+    near = neighbours.nearest(rows.blocks[0])
+    return _Scored(linear.scores(rows.blocks), truth, rows.coverage, rows.n_tokens, near)
+
+
 def train(
     model_dir: Path,
     *,
@@ -44,7 +116,7 @@ def train(
     activate_model: bool = True,
     progress: Progress | None = None,
 ) -> TrainResult:
-    """Train on the train split, choose thresholds on dev, report on test, save."""
+    """Train on the train split, calibrate across registers, report on test, save."""
     say = progress or (lambda _msg: None)
     say("reading corpus")
     examples = load_corpus() if examples is None else examples
@@ -52,23 +124,86 @@ def train(
     if not by_split["train"] or not by_split["dev"]:
         raise ValueError("the corpus needs train and dev examples")
     say(f"normalising {len(examples)} examples")
-    texts = {s: [normalize(e.text) for e in exs] for s, exs in by_split.items()}
-    labels = {s: [e.label for e in exs] for s, exs in by_split.items()}
-    say(f"fitting on {len(texts['train'])} train examples")
+    norm = {e.text: normalize(e.text) for e in examples}
     started = datetime.now(UTC)
-    model = fit_two_stage(texts["train"], labels["train"])
+    train_ex, dev_ex = by_split["train"], by_split["dev"]
+    pool = train_ex + dev_ex
+    analysed = Analysed.of([norm[e.text] for e in pool])
+    train_docs = np.arange(len(train_ex))
+    dev_docs = np.arange(len(train_ex), len(pool))
+    say(f"fitting on {len(train_ex)} train examples")
+    fitted, linear, neighbours = _fit(analysed, train_docs, [e.label for e in train_ex])
+    features = fitted.featurizer
+    classes = linear.classes
     fit_seconds = (datetime.now(UTC) - started).total_seconds()
-    say("choosing the complaint gate and thresholds on dev")
-    classes = model.classes
-    x_dev = model.features.transform(texts["dev"])
-    model.gate_threshold = choose_gate_threshold(model, x_dev, labels["dev"])
-    dev_proba = model.proba(x_dev)
-    thresholds = choose_thresholds(classes, dev_proba, labels["dev"], TARGET_PRECISION)
-    metrics = {"dev": score(classes, dev_proba, labels["dev"], thresholds)}
-    if texts["test"]:
-        say("scoring the test split")
-        test_proba = model.proba(model.features.transform(texts["test"]))
-        metrics["test"] = score(classes, test_proba, labels["test"], thresholds)
+
+    parts = [
+        _predict_with(fitted, linear, neighbours, analysed, dev_docs, [e.label for e in dev_ex])
+    ]
+    held_out = cross_fit(pool, analysed, classes, say)
+    parts += held_out
+    truth = [t for p in parts for t in p.truth]
+    n_in, n_out = len(parts[0].truth), len(truth) - len(parts[0].truth)
+    # Cross-register predictions weigh four times the in-register ones in total: real
+    # citizen text is in a style the corpus may not have (measured by leaving one
+    # register out: bench/cross_register_bench.py).
+    weights = np.ones(len(truth))
+    if n_out:
+        weights[:n_in] = IN_REGISTER_WEIGHT
+        weights[n_in:] = n_in / n_out
+    say("calibrating on cross-fitted predictions")
+    scaling = fit_class_scaling(
+        np.vstack([p.scores for p in parts]), np.asarray(truth), classes, weights
+    )
+    best, matrix = signals(
+        np.vstack([p.scores for p in parts]) * scaling[0] + scaling[1],
+        np.concatenate([p.coverage for p in parts]),
+        np.concatenate([p.n_tokens for p in parts]),
+        classes.index(NOT_COMPLAINT),
+        (
+            np.concatenate([p.neighbour[0] for p in parts]),
+            np.concatenate([p.neighbour[1] for p in parts]),
+        ),
+    )
+    correct = np.asarray([classes[b] == t for b, t in zip(best, truth, strict=True)])
+    calibrator = Calibrator.fit(
+        scaling,
+        matrix,
+        correct,
+        weights=weights,
+        dev_coverage=parts[0].coverage,
+        dev_neighbour=parts[0].neighbour[0],
+        train_log_tokens=np.log1p(
+            np.fromiter((len(words(norm[e.text])) for e in train_ex), float, len(train_ex))
+        ),
+    )
+    confidence = calibrator.confidence(matrix)
+    thresholds = choose_thresholds(classes, best, confidence, truth, weights)
+    model = Model(features, linear, calibrator, neighbours)
+
+    metrics = {"dev": _score_set(model, dev_ex, norm, thresholds)}
+    say("scoring the test split of each source")
+    if by_split["test"]:
+        metrics["test"] = _score_set(
+            model,
+            [e for e in by_split["test"] if e.source == "corpus"] or by_split["test"],
+            norm,
+            thresholds,
+        )
+    sources: dict[str, Any] = {}
+    for key in sorted({k for e in by_split["test"] for k in source_keys(e)}):
+        chosen = [e for e in by_split["test"] if key in source_keys(e)]
+        sources[key] = _score_set(model, chosen, norm, thresholds)
+    cross = {}
+    offset = 0
+    for part in held_out:
+        n = len(part.truth)
+        part_best = best[n_in + offset : n_in + offset + n]
+        abstained = confidence[n_in + offset : n_in + offset + n] < np.asarray(
+            [thresholds[classes[b]] for b in part_best]
+        )
+        cross[part.group] = score(classes, part_best, abstained, part.truth)
+        offset += n
     data_hash = corpus_hash(examples)
     model_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + data_hash[:8]
     meta = {
@@ -77,91 +212,141 @@ def train(
         "created_at": started.isoformat(),
         "data_hash": data_hash,
         "examples": {s: len(v) for s, v in by_split.items()},
+        "examples_by_source": _count_sources(examples),
         "labels": classes,
         "thresholds": thresholds,
-        "gate_threshold": model.gate_threshold,
         "target_precision": TARGET_PRECISION,
+        "target_not_complaint_precision": TARGET_NOT_COMPLAINT_PRECISION,
         "fit_seconds": round(fit_seconds, 2),
+        "train_seconds": round((datetime.now(UTC) - started).total_seconds(), 2),
         "metrics": metrics,
-        "versions": {
-            "python": platform.python_version(),
-            "scikit-learn": sklearn.__version__,
-            "skops": skops.__version__,
-            "numpy": np.__version__,
-        },
+        "sources": sources,
+        "cross_register": cross,
+        "versions": _versions(),
     }
     say("saving")
-    folder = save_model(model_dir, model_id, model.to_dict(), meta)
+    folder = save_model(model_dir, model_id, model.to_arrays(), meta)
     if activate_model:
         activate(model_dir, model_id)
     return TrainResult(model_id=model_id, folder=folder, meta=meta)
 
 
-def choose_gate_threshold(model: TwoStage, x_dev: Any, truth: list[str]) -> float:
-    """The highest gate threshold whose dev NOT_COMPLAINT recall reaches the target.
+def cross_fit(
+    examples: list[Example], analysed: Analysed, classes: list[str], say: Progress
+) -> list[_Scored]:
+    """Each register group predicted by a model fitted on the other groups' examples.
 
-    Lowering it makes the gate say "not a complaint" more readily; the highest one
-    that reaches the target costs the complaint categories least. If none reaches it,
-    the one with the best recall.
+    *analysed* holds the texts of *examples*, in the same order.
     """
-    is_nc = np.asarray(truth) == NOT_COMPLAINT
-    best, best_recall = GATE_THRESHOLDS[0], -1.0
-    for t in GATE_THRESHOLDS:
-        model.gate_threshold = t
-        said_nc = model.proba(x_dev).argmax(axis=1) == len(model.classes) - 1
-        recall = float(said_nc[is_nc].mean()) if is_nc.any() else 1.0
-        if recall >= TARGET_NOT_COMPLAINT_RECALL:
-            return t
-        if recall > best_recall:
-            best, best_recall = t, recall
-    return best
+    group = np.asarray([group_of(e) for e in examples])
+    names, sizes = np.unique(group, return_counts=True)
+    big = [str(g) for g, n in zip(names, sizes, strict=True) if n >= MIN_GROUP]
+    if len(big) < 2:
+        return []
+    labels = [e.label for e in examples]
+    out = []
+    for g in big:
+        rest = np.flatnonzero(group != g)
+        held = np.flatnonzero(group == g)
+        if len({labels[i] for i in rest}) < 2:
+            continue
+        say(f"cross-fitting: predicting {g} with a model that never saw it")
+        fitted, linear, neighbours = _fit(analysed, rest, [labels[i] for i in rest], classes)
+        part = _predict_with(fitted, linear, neighbours, analysed, held, [labels[i] for i in held])
+        part.group = g
+        out.append(part)
+    return out
+
+
+def _with_classes(linear: LinearModel, classes: list[str]) -> LinearModel:
+    """The model's columns in *classes* order; a class it never saw scores very low."""
+    if linear.classes == classes:
+        return linear
+    n_features = linear.weights.shape[0]
+    weights = np.zeros((n_features, len(classes)), dtype=np.float32)
+    intercept = np.full(len(classes), -10.0, dtype=np.float32)
+    for j, c in enumerate(linear.classes):
+        k = classes.index(c)
+        weights[:, k] = linear.weights[:, j]
+        intercept[k] = linear.intercept[j]
+    return LinearModel(classes, weights, intercept)
+
+
+def _score_set(
+    model: Model, chosen: list[Example], norm: dict[str, str], thresholds: dict[str, float]
+) -> dict[str, Any]:
+    judged = model.assess([norm.get(e.text) or normalize(e.text) for e in chosen])
+    classes = model.classes
+    abstained = model.decide(judged, thresholds) != KEEP
+    return score(classes, judged.best, abstained, [e.label for e in chosen])
 
 
 def choose_thresholds(
-    classes: list[str], proba: np.ndarray, truth: list[str], target: float
+    classes: list[str],
+    best: np.ndarray,
+    confidence: np.ndarray,
+    truth: list[str],
+    weights: np.ndarray | None = None,
 ) -> dict[str, float]:
-    """Per category, the lowest confidence at which dev precision reaches *target*.
+    """Per category, the lowest confidence at which its (weighted) precision reaches target.
 
-    A category whose dev predictions never reach the target gets the confidence of
-    its most confident prediction, so most of it goes to triage.
+    A category whose predictions never reach the target gets the confidence of its most
+    confident prediction, so most of it goes to triage; no threshold is below
+    :data:`MIN_THRESHOLD`.
     """
-    best = proba.argmax(axis=1)
-    conf = proba.max(axis=1)
+    weights = np.ones(len(truth)) if weights is None else weights
+    truth_arr = np.asarray(truth)
     out: dict[str, float] = {}
     for k, name in enumerate(classes):
+        target = TARGET_NOT_COMPLAINT_PRECISION if name == NOT_COMPLAINT else TARGET_PRECISION
         mask = best == k
         if not mask.any():
+            out[name] = 1.0
             continue
-        order = np.argsort(-conf[mask])
-        sorted_conf = conf[mask][order]
-        correct = np.array([truth[i] == name for i in np.flatnonzero(mask)])[order]
-        precision = np.cumsum(correct) / np.arange(1, len(correct) + 1)
+        order = np.argsort(-confidence[mask])
+        sorted_conf = confidence[mask][order]
+        w = weights[mask][order]
+        correct = (truth_arr[mask] == name)[order]
+        precision = np.cumsum(w * correct) / np.cumsum(w)
         ok = np.flatnonzero(precision >= target)
         chosen = sorted_conf[ok[-1]] if len(ok) else sorted_conf[0]
-        out[name] = round(float(chosen), 4)
+        out[name] = round(float(max(chosen, MIN_THRESHOLD)), 4)
     return out
 
 
 def score(
-    classes: list[str], proba: np.ndarray, truth: list[str], thresholds: dict[str, float]
+    classes: list[str], best: np.ndarray, abstained: np.ndarray, truth: list[str]
 ) -> dict[str, Any]:
-    """Macro-F1, per-class figures, and precision/coverage at the thresholds."""
-    predicted = [classes[i] for i in proba.argmax(axis=1)]
-    conf = proba.max(axis=1)
+    """Macro-F1, per-class figures, precision/coverage at the thresholds, and drops.
+
+    ``dropped`` is the share of real complaints the model kept out of the inboxes
+    without triage (predicted NOT_COMPLAINT and not abstained).
+    """
+    from sklearn.metrics import f1_score, precision_recall_fscore_support
+
+    predicted = [classes[i] for i in best]
+    present = [c for c in classes if c in set(truth) | set(predicted)]
     precision, recall, f1, support = precision_recall_fscore_support(
         truth, predicted, labels=classes, zero_division=0
     )
-    kept = [conf[i] >= thresholds.get(p, 0.0) for i, p in enumerate(predicted)]
-    n_kept = sum(kept)
-    kept_correct = sum(1 for i, k in enumerate(kept) if k and predicted[i] == truth[i])
+    kept = ~np.asarray(abstained, dtype=bool)
+    hits = np.asarray([p == t for p, t in zip(predicted, truth, strict=True)])
+    complaints = np.asarray([t != NOT_COMPLAINT for t in truth])
+    dropped = complaints & kept & np.asarray([p == NOT_COMPLAINT for p in predicted])
+    n = len(truth)
     return {
-        "n": len(truth),
-        "accuracy": round(
-            float(np.mean([p == t for p, t in zip(predicted, truth, strict=True)])), 4
-        ),
-        "macro_f1": round(float(f1_score(truth, predicted, labels=classes, average="macro")), 4),
-        "coverage": round(n_kept / len(truth), 4) if truth else 0.0,
-        "auto_precision": round(kept_correct / n_kept, 4) if n_kept else 0.0,
+        "n": n,
+        "accuracy": round(float(hits.mean()), 4) if n else 0.0,
+        "macro_f1": round(
+            float(f1_score(truth, predicted, labels=present, average="macro", zero_division=0)), 4
+        )
+        if n
+        else 0.0,
+        "coverage": round(float(kept.mean()), 4) if n else 0.0,
+        "auto_precision": round(float(hits[kept].mean()), 4) if kept.any() else 0.0,
+        "dropped": round(float(dropped.sum() / complaints.sum()), 4) if complaints.any() else 0.0,
+        "dropped_n": int(dropped.sum()),
+        "complaints_n": int(complaints.sum()),
         "per_class": {
             c: {
                 "precision": round(float(precision[i]), 4),
@@ -171,4 +356,24 @@ def score(
             }
             for i, c in enumerate(classes)
         },
+    }
+
+
+def _count_sources(examples: list[Example]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for e in examples:
+        for key in source_keys(e):
+            counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _versions() -> dict[str, str]:
+    import scipy
+    import sklearn
+
+    return {
+        "python": platform.python_version(),
+        "scikit-learn": sklearn.__version__,
+        "scipy": scipy.__version__,
+        "numpy": np.__version__,
     }

@@ -65,6 +65,8 @@ class Mention(MentionBase, table=True):
     abstained: bool | None = None
     model_id: str | None = Field(default=None, max_length=100)
     terms: list[str] | None = Field(default=None, sa_type=JSONDoc)
+    #: why the model abstained (shown in triage), e.g. "teks tidak mirip data latih"
+    abstain_reason: str | None = Field(default=None, max_length=200)
     routed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
@@ -340,3 +342,41 @@ class LoginAttempt(SQLModel, table=True):
     address: str = Field(max_length=100)
     success: bool
     at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class ExampleImport(SQLModel, table=True):
+    """One run of ``aduan corpus import``: which file, when, by whom, and what it counted."""
+
+    __tablename__ = "example_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    file_name: str = Field(max_length=500)
+    #: sha256 of the file's bytes, so the same export can be recognised
+    file_sha256: str = Field(max_length=64)
+    actor: str = Field(max_length=200)
+    imported_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    #: rows read, stored, and skipped by reason (empty, duplicate, unmapped)
+    counts: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+
+
+class TrainingExample(SQLModel, table=True):
+    """A labelled text imported from the city's own history: its own training source.
+
+    The text is stored with NIK, phone numbers and e-mail addresses masked; ``row`` is
+    the line or row of the imported file it came from.
+    """
+
+    __tablename__ = "training_example"
+    __table_args__ = (UniqueConstraint("text_sha256", name="uq_training_example_text_sha256"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    import_id: int = Field(foreign_key="example_import.id", index=True)
+    row: int
+    text: str
+    #: sha256 of the normalised masked text: one example per text across imports
+    text_sha256: str = Field(max_length=64)
+    category: str = Field(max_length=40)
+    #: the label as the file had it (an agency or topic name before mapping)
+    source_label: str = Field(max_length=300)
+    #: train, dev or test: fixed by a hash of the text
+    split: str = Field(max_length=10)

@@ -52,6 +52,10 @@ class PredictionLike(Protocol):
     def model_id(self) -> str: ...
     @property
     def terms(self) -> list[str]: ...
+    @property
+    def reason(self) -> str | None:
+        """Why an abstained prediction goes to triage, in Indonesian; None otherwise."""
+        ...
 
 
 class Classifier(Protocol):
@@ -205,6 +209,8 @@ def _remember(mention: Mention, prediction: PredictionLike) -> None:
     mention.abstained = prediction.abstained
     mention.model_id = prediction.model_id
     mention.terms = list(prediction.terms)
+    reason = prediction.reason if prediction.abstained else None
+    mention.abstain_reason = reason[:200] if reason else None
     mention.routed_at = utcnow()
 
 

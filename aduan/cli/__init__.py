@@ -4,6 +4,7 @@ import sys
 
 from aduan.cli import (  # noqa: F401  (importing registers the commands)
     complaints,
+    corpus,
     daemon,
     model,
     sources,

@@ -2,12 +2,10 @@
 
 import json
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlmodel import Session
 
 from aduan.cli.base import app, err, out, state, store
@@ -45,6 +43,8 @@ def classify(
     )
     out.print(f"inbox:      {inbox or '-'}{' (triage)' if p.abstained else ''}")
     out.print(f"terms:      {', '.join(p.terms) or '-'}")
+    if p.reason:
+        out.print(f"reason:     {p.reason}")
 
 
 def _inbox(category: str, abstained: bool, policy: RoutingPolicy) -> str | None:
@@ -63,6 +63,7 @@ def _classify_jsonl(predictor: Classifier, policy: RoutingPolicy) -> None:
                 confidence=p.confidence,
                 abstained=p.abstained,
                 inbox=_inbox(p.category, p.abstained, policy),
+                reason=p.reason,
             )
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
         batch.clear()
@@ -96,9 +97,15 @@ def train(
     force: Annotated[
         bool, typer.Option("--force", help="Activate the new model even if it scores worse.")
     ] = False,
+    with_imported: Annotated[
+        bool,
+        typer.Option(
+            "--with-imported/--without-imported", help="Add the examples of `aduan corpus import`."
+        ),
+    ] = True,
 ) -> None:
-    """Train a model on the bundled corpus; activate it unless it scores worse."""
-    # scikit-learn loads only for the commands that train, classify or evaluate
+    """Train on the bundled corpus and imported history; activate it if the gate allows."""
+    from aduan.cli.corpus import imported_examples, print_gate
     from classifier.persist import active_id
     from classifier.retrain import correction_examples, retrain
 
@@ -111,7 +118,12 @@ def train(
         with Session(store()) as session:
             rows = [(c.mention_id, c.text, c.category) for c in all_corrections(session=session)]
         extra = correction_examples(rows)
-        out.print(f"adding {len(extra)} corrections to the training split")
+        out.print(f"adding {len(extra)} corrections (a fixed slice held out to judge)")
+    if with_imported:
+        imported = imported_examples()
+        if imported:
+            out.print(f"adding {len(imported)} imported examples (a fixed slice held out)")
+        extra += imported
     with Progress(
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -133,68 +145,9 @@ def train(
             f"auto-routed precision {figures['auto_precision']:.3f} at coverage "
             f"{figures['coverage']:.3f} (n={figures['n']})"
         )
+    print_gate(decision)
     if decision.activated:
         out.print(f"[green]active[/]: {decision.reason}")
     else:
         err.print(f"[yellow]{decision.reason}[/]")
         raise typer.Exit(1)
-
-
-@app.command()
-def evaluate(
-    split: Annotated[str, typer.Option(help="Corpus split: test, dev or train.")] = "test",
-    plots: Annotated[
-        Path | None, typer.Option(help="Folder for the PNG plots (default DATA_DIR/reports).")
-    ] = None,
-) -> None:
-    """Per-class figures, confusion matrix and precision/coverage of the active model."""
-    # scikit-learn and matplotlib load only for this command
-    from classifier.evaluate import evaluate as run_evaluation
-    from classifier.evaluate import write_plots
-
-    if split not in ("test", "dev", "train"):
-        err.print(f"[red]--split: must be test, dev or train, got {split!r}[/]")
-        raise typer.Exit(2)
-    predictor = predictor_for(state.settings)
-    with err.status(f"scoring model {predictor.model_id} on the {split} split..."):
-        ev = run_evaluation(predictor, split)
-    f = ev.figures
-    table = Table(
-        "category",
-        "precision",
-        "recall",
-        "F1",
-        "support",
-        "threshold",
-        title=f"Model {predictor.model_id}, {split} split (n={f['n']})",
-    )
-    for name, c in f["per_class"].items():
-        table.add_row(
-            name,
-            f"{c['precision']:.3f}",
-            f"{c['recall']:.3f}",
-            f"{c['f1']:.3f}",
-            str(c["support"]),
-            f"{predictor.thresholds[name]:.2f}",
-        )
-    out.print(table)
-    out.print(f"macro-F1 {f['macro_f1']:.3f}   accuracy {f['accuracy']:.3f}")
-    out.print(
-        f"at the chosen thresholds: precision of auto-routed mentions {f['auto_precision']:.3f}, "
-        f"coverage {f['coverage']:.3f} (the rest goes to triage)"
-    )
-    # Columns are numbered like the rows: category names do not fit across a terminal.
-    numbers = [str(i) for i in range(1, len(ev.classes) + 1)]
-    matrix = Table("true \\ predicted", *numbers, title="Confusion matrix", padding=(0, 0))
-    for i, (name, row) in enumerate(zip(ev.classes, ev.confusion, strict=True), start=1):
-        matrix.add_row(f"{i} {name}", *[str(v) if v else "." for v in row])
-    out.print(matrix)
-    trade = Table("coverage", "precision", title="Precision/coverage (most confident first)")
-    for target in (0.5, 0.6, 0.7, 0.8, 0.9, 1.0):
-        index = min(int(target * len(ev.curve)) - 1, len(ev.curve) - 1)
-        cov, prec = ev.curve[max(index, 0)]
-        trade.add_row(f"{cov:.2f}", f"{prec:.3f}")
-    out.print(trade)
-    folder = plots or state.settings.data_dir / "reports"
-    for path in write_plots(ev, folder):
-        out.print(f"wrote {path}")

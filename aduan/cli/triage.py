@@ -30,6 +30,8 @@ def queue(
     table = Table("id", "posted", "platform", "model's guess", "text", title="Triage queue")
     for m in items:
         guess = f"{m.category} {m.confidence or 0:.0%}"
+        if m.abstain_reason:
+            guess += f" ({m.abstain_reason})"
         table.add_row(str(m.id), format_wita(m.created_at), m.platform, guess, m.text[:100])
     out.print(table)
 

@@ -1,0 +1,1 @@
+"""Tests of the classifier package (issue 11 onwards)."""

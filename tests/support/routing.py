@@ -19,6 +19,7 @@ class Guess:
     abstained: bool
     model_id: str = "test-model"
     terms: list[str] = field(default_factory=list)
+    reason: str | None = None
 
 
 class KeywordClassifier:

@@ -24,8 +24,8 @@ HOSTILE_TEXT = (
 PERSONAL_VALUES = (NIK, KK, PHONE, "081337912468", EMAIL, PLATE, *HOUSE)
 
 #: secrets a hostile user types into requests: tokens, passwords
-HOSTILE_PASSWORD = "Sandi-Rahasia-Warga-77!"  # noqa: S105 (a test value hunted in logs)
-HOSTILE_TOKEN = "adn_HostileTokenValue_0123456789abcdef"  # noqa: S105
+HOSTILE_PASSWORD = "Sandi-Rahasia-Warga-77!"
+HOSTILE_TOKEN = "adn_HostileTokenValue_0123456789abcdef"
 
 
 def leaks(text: str, values: tuple[str, ...] = PERSONAL_VALUES) -> list[str]:

@@ -27,8 +27,10 @@ about. Author names and handles are identity fields, handled apart from the text
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from lokal.samaran import PiiType, detect_pii
+if TYPE_CHECKING:
+    from lokal.samaran import PiiType
 
 #: what each kind of identifier becomes (the same tokens the classifier's importer used)
 LABELS: dict[str, str] = {
@@ -52,7 +54,7 @@ LABELS: dict[str, str] = {
 #: what a house number or an RT/RW number becomes; the words around it stay
 HOUSE_NUMBER = "[nomor]"
 #: the Samaran kinds looked for: the identifiers above, and addresses
-KINDS: tuple[PiiType, ...] = (
+KINDS: tuple["PiiType", ...] = (
     "NIK",
     "KK",
     "NPWP",
@@ -157,6 +159,10 @@ def _masked(text: str) -> str:
 
 
 def _samaran_spans(text: str) -> list[_Span]:
+    # Imported on first use: compiling Samaran's patterns takes about 0.1 s, which
+    # `aduan --help` and the commands that never mask should not pay.
+    from lokal.samaran import detect_pii
+
     spans: list[_Span] = []
     for found in detect_pii(text, types=KINDS):
         if found.type == "ADDRESS":

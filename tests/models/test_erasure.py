@@ -75,7 +75,7 @@ def test_erasure_removes_text_identity_and_corrections_only_of_that_person(
         # The same handle on facebook is someone else; other people are untouched.
         assert after[w.other_platform] == fields_before[w.other_platform]
         for m in theirs:
-            if m.id not in mine:
+            if m.id is not None and m.id not in mine:
                 assert after[m.id] == fields_before[m.id]
         opened = s.get(Complaint, w.open_complaint)
         assert opened is not None and opened.location_span is None

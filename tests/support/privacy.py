@@ -7,7 +7,7 @@ touched by the first one's erasure.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
@@ -46,25 +46,27 @@ class Filled:
     other_platform: int  # facebook:warga1, another person
 
 
-def fill(engine: Engine) -> Filled:
-    """The store described in the module docstring."""
+def fill(engine: Engine, base: datetime = BASE_TIME) -> Filled:
+    """The store described in the module docstring; everything happens from *base* on."""
+    posts = [
+        mention(1, text="air mati di panjer sejak pagi", raw={"user": {"name": "W1"}}),
+        mention(2, text=HOSTILE_TEXT),
+        mention(3, text="makasih min infonya", author_handle="warga3"),
+        mention(4, text=f"makasih, NIK saya {NIK}", author_handle="warga4"),
+        mention(5, text="makasih responnya cepat", author_handle="warga1"),
+        mention(6, text="bingung air keruh lapor ke mana", author_handle="warga1"),
+        mention(7, platform="facebook", text="air mati juga", author_handle="warga1"),
+    ]
+    shift = base - BASE_TIME
     with session_scope(engine) as s:
         sync_agencies(session=s, agencies=agencies())
         insert_mentions(
             session=s,
-            mentions=[
-                mention(1, text="air mati di panjer sejak pagi", raw={"user": {"name": "W1"}}),
-                mention(2, text=HOSTILE_TEXT),
-                mention(3, text="makasih min infonya", author_handle="warga3"),
-                mention(4, text=f"makasih, NIK saya {NIK}", author_handle="warga4"),
-                mention(5, text="makasih responnya cepat", author_handle="warga1"),
-                mention(6, text="bingung air keruh lapor ke mana", author_handle="warga1"),
-                mention(7, platform="facebook", text="air mati juga", author_handle="warga1"),
-            ],
+            mentions=[m.model_copy(update={"created_at": m.created_at + shift}) for m in posts],
         )
     with session_scope(engine) as s:
         # Fetched an hour after posting, not at the test's real time: periods count from here.
-        s.execute(update(Mention).values(fetched_at=BASE_TIME + timedelta(hours=1)))
+        s.execute(update(Mention).values(fetched_at=base + timedelta(hours=1)))
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
     with Session(engine) as s:
         ids = {m.platform_id: m.id for m in s.exec(select(Mention)) if m.id is not None}
@@ -76,7 +78,7 @@ def fill(engine: Engine) -> Filled:
         opened.location_span = "di panjer"
         closed.kecamatan, closed.desa = "Denpasar Selatan", "Renon"
         closed.status = ComplaintStatus.SELESAI
-        closed.resolved_at = BASE_TIME + timedelta(days=2)
+        closed.resolved_at = base + timedelta(days=2)
         s.add(opened)
         s.add(closed)
         assert opened.id is not None and closed.id is not None
@@ -86,7 +88,7 @@ def fill(engine: Engine) -> Filled:
             action=AccessAction.VIEW_ORIGINAL,
             target=f"complaint:{opened.id}",
         )
-        entry.at = BASE_TIME + timedelta(days=3)
+        entry.at = base + timedelta(days=3)
         result = Filled(
             open_complaint=opened.id,
             closed_complaint=closed.id,
@@ -97,7 +99,7 @@ def fill(engine: Engine) -> Filled:
     return result
 
 
-def statistics(engine: Engine) -> dict[str, Any]:
+def statistics(engine: Engine, base: datetime = BASE_TIME) -> dict[str, Any]:
     """What the dashboard, the yearly report and `aduan stats` count."""
     with Session(engine) as s:
         complaints = sorted(
@@ -112,9 +114,9 @@ def statistics(engine: Engine) -> dict[str, Any]:
             "mentions_by_state": count_by_state(session=s),
             "complaints": count_by_inbox_status(session=s),
             "status": status_totals(session=s),
-            "volume": volume_by_day(session=s, since=BASE_TIME - timedelta(days=1), by="category"),
-            "places": top_places(session=s, since=BASE_TIME - timedelta(days=1)),
-            "yearly": yearly_report(session=s, year=2026),
+            "volume": volume_by_day(session=s, since=base - timedelta(days=1), by="category"),
+            "places": top_places(session=s, since=base - timedelta(days=1)),
+            "yearly": yearly_report(session=s, year=base.year),
             "complaint_rows": complaints,
             "mention_rows": mentions,
             "links": links,

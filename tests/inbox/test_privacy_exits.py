@@ -60,7 +60,7 @@ def _site(engine: Engine, roles: tuple[str, ...] | None = None) -> Site:
         )
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
     with session_scope(engine) as s:
-        by_text = {m.platform_id: m.id for m in s.exec(select(Mention))}
+        by_text = {m.platform_id: m.id or 0 for m in s.exec(select(Mention))}
         complaints = {c.origin_mention_id: c for c in s.exec(select(Complaint))}
         hostile, secret = complaints[by_text["1001"]], complaints[by_text["1002"]]
         secret.confidential = True

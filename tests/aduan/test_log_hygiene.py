@@ -1,5 +1,7 @@
 """No personal data, token or password in any log line of a demo run with hostile inputs.
 
+On both stores (the store's own errors, were there any, would be logged too).
+
 A real daemon (``aduan --log-json --verbose run``, web inbox on) harvests posts full of
 NIK, KK, phone numbers, e-mail addresses, plates and house addresses, routes them, and
 notifies agencies by e-mail (SMTP on loopback) and webhook (HTTP on loopback, whose
@@ -78,7 +80,9 @@ def hook() -> Iterator[tuple[HTTPServer, list[bytes]]]:
     server.stop()
 
 
-def _config(tmp_path: Path, model_dir: Path, port: int, smtp_port: int, hook_url: str) -> Path:
+def _config(
+    tmp_path: Path, store_url: str, model_dir: Path, port: int, smtp_port: int, hook_url: str
+) -> Path:
     data: dict[str, Any] = yaml.safe_load((ROOT / "config.yaml").read_text(encoding="utf-8"))
     replay = tmp_path / "hostile.jsonl"
     with replay.open("w", encoding="utf-8") as out:
@@ -94,7 +98,7 @@ def _config(tmp_path: Path, model_dir: Path, port: int, smtp_port: int, hook_url
             }
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     data["data_dir"] = str(tmp_path / "data")
-    data["store"]["url"] = f"sqlite:///{tmp_path / 'data' / 'aduan.db'}"
+    data["store"]["url"] = store_url
     data["classifier"]["model_dir"] = str(model_dir)
     data["web"].update(port=port, login_attempts=1)
     data["routing"]["schedule"] = {"seconds": 1}
@@ -172,11 +176,15 @@ def _hostile_requests(base: str, token: str, password: str) -> None:
 
 
 def test_a_hostile_demo_run_logs_no_personal_data_or_secret(
-    tmp_path: Path, model_dir: Path, smtp: Mailbox, hook: tuple[HTTPServer, list[bytes]]
+    tmp_path: Path,
+    store_url: str,
+    model_dir: Path,
+    smtp: Mailbox,
+    hook: tuple[HTTPServer, list[bytes]],
 ) -> None:
     server, bodies = hook
     port = free_port()
-    config = _config(tmp_path, model_dir, port, smtp.port, server.url_for("/hook"))
+    config = _config(tmp_path, store_url, model_dir, port, smtp.port, server.url_for("/hook"))
     logs: list[str] = []
     password = _cli(config, logs, "users", "create", "petugas", "--role", "operator")
     password = password.split("password: ")[1].split()[0]
@@ -190,7 +198,7 @@ def test_a_hostile_demo_run_logs_no_personal_data_or_secret(
         stderr=stderr.open("w"),
         env=env,
     )
-    engine = make_engine(f"sqlite:///{tmp_path / 'data' / 'aduan.db'}")
+    engine = make_engine(store_url)
     try:
 
         def delivered() -> bool:

@@ -26,7 +26,7 @@ from router.route import route_pending
 from tests.support.factories import agencies, mention
 from tests.support.personal import EMAIL, HOSTILE_TEXT, NIK, PHONE, leaks
 from tests.support.routing import POLICY, KeywordClassifier
-from tests.support.web import AUTH, add_user, csrf_token, login
+from tests.support.web import AUTH, csrf_token, quick_client
 
 #: the display name carries a phone number too
 NAME = f"Kadek {PHONE}"
@@ -41,6 +41,7 @@ class Site:
     secret: int  # a confidential LPJU complaint
     browsers: dict[str, TestClient]
     tokens: dict[str, str]
+    csrf: dict[str, str]
 
     def api(self, who: str, path: str, **params: Any) -> Any:
         headers = {"Authorization": f"Bearer {self.tokens[who]}"}
@@ -68,17 +69,14 @@ def _site(engine: Engine, roles: tuple[str, ...] | None = None) -> Site:
         assert hostile.id is not None and secret.id is not None
         ids = (hostile.id, secret.id)
     users = {"operator": None, "lpju": "LPJU", "viewer": None, "admin": None}
-    browsers, tokens = {}, {}
+    browsers, tokens, csrf = {}, {}, {}
     app = create_app(engine, auth_config=AUTH, policy=POLICY, original_text_roles=roles)
     for name, agency in users.items():
         role = "agency" if agency else name
-        add_user(engine, name, role, agency=agency)
+        browsers[name], csrf[name] = quick_client(engine, app, name, role, agency)
         with session_scope(engine) as s:
             tokens[name], _ = issue_api_token(session=s, username=name, name="t")
-        browser = TestClient(app, follow_redirects=False)
-        assert login(browser, name).status_code == 303
-        browsers[name] = browser
-    return Site(engine, ids[0], ids[1], browsers, tokens)
+    return Site(engine, ids[0], ids[1], browsers, tokens, csrf)
 
 
 def _log(engine: Engine, action: str) -> list[AccessLogEntry]:
@@ -103,7 +101,7 @@ def test_open311_gives_out_no_personal_data_and_no_confidential_complaint(
         hidden = site.api(who, f"/open311/v2/requests/{site.secret}.json")
         assert hidden.status_code == 404, who
     # Unmarked, it is an ordinary complaint again.
-    token = csrf_token(site.browsers["operator"], f"/complaints/{site.secret}")
+    token = site.csrf["operator"]
     done = site.browsers["operator"].post(
         f"/complaints/{site.secret}/rahasia", data={"csrf_token": token, "confidential": "0"}
     )
@@ -173,13 +171,14 @@ def test_pages_mask_by_default_and_the_original_view_is_logged(engine: Engine) -
     assert leaks(page) == [] and "Tampilkan teks asli" not in page
     assert "Tampilkan teks asli" in operator.get(f"/complaints/{site.hostile}").text
     # The agency role may not: 403, and nothing is logged.
-    token = csrf_token(agency, f"/complaints/{site.hostile}")
+    token = site.csrf["lpju"]
     refused = agency.post(f"/complaints/{site.hostile}/teks-asli", data={"csrf_token": token})
     assert refused.status_code == 403 and _log(engine, AccessAction.VIEW_ORIGINAL) == []
     # Without the form's CSRF token nothing is shown or logged either.
     forged = operator.post(f"/complaints/{site.hostile}/teks-asli", data={})
     assert forged.status_code == 403 and _log(engine, AccessAction.VIEW_ORIGINAL) == []
-    token = csrf_token(operator, f"/complaints/{site.hostile}")
+    assert csrf_token(operator, f"/complaints/{site.hostile}") == site.csrf["operator"]
+    token = site.csrf["operator"]
     shown = operator.post(f"/complaints/{site.hostile}/teks-asli", data={"csrf_token": token})
     assert shown.status_code == 200 and shown.headers["cache-control"] == "no-store"
     assert NIK in shown.text and EMAIL in shown.text and "tercatat di log akses" in shown.text
@@ -196,12 +195,12 @@ def test_pages_mask_by_default_and_the_original_view_is_logged(engine: Engine) -
 def test_marking_confidential_is_for_kominfo_staff_and_logged(engine: Engine) -> None:
     site = _site(engine)
     operator, agency = site.browsers["operator"], site.browsers["lpju"]
-    token = csrf_token(agency, f"/complaints/{site.hostile}")
+    token = site.csrf["lpju"]
     refused = agency.post(
         f"/complaints/{site.hostile}/rahasia", data={"csrf_token": token, "confidential": "1"}
     )
     assert refused.status_code == 403
-    token = csrf_token(operator, f"/complaints/{site.hostile}")
+    token = site.csrf["operator"]
     for value in ("1", "1", "0"):  # marking twice records once
         done = operator.post(
             f"/complaints/{site.hostile}/rahasia", data={"csrf_token": token, "confidential": value}

@@ -15,14 +15,12 @@ from models.tables import AccessLogEntry, Mention
 from models.vocab import AccessAction
 from tests.support.privacy import PERSON, fill
 from tests.support.routing import POLICY
-from tests.support.web import AUTH, add_user, csrf_token, login
+from tests.support.web import AUTH, csrf_token, quick_client
 
 
 def _admin(engine: Engine) -> TestClient:
-    add_user(engine, "kepala", "admin")
-    client = TestClient(create_app(engine, auth_config=AUTH, policy=POLICY), follow_redirects=False)
-    assert login(client, "kepala").status_code == 303
-    return client
+    app = create_app(engine, auth_config=AUTH, policy=POLICY)
+    return quick_client(engine, app, "kepala", "admin")[0]
 
 
 def _entries(engine: Engine) -> list[AccessLogEntry]:

@@ -5,10 +5,14 @@ leaves unmasked (checked in ``test_the_supplements_cover_what_samaran_misses``),
 future lokal-id that covers them shows which supplements can go.
 """
 
+import json
+import re
+
 import pytest
 from lokal.samaran import detect_pii
 
 from models.masking import HOUSE_NUMBER, KINDS, LABELS, mask_personal
+from tests.support.paths import ROOT, SAMPLE
 from tests.support.personal import ADDRESS, EMAIL, HOSTILE_TEXT, KK, NIK, PHONE, PLATE
 
 MASKED = [
@@ -101,3 +105,13 @@ def test_the_hostile_text_keeps_nothing_personal() -> None:
     for value in (NIK, KK, PHONE, EMAIL, PLATE, "No. 12", "RT 03"):
         assert value not in masked
     assert "Jl. Teuku Umar" in masked and "lampu" in masked
+
+
+def test_texts_without_a_digit_or_at_sign_hold_none_of_the_kinds() -> None:
+    # mask_personal skips Samaran for them; on real-looking posts it would find nothing.
+    texts = [json.loads(x)["text"] for x in SAMPLE.read_text().splitlines() if x.strip()]
+    for path in sorted((ROOT / "classifier" / "data" / "corpus" / "tweet").glob("*.jsonl")):
+        texts += [json.loads(x)["text"] for x in path.read_text().splitlines() if x.strip()]
+    plain = [t for t in texts if not re.search(r"[0-9@]", t)]
+    assert len(plain) > 300
+    assert [t for t in plain if detect_pii(t, types=KINDS)] == []

@@ -25,6 +25,7 @@ from lifecycle.reports import overdue_step
 from models.access_log import record_access_now
 from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
+from models.masking import mask_personal
 from models.tables import Agency, Complaint, Mention, User
 from models.types import utcnow
 from models.vocab import CATEGORIES, STATUS_LABELS, AccessAction, ComplaintStatus, Platform
@@ -245,7 +246,8 @@ def export_csv(
     now = utcnow()
     name = re.sub(r"[^A-Za-z0-9_-]", "_", code)
     stamp = now.astimezone(WITA).strftime("%Y%m%d-%H%M")
-    filters = {"inbox": code, **{k: v for k, v in query.values.items() if v}}
+    # A search for a NIK or a phone number is recorded as a search, not the number.
+    filters = {"inbox": code, **{k: mask_personal(v) for k, v in query.values.items() if v}}
     return StreamingResponse(
         _csv_stream(engine, query.filter, now, user.username, filters),
         media_type="text/csv; charset=utf-8",

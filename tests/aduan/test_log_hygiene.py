@@ -30,7 +30,8 @@ from werkzeug import Request, Response
 
 from aduan.log_privacy import PrivacyLogFilter, scrub
 from models.db import make_engine
-from models.tables import Complaint, Outbox
+from models.tables import AccessLogEntry, Complaint, Outbox
+from models.vocab import AccessAction
 from tests.support.daemon import wait_for
 from tests.support.mail import Mailbox
 from tests.support.net import free_port
@@ -210,6 +211,11 @@ def test_a_hostile_demo_run_logs_no_personal_data_or_secret(
 
         wait_for(delivered, 90, "complaints filed and their e-mails and webhooks delivered")
         _hostile_requests(f"http://127.0.0.1:{port}", token, password)
+        # The daemon's own audited actions: the first administrator, the config file.
+        with Session(engine) as s:
+            audited = {(e.actor, e.action, e.target) for e in s.exec(select(AccessLogEntry))}
+        assert ("system", AccessAction.USER_CREATE, "user:admin") in audited
+        assert ("system", AccessAction.CONFIG_CHANGED, "config:config.yaml") in audited
     finally:
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0, stderr.read_text()

@@ -159,6 +159,10 @@ def test_the_csv_export_is_masked_and_logged(engine: Engine) -> None:
         "rows": 2,
         "complete": True,
     }
+    # A search for a NIK is recorded as a search, not as the number.
+    site.browsers["operator"].get("/inbox/LPJU/export.csv", params={"q": NIK})
+    last = _log(engine, AccessAction.EXPORT_CSV)[-1]
+    assert last.details["filters"]["q"] == "[NIK]" and last.details["rows"] == 1
 
 
 def test_pages_mask_by_default_and_the_original_view_is_logged(engine: Engine) -> None:

@@ -69,6 +69,10 @@ def redacted_config(settings: Settings, environ: Mapping[str, str] | None = None
             "secure_cookies": settings.web.secure_cookies,
             "login_attempts": settings.web.login_attempts,
         },
+        "privacy": {
+            "original_text_roles": [r.value for r in settings.privacy.original_text_roles],
+            "retention": settings.privacy.retention.model_dump(mode="json"),
+        },
     }
 
 

@@ -1,4 +1,4 @@
-"""The ingestion daemon: scheduled harvest and routing jobs, plus the web inbox."""
+"""The ingestion daemon: scheduled harvest, routing, delivery and retention, plus the web inbox."""
 
 import logging
 import signal
@@ -13,13 +13,18 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aduan import jobs
 from aduan.config_view import redacted_config
+from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig
-from aduan.wiring import policy_for, recipients
+from aduan.wiring import original_text_roles, policy_for, recipients
 from inbox.app import create_app
 from inbox.sessions import AuthConfig
+from models.wita import WITA
 from router.route import Classifier
 
 log = logging.getLogger(__name__)
+
+#: how late the daily retention job may still start after its hour (a restart, a stall)
+RETENTION_GRACE_SECONDS = 6 * 3600
 
 
 class _Job:
@@ -82,6 +87,17 @@ def build_scheduler(
         id="route",
         next_run_time=now,
     )
+    # Daily, at a quiet hour in Denpasar; a daemon down at that hour runs it when it
+    # is back within the grace time, and an interrupted run resumes the next day.
+    scheduler.add_job(
+        _Job("retention", lambda: jobs.retention(settings=settings, engine=engine)),
+        "cron",
+        hour=settings.privacy.retention.hour,
+        minute=0,
+        timezone=WITA,
+        id="retention",
+        misfire_grace_time=RETENTION_GRACE_SECONDS,
+    )
     return scheduler
 
 
@@ -109,6 +125,9 @@ def run_daemon(
     auth_config: AuthConfig | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM; the web inbox runs in the same process if enabled."""
+    # Whoever embeds the daemon, its logs pass the personal-data and secrets filter.
+    install_log_filter()
+    jobs.record_config(settings=settings, engine=engine)
     scheduler = build_scheduler(settings, engine, predictor)
     stop = threading.Event()
     # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal to the handler
@@ -130,10 +149,14 @@ def run_daemon(
                         s.name: s.monthly_read_cap for s in settings.sources if s.monthly_read_cap
                     },
                     config_view=redacted_config(settings),
+                    original_text_roles=original_text_roles(settings),
                 ),
                 host=settings.web.host,
                 port=settings.web.port,
                 log_level="warning",
+                # uvicorn's own handlers would bypass the privacy filter on the root's;
+                # without a config of its own its records propagate to the root.
+                log_config=None,
             )
             uvicorn.Server(config).run()
         else:

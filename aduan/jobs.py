@@ -1,14 +1,21 @@
-"""The daemon's jobs, also run one-off by the CLI: harvest a source, route pending mentions."""
+"""The daemon's jobs, also run one-off by the CLI: harvest, route, deliver, retention."""
 
+import hashlib
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from aduan.settings import Settings, SourceConfig
-from aduan.wiring import collector_for, policy_for
+from aduan.wiring import collector_for, policy_for, retention_policy_for
 from harvester.runner import RunResult, record_idle, run_source
+from models.access_log import latest_access, record_access, record_access_now
 from models.locks import try_lock
+from models.retention import Progress, RetentionCounts, apply_retention
+from models.types import utcnow
+from models.vocab import AccessAction
 from notify.delivery import DeliveryResult, deliver_due
 from notify.digest import send_digests
 from notify.settings import DeliverySettings, Recipient
@@ -73,3 +80,62 @@ def deliver(
         retried=result.retried + digests.retried,
         dead=result.dead + digests.dead,
     )
+
+
+def retention(
+    *,
+    settings: Settings,
+    engine: Engine,
+    actor: str = "system",
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> RetentionCounts:
+    """Remove personal data past its retention period; recorded in the access log.
+
+    One daemon instance at a time (a lock); another finds the lock taken and returns
+    zero counts. Batches commit one by one, so a run stopped half-way resumes next time.
+    """
+    policy = retention_policy_for(settings)
+    with try_lock(engine, "retention") as mine:
+        if not mine:
+            return RetentionCounts()
+        counts = apply_retention(
+            engine=engine, policy=policy, now=now or utcnow(), progress=progress
+        )
+    if counts.total:
+        cfg = settings.privacy.retention.model_dump(exclude={"batch_size", "hour"})
+        record_access_now(
+            engine,
+            actor=actor,
+            action=AccessAction.RETENTION,
+            target="retention",
+            details={"removed": counts.as_dict(), "days": cfg},
+        )
+        log.info("retention: %s", ", ".join(f"{k} {v}" for k, v in counts.as_dict().items()))
+    return counts
+
+
+def record_config(*, settings: Settings, engine: Engine) -> bool:
+    """Record in the access log that the config file changed since the last start.
+
+    The file's SHA-256 is compared with the one last recorded; True if an entry was added.
+    """
+    try:
+        digest = hashlib.sha256(settings.config_path.read_bytes()).hexdigest()
+    except OSError:
+        return False
+    with Session(engine) as session:
+        last = latest_access(session=session, action=AccessAction.CONFIG_CHANGED)
+        before = last.details.get("sha256") if last is not None else None
+        if before == digest:
+            return False
+        record_access(
+            session=session,
+            actor="system",
+            action=AccessAction.CONFIG_CHANGED,
+            target=f"config:{settings.config_path.name}",
+            details={"path": str(settings.config_path), "sha256": digest, "previous": before},
+        )
+        session.commit()
+    log.info("configuration %s changed since the last start (recorded)", settings.config_path)
+    return True

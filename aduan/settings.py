@@ -27,7 +27,7 @@ from sqlalchemy.exc import ArgumentError
 
 from harvester.registry import options_model, platforms
 from models.exceptions import ConfigError
-from models.vocab import CATEGORIES, NOT_COMPLAINT
+from models.vocab import CATEGORIES, NOT_COMPLAINT, Role
 from notify.settings import SmtpSecurity, min_lease
 from notify.urlcheck import WebhookURLError, check_webhook_url
 
@@ -360,6 +360,37 @@ class WebConfig(Strict):
     login_attempts: PositiveInt = 5
 
 
+class RetentionConfig(Strict):
+    """How many days personal data is kept, per kind (null keeps it); see models.retention."""
+
+    #: the platform's raw answer stored beside each mention, from when it was fetched
+    raw_payload_days: PositiveInt | None = 30
+    #: text and author of mentions that were not complaints, from when they were posted
+    not_complaint_days: PositiveInt | None = 90
+    #: author handle, name and link of a complaint's mentions, from when it was finished
+    closed_author_days: PositiveInt | None = 365
+    #: access-log entries, from when they were written
+    access_log_days: PositiveInt | None = 730
+    #: rows changed per transaction
+    batch_size: PositiveInt = 500
+    #: the hour (WITA) at which the daemon's daily retention job runs
+    hour: Annotated[int, Field(ge=0, le=23)] = 2
+
+
+class PrivacyConfig(Strict):
+    """Personal data (UU PDP): who may read citizens' original text, and retention.
+
+    Every exit masks personal data (NIK, phone numbers, e-mail addresses, plates,
+    house and RT/RW numbers). The roles listed here may ask for the original text: the
+    complaint page's "tampilkan teks asli" and the API's ``original=true``, both
+    recorded in the access log. Open311, CSV exports, notifications and logs are
+    always masked.
+    """
+
+    original_text_roles: list[Role] = Field(default_factory=lambda: [Role.ADMIN, Role.OPERATOR])
+    retention: RetentionConfig = RetentionConfig()
+
+
 class Settings(Strict):
     """The whole validated configuration."""
 
@@ -374,6 +405,7 @@ class Settings(Strict):
     location: LocationConfig = LocationConfig()
     deadlines: DeadlineConfig = DeadlineConfig()
     delivery: DeliveryConfig = DeliveryConfig()
+    privacy: PrivacyConfig = PrivacyConfig()
     agencies: list[AgencyConfig]
     categories: dict[str, Name]
     sources: list[SourceConfig] = Field(default_factory=list)

@@ -15,6 +15,7 @@ from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.locks import hold_lock
+from models.retention import RetentionPolicy
 from models.tables import Agency
 from notify.settings import Recipient
 from router.location import Gazetteer, Jurisdiction
@@ -167,3 +168,24 @@ def collector_for(source: SourceConfig) -> Collector:
             backfill_days=source.backfill_days,
         )
     )
+
+
+def retention_policy_for(settings: Settings) -> RetentionPolicy:
+    """How long each kind of personal data is kept, from ``privacy.retention``."""
+    cfg = settings.privacy.retention
+
+    def days(n: int | None) -> timedelta | None:
+        return None if n is None else timedelta(days=n)
+
+    return RetentionPolicy(
+        raw_payload=days(cfg.raw_payload_days),
+        not_complaint=days(cfg.not_complaint_days),
+        closed_author=days(cfg.closed_author_days),
+        access_log=days(cfg.access_log_days),
+        batch_size=cfg.batch_size,
+    )
+
+
+def original_text_roles(settings: Settings) -> frozenset[str]:
+    """The roles that may ask for citizens' original (unmasked) text."""
+    return frozenset(role.value for role in settings.privacy.original_text_roles)

@@ -3,15 +3,15 @@
 A label is either a category code or the city's own name for an agency or topic,
 mapped to a code by a YAML file. A label the map does not name is never guessed: its
 rows are skipped and the label is listed with its count. Empty texts and duplicates
-(the same text after normalisation, within the file) are skipped and counted. NIK,
-phone numbers and e-mail addresses are masked before anything leaves this module, so
-they are never stored.
+(the same text after normalisation, within the file) are skipped and counted. Personal
+data (NIK, KK, phone numbers, e-mail addresses, plates, house and RT/RW numbers) is
+masked with ``models.masking.mask_personal``, the function every exit of aduan uses,
+before anything leaves this module, so it is never stored.
 """
 
 import csv
 import hashlib
 import json
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,30 +22,10 @@ import yaml
 
 from classifier.exceptions import CorpusError
 from classifier.normalize import normalize
+from models.masking import mask_personal
 from models.vocab import CATEGORIES
 
 FORMATS = ("csv", "xlsx", "jsonl")
-#: what masked personal data is replaced with (kept readable for triage staff)
-MASKS = {"email": "[email]", "nik": "[NIK]", "phone": "[telepon]"}
-
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# NIK and KK numbers: 16 digits, sometimes written in groups (6-6-4, 4-4-4-4, ...)
-_NIK = re.compile(r"(?<!\d)(?:\d[\s.-]?){15}\d(?!\d)")
-# Indonesian phone numbers: mobile (08.., +62 8..) and landlines ((0361) 123456),
-# written with spaces, dots, dashes or brackets; at least 9 digits (dates have 8).
-_PHONE = re.compile(r"(?<![\w])(?:\+?62|\(?0)[\d\s().-]{7,17}\d(?!\d)")
-
-
-def mask_pii(text: str) -> str:
-    """*text* with e-mail addresses, NIK/KK numbers and phone numbers masked."""
-    text = _EMAIL.sub(MASKS["email"], text)
-    text = _NIK.sub(MASKS["nik"], text)
-    return _PHONE.sub(_phone, text)
-
-
-def _phone(match: re.Match[str]) -> str:
-    found = match.group(0)
-    return MASKS["phone"] if sum(c.isdigit() for c in found) >= 9 else found
 
 
 def text_key(text: str) -> str:
@@ -166,7 +146,7 @@ def read_labelled(
         if category is None:
             result.unmapped[label or "(kosong)"] += 1
             continue
-        masked = mask_pii(text)
+        masked = mask_personal(text)
         key = text_key(masked)
         if key in seen:
             result.duplicate += 1

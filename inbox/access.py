@@ -26,10 +26,19 @@ class Permission(StrEnum):
     RETRY_DELIVERY = "retry_delivery"
     MANAGE_USERS = "manage_users"
     VIEW_CONFIG = "view_config"
+    #: mark a complaint confidential, or unmark it
+    MARK_CONFIDENTIAL = "mark_confidential"
+    #: the access log, and people's access and erasure requests
+    PRIVACY = "privacy"
 
 
 #: The role matrix. Agency users are further limited to their own inbox by Access;
 #: viewers see city-wide aggregates only, never a complaint's text or its authors.
+#: A confidential complaint is therefore seen by its own inbox's agency users, operators
+#: and admins only, like any other; what sets it apart is that it never leaves: Open311
+#: and public pages leave it out, notifications carry no text (models.confidential).
+#: Who may read citizens' original (unmasked) text is configuration, not this matrix
+#: (``privacy.original_text_roles``, see ``Access.can_see_original``).
 ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     # Listed one by one, so a permission added later is not granted by default.
@@ -42,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.REASSIGN,
             Permission.EXPORT,
             Permission.RETRY_DELIVERY,
+            Permission.MARK_CONFIDENTIAL,
         }
     ),
     Role.AGENCY: frozenset(
@@ -92,6 +102,10 @@ class Access:
     def can_change(self, user: User, complaint: Complaint) -> bool:
         """Whether *user* may change *complaint*: status, notes, "bukan wewenang"."""
         return self.can(user, Permission.WORK_COMPLAINTS) and self._in_scope(user, complaint)
+
+    def can_see_original(self, user: User, roles: frozenset[str]) -> bool:
+        """Whether *user* may ask for citizens' original text (*roles*: from the config)."""
+        return self.can(user, Permission.READ_COMPLAINTS) and user.role in roles
 
     def complaint_or_404(self, *, session: Session, user: User, complaint_id: int) -> Complaint:
         """The complaint if *user* may read it; 404 both when missing and when not theirs.

@@ -1,7 +1,8 @@
 """The Kominfo admin's pages: accounts and API tokens, and the running configuration.
 
 Every action is a plain POST form (CSRF-checked, MANAGE_USERS) that goes through the
-same account functions as ``aduan users`` / ``aduan tokens``. A new password or
+same account functions as ``aduan users`` / ``aduan tokens``, and is recorded in the
+access log in the same transaction. A new password or
 token is shown once, in the answer to the POST that made it (never in a URL, never
 stored in clear), with ``Cache-Control: no-store``; it cannot be shown again. A
 refused action answers with the page, the reason in Indonesian and a 4xx status,
@@ -23,6 +24,7 @@ from inbox.access import Permission
 from inbox.auth import require_permission
 from inbox.form_actions import Refused, acting_user
 from inbox.web import TEMPLATES, DbSession, EngineDep, whole_number
+from models.access_log import record_access
 from models.accounts import (
     USERNAME_PATTERN,
     create_account,
@@ -39,7 +41,7 @@ from models.credentials import generate_password
 from models.db import session_scope
 from models.exceptions import AccountError, NotFound
 from models.tables import Agency, User
-from models.vocab import ROLE_LABELS, Role
+from models.vocab import ROLE_LABELS, AccessAction, Role
 
 router = APIRouter(include_in_schema=False)
 
@@ -113,6 +115,13 @@ def _notice(params: dict[str, str]) -> str | None:
     return template.format(token=token) if token is not None else None
 
 
+def _audit(
+    s: Session, admin: User, action: str, target: str, details: dict[str, Any] | None = None
+) -> None:
+    """Record an account or token change in the access log, in the change's transaction."""
+    record_access(session=s, actor=admin.username, action=action, target=target, details=details)
+
+
 def _back(**params: object) -> RedirectResponse:
     return RedirectResponse(f"/admin/users?{urlencode(params)}", status_code=303)
 
@@ -151,7 +160,7 @@ def _checked_new_user(
 @router.post("/admin/users", response_class=HTMLResponse)
 def create_user_form(
     request: Request,
-    _: ManagerForm,
+    admin: ManagerForm,
     engine: EngineDep,
     db: DbSession,
     username: Text = "",
@@ -173,6 +182,7 @@ def create_user_form(
                 display_name=display_name,
                 agency_code=agency_code,
             )
+            _audit(s, admin, AccessAction.USER_CREATE, f"user:{name}", {"role": role})
     except Refused as err:
         return render_users(request, db, error=err.message, draft=draft, status_code=400)
     except (AccountError, IntegrityError):  # the same name created at the same moment
@@ -191,23 +201,25 @@ def disable_user(
     """Disable an account: its sessions end and its tokens stop working at once."""
     if username.strip().lower() == user.username:
         return _refused(request, db, Refused(SELF_DISABLE, 400))
-    return _set_active(request, db, engine, username, active=False)
+    return _set_active(request, db, engine, user, username, active=False)
 
 
 @router.post("/admin/users/{username}/enable", response_model=None)
 def enable_user(
-    request: Request, _: ManagerForm, username: str, engine: EngineDep, db: DbSession
+    request: Request, admin: ManagerForm, username: str, engine: EngineDep, db: DbSession
 ) -> HTMLResponse | RedirectResponse:
     """Enable a disabled account (its old sessions stay ended)."""
-    return _set_active(request, db, engine, username, active=True)
+    return _set_active(request, db, engine, admin, username, active=True)
 
 
 def _set_active(
-    request: Request, db: Session, engine: Engine, username: str, *, active: bool
+    request: Request, db: Session, engine: Engine, admin: User, username: str, *, active: bool
 ) -> HTMLResponse | RedirectResponse:
     try:
         with session_scope(engine) as s:
             name = set_active(session=s, username=username, active=active).username
+            action = AccessAction.USER_ENABLE if active else AccessAction.USER_DISABLE
+            _audit(s, admin, action, f"user:{name}")
     except NotFound:
         return _refused(request, db, _missing(username))
     return _back(done="enabled" if active else "disabled", user=name)
@@ -233,7 +245,7 @@ def _refused(request: Request, db: Session, err: Refused) -> HTMLResponse:
 
 @router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)
 def reset_password_form(
-    request: Request, _: ManagerForm, username: str, engine: EngineDep, db: DbSession
+    request: Request, admin: ManagerForm, username: str, engine: EngineDep, db: DbSession
 ) -> HTMLResponse:
     """Give an account a new random password, shown once; every session of it ends."""
     try:
@@ -241,6 +253,7 @@ def reset_password_form(
             user = _existing(s, username)
             password = generate_password(user.username)
             reset_password(session=s, username=user.username, password=password)
+            _audit(s, admin, AccessAction.USER_PASSWORD, f"user:{user.username}")
     except Refused as err:
         return _refused(request, db, err)
     note = "Semua sesi akun ini sudah diakhiri; kata sandi lama tidak berlaku lagi."
@@ -251,7 +264,7 @@ def reset_password_form(
 @router.post("/admin/users/{username}/tokens", response_class=HTMLResponse)
 def issue_token_form(
     request: Request,
-    _: ManagerForm,
+    admin: ManagerForm,
     username: str,
     engine: EngineDep,
     db: DbSession,
@@ -268,6 +281,8 @@ def issue_token_form(
             if not name.strip() or len(name.strip()) > MAX_NAME:
                 raise Refused(f"Beri token nama (apa yang memakainya), 1-{MAX_NAME} karakter.", 400)
             token, row = issue_api_token(session=s, username=owner.username, name=name)
+            details = {"user": owner.username}
+            _audit(s, admin, AccessAction.TOKEN_ISSUE, f"token:{row.id}", details)
     except Refused as err:
         return _refused(request, db, err)
     note = (
@@ -280,12 +295,13 @@ def issue_token_form(
 
 @router.post("/admin/tokens/{token_id}/revoke", response_model=None)
 def revoke_token_form(
-    request: Request, _: ManagerForm, token_id: int, engine: EngineDep, db: DbSession
+    request: Request, admin: ManagerForm, token_id: int, engine: EngineDep, db: DbSession
 ) -> HTMLResponse | RedirectResponse:
     """Revoke an API token: requests using it are refused from now on."""
     try:
         with session_scope(engine) as s:
             revoke_api_token(session=s, token_id=token_id)
+            _audit(s, admin, AccessAction.TOKEN_REVOKE, f"token:{token_id}")
     except NotFound:
         missing = Refused(f"Token API #{token_id} tidak ditemukan; tidak ada yang diubah.", 404)
         return _refused(request, db, missing)

@@ -9,6 +9,11 @@ its own inbox: another inbox's complaint answers 404 exactly like a missing one.
 Errors are JSON ``{"detail": "..."}``: 401 no or bad token, 403 role, 404 unknown (or
 not yours), 409 a status change the lifecycle refuses (naming both statuses), 422 a bad
 parameter or body (FastAPI's list of errors), 503 no routing policy loaded.
+
+Personal data. Texts (posts, display names, place words, notes) come with personal
+data masked (``models.masking``). ``original=true`` gives them as written, to the
+roles the configuration allows (``privacy.original_text_roles``; others: 403), and
+records the read in the access log with the complaint ids.
 """
 
 from collections.abc import Callable, Coroutine
@@ -20,6 +25,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -44,21 +50,27 @@ from inbox.api_models import (
 )
 from inbox.auth import ApiUser
 from inbox.filters import safe_url
-from inbox.web import POLICY_ATTR, DbSession, EngineDep, routing_policy
+from inbox.web import POLICY_ATTR, DbSession, EngineDep, OriginalRoles, routing_policy
 from lifecycle.reports import count_overdue, overdue_step
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
+from models.access_log import record_access_now
 from models.agencies import list_agencies
 from models.complaint_search import search_complaints
 from models.complaint_view import linked_mentions, origin_mentions
 from models.complaints import count_by_inbox_status
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
+from models.masking import mask_personal
 from models.notes import add_note, notes_of
 from models.tables import Agency, Complaint, ComplaintNote, Mention, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus, category_info
+from models.vocab import CATEGORIES, NOT_COMPLAINT, AccessAction, ComplaintStatus, category_info
 from router.policy import RoutingPolicy
 
+ORIGINAL_HELP = (
+    "Texts as written, personal data unmasked: only for roles in "
+    "privacy.original_text_roles; recorded in the access log"
+)
 #: the same words as Access.complaint_or_404, so a refused id looks exactly like a missing one
 NOT_FOUND = "Pengaduan tidak ditemukan"
 
@@ -133,7 +145,11 @@ Worker = Annotated[User, Depends(_permitted(Permission.WORK_COMPLAINTS))]
     responses={**COMPLAINT_ERRORS, 404: _error("No such inbox, or another agency's inbox")},
 )
 def list_complaints(
-    db: DbSession, user: Reader, query: Annotated[ComplaintQuery, Query()]
+    db: DbSession,
+    engine: EngineDep,
+    user: Reader,
+    roles: OriginalRoles,
+    query: Annotated[ComplaintQuery, Query()],
 ) -> ComplaintPageOut:
     """Complaints matching the filters, one page at a time (the inbox list)."""
     scope = access.inbox_filter(user)
@@ -145,8 +161,11 @@ def list_complaints(
     now = utcnow()
     found = search_complaints(session=db, filter=query.to_filter(query.inbox or scope), now=now)
     posts = origin_mentions(session=db, complaints=found.items)
+    if query.original:
+        _original_read(engine, user, roles, [c.id for c in found.items if c.id is not None])
+    show = _shown(query.original)
     return ComplaintPageOut(
-        items=[_summary(c, posts.get(c.id or 0), now) for c in found.items],
+        items=[_summary(c, posts.get(c.id or 0), now, show) for c in found.items],
         total=found.total,
         page=found.page,
         page_size=found.page_size,
@@ -157,10 +176,19 @@ def list_complaints(
 @router.get(
     "/complaints/{complaint_id}", response_model=ComplaintDetail, responses=COMPLAINT_ERRORS
 )
-def get_complaint(complaint_id: ComplaintId, db: DbSession, user: Reader) -> ComplaintDetail:
+def get_complaint(
+    complaint_id: ComplaintId,
+    db: DbSession,
+    engine: EngineDep,
+    user: Reader,
+    roles: OriginalRoles,
+    original: Annotated[bool, Query(description=ORIGINAL_HELP)] = False,
+) -> ComplaintDetail:
     """A complaint with its reports and their authors, location, deadlines, history, notes."""
     complaint = access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
-    return _detail(db, complaint, utcnow())
+    if original:
+        _original_read(engine, user, roles, [complaint_id])
+    return _detail(db, complaint, utcnow(), _shown(original))
 
 
 @router.post(
@@ -285,28 +313,70 @@ def inboxes(db: DbSession, user: ApiUser) -> list[InboxOut]:
     return out
 
 
+# --- personal data ---------------------------------------------------------------------
+
+#: how a text is given out: masked, or as written (``original=true``)
+Show = Callable[[str], str]
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+def _shown(original: bool) -> Show:
+    return _as_written if original else mask_personal
+
+
+def _original_read(engine: Engine, user: User, roles: frozenset[str], ids: list[int]) -> None:
+    """403 unless *user*'s role may read original text; else the read is logged."""
+    if not access.can_see_original(user, roles):
+        raise HTTPException(
+            status_code=403,
+            detail="Peran token ini tidak boleh membaca teks asli / "
+            "this token's role may not read the original text (privacy.original_text_roles)",
+        )
+    record_access_now(
+        engine,
+        actor=user.username,
+        action=AccessAction.API_ORIGINAL,
+        target=f"complaint:{ids[0]}" if len(ids) == 1 else "complaints",
+        details={"complaints": ids},
+    )
+
+
 # --- building responses ------------------------------------------------------------------
 
 
-def _summary(complaint: Complaint, post: Mention | None, now: datetime) -> ComplaintSummary:
+def _summary(
+    complaint: Complaint, post: Mention | None, now: datetime, show: Show
+) -> ComplaintSummary:
     return ComplaintSummary.model_validate(
         complaint,
         update={
             "platform": post.platform if post is not None else None,
-            "text": post.text if post is not None else None,
+            "text": show(post.text) if post is not None else None,
             "overdue_step": overdue_step(complaint, now),
         },
     )
 
 
-def _detail(db: Session, complaint: Complaint, now: datetime) -> ComplaintDetail:
+def _detail(db: Session, complaint: Complaint, now: datetime, show: Show) -> ComplaintDetail:
     assert complaint.id is not None
     agency = db.get(Agency, complaint.inbox)
     step = overdue_step(complaint, now)
     mentions = [
-        MentionOut.model_validate(m, update={"url": safe_url(m.url), "link_reason": reason})
+        MentionOut.model_validate(
+            m,
+            update={
+                "url": safe_url(m.url),
+                "link_reason": reason,
+                "text": show(m.text),
+                "author_name": show(m.author_name),
+            },
+        )
         for m, reason in _posts(db, complaint.id)
     ]
+    span = show(complaint.location_span) if complaint.location_span else None
     return ComplaintDetail.model_validate(
         complaint,
         update={
@@ -315,20 +385,20 @@ def _detail(db: Session, complaint: Complaint, now: datetime) -> ComplaintDetail
             "next_statuses": sorted(
                 s for s in TRANSITIONS[complaint.status] if s != ComplaintStatus.BARU
             ),
-            "location": LocationOut.model_validate(complaint),
+            "location": LocationOut.model_validate(complaint, update={"span": span}),
             "deadlines": DeadlinesOut.model_validate(complaint, update={"overdue_step": step}),
             "mentions": mentions,
             "history": [
-                HistoryEntryOut.model_validate(change)
+                HistoryEntryOut.model_validate(change, update={"note": show(change.note)})
                 for change in history(session=db, complaint_id=complaint.id)
             ],
-            "notes": [_note(n) for n in notes_of(session=db, complaint_id=complaint.id)],
+            "notes": [_note(n, show) for n in notes_of(session=db, complaint_id=complaint.id)],
         },
     )
 
 
-def _note(note: ComplaintNote) -> NoteOut:
-    return NoteOut.model_validate(note)
+def _note(note: ComplaintNote, show: Show = _as_written) -> NoteOut:
+    return NoteOut.model_validate(note, update={"text": show(note.text)})
 
 
 def _posts(db: Session, complaint_id: int) -> list[tuple[Mention, str]]:

@@ -153,7 +153,10 @@ class ComplaintSummary(ComplaintPublic):
     """A complaint as the inbox list shows it."""
 
     platform: str | None = Field(description="Platform of the first report")
-    text: str | None = Field(description="Text of the first report (a citizen's post)")
+    text: str | None = Field(
+        description="Text of the first report (a citizen's post); personal data masked "
+        "unless original=true"
+    )
     kecamatan: str | None = Field(description="Kecamatan, when known")
     desa: str | None = Field(description="Desa or kelurahan, when known")
     respond_by: UtcTime | None = Field(description="Initial response due (UTC)")
@@ -180,7 +183,9 @@ class MentionOut(SQLModel):
     platform: str = Field(description="twitter, facebook or instagram")
     author_handle: str = Field(description="The author's handle on the platform")
     author_name: str = Field(description="The author's display name")
-    text: str = Field(description="The post's text, as posted (untrusted)")
+    text: str = Field(
+        description="The post's text (untrusted); personal data masked unless original=true"
+    )
     url: str | None = Field(description="Link to the post; only http(s) links are given")
     created_at: UtcTime = Field(description="Posted (UTC)")
     link_reason: str = Field(description="Why it belongs here: origin, reply, duplicate, manual")
@@ -311,6 +316,11 @@ class ComplaintQuery(BaseModel):
     sort: Sort = Field(default="newest", description="Order of the results")
     page: int = Field(default=1, ge=1, le=100_000, description="Page number, from 1")
     page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE, description="Complaints per page")
+    original: bool = Field(
+        default=False,
+        description="Texts as written, personal data unmasked: only for roles in "
+        "privacy.original_text_roles; recorded in the access log",
+    )
 
     @field_validator("category")
     @classmethod

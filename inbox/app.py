@@ -1,6 +1,6 @@
 """The FastAPI application: pages, REST and Open311 APIs, sign-in and operations."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +17,20 @@ from inbox import (
     delivery_pages,
     inbox_pages,
     open311,
+    privacy_pages,
     triage_pages,
 )
 from inbox.login import install_auth
 from inbox.ops import SchedulerState, ops_router
 from inbox.sessions import AuthConfig
 from inbox.source_status import READ_CAPS_ATTR
-from inbox.web import ENGINE_ATTR, POLICY_ATTR, TEMPLATES
+from inbox.web import (
+    DEFAULT_ORIGINAL_ROLES,
+    ENGINE_ATTR,
+    ORIGINAL_ROLES_ATTR,
+    POLICY_ATTR,
+    TEMPLATES,
+)
 from router.policy import RoutingPolicy
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -39,6 +46,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         complaint_pages,
         triage_pages,
         admin_pages,
+        privacy_pages,
         api,
         open311,
     )
@@ -53,6 +61,7 @@ def create_app(
     policy: RoutingPolicy | None = None,
     read_caps: Mapping[str, int] | None = None,
     config_view: Mapping[str, Any] | None = None,
+    original_text_roles: Collection[str] | None = None,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
@@ -63,6 +72,7 @@ def create_app(
     configured monthly read caps per source, shown beside each source's reads.
     *config_view* (``aduan.config_view.redacted_config``) is the admin's read-only view
     of the running configuration; without it that page says it is not available.
+    *original_text_roles* may ask for citizens' unmasked text (default: admin, operator).
     """
     app = FastAPI(
         title="aduan",
@@ -75,6 +85,10 @@ def create_app(
     setattr(app.state, POLICY_ATTR, policy)
     setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
     setattr(app.state, admin_pages.CONFIG_VIEW_ATTR, config_view)
+    roles = (
+        DEFAULT_ORIGINAL_ROLES if original_text_roles is None else frozenset(original_text_roles)
+    )
+    setattr(app.state, ORIGINAL_ROLES_ATTR, roles)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_router(engine, scheduler_state))
     install_auth(app, engine=engine, config=auth_config, templates=TEMPLATES)

@@ -4,6 +4,11 @@ Reading needs ``READ_COMPLAINTS``, acting ``WORK_COMPLAINTS``; an agency user re
 only complaints in their own inbox, and another inbox's complaint answers 404 exactly
 like a missing one. Every action is a CSRF-checked form that redirects (303) back
 with a fixed notice, or shows the page again with the error and nothing changed.
+
+Citizens' text (and the notes and place words) is shown with personal data masked.
+"Tampilkan teks asli" (a POST, for the roles ``privacy.original_text_roles`` names)
+answers with the page unmasked, never cached, and records the view in the access log.
+Operators and admins mark a complaint confidential or unmark it (recorded too).
 """
 
 from typing import Annotated, Any
@@ -17,16 +22,18 @@ from sqlmodel import Session
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser
 from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
-from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep
+from inbox.web import TEMPLATES, DbSession, EngineDep, OriginalRoles, PolicyDep, original_roles
 from lifecycle.reports import overdue_step
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
+from models.access_log import record_access
 from models.complaint_view import linked_mentions
+from models.confidential import set_confidential
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
 from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
 from models.tables import Agency, Complaint, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus
+from models.vocab import CATEGORIES, STATUS_LABELS, AccessAction, ComplaintStatus
 
 router = APIRouter(include_in_schema=False)
 
@@ -65,9 +72,13 @@ def _page(
     error: str | None = None,
     draft: dict[str, str] | None = None,
     status_code: int = 200,
+    show_original: bool = False,
 ) -> HTMLResponse:
     assert complaint.id is not None
     context: dict[str, Any] = {
+        "show_original": show_original,
+        "can_reveal": access.can_see_original(user, original_roles(request)),
+        "can_mark": access.can(user, Permission.MARK_CONFIDENTIAL),
         "c": complaint,
         "agency": db.get(Agency, complaint.inbox),
         "can_open_inbox": access.can_read_inbox(user, complaint.inbox),
@@ -87,7 +98,12 @@ def _page(
         "draft": draft or {},
         "max_note": MAX_NOTE_LENGTH,
     }
-    return TEMPLATES.TemplateResponse(request, "complaint.html", context, status_code=status_code)
+    response = TEMPLATES.TemplateResponse(
+        request, "complaint.html", context, status_code=status_code
+    )
+    if show_original:
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @router.get("/complaints/{complaint_id}", response_class=HTMLResponse)
@@ -235,3 +251,53 @@ def note(
     with session_scope(engine) as s:
         add_note(session=s, complaint_id=complaint_id, author=user.username, text=text)
     return _done(complaint_id, "catatan")
+
+
+@router.post("/complaints/{complaint_id}/teks-asli", response_class=HTMLResponse)
+def show_original(
+    request: Request,
+    complaint_id: ComplaintId,
+    engine: EngineDep,
+    user: CsrfUser,
+    roles: OriginalRoles,
+) -> HTMLResponse:
+    """The page with citizens' original text, for roles allowed to; the view is logged."""
+    if not access.can(user, Permission.READ_COMPLAINTS):
+        raise Forbidden()
+    with session_scope(engine) as db:
+        complaint = access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
+        if not access.can_see_original(user, roles):
+            raise Forbidden("Peran Anda tidak diizinkan melihat teks asli; teks tetap disamarkan.")
+        mentions = linked_mentions(session=db, complaint_id=complaint_id)
+        record_access(
+            session=db,
+            actor=user.username,
+            action=AccessAction.VIEW_ORIGINAL,
+            target=f"complaint:{complaint_id}",
+            details={"inbox": complaint.inbox, "mentions": [x.mention.id for x in mentions]},
+        )
+        db.flush()
+        return _page(request, db, user, complaint, show_original=True)
+
+
+@router.post("/complaints/{complaint_id}/rahasia", response_model=None)
+def mark_confidential(
+    complaint_id: ComplaintId,
+    engine: EngineDep,
+    user: CsrfUser,
+    confidential: FormText = "",
+) -> Response:
+    """Mark the complaint confidential (``confidential=1``) or unmark it (``0``); logged."""
+    if not access.can(user, Permission.MARK_CONFIDENTIAL):
+        raise Forbidden()
+    if confidential not in ("0", "1"):
+        raise HTTPException(status_code=400, detail="confidential harus 0 atau 1")
+    with session_scope(engine) as db:
+        access.complaint_or_404(session=db, user=user, complaint_id=complaint_id)
+        set_confidential(
+            session=db,
+            complaint_id=complaint_id,
+            confidential=confidential == "1",
+            actor=user.username,
+        )
+    return _done(complaint_id, "rahasia" if confidential == "1" else "bukan_rahasia")

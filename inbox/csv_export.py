@@ -1,5 +1,10 @@
 """An inbox's complaints as CSV for spreadsheets, safe against formula injection.
 
+Personal data in the posts and names is masked (``models.masking``): a spreadsheet
+leaves aduan and is mailed, printed and kept, so the file never carries a NIK, phone
+number, e-mail address, plate or house number. Every export is recorded in the access
+log with its filters and row count.
+
 Text in the cells comes from social media. A spreadsheet runs a cell starting with
 ``=``, ``+``, ``-`` or ``@`` (and, in some programs, tab or carriage return) as a
 formula, so such cells get a leading ``'`` (OWASP's advice on CSV injection).
@@ -13,6 +18,7 @@ from typing import Any
 
 from inbox.filters import safe_url
 from models.export import neutralise_formula
+from models.masking import mask_personal
 from models.tables import Complaint, Mention
 from models.wita import WITA
 
@@ -80,9 +86,9 @@ def complaint_row(complaint: Complaint, mention: Mention | None, overdue: str | 
     else:
         cells += [
             mention.platform,
-            mention.author_name,
+            mask_personal(mention.author_name),
             mention.author_handle,
-            mention.text,
+            mask_personal(mention.text),
             safe_url(mention.url),
         ]
     return [safe_cell(c) for c in cells]

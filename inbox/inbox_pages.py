@@ -22,11 +22,13 @@ from inbox.auth import CurrentUser, require_permission
 from inbox.csv_export import complaint_row, csv_chunks
 from inbox.web import TEMPLATES, DbSession, EngineDep
 from lifecycle.reports import overdue_step
+from models.access_log import record_access_now
 from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
+from models.masking import mask_personal
 from models.tables import Agency, Complaint, Mention, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus, Platform
+from models.vocab import CATEGORIES, STATUS_LABELS, AccessAction, ComplaintStatus, Platform
 from models.wita import WITA
 
 router = APIRouter(include_in_schema=False)
@@ -53,6 +55,11 @@ NOTICES: dict[str, str] = {
     "status": "Status pengaduan diperbarui.",
     "catatan": "Catatan internal disimpan.",
     "bukan_wewenang": "Pengaduan dikembalikan ke triase Kominfo sebagai bukan wewenang.",
+    "rahasia": (
+        "Pengaduan ditandai rahasia: tidak tampil di Open311 dan halaman publik, dan "
+        "teksnya tidak dikirim dalam notifikasi."
+    ),
+    "bukan_rahasia": "Tanda rahasia dicabut.",
 }
 _FILTER_KEYS = ("q", "status", "category", "kecamatan", "platform", "dari", "sampai", "overdue")
 _YES = ("1", "true", "on", "ya")
@@ -239,8 +246,10 @@ def export_csv(
     now = utcnow()
     name = re.sub(r"[^A-Za-z0-9_-]", "_", code)
     stamp = now.astimezone(WITA).strftime("%Y%m%d-%H%M")
+    # A search for a NIK or a phone number is recorded as a search, not the number.
+    filters = {"inbox": code, **{k: mask_personal(v) for k, v in query.values.items() if v}}
     return StreamingResponse(
-        _csv_stream(engine, query.filter, now),
+        _csv_stream(engine, query.filter, now, user.username, filters),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="aduan-{name}-{stamp}.csv"',
@@ -250,16 +259,35 @@ def export_csv(
     )
 
 
-def _csv_stream(engine: Engine, flt: ComplaintFilter, now: datetime) -> Iterator[str]:
-    # Its own session: the request's session is closed before the body is streamed.
-    with Session(engine) as session:
-        batches = all_matching(session=session, filter=flt, now=now, limit=EXPORT_LIMIT)
+def _csv_stream(
+    engine: Engine, flt: ComplaintFilter, now: datetime, actor: str, filters: dict[str, str]
+) -> Iterator[str]:
+    """The CSV, then an access-log entry with the filters and the rows actually sent."""
+    sent = 0
+    complete = False
+    try:
+        # Its own session: the request's session is closed before the body is streamed.
+        with Session(engine) as session:
+            batches = all_matching(session=session, filter=flt, now=now, limit=EXPORT_LIMIT)
 
-        def rows() -> Iterator[list[list[str]]]:
-            for batch in batches:
-                origins = origin_mentions(session=session, complaints=batch)
-                yield [
-                    complaint_row(c, origins.get(c.id or 0), overdue_step(c, now)) for c in batch
-                ]
+            def rows() -> Iterator[list[list[str]]]:
+                nonlocal sent
+                for batch in batches:
+                    origins = origin_mentions(session=session, complaints=batch)
+                    sent += len(batch)
+                    yield [
+                        complaint_row(c, origins.get(c.id or 0), overdue_step(c, now))
+                        for c in batch
+                    ]
 
-        yield from csv_chunks(rows())
+            yield from csv_chunks(rows())
+        complete = True
+    finally:
+        # Also when the download was cut off (rows counted as they are handed out).
+        record_access_now(
+            engine,
+            actor=actor,
+            action=AccessAction.EXPORT_CSV,
+            target=f"inbox:{filters['inbox']}",
+            details={"filters": filters, "rows": sent, "complete": complete},
+        )

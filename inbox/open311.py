@@ -11,7 +11,10 @@ any valid token. Requests are citizens' posts, so they follow the inbox's rules:
 role needs READ_COMPLAINTS (viewers get 403) and an agency token sees only its own
 inbox (another inbox's request answers 404 like a missing one). No author name,
 handle, post link or internal note is given out here; ``description`` is the text of
-the first report and ``status_notes`` the note of the latest status change.
+the first report and ``status_notes`` the note of the latest status change, both with
+personal data masked (``models.masking``: NIK, phone numbers, e-mail addresses,
+plates, house and RT/RW numbers), whatever the token's role. Confidential complaints
+are not given out at all: they answer 404 like a missing one.
 
 Statuses. ``selesai`` is ``closed``; everything else is ``open``, including
 ``bukan_wewenang``: a complaint refused by an agency goes back to Kominfo triage to be
@@ -57,6 +60,7 @@ from models.complaint_detail import (
     service_requests,
 )
 from models.complaint_view import origin_mentions
+from models.masking import mask_personal
 from models.tables import Complaint, Mention, StatusChange, User
 from models.types import utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus, category_info
@@ -322,10 +326,10 @@ def _service_request(
     return ServiceRequest(
         service_request_id=str(c.id),
         status="closed" if c.status in STATUSES["closed"] else "open",
-        status_notes=(change.note or None) if change is not None else None,
+        status_notes=(mask_personal(change.note) or None) if change is not None else None,
         service_name=info.name,
         service_code=c.category,
-        description=post.text if post is not None else None,
+        description=mask_personal(post.text) if post is not None else None,
         agency_responsible=names.get(c.inbox, c.inbox),
         requested_datetime=c.created_at,
         updated_datetime=c.updated_at,

@@ -16,16 +16,23 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inbox.filters import safe_url
+from models.masking import mask_personal
+from models.vocab import Role
 from models.wita import format_wita
 from router.policy import RoutingPolicy
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["wita"] = format_wita
 TEMPLATES.env.filters["safe_url"] = safe_url
+#: citizens' text on every page is shown masked unless the page says otherwise
+TEMPLATES.env.filters["masked"] = mask_personal
 
 #: attributes of ``app.state`` set by create_app
 ENGINE_ATTR = "aduan_engine"
 POLICY_ATTR = "aduan_policy"
+ORIGINAL_ROLES_ATTR = "aduan_original_text_roles"
+#: who may read the original text when the app is given no list (the config's default)
+DEFAULT_ORIGINAL_ROLES = frozenset({Role.ADMIN.value, Role.OPERATOR.value})
 
 
 def store_engine(request: Request) -> Engine:
@@ -55,6 +62,15 @@ def routing_policy(request: Request) -> RoutingPolicy:
 
 
 PolicyDep = Annotated[RoutingPolicy, Depends(routing_policy)]
+
+
+def original_roles(request: Request) -> frozenset[str]:
+    """The roles the configuration lets ask for citizens' original text."""
+    roles: frozenset[str] = getattr(request.app.state, ORIGINAL_ROLES_ATTR, DEFAULT_ORIGINAL_ROLES)
+    return roles
+
+
+OriginalRoles = Annotated[frozenset[str], Depends(original_roles)]
 
 
 def whole_number(value: str | None) -> int | None:

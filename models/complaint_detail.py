@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from models.confidential import publicly_visible
 from models.tables import Agency, Complaint, StatusChange
 
 
@@ -45,8 +46,11 @@ class RequestQuery:
 
 
 def service_requests(*, session: Session, query: RequestQuery) -> list[Complaint]:
-    """The complaints matching *query*, newest filed first, one page of them."""
-    stmt = select(Complaint)
+    """The complaints matching *query*, newest filed first, one page of them.
+
+    Confidential complaints are never among them: Open311 is an exit to the public.
+    """
+    stmt = select(Complaint).where(publicly_visible())
     if query.inbox is not None:
         stmt = stmt.where(Complaint.inbox == query.inbox)
     if query.ids:

@@ -8,7 +8,8 @@ from typing import IO, Any
 from sqlmodel import Session, col, select
 
 from models.complaints import mentions_of
-from models.tables import Complaint
+from models.masking import mask_personal
+from models.tables import Complaint, Mention
 
 COMPLAINT_FIELDS = (
     "id",
@@ -22,6 +23,7 @@ COMPLAINT_FIELDS = (
     "street",
     "created_at",
     "updated_at",
+    "confidential",
 )
 MENTION_FIELDS = (
     "platform",
@@ -38,8 +40,12 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠
 _PAGE = 500
 
 
-def complaint_records(session: Session) -> Iterator[dict[str, Any]]:
-    """Every complaint as a plain dict with a ``mentions`` list, oldest first, paged."""
+def complaint_records(session: Session, *, masked: bool = True) -> Iterator[dict[str, Any]]:
+    """Every complaint as a plain dict with a ``mentions`` list, oldest first, paged.
+
+    With *masked* (the default) personal data in the texts, names and place words is
+    masked (``models.masking``); the original text is for ``aduan export --original``.
+    """
     last_id = 0
     while True:
         stmt = (
@@ -55,11 +61,21 @@ def complaint_records(session: Session) -> Iterator[dict[str, Any]]:
         for c in page:
             assert c.id is not None
             record = {f: _plain(getattr(c, f)) for f in COMPLAINT_FIELDS}
-            record["mentions"] = [
-                {f: _plain(getattr(m, f)) for f in MENTION_FIELDS} for m in mentions[c.id]
-            ]
+            record["mentions"] = [_mention(m, masked) for m in mentions[c.id]]
             yield record
             last_id = c.id
+
+
+def _mention(m: Mention, masked: bool) -> dict[str, Any]:
+    record = {f: _plain(getattr(m, f)) for f in MENTION_FIELDS}
+    if masked:
+        for field in _MASKED_FIELDS:
+            record[field] = mask_personal(record[field])
+    return record
+
+
+#: mention fields that may carry personal data typed by people
+_MASKED_FIELDS = ("text", "author_name")
 
 
 def write_jsonl(records: Iterator[dict[str, Any]], out: IO[str]) -> int:

@@ -68,6 +68,12 @@ class Mention(MentionBase, table=True):
     #: why the model abstained (shown in triage), e.g. "teks tidak mirip data latih"
     abstain_reason: str | None = Field(default=None, max_length=200)
     routed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: when retention emptied ``raw`` (the platform's payload); None while it is kept
+    raw_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: when the text was removed (retention or an erasure request); it reads ERASED_TEXT
+    text_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: when the author's handle, name and the post's link were removed
+    author_purged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 #: Indexes that migrations create only where the database supports them, so they are
@@ -104,6 +110,12 @@ class ComplaintBase(SQLModel):
     )
     #: mentions reporting this problem (kept with the links, shown in the inbox)
     reporters: int = Field(default=1, description="Different people reporting it")
+    #: reporting a neighbour, domestic violence, corruption: see models.confidential
+    confidential: bool = Field(
+        default=False,
+        description="Confidential: only its inbox and Kominfo staff see it; never in "
+        "Open311 or public pages, and its text is never sent in notifications",
+    )
 
 
 class Complaint(ComplaintBase, table=True):
@@ -380,3 +392,29 @@ class TrainingExample(SQLModel, table=True):
     source_label: str = Field(max_length=300)
     #: train, dev or test: fixed by a hash of the text
     split: str = Field(max_length=10)
+
+
+class AccessLogEntry(SQLModel, table=True):
+    """One audited action: who read personal data, exported, or changed who may read it.
+
+    Append-only: the store refuses an UPDATE (a trigger on both databases); entries
+    leave only through retention (``models.access_log.purge_access_log``).
+    """
+
+    __tablename__ = "access_log"
+    __table_args__ = (
+        Index("ix_access_log_at", "at"),
+        Index("ix_access_log_action_at", "action", "at"),
+        Index("ix_access_log_actor_at", "actor", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    #: a user name, ``cli:<system user>`` for commands, or ``system`` for jobs
+    actor: str = Field(max_length=200)
+    #: a models.vocab.AccessAction value
+    action: str = Field(max_length=40)
+    #: what it was done to: ``complaint:12``, ``user:budi``, ``author:twitter:budi``, ...
+    target: str = Field(default="", max_length=300)
+    #: filters and row counts of exports, counts of erasures, ...
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)

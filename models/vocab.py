@@ -240,3 +240,47 @@ ROLE_LABELS: dict[str, str] = {
     Role.AGENCY: "Instansi",
     Role.VIEWER: "Pemantau (dasbor)",
 }
+
+
+class AccessAction(StrEnum):
+    """What the access log records: reads of personal data and changes to who may read it."""
+
+    VIEW_ORIGINAL = "complaint.view_original"
+    API_ORIGINAL = "api.view_original"
+    EXPORT_CSV = "export.csv"
+    EXPORT_CLI = "export.cli"
+    CONFIDENTIAL = "complaint.confidential"
+    NOT_CONFIDENTIAL = "complaint.not_confidential"
+    USER_CREATE = "user.create"
+    USER_DISABLE = "user.disable"
+    USER_ENABLE = "user.enable"
+    USER_PASSWORD = "user.reset_password"  # noqa: S105 (an action name)
+    TOKEN_ISSUE = "token.issue"  # noqa: S105 (an action name)
+    TOKEN_REVOKE = "token.revoke"  # noqa: S105 (an action name)
+    CONFIG_CHANGED = "config.changed"
+    PRIVACY_EXPORT = "privacy.export"
+    PRIVACY_ERASE = "privacy.erase"
+    RETENTION = "retention.run"
+    ACCESS_LOG_EXPORT = "access_log.export"
+
+
+#: each access-log action in Indonesian, for the admin's access-log page
+ACCESS_ACTION_LABELS: dict[str, str] = {
+    AccessAction.VIEW_ORIGINAL: "Melihat teks asli pengaduan",
+    AccessAction.API_ORIGINAL: "Membaca teks asli lewat API",
+    AccessAction.EXPORT_CSV: "Mengunduh CSV inbox",
+    AccessAction.EXPORT_CLI: "Ekspor pengaduan (aduan export)",
+    AccessAction.CONFIDENTIAL: "Menandai pengaduan rahasia",
+    AccessAction.NOT_CONFIDENTIAL: "Mencabut tanda rahasia",
+    AccessAction.USER_CREATE: "Membuat akun",
+    AccessAction.USER_DISABLE: "Menonaktifkan akun",
+    AccessAction.USER_ENABLE: "Mengaktifkan akun",
+    AccessAction.USER_PASSWORD: "Mengganti kata sandi akun",
+    AccessAction.TOKEN_ISSUE: "Membuat token API",
+    AccessAction.TOKEN_REVOKE: "Mencabut token API",
+    AccessAction.CONFIG_CHANGED: "Konfigurasi berubah",
+    AccessAction.PRIVACY_EXPORT: "Permintaan akses data pribadi (ekspor)",
+    AccessAction.PRIVACY_ERASE: "Penghapusan data pribadi",
+    AccessAction.RETENTION: "Penghapusan sesuai masa simpan",
+    AccessAction.ACCESS_LOG_EXPORT: "Mengunduh log akses",
+}

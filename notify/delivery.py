@@ -40,6 +40,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from models.complaints import mentions_of
+from models.confidential import CONFIDENTIAL_NOTICE
+from models.masking import mask_personal
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
 from models.vocab import OutboxStatus
@@ -298,14 +300,21 @@ def _clip(text: str) -> str:
 
 
 def complaint_document(complaint: Complaint, mentions: Sequence[Mention]) -> dict[str, Any]:
-    """A complaint as notifications describe it (JSON-ready; times are ISO 8601 UTC)."""
+    """A complaint as notifications describe it (JSON-ready; times are ISO 8601 UTC).
+
+    Everything citizens wrote is masked (``models.masking``): the texts, the display
+    names and the place words. A confidential complaint is announced without its texts,
+    authors, links or place words: only that it exists, its facts and where to read it.
+    """
+    secret = complaint.confidential
     location = None
     if complaint.kecamatan or complaint.desa or complaint.street or complaint.location_span:
+        span = None if secret or not complaint.location_span else complaint.location_span
         location = {
             "kecamatan": complaint.kecamatan,
             "desa": complaint.desa,
             "street": complaint.street,
-            "span": complaint.location_span,
+            "span": mask_personal(span) if span else None,
             "inside_city": complaint.inside_city,
         }
     return {
@@ -313,23 +322,34 @@ def complaint_document(complaint: Complaint, mentions: Sequence[Mention]) -> dic
         "category": complaint.category,
         "inbox": complaint.inbox,
         "status": complaint.status,
+        "confidential": secret,
         "created_at": _iso(complaint.created_at),
         "respond_by": _iso(complaint.respond_by),
         "follow_up_by": _iso(complaint.follow_up_by),
         "route_reason": complaint.route_reason,
         "reporters": complaint.reporters,
         "location": location,
-        "mentions": [
-            {
-                "platform": m.platform,
-                "url": m.url,
-                "text": m.text,
-                "author_handle": m.author_handle,
-                "author_name": m.author_name,
-                "created_at": _iso(m.created_at),
-            }
-            for m in mentions
-        ],
+        "mentions": [_mention_document(m, secret) for m in mentions],
+    }
+
+
+def _mention_document(m: Mention, secret: bool) -> dict[str, Any]:
+    if secret:
+        return {
+            "platform": m.platform,
+            "url": "",
+            "text": CONFIDENTIAL_NOTICE,
+            "author_handle": "",
+            "author_name": "",
+            "created_at": _iso(m.created_at),
+        }
+    return {
+        "platform": m.platform,
+        "url": m.url,
+        "text": mask_personal(m.text),
+        "author_handle": m.author_handle,
+        "author_name": mask_personal(m.author_name),
+        "created_at": _iso(m.created_at),
     }
 
 

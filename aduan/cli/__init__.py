@@ -7,6 +7,7 @@ from aduan.cli import (  # noqa: F401  (importing registers the commands)
     corpus,
     daemon,
     model,
+    privacy,
     sources,
     store,
     triage,

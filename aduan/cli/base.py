@@ -1,5 +1,6 @@
 """What every command shares: the Typer app, the settings, consoles and the store."""
 
+import getpass
 import logging
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,7 @@ from rich.console import Console
 from rich.logging import RichHandler
 from sqlalchemy.engine import Engine
 
+from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, load_settings
 from aduan.wiring import engine_for, prepare_store
 
@@ -39,6 +41,14 @@ class _State:
 
 
 state = _State()
+
+
+def cli_actor() -> str:
+    """Who runs this command, as the access log names them: ``cli:<system user>``."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name in the environment or the password file
+        return "cli"
 
 
 def store() -> Engine:
@@ -78,6 +88,8 @@ def main(
         format="%(name)s: %(message)s",
         handlers=[handler],
     )
+    # No personal data (NIK, phone, e-mail, address) or secret (token, password) in logs.
+    install_log_filter()
     for noisy in (
         "apscheduler.executors.default",
         "apscheduler.scheduler",

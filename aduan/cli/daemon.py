@@ -6,7 +6,9 @@ import typer
 
 from aduan.cli.base import app, err, out, state, store
 from aduan.wiring import auth_config_for, predictor_for
+from models.access_log import record_access_now
 from models.accounts import ensure_first_admin
+from models.vocab import AccessAction
 
 
 @app.command()
@@ -35,6 +37,13 @@ def run(
         out.print(f"[bold green]aduan is running.[/] Inbox: [link={url}]{url}[/link]")
         password = ensure_first_admin(engine)
         if password is not None:
+            record_access_now(
+                engine,
+                actor="system",
+                action=AccessAction.USER_CREATE,
+                target="user:admin",
+                details={"role": "admin", "first_start": True},
+            )
             out.print(
                 f"First administrator created. Sign in as [bold]admin[/] with password "
                 f"[bold]{password}[/]\nIt is shown only this once; add more users with "

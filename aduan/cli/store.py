@@ -10,11 +10,13 @@ from rich.table import Table
 from sqlmodel import Session
 
 from aduan import jobs
-from aduan.cli.base import app, err, out, state, store
+from aduan.cli.base import app, cli_actor, err, out, state, store
 from aduan.wiring import predictor_for
+from models.access_log import record_access_now
 from models.complaints import count_by_inbox_status
 from models.export import complaint_records, write_csv, write_jsonl
 from models.mentions import count_by_state
+from models.vocab import AccessAction
 
 db_app = typer.Typer(help="The tracking store.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -56,18 +58,43 @@ def export(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="File (default stdout).")
     ] = None,
+    original: Annotated[
+        bool,
+        typer.Option(
+            "--original",
+            help="Citizens' text unmasked (NIK, phone numbers, addresses as written); "
+            "recorded in the access log.",
+        ),
+    ] = False,
 ) -> None:
-    """Export complaints with their mentions."""
+    """Export complaints with their mentions; personal data masked unless --original."""
 
     writer = write_csv if format is ExportFormat.csv else write_jsonl
-    with Session(store()) as session:
-        records = complaint_records(session)
+    engine = store()
+    with Session(engine) as session:
+        records = complaint_records(session, masked=not original)
         if output is None:
-            writer(records, sys.stdout)
-            return
-        with output.open("w", encoding="utf-8", newline="") as handle, err.status("exporting..."):
-            n = writer(records, handle)
-    err.print(f"exported {n} complaints to {output}")
+            n = writer(records, sys.stdout)
+        else:
+            with (
+                output.open("w", encoding="utf-8", newline="") as handle,
+                err.status("exporting..."),
+            ):
+                n = writer(records, handle)
+    record_access_now(
+        engine,
+        actor=cli_actor(),
+        action=AccessAction.EXPORT_CLI,
+        target="complaints",
+        details={
+            "format": format.value,
+            "original": original,
+            "complaints": n,
+            "output": str(output) if output else "stdout",
+        },
+    )
+    if output is not None:
+        err.print(f"exported {n} complaints to {output}")
 
 
 @app.command()

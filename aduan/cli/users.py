@@ -5,12 +5,14 @@ can capture them; they are never stored in clear and cannot be shown again.
 """
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from sqlmodel import Session
 
-from aduan.cli.base import app, err, out, store
+from aduan.cli.base import app, cli_actor, err, out, store
+from models.access_log import record_access
 from models.accounts import (
     create_account,
     issue_api_token,
@@ -23,7 +25,7 @@ from models.accounts import reset_password as reset
 from models.credentials import generate_password
 from models.db import session_scope
 from models.exceptions import AccountError
-from models.vocab import Role
+from models.vocab import AccessAction, Role
 from models.wita import format_wita
 
 users_app = typer.Typer(help="Accounts for the web inbox.", no_args_is_help=True)
@@ -44,6 +46,13 @@ def _password_from_stdin() -> str:
     if not line:
         raise AccountError("--password-stdin: no password on the first line of stdin")
     return line
+
+
+def _audit(
+    session: Session, action: str, target: str, details: dict[str, Any] | None = None
+) -> None:
+    """Record an account or token change in the access log, in the change's transaction."""
+    record_access(session=session, actor=cli_actor(), action=action, target=target, details=details)
 
 
 def _show_once(label: str, secret: str) -> None:
@@ -74,6 +83,7 @@ def create(
             display_name=name,
             agency_code=agency,
         )
+        _audit(session, AccessAction.USER_CREATE, f"user:{user.username}", {"role": user.role})
     where = f" for agency {user.agency_code}" if user.agency_code else ""
     out.print(f"created {user.role} user {user.username}{where}", highlight=False)
     if not password_stdin:
@@ -108,6 +118,7 @@ def disable(username: Annotated[str, typer.Argument(help="Who to lock out.")]) -
 
     with session_scope(store()) as session:
         user = set_active(session=session, username=username, active=False)
+        _audit(session, AccessAction.USER_DISABLE, f"user:{user.username}")
     out.print(f"disabled {user.username}; their sessions were ended", highlight=False)
 
 
@@ -117,6 +128,7 @@ def enable(username: Annotated[str, typer.Argument(help="Who to let in again.")]
 
     with session_scope(store()) as session:
         user = set_active(session=session, username=username, active=True)
+        _audit(session, AccessAction.USER_ENABLE, f"user:{user.username}")
     out.print(f"enabled {user.username}", highlight=False)
 
 
@@ -130,6 +142,7 @@ def reset_password(
     password = _password_from_stdin() if password_stdin else generate_password(username)
     with session_scope(store()) as session:
         user = reset(session=session, username=username, password=password)
+        _audit(session, AccessAction.USER_PASSWORD, f"user:{user.username}")
     out.print(f"new password for {user.username}; their sessions were ended", highlight=False)
     if not password_stdin:
         _show_once("password", password)
@@ -144,6 +157,8 @@ def create_token(
 
     with session_scope(store()) as session:
         token, row = issue_api_token(session=session, username=username, name=name)
+        session.flush()
+        _audit(session, AccessAction.TOKEN_ISSUE, f"token:{row.id}", {"user": username})
     out.print(f"created token {row.id} ({row.prefix}…) for {username}", highlight=False)
     _show_once("token", token)
 
@@ -179,4 +194,5 @@ def revoke_token(token_id: Annotated[int, typer.Argument(help="Token id from the
 
     with session_scope(store()) as session:
         token = revoke_api_token(session=session, token_id=token_id)
+        _audit(session, AccessAction.TOKEN_REVOKE, f"token:{token.id}")
     out.print(f"revoked token {token.id} ({token.prefix}…)", highlight=False)

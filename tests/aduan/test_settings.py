@@ -174,3 +174,26 @@ def test_webhook_urls_are_checked_at_start_up(tmp_path: Path) -> None:
         d["agencies"][0].update(webhook_url="http://127.0.0.1:8080/hook", webhook_secret_env="S")
 
     assert load_settings(_config(tmp_path, internal)).agencies[0].webhook_secret_env == "S"
+
+
+def test_privacy_section_names_roles_and_days(tmp_path: Path) -> None:
+    settings = load_settings(CONFIG)
+    assert [r.value for r in settings.privacy.original_text_roles] == ["admin", "operator"]
+    assert settings.privacy.retention.not_complaint_days == 90
+
+    def bad(d):
+        d["privacy"]["original_text_roles"] = ["admin", "warga"]
+        d["privacy"]["retention"]["raw_payload_days"] = 0
+
+    message = _error(_config(tmp_path, bad))
+    assert (
+        f"{tmp_path / 'config.yaml'}: privacy.original_text_roles[1]: input should be 'admin', "
+        "'operator', 'agency' or 'viewer', got \"warga\""
+    ) in message
+    assert "privacy.retention.raw_payload_days: must be a positive integer, got 0" in message
+
+    def keep_forever(d):
+        d["privacy"]["retention"]["access_log_days"] = None
+
+    kept = load_settings(_config(tmp_path, keep_forever))
+    assert kept.privacy.retention.access_log_days is None

@@ -18,10 +18,10 @@ from classifier.importer import (
     LabelledRow,
     ReadResult,
     load_label_map,
-    mask_pii,
     read_labelled,
     text_key,
 )
+from models.masking import mask_personal
 from models.tables import ExampleImport, TrainingExample
 from models.training_examples import imported_examples, store_import
 
@@ -94,14 +94,22 @@ def test_pii_is_masked_before_anything_is_kept(tmp_path: Path) -> None:
         ("hub 081200004321 ya", "hub [telepon] ya"),
         ("telp (0361) 223344 kantor", "telp [telepon] kantor"),
         ("wa 0812 0000 2468", "wa [telepon]"),
-        ("KK 5171 0300 0000 0042 hilang", "KK [NIK] hilang"),
+        ("KK 5171 0300 0000 0042 hilang", "KK [KK] hilang"),
         ("kejadian 01-02-2024 jam 10", "kejadian 01-02-2024 jam 10"),
-        ("RT 05 RW 02 no. 17", "RT 05 RW 02 no. 17"),
+        ("RT 05 RW 02 no. 17", "RT [nomor] RW [nomor] no. [nomor]"),
         ("mail kadek.ayu@example.net", "mail [email]"),
     ],
 )
-def test_mask_pii_keeps_dates_and_addresses(text: str, masked: str) -> None:
-    assert mask_pii(text) == masked
+def test_imported_text_is_masked_by_the_one_masking_function(
+    tmp_path: Path, text: str, masked: str
+) -> None:
+    # The importer keeps no patterns of its own: it masks with models.masking.
+    path = write_csv(tmp_path / "one.csv", [(text, "Perumda Air Minum Tirta Sewakadarma")])
+    labels = load_label_map(write_map(tmp_path / "map.yaml"))
+    result = read_labelled(
+        path, text_column="isi_laporan", label_column="opd_tujuan", label_map=labels
+    )
+    assert [r.text for r in result.rows] == [masked] == [mask_personal(text)]
 
 
 def test_codes_without_a_map_and_unknown_codes_skipped(tmp_path: Path) -> None:

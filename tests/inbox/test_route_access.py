@@ -1,5 +1,9 @@
 """Every route of the web app against every role, on both stores.
 
+Confidential complaints have their own rows: one in the agency user's inbox and one in
+another inbox. Its own inbox, operators and admins see it; viewers never; Open311
+never gives it to anyone (404 as if it did not exist).
+
 The table below says, independently of ``inbox.auth``, who may use each route and
 what everyone else gets: a sign-in redirect (pages) or 401 (APIs) when anonymous, 403
 when the role lacks the right, 404 when an agency user reaches for another inbox's
@@ -28,9 +32,11 @@ from inbox.sessions import Authenticator
 from lifecycle.status import bukan_wewenang
 from models.accounts import create_user, issue_api_token
 from models.agencies import sync_agencies
+from models.confidential import set_confidential
 from models.db import session_scope
 from models.mentions import insert_mentions
 from models.tables import (
+    AccessLogEntry,
     Complaint,
     ComplaintMention,
     ComplaintNote,
@@ -54,6 +60,9 @@ LOGIN = "login"
 OK = "ok"
 #: an id nobody has: guessing must look the same as reaching into another inbox
 MISSING = 987_654
+#: the posts of the two confidential complaints (a neighbour; corruption)
+TEXT_5 = "tetangga saya di Jl. Kenyeri No. 12 berbuat kasar, air mati"
+TEXT_6 = "lampu mati depan rumah pejabat yang korupsi, hp 081234567890"
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,10 @@ class World:
     mention: int  # a mention waiting in triage
     dead: int  # a dead-lettered notification
     token: int  # an API token of the account below
+    secret_pdam: int  # a confidential complaint in the agency user's own inbox
+    secret_lpju: int  # a confidential complaint in another inbox
     user: str = "sasaran"  # an account the admin's pages act on
+    author: str = "twitter:warga2"  # a citizen whose data the privacy pages export, erase
 
 
 def cases(w: World) -> list[Case]:
@@ -168,7 +180,26 @@ def cases(w: World) -> list[Case]:
         Case("POST", f"/admin/users/{w.user}/tokens", ADMIN_ONLY, form={"name": "sinkron"}),
         Case("POST", f"/admin/tokens/{w.token}/revoke", ADMIN_ONLY, form={}),
         Case("GET", "/admin/config", ADMIN_ONLY),
+        Case("GET", f"/admin/privacy?author={w.author}", ADMIN_ONLY),
+        Case("POST", "/admin/privacy/export", ADMIN_ONLY, form={"author": w.author}),
+        Case("GET", "/admin/access-log", ADMIN_ONLY),
+        Case("GET", "/admin/access-log?action=complaint.view_original", ADMIN_ONLY),
+        Case("GET", "/admin/access-log.csv", ADMIN_ONLY),
     ]
+    # Confidential complaints: seen by their own inbox and Kominfo staff, never by
+    # viewers, and never given out through Open311.
+    for cid, agency in ((w.secret_pdam, OK), (w.secret_lpju, 404)):
+        out += [
+            Case("GET", f"/complaints/{cid}", page(OK, agency, 403)),
+            Case("GET", f"/api/v1/complaints/{cid}", api(OK, agency, 403)),
+            Case("GET", f"/open311/v2/requests/{cid}.json", api(404, 404, 403)),
+            Case(
+                "POST",
+                f"/complaints/{cid}/teks-asli",
+                page(OK, 403 if agency == OK else 404, 403),
+                form={},
+            ),
+        ]
     # The complaint routes: own inbox, another inbox, and an id that does not exist.
     for cid, agency in ((w.pdam, OK), (w.lpju, 404), (MISSING, 404)):
         staff: str | int = 404 if cid == MISSING else OK
@@ -185,7 +216,34 @@ def cases(w: World) -> list[Case]:
             ),
             Case("POST", f"/api/v1/complaints/{cid}/notes", api(staff, agency, 403), json=note),
             Case("GET", f"/open311/v2/requests/{cid}.json", api(staff, agency, 403)),
+            # The original text: the configured roles (admin, operator by default) only.
+            Case(
+                "POST",
+                f"/complaints/{cid}/teks-asli",
+                page(staff, 403 if agency == OK else agency, 403),
+                form={},
+            ),
+            Case(
+                "POST",
+                f"/complaints/{cid}/rahasia",
+                page(staff, 403, 403),
+                form={"confidential": "1"},
+            ),
+            Case(
+                "GET",
+                f"/api/v1/complaints/{cid}?original=true",
+                api(staff, 403 if agency == OK else agency, 403),
+            ),
         ]
+    # Erasing a citizen's data changes what later rows read: near the end.
+    out.append(
+        Case(
+            "POST",
+            "/admin/privacy/erase",
+            ADMIN_ONLY,
+            form={"author": w.author, "konfirmasi": "HAPUS"},
+        )
+    )
     # Last: refusing a complaint moves it out of the agency's inbox.
     for cid, agency in ((w.pdam, OK), (w.lpju, 404), (MISSING, 404)):
         staff = 404 if cid == MISSING else OK
@@ -219,6 +277,8 @@ def _template(path: str, w: World) -> str:
         (w.mention, "id"),
         (w.dead, "id"),
         (w.token, "id"),
+        (w.secret_pdam, "id"),
+        (w.secret_lpju, "id"),
         (w.user, "id"),
     ):
         path = re.sub(rf"/{value}(?=/|\.json|$)", "/{" + name + "}", path)
@@ -240,6 +300,8 @@ def fill(engine: Engine) -> World:
                 mention(2, text="lampu jalan mati di renon"),
                 mention(3, text="air keruh di ubung"),
                 mention(4, text="bingung ini lapor ke mana"),
+                mention(5, text=TEXT_5),
+                mention(6, text=TEXT_6),
             ],
         )
     route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
@@ -274,6 +336,10 @@ def fill(engine: Engine) -> World:
         create_user(session=s, username="sasaran", role="viewer", password_hash="-")
         _, token = issue_api_token(session=s, username="sasaran", name="sasaran")
         assert token.id is not None
+        secret_pdam = complaint_of[by_text[TEXT_5]]
+        secret_lpju = complaint_of[by_text[TEXT_6]]
+        for cid in (secret_pdam, secret_lpju):
+            set_confidential(session=s, complaint_id=cid, confidential=True, actor="operator")
     return World(
         pdam=complaint_of[by_text["air mati di panjer"]],
         lpju=complaint_of[by_text["lampu jalan mati di renon"]],
@@ -281,6 +347,8 @@ def fill(engine: Engine) -> World:
         mention=by_text["bingung ini lapor ke mana"],
         dead=dead_id,
         token=token.id,
+        secret_pdam=secret_pdam,
+        secret_lpju=secret_lpju,
     )
 
 
@@ -335,12 +403,13 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 Correction,
                 StatusChange,
                 Outbox,
+                AccessLogEntry,
             )
         }
         complaints = sorted(
-            (c.id, c.status, c.inbox, c.category) for c in s.exec(select(Complaint))
+            (c.id, c.status, c.inbox, c.category, c.confidential) for c in s.exec(select(Complaint))
         )
-        mentions = sorted((m.id, m.state) for m in s.exec(select(Mention)))
+        mentions = sorted((m.id, m.state, m.text, m.author_handle) for m in s.exec(select(Mention)))
         outbox = sorted((o.id, o.status) for o in s.exec(select(Outbox)))
     return {"counts": counts, "complaints": complaints, "mentions": mentions, "outbox": outbox}
 
@@ -410,7 +479,9 @@ def test_an_agency_list_never_holds_another_inbox(engine: Engine) -> None:
 
 
 def test_every_route_of_the_app_is_in_the_table() -> None:
-    w = World(pdam=11, lpju=12, bounced=13, mention=14, dead=15, token=16)
+    w = World(
+        pdam=11, lpju=12, bounced=13, mention=14, dead=15, token=16, secret_pdam=17, secret_lpju=18
+    )
     covered = {(c.method, _normalise(_template(c.path, w))) for c in cases(w)}
     routes = {
         (method, _normalise(route.path))

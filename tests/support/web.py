@@ -10,10 +10,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from inbox.app import create_app
-from inbox.sessions import AuthConfig
-from models.accounts import (
-    create_account,
-)
+from inbox.sessions import AuthConfig, Authenticator
+from models.accounts import create_account, create_user
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
 from models.db import session_scope
@@ -153,3 +151,21 @@ def csrf_token(client: TestClient, path: str = "/triage") -> str:
 
 def post(client: TestClient, path: str, token: str, **data: str) -> Any:
     return client.post(path, data={"csrf_token": token, **data})
+
+
+def quick_client(
+    engine: Engine, app: Any, username: str, role: str, agency: str | None = None
+) -> tuple[TestClient, str]:
+    """A client signed in as a new user, skipping password hashing; (client, CSRF token).
+
+    For tests about what a role sees, not about signing in (that is tested apart).
+    """
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=agencies())
+        create_user(session=s, username=username, role=role, password_hash="-", agency_code=agency)
+    with session_scope(engine) as s:
+        user = s.exec(select(User).where(User.username == username)).one()
+    started = Authenticator(engine, AUTH).start_session(user)
+    client = TestClient(app, follow_redirects=False)
+    client.cookies.set(AUTH.session_cookie, started.cookie)
+    return client, started.csrf_token

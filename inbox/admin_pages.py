@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from inbox.access import Permission
 from inbox.auth import require_permission
 from inbox.form_actions import Refused, acting_user
-from inbox.web import TEMPLATES, DbSession, EngineDep, whole_number
+from inbox.web import TEMPLATES, DbSession, EngineDep, RowId, whole_number
 from models.accounts import (
     USERNAME_PATTERN,
     create_account,
@@ -280,7 +280,7 @@ def issue_token_form(
 
 @router.post("/admin/tokens/{token_id}/revoke", response_model=None)
 def revoke_token_form(
-    request: Request, _: ManagerForm, token_id: int, engine: EngineDep, db: DbSession
+    request: Request, _: ManagerForm, token_id: RowId, engine: EngineDep, db: DbSession
 ) -> HTMLResponse | RedirectResponse:
     """Revoke an API token: requests using it are refused from now on."""
     try:

@@ -9,7 +9,7 @@ with a fixed notice, or shows the page again with the error and nothing changed.
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,7 +17,7 @@ from sqlmodel import Session
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser
 from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
-from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep
+from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep, RowId
 from lifecycle.reports import overdue_step
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.complaint_view import linked_mentions
@@ -30,8 +30,7 @@ from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus
 
 router = APIRouter(include_in_schema=False)
 
-#: an id the store's integer column can hold; others are 422, never a database error
-ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ComplaintId = RowId
 FormText = Annotated[str, Form()]
 
 #: why a mention is part of the complaint (ComplaintMention.reason)

@@ -6,6 +6,7 @@ and a 4xx status, having changed nothing. Each decision becomes a training corre
 (the router functions record it in the same transaction).
 """
 
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,7 +19,16 @@ from inbox.auth import require_permission
 from inbox.form_actions import Refused, acting_user
 from inbox.source_status import source_views
 from inbox.triage_queue import queue
-from inbox.web import POLICY_ATTR, TEMPLATES, DbSession, EngineDep, PolicyDep, whole_number
+from inbox.web import (
+    POLICY_ATTR,
+    TEMPLATES,
+    DbSession,
+    EngineDep,
+    PolicyDep,
+    RowId,
+    row_id,
+    whole_number,
+)
 from lifecycle.merge import merge_into
 from lifecycle.status import reassign
 from lifecycle.triage import NotInTriage, assign
@@ -113,7 +123,7 @@ def triage(
 def assign_mention(
     request: Request,
     user: TriageUser,
-    mention_id: int,
+    mention_id: RowId,
     category: CategoryField,
     engine: EngineDep,
     db: DbSession,
@@ -151,16 +161,19 @@ def assign_mention(
 def merge_mention(
     request: Request,
     user: TriageUser,
-    mention_id: int,
+    mention_id: RowId,
     complaint_id: Annotated[str, Form()],
     engine: EngineDep,
     db: DbSession,
 ) -> HTMLResponse | RedirectResponse:
     """Join the mention to an existing complaint as a further report of the same problem."""
     try:
-        target = whole_number(complaint_id.strip().removeprefix("#"))
-        if target is None:
+        typed = complaint_id.strip().removeprefix("#")
+        if not re.fullmatch(r"-?[0-9]+", typed):
             raise Refused("Nomor pengaduan harus berupa angka, misalnya 123.", 400)
+        target = row_id(typed)
+        if target is None:  # a number no complaint can have
+            raise Refused(f"Pengaduan #{typed[:20]} tidak ditemukan; tidak ada yang diubah.", 404)
         if db.get(Complaint, target) is None:
             raise Refused(f"Pengaduan #{target} tidak ditemukan; tidak ada yang diubah.", 404)
         if db.get(Mention, mention_id) is None:
@@ -182,7 +195,7 @@ def merge_mention(
 def reassign_complaint(
     request: Request,
     user: ReassignUser,
-    complaint_id: int,
+    complaint_id: RowId,
     category: CategoryField,
     engine: EngineDep,
     db: DbSession,

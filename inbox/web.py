@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inbox.filters import safe_url
+from models.types import MAX_ID
 from models.wita import format_wita
 from router.policy import RoutingPolicy
 
@@ -62,3 +64,16 @@ def whole_number(value: str | None) -> int | None:
     if value is None or not re.fullmatch(r"[0-9]{1,12}", value):
         return None
     return int(value)
+
+
+#: a row id in a page's path (complaint, mention, notification, token): 422 outside
+#: 1..MAX_ID, so an id the store's integer column cannot hold never reaches the store
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+
+def row_id(value: str | None) -> int | None:
+    """*value* as a row id (1 to MAX_ID, ASCII digits), else None."""
+    if value is None or not re.fullmatch(r"[0-9]{1,10}", value):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None

@@ -276,7 +276,7 @@ def test_bad_parameters_are_explained_never_a_crash(engine: Engine) -> None:
         assert page.status_code == 400 and message in page.text, query
         assert listed(page.text) == [] and "Perbaiki filter" in page.text
         export = client.get("/inbox/PDAM/export.csv?" + query)
-        assert export.status_code == 400 and message in export.json()["detail"], query
+        assert export.status_code == 400 and message in export.text, query
     # An unreadable page number means the first page; NUL characters are dropped.
     for number in ("abc", "-5", "0", "1e9", "99999999999999999999"):
         response = client.get("/inbox/PDAM", params={"page": number})

@@ -445,3 +445,45 @@ def test_the_open_routes_are_only_sign_in_and_operations() -> None:
         if isinstance(route, APIRoute) and route.include_in_schema
     }
     assert in_schema <= documented
+
+
+#: ids no row can have: zero, negative, past 64 bits, and far past anything
+BAD_IDS = ("0", "-1", str(2**31), str(2**63), "1" * 30)
+
+
+def _with_bad_ids(case: Case, w: World) -> list[Case]:
+    """*case* with each of its numeric ids (path segment or form field) made impossible."""
+    ids = {str(v) for v in (w.pdam, w.lpju, w.bounced, w.mention, w.dead, w.token, MISSING)}
+    out = []
+    for bad in BAD_IDS:
+        path = case.path
+        for value in ids:
+            path = re.sub(rf"/{value}(?=/|\.json|$)", f"/{bad}", path)
+        if path != case.path:
+            out.append(Case(case.method, path, case.expect, case.form, case.json))
+        if case.form and case.form.get("complaint_id") in ids:
+            out.append(Case(case.method, case.path, case.expect, {**case.form, "complaint_id": bad}))
+    return out
+
+
+def test_impossible_ids_are_refused_with_a_message_on_every_route(engine: Engine) -> None:
+    w = fill(engine)
+    who = callers(engine)
+    before = snapshot(engine)
+    swept, wrong = 0, []
+    for case in cases(w):
+        for bad in _with_bad_ids(case, w):
+            # The admin may use every route, so access control answers nothing first.
+            response = who["admin"].send(bad)
+            swept += 1
+            got = response.status_code
+            body = response.text
+            if got not in (404, 422):
+                wrong.append(f"{bad.method} {bad.path} {bad.form or ''}: {got}")
+            elif bad.api and not body.strip().startswith(("{", "[")):
+                wrong.append(f"{bad.method} {bad.path}: an API answered without JSON")
+            elif not bad.api and ("<html" not in body or 'role="alert"' not in body):
+                wrong.append(f"{bad.method} {bad.path} {bad.form or ''}: no error page")
+    assert swept >= 60, swept  # every route with an id, each impossible id
+    assert wrong == [], "\n".join(wrong)
+    assert snapshot(engine) == before

@@ -21,6 +21,7 @@ from inbox import (
 )
 from inbox.login import install_auth
 from inbox.ops import SchedulerState, ops_router
+from inbox.security_headers import SecurityHeaders
 from inbox.sessions import AuthConfig
 from inbox.source_status import READ_CAPS_ATTR
 from inbox.web import ENGINE_ATTR, POLICY_ATTR, TEMPLATES
@@ -75,6 +76,7 @@ def create_app(
     setattr(app.state, POLICY_ATTR, policy)
     setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
     setattr(app.state, admin_pages.CONFIG_VIEW_ATTR, config_view)
+    app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_router(engine, scheduler_state))
     install_auth(app, engine=engine, config=auth_config, templates=TEMPLATES)

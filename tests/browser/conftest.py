@@ -16,7 +16,14 @@ from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    sync_playwright,
+)
 from sqlalchemy.engine import Engine
 
 from aduan.settings import DeadlineConfig
@@ -153,8 +160,9 @@ _FAILED = pytest.StashKey[bool]()
 
 
 def _watched_page(browser: Browser, errors: list[str]) -> Page:
-    """A page in a fresh context (its own cookies) whose errors, dialogs and broken
-    subresources (a chart, the stylesheet or script answering 4xx/5xx) go to *errors*."""
+    """A page in a fresh context (its own cookies) whose errors, dialogs, broken
+    subresources (a chart, the stylesheet or script answering 4xx/5xx) and anything the
+    Content-Security-Policy refused (an inline script or style) go to *errors*."""
     context = browser.new_context(locale="id-ID", timezone_id="Asia/Makassar")
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -168,6 +176,13 @@ def _watched_page(browser: Browser, errors: list[str]) -> Page:
             errors.append(f"{response.request.resource_type} {response.url}: {response.status}")
 
     page.on("response", check_response)
+
+    def check_console(message: ConsoleMessage) -> None:
+        # Chromium reports what the Content-Security-Policy refused on the console only.
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            errors.append(f"CSP violation: {message.text}")
+
+    page.on("console", check_console)
     return page
 
 

@@ -487,3 +487,46 @@ def test_impossible_ids_are_refused_with_a_message_on_every_route(engine: Engine
     assert swept >= 60, swept  # every route with an id, each impossible id
     assert wrong == [], "\n".join(wrong)
     assert snapshot(engine) == before
+
+
+#: what every answer must carry (the CSP's directives are checked one by one below)
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+#: markup the CSP would refuse: inline script, inline style, event-handler attributes
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=", re.I)
+
+
+def _security_problems(response: Any) -> list[str]:
+    problems = [
+        f"{name}: {response.headers.get(name)!r}"
+        for name, value in SECURITY_HEADERS.items()
+        if response.headers.get(name) != value
+    ]
+    csp = response.headers.get("content-security-policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    if directives.get("frame-ancestors") != ["'none'"]:
+        problems.append(f"CSP without frame-ancestors 'none': {csp!r}")
+    if response.headers.get("content-type", "").startswith("text/html"):
+        for name in ("script-src", "style-src"):
+            if directives.get(name, directives.get("default-src")) != ["'self'"]:
+                problems.append(f"CSP {name} is not 'self' alone: {csp!r}")
+        if found := INLINE.search(response.text):
+            problems.append(f"inline script or style in the page: {found.group(0)!r}")
+    return problems
+
+
+def test_every_answer_has_the_security_headers_and_pages_no_inline_code(engine: Engine) -> None:
+    w = fill(engine)
+    who = callers(engine)
+    extra = [Case("GET", "/login", {}), Case("GET", "/nirgends", {}), Case("GET", "/healthz", {})]
+    wrong, pages = [], 0
+    for role in ("anonymous", "admin", "agency"):
+        for case in [*cases(w), *extra]:
+            response = who[role].send(case)
+            pages += response.headers.get("content-type", "").startswith("text/html")
+            wrong += [f"{role} {case.method} {case.path}: {p}" for p in _security_problems(response)]
+    assert pages >= 40  # the pages themselves were checked, not only redirects
+    assert wrong == [], "\n".join(wrong)

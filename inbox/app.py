@@ -19,6 +19,9 @@ from inbox import (
     open311,
     triage_pages,
 )
+from inbox.api_docs import OPENAPI_URL
+from inbox.api_docs import router as api_docs_router
+from inbox.log_redaction import redact_access_log
 from inbox.login import install_auth
 from inbox.ops import SchedulerState, ops_router
 from inbox.security_headers import SecurityHeaders
@@ -54,6 +57,7 @@ def create_app(
     policy: RoutingPolicy | None = None,
     read_caps: Mapping[str, int] | None = None,
     config_view: Mapping[str, Any] | None = None,
+    api_docs: bool = False,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
@@ -64,22 +68,31 @@ def create_app(
     configured monthly read caps per source, shown beside each source's reads.
     *config_view* (``aduan.config_view.redacted_config``) is the admin's read-only view
     of the running configuration; without it that page says it is not available.
+    *api_docs* serves the OpenAPI document (``/api/openapi.json``, open to anyone: it
+    describes the API, it holds no data) and Swagger UI (``/api/docs``, from vendored
+    files); both are off by default.
     """
     app = FastAPI(
         title="aduan",
         summary="Pengaduan warga dari media sosial / citizen complaints from social media",
-        docs_url="/api/docs",
+        # FastAPI's own docs page loads Swagger UI from a CDN with an inline script;
+        # ours (inbox.api_docs) is served from /static under the site's CSP.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL if api_docs else None,
     )
     setattr(app.state, ENGINE_ATTR, engine)
     setattr(app.state, POLICY_ATTR, policy)
     setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
     setattr(app.state, admin_pages.CONFIG_VIEW_ATTR, config_view)
     app.add_middleware(SecurityHeaders)
+    # Whoever serves the app (the daemon, a test) logs no api_key.
+    redact_access_log()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_router(engine, scheduler_state))
     install_auth(app, engine=engine, config=auth_config, templates=TEMPLATES)
+    if api_docs:
+        app.include_router(api_docs_router)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -35,7 +35,9 @@ MAX_DAYS = 366
 DAILY_UP_TO = 90
 SVG_HEADERS = {
     # Opened directly (not as an image) an SVG could run script; allow none.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": f"private, max-age={int(CHART_TTL)}",
 }

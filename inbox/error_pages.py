@@ -58,7 +58,7 @@ def validation_message(errors: Any) -> str:
     """The Indonesian sentence for FastAPI's list of validation errors."""
     names = []
     for err in errors if isinstance(errors, list | tuple) else []:
-        loc = err.get("loc", ()) if isinstance(err, dict) else ()
+        loc: tuple[Any, ...] = tuple(err.get("loc", ())) if isinstance(err, dict) else ()
         if len(loc) >= 2:
             names.append(f"{_PLACES.get(str(loc[0]), str(loc[0]))} \u201c{loc[-1]}\u201d")
     if not names:
@@ -94,7 +94,8 @@ def install_error_pages(app: FastAPI, templates: Jinja2Templates) -> None:
         detail = exc.detail if isinstance(exc.detail, str) else ""
         # Starlette's own words for an unknown path are English; ours are not.
         if not detail or detail == _phrase(exc.status_code):
-            detail = MESSAGES.get(exc.status_code, TITLES.get(exc.status_code, "Terjadi kesalahan."))
+            fallback = TITLES.get(exc.status_code, "Terjadi kesalahan") + "."
+            detail = MESSAGES.get(exc.status_code, fallback)
         return await page(request, exc.status_code, detail, getattr(exc, "headers", None))
 
     async def on_invalid(request: Request, exc: Exception) -> Response:

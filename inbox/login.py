@@ -1,7 +1,9 @@
 """The sign-in and sign-out pages, and ``install_auth`` that plugs accounts into an app."""
 
 import hmac
+import math
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
@@ -28,10 +30,14 @@ from inbox.error_pages import install_error_pages
 from inbox.sessions import AuthConfig, Authenticator, LoginResult
 
 WRONG = "Nama pengguna atau kata sandi salah."
-BLOCKED = "Terlalu banyak percobaan, coba lagi dalam 15 menit."
+BLOCKED = (
+    "Terlalu banyak percobaan yang gagal dari alamat ini; coba lagi dalam {minutes} menit. "
+    "Dari perangkat atau jaringan lain Anda tetap dapat masuk."
+)
 STALE_FORM = "Formulir kedaluwarsa. Silakan coba lagi."
 #: the sign-in form's CSRF cookie lives this long (seconds)
 LOGIN_FORM_SECONDS = 3600
+
 
 def install_auth(
     app: FastAPI, *, engine: Engine, config: AuthConfig, templates: Jinja2Templates
@@ -71,6 +77,7 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
         username: str = "",
         error: str | None = None,
         status_code: int = 200,
+        retry_after: int | None = None,
     ) -> Response:
         cookie_name = auth.config.login_cookie
         # Reused while valid, so two open sign-in tabs do not invalidate each other.
@@ -91,8 +98,8 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
             samesite="lax",
             secure=auth.config.secure_cookies,
         )
-        if status_code == 429:
-            response.headers["Retry-After"] = "900"
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @router.get("/login", response_class=HTMLResponse)
@@ -130,13 +137,15 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
             )
         outcome = auth.authenticate(username, password, client_address(request))
         if outcome.result is LoginResult.BLOCKED:
+            seconds = math.ceil((outcome.retry_after or timedelta(0)).total_seconds())
             return form_page(
                 request,
                 auth,
                 next_path=target,
                 username=username,
-                error=BLOCKED,
+                error=BLOCKED.format(minutes=max(1, math.ceil(seconds / 60))),
                 status_code=429,
+                retry_after=seconds,
             )
         if outcome.result is not LoginResult.OK or outcome.user is None:
             return form_page(

@@ -462,7 +462,9 @@ def _with_bad_ids(case: Case, w: World) -> list[Case]:
         if path != case.path:
             out.append(Case(case.method, path, case.expect, case.form, case.json))
         if case.form and case.form.get("complaint_id") in ids:
-            out.append(Case(case.method, case.path, case.expect, {**case.form, "complaint_id": bad}))
+            out.append(
+                Case(case.method, case.path, case.expect, {**case.form, "complaint_id": bad})
+            )
     return out
 
 
@@ -527,6 +529,8 @@ def test_every_answer_has_the_security_headers_and_pages_no_inline_code(engine: 
         for case in [*cases(w), *extra]:
             response = who[role].send(case)
             pages += response.headers.get("content-type", "").startswith("text/html")
-            wrong += [f"{role} {case.method} {case.path}: {p}" for p in _security_problems(response)]
+            wrong += [
+                f"{role} {case.method} {case.path}: {p}" for p in _security_problems(response)
+            ]
     assert pages >= 40  # the pages themselves were checked, not only redirects
     assert wrong == [], "\n".join(wrong)

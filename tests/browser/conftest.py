@@ -8,8 +8,6 @@ fails they are written to ``test-artifacts/browser/<test>/`` for whoever reads t
 
 import shutil
 import sqlite3
-import threading
-import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -38,6 +36,7 @@ from router.route import route_pending
 from tests.support.browser import EVIL_STREET, LiveServer, Steps
 from tests.support.factories import agencies, mention
 from tests.support.net import free_port
+from tests.support.server import serving
 from tests.support.routing import KeywordClassifier
 from tests.support.web import AUTH, add_user
 
@@ -123,27 +122,33 @@ def _copy_store(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
+def _serve(tmp_path: Path, filled_store: Path, **app_options: bool) -> Iterator[LiveServer]:
     """The app on a free loopback port, over this test's own copy of the filled store."""
     _copy_store(filled_store, tmp_path / "browser.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    app = create_app(engine, auth_config=AUTH, policy=policy())
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    app = create_app(engine, auth_config=AUTH, policy=policy(), **app_options)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off"
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test web server did not start")
-        time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", engine)
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    try:
+        with serving(config) as url:
+            yield LiveServer(url, engine)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
+    """The app on a free loopback port, over this test's own copy of the filled store."""
+    yield from _serve(tmp_path, filled_store)
+
+
+@pytest.fixture
+def docs_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
+    """Like live_server, with the API docs page turned on (``web.api_docs: true``)."""
+    yield from _serve(tmp_path, filled_store, api_docs=True)
 
 
 @pytest.hookimpl(wrapper=True)

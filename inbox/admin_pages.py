@@ -47,8 +47,10 @@ router = APIRouter(include_in_schema=False)
 CONFIG_VIEW_ATTR = "aduan_config_view"
 MAX_NAME = 200
 DONE = {
-    "disabled": "Akun {user} dinonaktifkan; semua sesinya diakhiri.",
-    "enabled": "Akun {user} diaktifkan kembali.",
+    "disabled": "Akun {user} dinonaktifkan; semua sesinya diakhiri dan semua token API-nya "
+    "dicabut.",
+    "enabled": "Akun {user} diaktifkan kembali. Token API lamanya tetap dicabut; buat token "
+    "baru bila perlu.",
     "revoked": "Token API #{token} dicabut.",
 }
 BAD_USERNAME = (
@@ -188,7 +190,7 @@ def create_user_form(
 def disable_user(
     request: Request, user: ManagerForm, username: str, engine: EngineDep, db: DbSession
 ) -> HTMLResponse | RedirectResponse:
-    """Disable an account: its sessions end and its tokens stop working at once."""
+    """Disable an account: its sessions end and its tokens are revoked at once."""
     if username.strip().lower() == user.username:
         return _refused(request, db, Refused(SELF_DISABLE, 400))
     return _set_active(request, db, engine, username, active=False)
@@ -235,7 +237,8 @@ def _refused(request: Request, db: Session, err: Refused) -> HTMLResponse:
 def reset_password_form(
     request: Request, _: ManagerForm, username: str, engine: EngineDep, db: DbSession
 ) -> HTMLResponse:
-    """Give an account a new random password, shown once; every session of it ends."""
+    """Give an account a new random password, shown once; its sessions end, its tokens
+    are revoked."""
     try:
         with session_scope(engine) as s:
             user = _existing(s, username)
@@ -243,7 +246,10 @@ def reset_password_form(
             reset_password(session=s, username=user.username, password=password)
     except Refused as err:
         return _refused(request, db, err)
-    note = "Semua sesi akun ini sudah diakhiri; kata sandi lama tidak berlaku lagi."
+    note = (
+        "Semua sesi akun ini sudah diakhiri dan semua token API-nya dicabut; kata sandi "
+        "lama tidak berlaku lagi."
+    )
     secret = ShownOnce("Kata sandi baru", user.username, password, note)
     return render_users(request, db, notice=f"Kata sandi {user.username} diganti.", secret=secret)
 

@@ -36,8 +36,8 @@ from router.route import route_pending
 from tests.support.browser import EVIL_STREET, LiveServer, Steps
 from tests.support.factories import agencies, mention
 from tests.support.net import free_port
-from tests.support.server import serving
 from tests.support.routing import KeywordClassifier
+from tests.support.server import serving
 from tests.support.web import AUTH, add_user
 
 CHROMIUM_FLAGS = [

@@ -684,6 +684,31 @@ def test_revoked_token_and_disabled_user_are_refused(engine: Engine) -> None:
         issue_api_token(session=s, username="ops2", name="again")
 
 
+def test_reset_and_disable_revoke_every_token_for_good(engine: Engine) -> None:
+    app, _ = make_app(engine)
+    client = TestClient(app)
+    for change in ("reset", "disable"):
+        name = f"ops-{change}"
+        tokens = [_token(engine, name)[0]]
+        with session_scope(engine) as s:
+            tokens.append(issue_api_token(session=s, username=name, name="kedua")[0])
+        for token in tokens:
+            assert client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).is_success
+        with session_scope(engine) as s:
+            if change == "reset":
+                reset_password(session=s, username=name, password="teh-manis-dingin-4")
+            else:
+                set_active(session=s, username=name, active=False)
+        with session_scope(engine) as s:  # enabling the account again brings none back
+            set_active(session=s, username=name, active=True)
+        for token in tokens:
+            bearer = {"Authorization": f"Bearer {token}"}
+            assert client.get("/api/me", headers=bearer).status_code == 401, change
+        with Session(engine) as s:
+            rows = s.exec(select(ApiToken).join(User).where(User.username == name)).all()
+            assert len(rows) == 2 and all(r.revoked_at is not None for r in rows)
+
+
 def test_api_role_dependency(engine: Engine) -> None:
     app, _ = make_app(engine)
     ops, _ = _token(engine, "ops", "operator")

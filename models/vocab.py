@@ -163,6 +163,10 @@ class Platform(StrEnum):
     INSTAGRAM = "instagram"
 
 
+#: the platform names a mention may carry
+PLATFORMS: tuple[str, ...] = tuple(p.value for p in Platform)
+
+
 class MentionState(StrEnum):
     """How far a stored mention has come through routing."""
 

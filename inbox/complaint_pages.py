@@ -19,7 +19,7 @@ from inbox.auth import CsrfUser, CurrentUser
 from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
 from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep, RowId
 from lifecycle.reports import overdue_step
-from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
+from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history, skipped_steps
 from models.complaint_view import linked_mentions
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
@@ -54,6 +54,19 @@ def next_statuses(status: ComplaintStatus) -> list[ComplaintStatus]:
     return [s for s in ComplaintStatus if s in allowed and s not in special]
 
 
+def status_choices(status: ComplaintStatus) -> list[tuple[str, str]]:
+    """(status, label) of each status the form offers; a label says which skipped step
+    is recorded with it ("Ditindaklanjuti (sekaligus respon awal)")."""
+    out = []
+    for target in next_statuses(status):
+        label = STATUS_LABELS[target]
+        skipped = [STATUS_LABELS[s].lower() for s in skipped_steps(status, target)]
+        out.append(
+            (target.value, f"{label} (sekaligus {', '.join(skipped)})" if skipped else label)
+        )
+    return out
+
+
 def _page(
     request: Request,
     db: Session,
@@ -75,7 +88,7 @@ def _page(
         "notes": notes_of(session=db, complaint_id=complaint.id),
         "overdue": overdue_step(complaint, utcnow()),
         "can_change": access.can_change(user, complaint),
-        "next_statuses": next_statuses(complaint.status),
+        "next_statuses": status_choices(complaint.status),
         "can_refuse": ComplaintStatus.BUKAN_WEWENANG in TRANSITIONS[complaint.status],
         "categories": CATEGORIES,
         "statuses": STATUS_LABELS,

@@ -196,6 +196,10 @@ STATUS_LABELS: dict[str, str] = {
 }
 
 
+#: the history note of a complaint's first entry (older stores say "filed")
+FILED_NOTE = "diajukan otomatis"
+
+
 class OutboxStatus(StrEnum):
     """Delivery state of one notification."""
 

@@ -106,12 +106,14 @@ def test_page_shows_every_fact(engine: Engine) -> None:
         "pdam1",
         "WITA",
         "Riwayat status",
-        "filed",
+        "diajukan otomatis",
     ):
         assert fact in text, fact
     # Only the changes allowed from baru are offered (not selesai, not baru itself).
     options = re.findall(r'<option value="(\w+)">', text.split('name="to_status"')[1])
     assert options[:2] == ["respon_awal", "ditindaklanjuti"]
+    # Skipping respon awal is offered, and the form says it is recorded too.
+    assert ">Ditindaklanjuti (sekaligus respon awal)</option>" in text
     assert 'value="selesai"' not in text.split('name="to_status"')[1].split("</select>")[0]
 
 

@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser
-from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
+from inbox.inbox_pages import NOTICES
 from inbox.web import TEMPLATES, DbSession, EngineDep, PolicyDep, RowId
 from lifecycle.reports import overdue_step
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history, skipped_steps
@@ -26,20 +26,19 @@ from models.exceptions import InvalidTransition, NotFound
 from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
 from models.tables import Agency, Complaint, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus
+from models.vocab import (
+    CATEGORIES,
+    LINK_REASON_LABELS,
+    OVERDUE_LABELS,
+    STATUS_LABELS,
+    ComplaintStatus,
+)
 
 router = APIRouter(include_in_schema=False)
 
 ComplaintId = RowId
 FormText = Annotated[str, Form()]
 
-#: why a mention is part of the complaint (ComplaintMention.reason)
-LINK_LABELS: dict[str, str] = {
-    "origin": "laporan awal",
-    "reply": "balasan dalam percakapan",
-    "duplicate": "laporan serupa",
-    "manual": "digabung oleh petugas",
-}
 TOO_LONG = f"Teks terlalu panjang (maksimal {MAX_NOTE_LENGTH} karakter)."
 
 
@@ -93,7 +92,7 @@ def _page(
         "categories": CATEGORIES,
         "statuses": STATUS_LABELS,
         "overdue_labels": OVERDUE_LABELS,
-        "link_labels": LINK_LABELS,
+        "link_labels": LINK_REASON_LABELS,
         "notice": notice,
         "error": error,
         "draft": draft or {},

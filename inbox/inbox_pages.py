@@ -26,7 +26,14 @@ from models.complaint_search import ComplaintFilter, Sort, search_complaints, st
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
 from models.tables import Agency, Complaint, Mention, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, STATUS_LABELS, ComplaintStatus, Platform
+from models.vocab import (
+    CATEGORIES,
+    OVERDUE_LABELS,
+    SORT_LABELS,
+    STATUS_LABELS,
+    ComplaintStatus,
+    Platform,
+)
 from models.wita import WITA
 
 router = APIRouter(include_in_schema=False)
@@ -37,17 +44,6 @@ MAX_PAGE = 10_000
 EXPORT_LIMIT = 50_000
 MAX_TEXT = 200
 
-SORT_LABELS: dict[str, str] = {
-    "newest": "Terbaru",
-    "oldest": "Terlama",
-    "deadline": "Tenggat terdekat",
-    "reporters": "Pelapor terbanyak",
-}
-#: the step whose deadline passed, as the overdue badge names it
-OVERDUE_LABELS: dict[str, str] = {
-    ComplaintStatus.RESPON_AWAL: "Terlambat respon awal",
-    ComplaintStatus.DITINDAKLANJUTI: "Terlambat tindak lanjut",
-}
 #: messages shown after a redirect (``?ok=...``); fixed text, never taken from the URL
 NOTICES: dict[str, str] = {
     "status": "Status pengaduan diperbarui.",

@@ -16,14 +16,23 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inbox.filters import safe_url
+from inbox.filters import safe_url, shown_value
 from models.types import MAX_ID
+from models.vocab import label
 from models.wita import format_wita
 from router.policy import RoutingPolicy
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 TEMPLATES.env.filters["wita"] = format_wita
 TEMPLATES.env.filters["safe_url"] = safe_url
+# Every value a page prints loses its bidi controls (models.bidi): an unclosed U+202E
+# in a citizen's name cannot reverse the rest of the line; <bdi> isolates the rest.
+TEMPLATES.env.finalize = shown_value
+# One label table for every page (models.vocab.LABELS): {{ label("status", c.status) }},
+# {{ c.category | category }} (its Indonesian name), {{ m.platform | platform_label }}.
+TEMPLATES.env.globals["label"] = label
+TEMPLATES.env.filters["category"] = lambda code: label("category", code)
+TEMPLATES.env.filters["platform_label"] = lambda code: label("platform", code)
 
 #: attributes of ``app.state`` set by create_app
 ENGINE_ATTR = "aduan_engine"

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from inbox import inbox_pages
 from inbox.app import create_app
 from models.types import utcnow
+from models.vocab import SORT_LABELS
 from tests.support.web import (
     AUTH,
     EVIL,
@@ -202,7 +203,7 @@ def test_filters_and_search_narrow_the_list(engine: Engine) -> None:
 def test_sorting_and_pages(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     ids = _inbox(engine)
     client = signed_in(engine)
-    order = {s: listed(client.get(f"/inbox/PDAM?sort={s}").text) for s in inbox_pages.SORT_LABELS}
+    order = {s: listed(client.get(f"/inbox/PDAM?sort={s}").text) for s in SORT_LABELS}
     assert order["newest"] == [ids[3], ids[1], ids[2], ids[4]]
     assert order["oldest"] == [ids[4], ids[2], ids[1], ids[3]]
     assert order["deadline"] == [ids[4], ids[1], ids[3], ids[2]]

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inbox.filters import safe_url, shown_value
+from inbox.routed_by import actor_words, percent, routed_by
 from models.types import MAX_ID
 from models.vocab import label
 from models.wita import format_wita
@@ -33,6 +34,9 @@ TEMPLATES.env.finalize = shown_value
 TEMPLATES.env.globals["label"] = label
 TEMPLATES.env.filters["category"] = lambda code: label("category", code)
 TEMPLATES.env.filters["platform_label"] = lambda code: label("platform", code)
+TEMPLATES.env.globals["routed_by"] = routed_by
+TEMPLATES.env.globals["actor_words"] = actor_words
+TEMPLATES.env.filters["percent"] = percent
 
 #: attributes of ``app.state`` set by create_app
 ENGINE_ATTR = "aduan_engine"

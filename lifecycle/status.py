@@ -38,7 +38,7 @@ from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
 from models.tables import Complaint, Correction, Mention, Outbox, StatusChange
 from models.types import utcnow
-from models.vocab import CATEGORIES, NOT_COMPLAINT, STATUS_LABELS, ComplaintStatus
+from models.vocab import CATEGORIES, NOT_COMPLAINT, STATUS_LABELS, ComplaintStatus, label
 from router.policy import RoutingPolicy
 
 #: short alias: the table below reads like the city's own list
@@ -224,7 +224,9 @@ def bukan_wewenang(
             kind="bukan_wewenang",
             actor=actor,
         )
-        note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggested_category})"
+        # The history shows the note as it is: the category by its name, not its code.
+        suggestion = label("category", suggested_category)
+        note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggestion})"
         _record(session, complaint, S.BUKAN_WEWENANG, actor, note, utcnow())
         complaint.inbox = policy.triage_inbox
         session.flush()
@@ -278,7 +280,7 @@ def reassign(
         complaint.respond_by, complaint.follow_up_by = (
             policy.deadlines(now) if policy.deadlines is not None else (None, None)
         )
-        text = f"dialihkan ke {inbox} (kategori {category})"
+        text = f"dialihkan ke {inbox} (kategori {label('category', category)})"
         _record(session, complaint, S.BARU, actor, f"{text}: {note.strip()}" if note else text, now)
         assert complaint.id is not None
         for channel in policy.channels.get(inbox, ()):
@@ -311,14 +313,14 @@ class Bounce:
     complaint_id: int
     actor: str
     at: datetime
-    #: "bukan wewenang INBOX: reason (saran kategori: CODE)"
+    #: "bukan wewenang INBOX: reason (saran kategori: NAME)" (older notes: the CODE)
     note: str
     suggested_category: str | None
 
     @property
     def reason(self) -> str:
         """The note without the suggestion, which is shown apart."""
-        return re.sub(r"\s*\(saran kategori: [A-Z_]+\)$", "", self.note)
+        return re.sub(r"\s*\(saran kategori: [^()]+\)$", "", self.note)
 
 
 def latest_bounce(*, session: Session, complaint_id: int) -> Bounce | None:

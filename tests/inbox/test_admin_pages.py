@@ -354,7 +354,10 @@ def test_the_configuration_shows_names_never_secret_values(
     assert "https://***@hooks.example.org/aduan?***#***" in page.text
     assert "postgresql+psycopg://aduan:***@db.example:5433/aduan" in page.text
     assert "mail.denpasarkota.go.id:587" in page.text and "setiap 15 menit" in page.text
-    assert "lampu-lalu-lintas" in page.text and "PERIZINAN → DPMPTSP" in page.text
+    assert (
+        "lampu-lalu-lintas" in page.text
+        and "Perizinan <code>PERIZINAN</code> → DPMPTSP" in page.text
+    )
     assert "Respon awal 3 hari kerja" in page.text
     assert who["ops"].get("/admin/config").status_code == 403
 

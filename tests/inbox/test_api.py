@@ -236,7 +236,7 @@ def test_bukan_wewenang_needs_reason_and_goes_to_triage(engine: Engine) -> None:
     assert api.get(f"/api/v1/complaints/{cid}", headers=agency).status_code == 404
     seen = api.get(f"/api/v1/complaints/{cid}", headers=bearer(tok["operator"])).json()
     assert seen["history"][-1]["note"] == (
-        "bukan wewenang PDAM: itu jalan rusak (saran kategori: PUPR)"
+        "bukan wewenang PDAM: itu jalan rusak (saran kategori: Jalan dan drainase)"
     )
     assert seen["next_statuses"] == []  # back to baru only through triage's reassign
 

@@ -445,7 +445,7 @@ def test_bukan_wewenang_returns_to_triage_with_a_correction(engine: Engine) -> N
         assert bounce is not None
         assert (bounce.actor, bounce.suggested_category) == ("pdam1", "PUPR")
         assert bounce.note == (
-            "bukan wewenang PDAM: lubang di jalan, bukan pipa (saran kategori: PUPR)"
+            "bukan wewenang PDAM: lubang di jalan, bukan pipa (saran kategori: Jalan dan drainase)"
         )
         assert bounce.reason == "bukan wewenang PDAM: lubang di jalan, bukan pipa"
         assert [x.id for x in bounced(session=s)] == [cid]
@@ -486,9 +486,14 @@ def test_reassign_sets_category_inbox_and_fresh_deadlines(engine: Engine) -> Non
             "respon_awal",
             "bukan_wewenang",
             "pdam1",
-            "bukan wewenang PDAM: lampu jalan, bukan air (saran kategori: LPJU)",
+            "bukan wewenang PDAM: lampu jalan, bukan air (saran kategori: Penerangan jalan umum)",
         ),
-        ("bukan_wewenang", "baru", "kominfo1", "dialihkan ke LPJU (kategori LPJU)"),
+        (
+            "bukan_wewenang",
+            "baru",
+            "kominfo1",
+            "dialihkan ke LPJU (kategori Penerangan jalan umum)",
+        ),
     ]
     with Session(engine) as s:
         kinds = [(x.kind, x.category) for x in all_corrections(session=s)]
@@ -519,7 +524,7 @@ def test_reassign_takes_new_complaints_waiting_in_triage_only(engine: Engine) ->
         "baru",
         "baru",
         "kominfo1",
-        "dialihkan ke PDAM (kategori PDAM): air, bukan lainnya",
+        "dialihkan ke PDAM (kategori Air minum): air, bukan lainnya",
     )
     in_agency = _file(engine, 2, inbox="PDAM")
     with pytest.raises(InvalidTransition, match="can be reassigned"):

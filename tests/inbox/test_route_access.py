@@ -123,6 +123,8 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/dashboard/charts/status.svg", page(OK, 403, OK)),
         Case("GET", "/dashboard/charts/places.svg", page(OK, 403, OK)),
         Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
+        Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
+        Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
         Case("GET", "/inbox/PDAM", page(OK, OK, 403)),
         Case("GET", "/inbox/LPJU", page(OK, 404, 403)),
         Case("GET", "/inbox/NOPE", page(404, 404, 403)),

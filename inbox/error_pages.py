@@ -47,6 +47,15 @@ MESSAGES: dict[int, str] = {
 }
 #: where a bad value came from, as the page names it
 _PLACES = {"path": "bagian alamat", "query": "parameter", "body": "isian formulir"}
+#: the parameters of the pages, as the page names them
+_NAMES = {
+    "complaint_id": "nomor pengaduan",
+    "mention_id": "nomor kiriman",
+    "outbox_id": "nomor notifikasi",
+    "token_id": "nomor token",
+    "days": "rentang hari",
+    "to_status": "status tujuan",
+}
 
 
 def wants_page(request: Request) -> bool:
@@ -60,7 +69,8 @@ def validation_message(errors: Any) -> str:
     for err in errors if isinstance(errors, list | tuple) else []:
         loc: tuple[Any, ...] = tuple(err.get("loc", ())) if isinstance(err, dict) else ()
         if len(loc) >= 2:
-            names.append(f"{_PLACES.get(str(loc[0]), str(loc[0]))} \u201c{loc[-1]}\u201d")
+            name = _NAMES.get(str(loc[-1]), str(loc[-1]))
+            names.append(f"{_PLACES.get(str(loc[0]), str(loc[0]))} \u201c{name}\u201d")
     if not names:
         return "Permintaan tidak dapat dibaca."
     return "Nilai tidak valid pada " + ", ".join(dict.fromkeys(names)) + "."

@@ -122,11 +122,11 @@ def _copy_store(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-def _serve(tmp_path: Path, filled_store: Path, **app_options: bool) -> Iterator[LiveServer]:
+def _serve(tmp_path: Path, filled_store: Path, *, api_docs: bool = False) -> Iterator[LiveServer]:
     """The app on a free loopback port, over this test's own copy of the filled store."""
     _copy_store(filled_store, tmp_path / "browser.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    app = create_app(engine, auth_config=AUTH, policy=policy(), **app_options)
+    app = create_app(engine, auth_config=AUTH, policy=policy(), api_docs=api_docs)
     config = uvicorn.Config(
         app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off"
     )

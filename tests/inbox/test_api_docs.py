@@ -10,9 +10,9 @@ from tests.support.routing import POLICY
 from tests.support.web import AUTH
 
 
-def _client(**options: bool) -> TestClient:
+def _client(*, api_docs: bool = False) -> TestClient:
     return TestClient(
-        create_app(create_engine("sqlite://"), auth_config=AUTH, policy=POLICY, **options)
+        create_app(create_engine("sqlite://"), auth_config=AUTH, policy=POLICY, api_docs=api_docs)
     )
 
 

@@ -42,7 +42,7 @@ def test_page_errors_are_the_sites_page_in_its_frame(engine: Engine) -> None:
         ("/complaints/987654", 404, "Pengaduan tidak ditemukan"),
         ("/inbox/NOPE", 404, "Inbox tidak ditemukan"),
         ("/tidak-ada-halaman-ini", 404, "tidak ada"),
-        ("/complaints/abc", 422, "bagian alamat \u201ccomplaint_id\u201d"),
+        ("/complaints/abc", 422, "bagian alamat \u201cnomor pengaduan\u201d"),
         ("/complaints/99999999999999999999", 422, "tidak valid"),
         ("/rusak", 500, "kesalahan di server"),
     ):

@@ -4,9 +4,17 @@ from inbox.routed_by import RoutedBy, actor_words, routed_by
 from models.tables import Complaint
 
 
-def _complaint(**fields: object) -> Complaint:
-    base: dict[str, object] = {"origin_mention_id": 1, "category": "PDAM", "inbox": "PDAM"}
-    return Complaint(**{**base, **fields})
+def _complaint(
+    routed_by: str, confidence: float | None = None, terms: list[str] | None = None
+) -> Complaint:
+    return Complaint(
+        origin_mention_id=1,
+        category="PDAM",
+        inbox="PDAM",
+        routed_by=routed_by,
+        confidence=confidence,
+        terms=terms,
+    )
 
 
 def test_the_model_is_named_with_its_confidence_and_key_words() -> None:

@@ -52,7 +52,7 @@ class VolumeBy(StrEnum):
 
 
 #: the label table (models.vocab.LABELS) a chart's legend reads its names from
-LEGEND_LABELS = {VolumeBy.CATEGORY: "category", VolumeBy.PLATFORM: "platform"}
+LEGEND_KINDS = {VolumeBy.CATEGORY: "category", VolumeBy.PLATFORM: "platform"}
 
 VOLUME_TITLES = {
     VolumeBy.CATEGORY: "per kategori",
@@ -148,8 +148,8 @@ def volume_svg(
     def make() -> bytes:
         since, all_days = window(days)
         counts = volume_by_day(session=db, since=since, by=by.value)
-        if by in LEGEND_LABELS:  # names in the legend, not codes
-            kind = LEGEND_LABELS[by]
+        if by in LEGEND_KINDS:  # names in the legend, not codes
+            kind = LEGEND_KINDS[by]
             counts = {
                 day: {label(kind, key): n for key, n in keys.items()}
                 for day, keys in counts.items()

@@ -48,7 +48,8 @@ def test_operator_files_an_unsure_mention_into_an_agency_inbox(
     steps.shot("in PDAM's inbox", agency)
     row.get_by_role("link", name="Buka").click()
     expect(agency).to_have_url(f"{live_server.url}/complaints/{complaint_id}")
-    expect(agency.get_by_role("definition").filter(has_text="triage:operator1")).to_have_count(1)
+    routed = agency.get_by_role("definition").filter(has_text="triase oleh operator1")
+    expect(routed).to_have_count(1)
     steps.shot("complaint page as PDAM", agency)
 
 

@@ -356,7 +356,7 @@ def test_the_configuration_shows_names_never_secret_values(
     assert "mail.denpasarkota.go.id:587" in page.text and "setiap 15 menit" in page.text
     assert (
         "lampu-lalu-lintas" in page.text
-        and "Perizinan <code>PERIZINAN</code> → DPMPTSP" in page.text
+        and "Perizinan <code>PERIZINAN</code> → <code>DPMPTSP</code>" in page.text
     )
     assert "Respon awal 3 hari kerja" in page.text
     assert who["ops"].get("/admin/config").status_code == 403

@@ -68,6 +68,9 @@ def redacted_config(settings: Settings, environ: Mapping[str, str] | None = None
             "session_hours": settings.web.session_hours,
             "secure_cookies": settings.web.secure_cookies,
             "login_attempts": settings.web.login_attempts,
+            "login_attempts_per_address": settings.web.login_attempts_per_address,
+            "api_docs": settings.web.api_docs,
+            "trusted_proxies": [str(n) for n in settings.web.trusted_proxies],
         },
         "privacy": {
             "original_text_roles": [r.value for r in settings.privacy.original_text_roles],

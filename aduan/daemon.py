@@ -14,9 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
-from aduan.settings import Settings, SourceConfig
+from aduan.settings import Settings, SourceConfig, WebConfig
 from aduan.wiring import original_text_roles, policy_for, recipients
 from inbox.app import create_app
+from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
 from models.wita import WITA
 from router.route import Classifier
@@ -116,6 +117,31 @@ def _harvester(engine: Engine, source: SourceConfig) -> Any:
     return lambda: jobs.harvest(engine=engine, source=source)
 
 
+def web_server_config(web: WebConfig, app: Any, *, log_level: str = "warning") -> uvicorn.Config:
+    """How uvicorn serves *app*: address, port, and which proxies' headers it believes.
+
+    uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 unless told otherwise, so a
+    process on the same machine could pose as any address (and dodge the sign-in
+    limits). Only ``web.trusted_proxies`` are believed; with none, the TCP peer is the
+    client. The access log never shows an ``api_key`` (``inbox.log_redaction``).
+    """
+    trusted = [str(network) for network in web.trusted_proxies]
+    config = uvicorn.Config(
+        app,
+        host=web.host,
+        port=web.port,
+        log_level=log_level,
+        proxy_headers=bool(trusted),
+        forwarded_allow_ips=trusted or "",
+        server_header=False,
+        # uvicorn's own handlers would bypass the privacy filter on the root's;
+        # without a config of its own its records propagate to the root.
+        log_config=None,
+    )
+    redact_access_log()
+    return config
+
+
 def run_daemon(
     settings: Settings,
     engine: Engine,
@@ -139,25 +165,19 @@ def run_daemon(
     try:
         if serve_web and settings.web.enabled:
             assert auth_config is not None, "the web inbox needs its sign-in settings"
-            config = uvicorn.Config(
-                create_app(
-                    engine,
-                    scheduler_state=lambda: scheduler_state(scheduler),
-                    auth_config=auth_config,
-                    policy=policy_for(settings),
-                    read_caps={
-                        s.name: s.monthly_read_cap for s in settings.sources if s.monthly_read_cap
-                    },
-                    config_view=redacted_config(settings),
-                    original_text_roles=original_text_roles(settings),
-                ),
-                host=settings.web.host,
-                port=settings.web.port,
-                log_level="warning",
-                # uvicorn's own handlers would bypass the privacy filter on the root's;
-                # without a config of its own its records propagate to the root.
-                log_config=None,
+            app = create_app(
+                engine,
+                scheduler_state=lambda: scheduler_state(scheduler),
+                auth_config=auth_config,
+                policy=policy_for(settings),
+                read_caps={
+                    s.name: s.monthly_read_cap for s in settings.sources if s.monthly_read_cap
+                },
+                config_view=redacted_config(settings),
+                original_text_roles=original_text_roles(settings),
+                api_docs=settings.web.api_docs,
             )
+            config = web_server_config(settings.web, app)
             uvicorn.Server(config).run()
         else:
             stop.wait()

@@ -16,6 +16,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    IPvAnyNetwork,
     ValidationError,
     field_validator,
     model_validator,
@@ -356,8 +357,16 @@ class WebConfig(Strict):
     session_hours: PositiveInt = 12
     #: mark cookies Secure (serve over HTTPS behind a proxy)
     secure_cookies: bool = False
-    #: failed sign-ins allowed per account and per address in 15 minutes
+    #: failed sign-ins allowed for one account from one address in 15 minutes
     login_attempts: PositiveInt = 5
+    #: failed sign-ins allowed from one address, whatever the accounts, in 15 minutes
+    login_attempts_per_address: PositiveInt = 20
+    #: serve the API's documentation (/api/docs, Swagger UI from vendored files) and
+    #: its OpenAPI document (/api/openapi.json); off unless asked for
+    api_docs: bool = False
+    #: addresses (or networks) of reverse proxies whose X-Forwarded-For and
+    #: X-Forwarded-Proto are believed; empty: none, the client is the TCP peer
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list)
 
 
 class RetentionConfig(Strict):

@@ -100,6 +100,7 @@ def auth_config_for(settings: Settings) -> "AuthConfig":
         session_hours=web.session_hours,
         secure_cookies=web.secure_cookies,
         login_attempts=web.login_attempts,
+        login_attempts_per_address=web.login_attempts_per_address,
     )
 
 

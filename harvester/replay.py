@@ -1,7 +1,8 @@
 """Replays mentions from a JSON Lines or CSV file: the demo source and a test double.
 
-Each record is one mention (platform, id, author_handle, author_name, text, url,
-created_at, conversation_id, reply_to_id); other keys are kept in the raw payload.
+Each record is one mention (platform: twitter, facebook or instagram; id,
+author_handle, author_name, text, url, created_at, conversation_id, reply_to_id);
+other keys are kept in the raw payload.
 The cursor is the number of records already released, so each run releases the next
 ``batch_size`` records and a file that grows is followed like a log.
 """
@@ -19,6 +20,7 @@ from harvester.base import Batch, CollectorOptions, SourceSpec
 from harvester.exceptions import BudgetExhausted, SourceDataError, SourceUnavailable
 from harvester.text import clean_text
 from models.tables import MentionIn
+from models.vocab import PLATFORMS
 
 
 class ReplayOptions(CollectorOptions):
@@ -34,7 +36,7 @@ class ReplayRecord(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    platform: str = Field(default="replay", min_length=1, max_length=20)
+    platform: str
     id: str = Field(min_length=1, max_length=100)
     author_handle: str = ""
     author_name: str = ""
@@ -48,6 +50,13 @@ class ReplayRecord(BaseModel):
     @classmethod
     def _ids_as_text(cls, value: Any) -> Any:
         return str(value) if isinstance(value, int) else value
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        if value not in PLATFORMS:
+            raise ValueError(f"unknown platform {value[:40]!r}; known: {', '.join(PLATFORMS)}")
+        return value
 
     @field_validator("created_at")
     @classmethod

@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from inbox.access import Permission
 from inbox.auth import require_permission
 from inbox.form_actions import Refused, acting_user
-from inbox.web import TEMPLATES, DbSession, EngineDep, whole_number
+from inbox.web import TEMPLATES, DbSession, EngineDep, RowId, whole_number
 from models.access_log import record_access
 from models.accounts import (
     USERNAME_PATTERN,
@@ -49,8 +49,10 @@ router = APIRouter(include_in_schema=False)
 CONFIG_VIEW_ATTR = "aduan_config_view"
 MAX_NAME = 200
 DONE = {
-    "disabled": "Akun {user} dinonaktifkan; semua sesinya diakhiri.",
-    "enabled": "Akun {user} diaktifkan kembali.",
+    "disabled": "Akun {user} dinonaktifkan; semua sesinya diakhiri dan semua token API-nya "
+    "dicabut.",
+    "enabled": "Akun {user} diaktifkan kembali. Token API lamanya tetap dicabut; buat token "
+    "baru bila perlu.",
     "revoked": "Token API #{token} dicabut.",
 }
 BAD_USERNAME = (
@@ -198,7 +200,7 @@ def create_user_form(
 def disable_user(
     request: Request, user: ManagerForm, username: str, engine: EngineDep, db: DbSession
 ) -> HTMLResponse | RedirectResponse:
-    """Disable an account: its sessions end and its tokens stop working at once."""
+    """Disable an account: its sessions end and its tokens are revoked at once."""
     if username.strip().lower() == user.username:
         return _refused(request, db, Refused(SELF_DISABLE, 400))
     return _set_active(request, db, engine, user, username, active=False)
@@ -247,7 +249,8 @@ def _refused(request: Request, db: Session, err: Refused) -> HTMLResponse:
 def reset_password_form(
     request: Request, admin: ManagerForm, username: str, engine: EngineDep, db: DbSession
 ) -> HTMLResponse:
-    """Give an account a new random password, shown once; every session of it ends."""
+    """Give an account a new random password, shown once; its sessions end, its tokens
+    are revoked."""
     try:
         with session_scope(engine) as s:
             user = _existing(s, username)
@@ -256,7 +259,10 @@ def reset_password_form(
             _audit(s, admin, AccessAction.USER_PASSWORD, f"user:{user.username}")
     except Refused as err:
         return _refused(request, db, err)
-    note = "Semua sesi akun ini sudah diakhiri; kata sandi lama tidak berlaku lagi."
+    note = (
+        "Semua sesi akun ini sudah diakhiri dan semua token API-nya dicabut; kata sandi "
+        "lama tidak berlaku lagi."
+    )
     secret = ShownOnce("Kata sandi baru", user.username, password, note)
     return render_users(request, db, notice=f"Kata sandi {user.username} diganti.", secret=secret)
 
@@ -295,7 +301,7 @@ def issue_token_form(
 
 @router.post("/admin/tokens/{token_id}/revoke", response_model=None)
 def revoke_token_form(
-    request: Request, admin: ManagerForm, token_id: int, engine: EngineDep, db: DbSession
+    request: Request, admin: ManagerForm, token_id: RowId, engine: EngineDep, db: DbSession
 ) -> HTMLResponse | RedirectResponse:
     """Revoke an API token: requests using it are refused from now on."""
     try:

@@ -24,6 +24,7 @@ from sqlmodel.main import SQLModelConfig
 from models.complaint_search import MAX_PAGE_SIZE, ComplaintFilter, Sort
 from models.notes import MAX_NOTE_LENGTH
 from models.tables import ComplaintBase, StatusChangeBase
+from models.types import MAX_ID
 from models.vocab import CATEGORIES, ComplaintStatus, Platform
 from models.wita import WITA
 
@@ -37,8 +38,6 @@ def _no_nul(value: str) -> str:
     return value.replace("\x00", "")
 
 
-#: the largest id a store's integer key holds (larger ones would be a database error)
-MAX_ID = 2**31 - 1
 #: a complaint id in a path: 422 when out of range rather than a database error
 ComplaintId = Annotated[int, Path(ge=1, le=MAX_ID, description="Complaint id")]
 #: an aware datetime, always given out in UTC ("Z")

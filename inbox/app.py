@@ -20,8 +20,12 @@ from inbox import (
     privacy_pages,
     triage_pages,
 )
+from inbox.api_docs import OPENAPI_URL
+from inbox.api_docs import router as api_docs_router
+from inbox.log_redaction import redact_access_log
 from inbox.login import install_auth
 from inbox.ops import SchedulerState, ops_router
+from inbox.security_headers import SecurityHeaders
 from inbox.sessions import AuthConfig
 from inbox.source_status import READ_CAPS_ATTR
 from inbox.web import (
@@ -62,6 +66,7 @@ def create_app(
     read_caps: Mapping[str, int] | None = None,
     config_view: Mapping[str, Any] | None = None,
     original_text_roles: Collection[str] | None = None,
+    api_docs: bool = False,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
@@ -73,13 +78,18 @@ def create_app(
     *config_view* (``aduan.config_view.redacted_config``) is the admin's read-only view
     of the running configuration; without it that page says it is not available.
     *original_text_roles* may ask for citizens' unmasked text (default: admin, operator).
+    *api_docs* serves the OpenAPI document (``/api/openapi.json``, open to anyone: it
+    describes the API, it holds no data) and Swagger UI (``/api/docs``, from vendored
+    files); both are off by default.
     """
     app = FastAPI(
         title="aduan",
         summary="Pengaduan warga dari media sosial / citizen complaints from social media",
-        docs_url="/api/docs",
+        # FastAPI's own docs page loads Swagger UI from a CDN with an inline script;
+        # ours (inbox.api_docs) is served from /static under the site's CSP.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/openapi.json",
+        openapi_url=OPENAPI_URL if api_docs else None,
     )
     setattr(app.state, ENGINE_ATTR, engine)
     setattr(app.state, POLICY_ATTR, policy)
@@ -89,9 +99,14 @@ def create_app(
         DEFAULT_ORIGINAL_ROLES if original_text_roles is None else frozenset(original_text_roles)
     )
     setattr(app.state, ORIGINAL_ROLES_ATTR, roles)
+    app.add_middleware(SecurityHeaders)
+    # Whoever serves the app (the daemon, a test) logs no api_key.
+    redact_access_log()
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(ops_router(engine, scheduler_state))
     install_auth(app, engine=engine, config=auth_config, templates=TEMPLATES)
+    if api_docs:
+        app.include_router(api_docs_router)
     for router in ROUTERS:
         app.include_router(router)
     return app

@@ -14,17 +14,25 @@ Operators and admins mark a complaint confidential or unmark it (recorded too).
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, HTTPException, Path, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser
-from inbox.inbox_pages import NOTICES, OVERDUE_LABELS
-from inbox.web import TEMPLATES, DbSession, EngineDep, OriginalRoles, PolicyDep, original_roles
+from inbox.inbox_pages import NOTICES
+from inbox.web import (
+    TEMPLATES,
+    DbSession,
+    EngineDep,
+    OriginalRoles,
+    PolicyDep,
+    RowId,
+    original_roles,
+)
 from lifecycle.reports import overdue_step
-from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
+from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history, skipped_steps
 from models.access_log import record_access
 from models.complaint_view import linked_mentions
 from models.confidential import set_confidential
@@ -33,21 +41,20 @@ from models.exceptions import InvalidTransition, NotFound
 from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
 from models.tables import Agency, Complaint, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, STATUS_LABELS, AccessAction, ComplaintStatus
+from models.vocab import (
+    CATEGORIES,
+    LINK_REASON_LABELS,
+    OVERDUE_LABELS,
+    STATUS_LABELS,
+    AccessAction,
+    ComplaintStatus,
+)
 
 router = APIRouter(include_in_schema=False)
 
-#: an id the store's integer column can hold; others are 422, never a database error
-ComplaintId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ComplaintId = RowId
 FormText = Annotated[str, Form()]
 
-#: why a mention is part of the complaint (ComplaintMention.reason)
-LINK_LABELS: dict[str, str] = {
-    "origin": "laporan awal",
-    "reply": "balasan dalam percakapan",
-    "duplicate": "laporan serupa",
-    "manual": "digabung oleh petugas",
-}
 TOO_LONG = f"Teks terlalu panjang (maksimal {MAX_NOTE_LENGTH} karakter)."
 
 
@@ -60,6 +67,19 @@ def next_statuses(status: ComplaintStatus) -> list[ComplaintStatus]:
     allowed = TRANSITIONS[status]
     special = (ComplaintStatus.BARU, ComplaintStatus.BUKAN_WEWENANG)
     return [s for s in ComplaintStatus if s in allowed and s not in special]
+
+
+def status_choices(status: ComplaintStatus) -> list[tuple[str, str]]:
+    """(status, label) of each status the form offers; a label says which skipped step
+    is recorded with it ("Ditindaklanjuti (sekaligus respon awal)")."""
+    out = []
+    for target in next_statuses(status):
+        label = STATUS_LABELS[target]
+        skipped = [STATUS_LABELS[s].lower() for s in skipped_steps(status, target)]
+        out.append(
+            (target.value, f"{label} (sekaligus {', '.join(skipped)})" if skipped else label)
+        )
+    return out
 
 
 def _page(
@@ -87,12 +107,12 @@ def _page(
         "notes": notes_of(session=db, complaint_id=complaint.id),
         "overdue": overdue_step(complaint, utcnow()),
         "can_change": access.can_change(user, complaint),
-        "next_statuses": next_statuses(complaint.status),
+        "next_statuses": status_choices(complaint.status),
         "can_refuse": ComplaintStatus.BUKAN_WEWENANG in TRANSITIONS[complaint.status],
         "categories": CATEGORIES,
         "statuses": STATUS_LABELS,
         "overdue_labels": OVERDUE_LABELS,
-        "link_labels": LINK_LABELS,
+        "link_labels": LINK_REASON_LABELS,
         "notice": notice,
         "error": error,
         "draft": draft or {},

@@ -7,7 +7,8 @@ log with its filters and row count.
 
 Text in the cells comes from social media. A spreadsheet runs a cell starting with
 ``=``, ``+``, ``-`` or ``@`` (and, in some programs, tab or carriage return) as a
-formula, so such cells get a leading ``'`` (OWASP's advice on CSV injection).
+formula, so such cells get a leading ``'`` (OWASP's advice on CSV injection). Bidi
+controls are removed (``models.bidi``): one cell cannot reverse the cells after it.
 """
 
 import csv
@@ -17,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from inbox.filters import safe_url
+from models.bidi import strip_bidi_controls
 from models.export import neutralise_formula
 from models.masking import mask_personal
 from models.tables import Complaint, Mention
@@ -58,7 +60,7 @@ def safe_cell(value: Any) -> str:
         text = value.astimezone(WITA).strftime("%Y-%m-%d %H:%M")
     else:
         text = str(value)
-    return neutralise_formula(text)
+    return neutralise_formula(strip_bidi_controls(text))
 
 
 def complaint_row(complaint: Complaint, mention: Mention | None, overdue: str | None) -> list[str]:

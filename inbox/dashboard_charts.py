@@ -23,7 +23,7 @@ from inbox.web import DbSession
 from models.dashboard import status_totals, top_places, volume_by_day
 from models.tables import User
 from models.types import utcnow
-from models.vocab import STATUS_LABELS
+from models.vocab import STATUS_LABELS, label
 from models.wita import WITA
 
 router = APIRouter(include_in_schema=False)
@@ -35,7 +35,9 @@ MAX_DAYS = 366
 DAILY_UP_TO = 90
 SVG_HEADERS = {
     # Opened directly (not as an image) an SVG could run script; allow none.
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Cache-Control": f"private, max-age={int(CHART_TTL)}",
 }
@@ -48,6 +50,9 @@ class VolumeBy(StrEnum):
     INBOX = "inbox"
     PLATFORM = "platform"
 
+
+#: the label table (models.vocab.LABELS) a chart's legend reads its names from
+LEGEND_KINDS = {VolumeBy.CATEGORY: "category", VolumeBy.PLATFORM: "platform"}
 
 VOLUME_TITLES = {
     VolumeBy.CATEGORY: "per kategori",
@@ -143,6 +148,12 @@ def volume_svg(
     def make() -> bytes:
         since, all_days = window(days)
         counts = volume_by_day(session=db, since=since, by=by.value)
+        if by in LEGEND_KINDS:  # names in the legend, not codes
+            kind = LEGEND_KINDS[by]
+            counts = {
+                day: {label(kind, key): n for key, n in keys.items()}
+                for day, keys in counts.items()
+            }
         weekly = days > DAILY_UP_TO
         series = by_week(counts, all_days) if weekly else {d: counts.get(d, {}) for d in all_days}
         unit = "per minggu, " if weekly else ""

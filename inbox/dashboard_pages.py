@@ -23,16 +23,12 @@ from models.mentions import count_by_state
 from models.sources import all_health
 from models.tables import User
 from models.types import utcnow
-from models.vocab import STATUS_LABELS, ComplaintStatus
+from models.vocab import STATUS_LABELS, STEP_LABELS, ComplaintStatus
 
 router = APIRouter(include_in_schema=False)
 
 DAY_CHOICES = (7, 30, 90, 365)
 OVERDUE_SHOWN = 50
-STEP_LABELS: dict[str, str] = {
-    ComplaintStatus.RESPON_AWAL: "respon awal",
-    ComplaintStatus.DITINDAKLANJUTI: "tindak lanjut lapangan",
-}
 
 
 def _choice(value: str | None, allowed: range | tuple[int, ...], default: int) -> int:

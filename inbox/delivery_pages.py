@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser
 from inbox.dashboard_pages import render_dashboard
-from inbox.web import DbSession, EngineDep
+from inbox.web import DbSession, EngineDep, RowId
 from models.tables import User
 from notify.delivery import retry_dead
 
@@ -26,7 +26,7 @@ def retry_user(user: CsrfUser) -> User:
 def retry(
     request: Request,
     user: Annotated[User, Depends(retry_user)],
-    outbox_id: int,
+    outbox_id: RowId,
     engine: EngineDep,
     db: DbSession,
 ) -> HTMLResponse | RedirectResponse:

@@ -1,8 +1,12 @@
-"""Agency inbox pages: an inbox's complaints, filtered, searched, sorted, paged, exported.
+"""Complaint lists: an agency's inbox, and every inbox at once for Kominfo's operators.
 
-Filters are GET parameters (``status``, ``category``, ``kecamatan``, ``platform``,
-``dari``/``sampai`` as WITA dates, ``overdue``, ``q``, ``sort``, ``page``), so a
-filtered list can be bookmarked and the export lists exactly what the page shows.
+``/inbox/{code}`` is one inbox's complaints, filtered, searched, sorted, paged and
+exported; ``/complaints`` is the same list over every inbox (with an ``inbox`` filter),
+where an operator finds what is new across agencies (the header's "Pengaduan baru"
+opens it at ``status=baru``). Filters are GET parameters (``status``, ``category``,
+``kecamatan``, ``platform``, ``dari``/``sampai`` as WITA dates, ``overdue``, ``q``,
+``sort``, ``page``), so a filtered list can be bookmarked and the export lists exactly
+what the page shows. With htmx the filter form swaps only the results.
 """
 
 import re
@@ -13,22 +17,31 @@ from typing import Annotated, Any, cast
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inbox.access import Forbidden, Permission, access
+from inbox.access import Forbidden, Permission, access, landing_page
 from inbox.auth import CurrentUser, require_permission
 from inbox.csv_export import complaint_row, csv_chunks
 from inbox.web import TEMPLATES, DbSession, EngineDep
 from lifecycle.reports import overdue_step
 from models.access_log import record_access_now
+from models.agencies import list_agencies
 from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
 from models.masking import mask_personal
 from models.tables import Agency, Complaint, Mention, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, STATUS_LABELS, AccessAction, ComplaintStatus, Platform
+from models.vocab import (
+    CATEGORIES,
+    OVERDUE_LABELS,
+    SORT_LABELS,
+    STATUS_LABELS,
+    AccessAction,
+    ComplaintStatus,
+    Platform,
+)
 from models.wita import WITA
 
 router = APIRouter(include_in_schema=False)
@@ -39,17 +52,6 @@ MAX_PAGE = 10_000
 EXPORT_LIMIT = 50_000
 MAX_TEXT = 200
 
-SORT_LABELS: dict[str, str] = {
-    "newest": "Terbaru",
-    "oldest": "Terlama",
-    "deadline": "Tenggat terdekat",
-    "reporters": "Pelapor terbanyak",
-}
-#: the step whose deadline passed, as the overdue badge names it
-OVERDUE_LABELS: dict[str, str] = {
-    ComplaintStatus.RESPON_AWAL: "Terlambat respon awal",
-    ComplaintStatus.DITINDAKLANJUTI: "Terlambat tindak lanjut",
-}
 #: messages shown after a redirect (``?ok=...``); fixed text, never taken from the URL
 NOTICES: dict[str, str] = {
     "status": "Status pengaduan diperbarui.",
@@ -61,7 +63,17 @@ NOTICES: dict[str, str] = {
     ),
     "bukan_rahasia": "Tanda rahasia dicabut.",
 }
-_FILTER_KEYS = ("q", "status", "category", "kecamatan", "platform", "dari", "sampai", "overdue")
+_FILTER_KEYS = (
+    "q",
+    "inbox",
+    "status",
+    "category",
+    "kecamatan",
+    "platform",
+    "dari",
+    "sampai",
+    "overdue",
+)
 _YES = ("1", "true", "on", "ya")
 
 
@@ -120,15 +132,22 @@ def _choice(
     return values[key]
 
 
-def parse_query(code: str, params: Mapping[str, str]) -> InboxQuery:
-    """The inbox *code*'s list as the GET *params* ask for it; bad values become errors.
+def parse_query(
+    code: str | None, params: Mapping[str, str], inboxes: Collection[str] = ()
+) -> InboxQuery:
+    """The inbox *code*'s list (every inbox's: None) as the GET *params* ask for it.
 
-    An unreadable page number means the first page; every other bad value is an error
-    the page shows (HTTP 400) instead of guessing what was meant.
+    Bad values become errors. An unreadable page number means the first page; every
+    other bad value is an error the page shows (HTTP 400) instead of guessing what was
+    meant. The ``inbox`` filter applies to the list of every inbox, one of *inboxes*.
     """
     errors: list[str] = []
     values = {key: _clean(params.get(key), MAX_TEXT if key == "q" else 100) for key in _FILTER_KEYS}
     values["sort"] = _clean(params.get("sort")) or "newest"
+    if code is None:
+        code = _choice(values, "inbox", inboxes, "Inbox tidak dikenal.", errors)
+    else:
+        values["inbox"] = ""
     status = _choice(values, "status", STATUS_LABELS, "Status tidak dikenal.", errors)
     category = _choice(values, "category", CATEGORIES, "Kategori tidak dikenal.", errors)
     platform = _choice(values, "platform", tuple(Platform), "Platform tidak dikenal.", errors)
@@ -159,8 +178,10 @@ def parse_query(code: str, params: Mapping[str, str]) -> InboxQuery:
     return InboxQuery(flt, values, errors)
 
 
-def inbox_link(code: str, values: Mapping[str, str], *, suffix: str = "", **changes: Any) -> str:
-    """The inbox URL with the current filters and *changes* (None drops a parameter)."""
+def inbox_link(
+    code: str | None, values: Mapping[str, str], *, suffix: str = "", **changes: Any
+) -> str:
+    """The list's URL with the current filters and *changes* (None drops a parameter)."""
     params: dict[str, Any] = {k: values.get(k, "") for k in (*_FILTER_KEYS, "sort")}
     params.update(changes)
     if params.get("sort") == "newest":
@@ -168,7 +189,8 @@ def inbox_link(code: str, values: Mapping[str, str], *, suffix: str = "", **chan
     if params.get("page") == 1:
         params["page"] = None
     query = urlencode({k: v for k, v in params.items() if v not in (None, "")})
-    return f"/inbox/{quote(code, safe='')}{suffix}" + (f"?{query}" if query else "")
+    base = "/complaints" if code is None else f"/inbox/{quote(code, safe='')}{suffix}"
+    return base + (f"?{query}" if query else "")
 
 
 def readable_inbox(db: Session, user: User, code: str) -> Agency:
@@ -195,15 +217,33 @@ def next_deadline(complaint: Complaint) -> datetime | None:
 def inbox(request: Request, code: str, db: DbSession, user: CurrentUser) -> HTMLResponse:
     """One inbox's complaints, as the filters ask."""
     agency = readable_inbox(db, user, code)
-    query = parse_query(code, request.query_params)
+    return _list_page(request, db, user, agency)
+
+
+@router.get("/complaints", response_class=HTMLResponse, response_model=None)
+def all_complaints(
+    request: Request, db: DbSession, user: CurrentUser
+) -> HTMLResponse | RedirectResponse:
+    """Every inbox's complaints (Kominfo staff); agency staff are sent to their own inbox."""
+    if access.inbox_filter(user) is not None:  # Forbidden for roles without complaints
+        return RedirectResponse(landing_page(user), status_code=303)
+    return _list_page(request, db, user, None)
+
+
+def _list_page(request: Request, db: Session, user: User, agency: Agency | None) -> HTMLResponse:
+    """The list of one inbox (*agency*) or of every inbox (None), as the filters ask."""
+    code = agency.code if agency is not None else None
+    inboxes = {a.code: a.name for a in list_agencies(session=db)}
+    query = parse_query(code, request.query_params, inboxes)
     context: dict[str, Any] = {
         "agency": agency,
+        "inboxes": inboxes,
         "query": query,
         "form": query.values,
         "link": lambda **kw: inbox_link(code, query.values, **kw),
         "export_url": inbox_link(code, query.values, suffix="/export.csv"),
         "clear_url": inbox_link(code, {}),
-        "can_export": access.can(user, Permission.EXPORT),
+        "can_export": code is not None and access.can(user, Permission.EXPORT),
         "export_limit": EXPORT_LIMIT,
         "statuses": STATUS_LABELS,
         "sorts": SORT_LABELS,

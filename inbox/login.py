@@ -1,16 +1,16 @@
 """The sign-in and sign-out pages, and ``install_auth`` that plugs accounts into an app."""
 
 import hmac
+import math
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, FastAPI, Form, Request
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inbox.access import Forbidden, landing_page
 from inbox.auth import (
@@ -26,30 +26,32 @@ from inbox.auth import (
     safe_next,
     signed_in_user,
 )
+from inbox.error_pages import install_error_pages
 from inbox.sessions import AuthConfig, Authenticator, LoginResult
 
 WRONG = "Nama pengguna atau kata sandi salah."
-BLOCKED = "Terlalu banyak percobaan, coba lagi dalam 15 menit."
+BLOCKED = (
+    "Terlalu banyak percobaan yang gagal dari alamat ini; coba lagi dalam {minutes} menit. "
+    "Dari perangkat atau jaringan lain Anda tetap dapat masuk."
+)
 STALE_FORM = "Formulir kedaluwarsa. Silakan coba lagi."
 #: the sign-in form's CSRF cookie lives this long (seconds)
 LOGIN_FORM_SECONDS = 3600
-
-_FORBIDDEN_PAGE = """{% extends "base.html" %}
-{% block title %}Akses ditolak{% endblock %}
-{% block main %}<h1>Akses ditolak</h1><p>{{ detail }}</p>
-<p><a href="/">Kembali ke beranda</a></p>{% endblock %}"""
 
 
 def install_auth(
     app: FastAPI, *, engine: Engine, config: AuthConfig, templates: Jinja2Templates
 ) -> Authenticator:
-    """Give *app* sign-in: the Authenticator, /login and /logout, error pages, ``csrf_input``."""
+    """Give *app* sign-in: the Authenticator, /login and /logout, error pages, ``csrf_input``.
+
+    Error pages (``inbox.error_pages``) come with it: a refused page request shows the
+    site's page, in its frame, with the signed-in user's navigation.
+    """
     auth = Authenticator(engine=engine, config=config)
     setattr(app.state, STATE_ATTR, auth)
     app.include_router(login_router(templates))
     templates.env.globals["csrf_input"] = csrf_input
     templates.env.globals["signed_in_user"] = signed_in_user
-    forbidden_page = templates.env.from_string(_FORBIDDEN_PAGE)
 
     async def on_login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
@@ -58,15 +60,8 @@ def install_auth(
             return Response(status_code=401, headers={"HX-Redirect": exc.location})
         return RedirectResponse(exc.location, status_code=303)
 
-    async def on_forbidden(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, StarletteHTTPException)
-        if "text/html" in request.headers.get("accept", ""):
-            html = forbidden_page.render(request=request, detail=exc.detail)
-            return HTMLResponse(html, status_code=403)
-        return await http_exception_handler(request, exc)
-
     app.add_exception_handler(LoginRequired, on_login_required)
-    app.add_exception_handler(Forbidden, on_forbidden)
+    install_error_pages(app, templates)
     return auth
 
 
@@ -82,6 +77,7 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
         username: str = "",
         error: str | None = None,
         status_code: int = 200,
+        retry_after: int | None = None,
     ) -> Response:
         cookie_name = auth.config.login_cookie
         # Reused while valid, so two open sign-in tabs do not invalidate each other.
@@ -102,8 +98,8 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
             samesite="lax",
             secure=auth.config.secure_cookies,
         )
-        if status_code == 429:
-            response.headers["Retry-After"] = "900"
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(retry_after)
         return response
 
     @router.get("/login", response_class=HTMLResponse)
@@ -141,13 +137,15 @@ def login_router(templates: Jinja2Templates) -> APIRouter:
             )
         outcome = auth.authenticate(username, password, client_address(request))
         if outcome.result is LoginResult.BLOCKED:
+            seconds = math.ceil((outcome.retry_after or timedelta(0)).total_seconds())
             return form_page(
                 request,
                 auth,
                 next_path=target,
                 username=username,
-                error=BLOCKED,
+                error=BLOCKED.format(minutes=max(1, math.ceil(seconds / 60))),
                 status_code=429,
+                retry_after=seconds,
             )
         if outcome.result is not LoginResult.OK or outcome.user is None:
             return form_page(

@@ -45,7 +45,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inbox.access import Permission, access
 from inbox.api_models import (
-    MAX_ID,
     GeoReportError,
     Service,
     ServiceRequest,
@@ -62,7 +61,7 @@ from models.complaint_detail import (
 from models.complaint_view import origin_mentions
 from models.masking import mask_personal
 from models.tables import Complaint, Mention, StatusChange, User
-from models.types import utcnow
+from models.types import MAX_ID, utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus, category_info
 from router.policy import RoutingPolicy
 

@@ -3,7 +3,10 @@
 The cookie carries a random session id signed with the secret key; the store keeps
 only the SHA-256 of that id, so a copy of the table cannot be turned into cookies,
 and revoking the row (logout, disable, password reset) kills every copy of the cookie.
-Sign-in attempts are limited per account and per address within ``LOGIN_WINDOW``.
+Sign-in attempts are limited per (account, address) pair and per address within
+``LOGIN_WINDOW``: a run of wrong passwords blocks that address only, so nobody can
+lock the real user out from elsewhere. Refused attempts are logged but not counted,
+so hammering a blocked pair does not push its release further away.
 """
 
 import logging
@@ -58,8 +61,10 @@ class AuthConfig:
     secret_key: bytes
     session_hours: int = 12
     secure_cookies: bool = False
-    #: failed sign-ins allowed per account and per address within LOGIN_WINDOW
+    #: failed sign-ins allowed for one account from one address within LOGIN_WINDOW
     login_attempts: int = 5
+    #: failed sign-ins allowed from one address, whatever the accounts, within LOGIN_WINDOW
+    login_attempts_per_address: int = 20
 
     def __post_init__(self) -> None:
         if len(self.secret_key) < MIN_SECRET_LENGTH:
@@ -86,10 +91,14 @@ class LoginResult(StrEnum):
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """The result of ``Authenticator.authenticate``; *user* is set only when OK."""
+    """The result of ``Authenticator.authenticate``; *user* is set only when OK.
+
+    *retry_after* is how long a BLOCKED sign-in must wait before the next try counts.
+    """
 
     result: LoginResult
     user: User | None = None
+    retry_after: timedelta | None = None
 
 
 @dataclass(frozen=True)
@@ -110,6 +119,14 @@ class NewSession:
     expires_at: datetime
 
 
+def _wait(failures: list[datetime], limit: int, now: datetime) -> timedelta:
+    """How long until fewer than *limit* of *failures* (oldest first) are in the window."""
+    if len(failures) < limit:
+        return timedelta(0)
+    # Once the oldest of the last `limit` failures leaves the window, one try is free.
+    return max(failures[len(failures) - limit] + LOGIN_WINDOW - now, timedelta(0))
+
+
 @dataclass
 class Authenticator:
     """Sign-in, sessions and tokens over one store; held in ``app.state``."""
@@ -123,17 +140,24 @@ class Authenticator:
         now = self.clock()
         name = username.strip().lower()[:100]
         with session_scope(self.engine) as s:
-            for_account, for_address = recent_failures(
+            failures = recent_failures(
                 session=s, username=name, address=address, since=now - LOGIN_WINDOW
             )
-            limit = self.config.login_attempts
-            if for_account >= limit or for_address >= limit:
-                # Recorded as a failure, so hammering a locked account keeps it locked.
-                record_login_attempt(
-                    session=s, username=name, address=address, success=False, at=now
+            wait = max(
+                _wait(failures.pair, self.config.login_attempts, now),
+                _wait(failures.address, self.config.login_attempts_per_address, now),
+            )
+            if wait > timedelta(0):
+                log.warning(
+                    "sign-in refused: too many failures for user %r from %s "
+                    "(%d for the account from there, %d from the address); retry in %d s",
+                    name,
+                    address,
+                    len(failures.pair),
+                    len(failures.address),
+                    int(wait.total_seconds()),
                 )
-                log.warning("sign-in refused (too many failures): user %r from %s", name, address)
-                return LoginOutcome(LoginResult.BLOCKED)
+                return LoginOutcome(LoginResult.BLOCKED, retry_after=wait)
             user = find_user(session=s, username=name)
         # Hashing is slow on purpose; it runs outside any transaction.
         if not password or len(password) > MAX_PASSWORD_LENGTH:
@@ -146,6 +170,7 @@ class Authenticator:
         with session_scope(self.engine) as s:
             record_login_attempt(session=s, username=name, address=address, success=ok, at=now)
             if not ok or user is None or user.id is None:
+                log.info("sign-in failed: user %r from %s", name, address)
                 return LoginOutcome(LoginResult.INVALID)
             mark_login(session=s, user_id=user.id, at=now)
             if new_hash is not None:

@@ -6,6 +6,7 @@ and a 4xx status, having changed nothing. Each decision becomes a training corre
 (the router functions record it in the same transaction).
 """
 
+import re
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -18,15 +19,25 @@ from inbox.auth import require_permission
 from inbox.form_actions import Refused, acting_user
 from inbox.source_status import source_views
 from inbox.triage_queue import queue
-from inbox.web import POLICY_ATTR, TEMPLATES, DbSession, EngineDep, PolicyDep, whole_number
+from inbox.web import (
+    POLICY_ATTR,
+    TEMPLATES,
+    DbSession,
+    EngineDep,
+    PolicyDep,
+    RowId,
+    row_id,
+    whole_number,
+)
 from lifecycle.merge import merge_into
 from lifecycle.status import reassign
 from lifecycle.triage import NotInTriage, assign
+from models.complaint_detail import agency_names
 from models.exceptions import InvalidTransition, NotFound
 from models.sources import all_health
 from models.tables import Complaint, Mention, User
 from models.types import utcnow
-from models.vocab import CATEGORIES, NOT_COMPLAINT
+from models.vocab import CATEGORIES, NOT_COMPLAINT, label
 from router.policy import RoutingPolicy
 
 router = APIRouter(include_in_schema=False)
@@ -34,13 +45,13 @@ router = APIRouter(include_in_schema=False)
 #: categories a complaint can be filed under (NOT_COMPLAINT is a separate button)
 FILE_CATEGORIES = [c for c in CATEGORIES if c != NOT_COMPLAINT]
 DONE = {
-    "filed": "Mention #{mention} diajukan sebagai pengaduan #{complaint} ({category}).",
-    "not_complaint": "Mention #{mention} ditandai bukan pengaduan.",
-    "merged": "Mention #{mention} digabung ke pengaduan #{complaint}.",
+    "filed": "Kiriman #{mention} diajukan sebagai pengaduan #{complaint} ({category}).",
+    "not_complaint": "Kiriman #{mention} ditandai bukan pengaduan.",
+    "merged": "Kiriman #{mention} digabung ke pengaduan #{complaint}.",
     "reassigned": "Pengaduan #{complaint} dialihkan ke kategori {category}.",
 }
 UNKNOWN_CATEGORY = "Kategori tidak dikenal; pilih salah satu dari daftar."
-GONE = "Mention #{id} sudah diputuskan dan tidak lagi di antrean triase; tidak ada yang diubah."
+GONE = "Kiriman #{id} sudah diputuskan dan tidak lagi di antrean triase; tidak ada yang diubah."
 
 
 TriageUser = Annotated[User, Depends(acting_user(Permission.TRIAGE))]
@@ -63,7 +74,7 @@ def _notice(params: dict[str, str]) -> str | None:
     if "{category}" in template:
         if params.get("category") not in CATEGORIES:
             return None
-        values["category"] = params["category"]
+        values["category"] = label("category", params["category"])
     return template.format(**values)
 
 
@@ -79,9 +90,20 @@ def render_triage(
     """The triage page, with an optional confirmation or error message."""
     policy: RoutingPolicy | None = getattr(request.app.state, POLICY_ATTR, None)
     sources = source_views(all_health(session=db), {}, utcnow())
+    names = agency_names(session=db)
+
+    def choice(code: str) -> tuple[str, str, str | None]:
+        inbox = policy.inbox_for(code) if policy and code != NOT_COMPLAINT else None
+        return code, label("category", code), names.get(inbox, inbox) if inbox else None
+
+    page = whole_number(request.query_params.get("halaman")) or 1
+    waiting = queue(session=db, page=page)
     context = {
-        "items": queue(session=db),
-        "categories": [(c, policy.inbox_for(c) if policy else None) for c in FILE_CATEGORIES],
+        "queue": waiting,
+        "items": waiting.items,
+        # Reassigning a bounced complaint needs an inbox; a mention may also be no complaint.
+        "categories": [choice(c) for c in FILE_CATEGORIES],
+        "mention_categories": [choice(c) for c in CATEGORIES],
         "can_reassign": access.can(user, Permission.REASSIGN),
         "notice": notice,
         "error": error,
@@ -113,7 +135,7 @@ def triage(
 def assign_mention(
     request: Request,
     user: TriageUser,
-    mention_id: int,
+    mention_id: RowId,
     category: CategoryField,
     engine: EngineDep,
     db: DbSession,
@@ -132,7 +154,7 @@ def assign_mention(
                 actor=user.username,
             )
         except NotFound:
-            raise Refused(f"Mention #{mention_id} tidak ditemukan.", 404) from None
+            raise Refused(f"Kiriman #{mention_id} tidak ditemukan.", 404) from None
         except NotInTriage:
             raise Refused(GONE.format(id=mention_id), 409) from None
     except Refused as err:
@@ -151,26 +173,29 @@ def assign_mention(
 def merge_mention(
     request: Request,
     user: TriageUser,
-    mention_id: int,
+    mention_id: RowId,
     complaint_id: Annotated[str, Form()],
     engine: EngineDep,
     db: DbSession,
 ) -> HTMLResponse | RedirectResponse:
     """Join the mention to an existing complaint as a further report of the same problem."""
     try:
-        target = whole_number(complaint_id.strip().removeprefix("#"))
-        if target is None:
+        typed = complaint_id.strip().removeprefix("#")
+        if not re.fullmatch(r"-?[0-9]+", typed):
             raise Refused("Nomor pengaduan harus berupa angka, misalnya 123.", 400)
+        target = row_id(typed)
+        if target is None:  # a number no complaint can have
+            raise Refused(f"Pengaduan #{typed[:20]} tidak ditemukan; tidak ada yang diubah.", 404)
         if db.get(Complaint, target) is None:
             raise Refused(f"Pengaduan #{target} tidak ditemukan; tidak ada yang diubah.", 404)
         if db.get(Mention, mention_id) is None:
-            raise Refused(f"Mention #{mention_id} tidak ditemukan.", 404)
+            raise Refused(f"Kiriman #{mention_id} tidak ditemukan.", 404)
         try:
             merge_into(
                 engine=engine, mention_id=mention_id, complaint_id=target, actor=user.username
             )
         except NotFound:  # gone between the check and the merge
-            raise Refused("Mention atau pengaduan tidak ditemukan.", 404) from None
+            raise Refused("Kiriman atau pengaduan tidak ditemukan.", 404) from None
         except InvalidTransition:
             raise Refused(GONE.format(id=mention_id), 409) from None
     except Refused as err:
@@ -182,7 +207,7 @@ def merge_mention(
 def reassign_complaint(
     request: Request,
     user: ReassignUser,
-    complaint_id: int,
+    complaint_id: RowId,
     category: CategoryField,
     engine: EngineDep,
     db: DbSession,

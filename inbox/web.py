@@ -11,13 +11,16 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from inbox.filters import safe_url
+from inbox.filters import safe_url, shown_value
+from inbox.routed_by import actor_words, percent, routed_by
 from models.masking import mask_personal
-from models.vocab import Role
+from models.types import MAX_ID
+from models.vocab import Role, label
 from models.wita import format_wita
 from router.policy import RoutingPolicy
 
@@ -26,6 +29,17 @@ TEMPLATES.env.filters["wita"] = format_wita
 TEMPLATES.env.filters["safe_url"] = safe_url
 #: citizens' text on every page is shown masked unless the page says otherwise
 TEMPLATES.env.filters["masked"] = mask_personal
+# Every value a page prints loses its bidi controls (models.bidi): an unclosed U+202E
+# in a citizen's name cannot reverse the rest of the line; <bdi> isolates the rest.
+TEMPLATES.env.finalize = shown_value
+# One label table for every page (models.vocab.LABELS): {{ label("status", c.status) }},
+# {{ c.category | category }} (its Indonesian name), {{ m.platform | platform_label }}.
+TEMPLATES.env.globals["label"] = label
+TEMPLATES.env.filters["category"] = lambda code: label("category", code)
+TEMPLATES.env.filters["platform_label"] = lambda code: label("platform", code)
+TEMPLATES.env.globals["routed_by"] = routed_by
+TEMPLATES.env.globals["actor_words"] = actor_words
+TEMPLATES.env.filters["percent"] = percent
 
 #: attributes of ``app.state`` set by create_app
 ENGINE_ATTR = "aduan_engine"
@@ -78,3 +92,16 @@ def whole_number(value: str | None) -> int | None:
     if value is None or not re.fullmatch(r"[0-9]{1,12}", value):
         return None
     return int(value)
+
+
+#: a row id in a page's path (complaint, mention, notification, token): 422 outside
+#: 1..MAX_ID, so an id the store's integer column cannot hold never reaches the store
+RowId = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+
+def row_id(value: str | None) -> int | None:
+    """*value* as a row id (1 to MAX_ID, ASCII digits), else None."""
+    if value is None or not re.fullmatch(r"[0-9]{1,10}", value):
+        return None
+    number = int(value)
+    return number if 1 <= number <= MAX_ID else None

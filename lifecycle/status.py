@@ -13,10 +13,13 @@ response) before a complaint is closed, so the history never shows a silent clos
 ``bukan_wewenang`` is reached only through ``bukan_wewenang()``, which needs a reason
 and a suggested category, and moves the complaint back to the triage inbox.
 
-Timestamps record the first time each step was reached, so the city's report and the
-deadline checks agree: a field follow-up is also a response (``baru -> ditindaklanjuti``
-sets ``responded_at`` too) and a resolution is also a follow-up (``selesai`` sets
-``followed_up_at`` when still empty). ``resolved_at`` is cleared on reopening.
+Skipping a step is allowed where the city counts the later step as including the
+earlier one: a field follow-up is also the initial response (``baru ->
+ditindaklanjuti``), a resolution is also a follow-up (``respon_awal -> selesai``). The
+skipped step is then recorded at the same moment, in the timestamps and in the history
+(its own row, "dicatat bersamaan"), so the yearly report, the deadline checks and
+anyone reading the history count it. Timestamps record the first time each step was
+reached; ``resolved_at`` is cleared on reopening.
 
 Every change locks the complaint's row (``SELECT ... FOR UPDATE`` on PostgreSQL, the
 database write lock on SQLite) and writes the complaint and its ``StatusChange`` row in
@@ -35,11 +38,16 @@ from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
 from models.tables import Complaint, Correction, Mention, Outbox, StatusChange
 from models.types import utcnow
-from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus
+from models.vocab import CATEGORIES, NOT_COMPLAINT, STATUS_LABELS, ComplaintStatus, label
 from router.policy import RoutingPolicy
 
 #: short alias: the table below reads like the city's own list
 S = ComplaintStatus
+
+#: the steps a complaint moves through, in order; skipping ahead records the ones between
+MAIN_LINE: tuple[ComplaintStatus, ...] = (S.BARU, S.RESPON_AWAL, S.DITINDAKLANJUTI, S.SELESAI)
+#: the note of a step recorded because a later one was reached directly
+IMPLIED_NOTE = "dicatat bersamaan dengan perubahan ke {label}"
 
 #: from status -> the statuses it may change to
 TRANSITIONS: dict[ComplaintStatus, frozenset[ComplaintStatus]] = {
@@ -158,9 +166,20 @@ def change_status(
             complaint.resolved_at = now
         if reopen:
             complaint.resolved_at = None
+        for step in skipped_steps(complaint.status, target):
+            implied = IMPLIED_NOTE.format(label=STATUS_LABELS[target].lower())
+            _record(session, complaint, step, actor, implied, now)
         _record(session, complaint, target, actor, note, now)
         session.flush()
         return complaint
+
+
+def skipped_steps(from_status: str, to_status: str) -> list[ComplaintStatus]:
+    """The main-line steps between *from_status* and a later *to_status*, in order."""
+    if from_status not in MAIN_LINE or to_status not in MAIN_LINE:
+        return []
+    start, end = MAIN_LINE.index(S(from_status)), MAIN_LINE.index(S(to_status))
+    return list(MAIN_LINE[start + 1 : end]) if end > start else []
 
 
 def _known_category(category: str) -> None:
@@ -205,7 +224,9 @@ def bukan_wewenang(
             kind="bukan_wewenang",
             actor=actor,
         )
-        note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggested_category})"
+        # The history shows the note as it is: the category by its name, not its code.
+        suggestion = label("category", suggested_category)
+        note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggestion})"
         _record(session, complaint, S.BUKAN_WEWENANG, actor, note, utcnow())
         complaint.inbox = policy.triage_inbox
         session.flush()
@@ -259,7 +280,7 @@ def reassign(
         complaint.respond_by, complaint.follow_up_by = (
             policy.deadlines(now) if policy.deadlines is not None else (None, None)
         )
-        text = f"dialihkan ke {inbox} (kategori {category})"
+        text = f"dialihkan ke {inbox} (kategori {label('category', category)})"
         _record(session, complaint, S.BARU, actor, f"{text}: {note.strip()}" if note else text, now)
         assert complaint.id is not None
         for channel in policy.channels.get(inbox, ()):
@@ -292,14 +313,14 @@ class Bounce:
     complaint_id: int
     actor: str
     at: datetime
-    #: "bukan wewenang INBOX: reason (saran kategori: CODE)"
+    #: "bukan wewenang INBOX: reason (saran kategori: NAME)" (older notes: the CODE)
     note: str
     suggested_category: str | None
 
     @property
     def reason(self) -> str:
         """The note without the suggestion, which is shown apart."""
-        return re.sub(r"\s*\(saran kategori: [A-Z_]+\)$", "", self.note)
+        return re.sub(r"\s*\(saran kategori: [^()]+\)$", "", self.note)
 
 
 def latest_bounce(*, session: Session, complaint_id: int) -> Bounce | None:

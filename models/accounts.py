@@ -116,13 +116,15 @@ def admin_exists(*, session: Session) -> bool:
 def set_active(
     *, session: Session, username: str, active: bool, now: datetime | None = None
 ) -> User:
-    """Enable or disable a user; disabling also ends every browser session they have."""
+    """Enable or disable a user; disabling also ends every browser session they have and
+    revokes every API token, so re-enabling the account does not bring them back."""
     user = get_user(session=session, username=username)
     user.active = active
     session.add(user)
     if not active:
         assert user.id is not None
         revoke_user_sessions(session=session, user_id=user.id, now=now)
+        revoke_user_tokens(session=session, user_id=user.id, now=now)
     return user
 
 
@@ -179,6 +181,16 @@ def list_api_tokens(
     return [(t, u) for t, u in session.exec(query).all()]
 
 
+def revoke_user_tokens(*, session: Session, user_id: int, now: datetime | None = None) -> int:
+    """Revoke every live API token of a user; returns how many were revoked."""
+    result = session.execute(
+        update(ApiToken)
+        .where(col(ApiToken.user_id) == user_id, col(ApiToken.revoked_at).is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def revoke_api_token(*, session: Session, token_id: int, now: datetime | None = None) -> ApiToken:
     """Revoke a token by id (idempotent); NotFound if there is no such token."""
     token = session.get(ApiToken, token_id)
@@ -216,7 +228,8 @@ def create_account(
 
 
 def reset_password(*, session: Session, username: str, password: str) -> User:
-    """Give a user a new password and end all their browser sessions."""
+    """Give a user a new password, end all their browser sessions and revoke their API
+    tokens (a reset means the old credentials may be known to someone else)."""
     user = get_user(session=session, username=username)
     assert user.id is not None
     set_password_hash(
@@ -225,6 +238,7 @@ def reset_password(*, session: Session, username: str, password: str) -> User:
         password_hash=hash_password(password, username=user.username),
     )
     revoke_user_sessions(session=session, user_id=user.id)
+    revoke_user_tokens(session=session, user_id=user.id)
     return user
 
 

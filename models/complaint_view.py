@@ -40,14 +40,12 @@ def origin_mentions(*, session: Session, complaints: list[Complaint]) -> dict[in
     return {c.id: found[c.origin_mention_id] for c in complaints if c.id is not None}
 
 
-def kecamatan_choices(*, session: Session, inbox: str) -> list[str]:
-    """The kecamatan named by an inbox's complaints, for the filter's choices."""
-    stmt = (
-        select(Complaint.kecamatan)
-        .where(Complaint.inbox == inbox, col(Complaint.kecamatan).is_not(None))
-        .distinct()
-        .order_by(col(Complaint.kecamatan))
-    )
+def kecamatan_choices(*, session: Session, inbox: str | None) -> list[str]:
+    """The kecamatan named by an inbox's complaints (every inbox's: None), for the filter."""
+    stmt = select(Complaint.kecamatan).where(col(Complaint.kecamatan).is_not(None))
+    if inbox is not None:
+        stmt = stmt.where(Complaint.inbox == inbox)
+    stmt = stmt.distinct().order_by(col(Complaint.kecamatan))
     return [k for k in session.exec(stmt) if k]
 
 

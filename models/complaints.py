@@ -18,7 +18,7 @@ from models.tables import (
     StatusChange,
 )
 from models.types import utcnow
-from models.vocab import ComplaintStatus, MentionState, OutboxStatus
+from models.vocab import FILED_NOTE, ComplaintStatus, MentionState, OutboxStatus
 
 
 def file_complaint(
@@ -88,7 +88,7 @@ def file_complaint(
                 "at": now,
                 "from_status": None,
                 "to_status": ComplaintStatus.BARU,
-                "note": "filed",
+                "note": FILED_NOTE,
             }
         ],
     )

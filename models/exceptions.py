@@ -4,6 +4,7 @@ Every error aduan raises on purpose derives from ``AduanError``::
 
     AduanError
     ├── StoreError                 models: the store cannot be reached or migrated
+    ├── InvalidMention             models: a collected record the store refuses
     ├── ConfigError                aduan.settings: config file or environment is wrong
     ├── SourceError                harvester: a source failed (see harvester.exceptions)
     └── ClassifierError            classifier: no usable model (see classifier.exceptions)
@@ -22,6 +23,16 @@ class StoreError(AduanError):
 
 class NotFound(AduanError):
     """A row asked for by key does not exist; raised by store look-ups."""
+
+
+class InvalidMention(AduanError, ValueError):
+    """A collected mention the store refuses (an unknown platform); raised by
+    ``models.mentions.insert_mentions`` before anything is written, naming the record,
+    so a caller handling records one by one can set that one aside."""
+
+    def __init__(self, message: str, *, platform_id: str, source: str) -> None:
+        super().__init__(message)
+        self.platform_id, self.source = platform_id, source
 
 
 class InvalidTransition(AduanError):

@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from sqlmodel import Session, col, select
 
+from models.bidi import strip_bidi_controls
 from models.complaints import mentions_of
 from models.masking import mask_personal
 from models.tables import Complaint, Mention
@@ -104,7 +105,8 @@ def write_csv(records: Iterator[dict[str, Any]], out: IO[str]) -> int:
 
 def safe_cell(value: Any) -> str:
     """A CSV cell a spreadsheet will not run as a formula (OWASP CSV injection advice)."""
-    return neutralise_formula("" if value is None else str(value))
+    # Bidi controls go too: one cell must not reverse the cells after it (models.bidi).
+    return neutralise_formula(strip_bidi_controls("" if value is None else str(value)))
 
 
 def neutralise_formula(text: str) -> str:

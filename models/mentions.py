@@ -8,19 +8,40 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
+from models.exceptions import InvalidMention
 from models.tables import Mention, MentionIn
 from models.types import utcnow
-from models.vocab import MentionState
+from models.vocab import PLATFORMS, MentionState
+
+
+def check_mention(mention: MentionIn) -> None:
+    """Raise InvalidMention unless *mention* comes from a platform aduan knows.
+
+    The platform is shown on pages and charts and selects collectors; a record from a
+    hostile or broken source must not put a made-up one there.
+    """
+    if mention.platform not in PLATFORMS:
+        shown = repr(mention.platform[:40])
+        raise InvalidMention(
+            f"mention {mention.platform_id[:100]!r} from source {mention.source!r}: "
+            f"unknown platform {shown}; known: {', '.join(PLATFORMS)}",
+            platform_id=mention.platform_id,
+            source=mention.source,
+        )
 
 
 def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
     """Insert the mentions not stored yet; return how many were new.
 
     A mention already stored (same platform and platform id) is left as it is, so
-    re-harvesting a window, or two harvesters racing, never stores one twice.
+    re-harvesting a window, or two harvesters racing, never stores one twice. Every
+    mention is checked first (``check_mention``): InvalidMention names the first bad
+    one and nothing is written.
     """
     if not mentions:
         return 0
+    for m in mentions:
+        check_mention(m)
     now = utcnow()
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()

@@ -5,9 +5,10 @@ clear never reaches the store. Attempts are kept a day, for the sign-in limits.
 """
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from models.tables import LoginAttempt, User, WebSession
@@ -72,31 +73,42 @@ def record_login_attempt(
     )
 
 
+@dataclass(frozen=True)
+class RecentFailures:
+    """Failed sign-ins still counting, oldest first: this account from this address, and
+    this address whatever the account."""
+
+    pair: list[datetime]
+    address: list[datetime]
+
+
 def recent_failures(
     *, session: Session, username: str, address: str, since: datetime
-) -> tuple[int, int]:
-    """Failed sign-ins since *since*: (for the account, from the address).
+) -> RecentFailures:
+    """The failed sign-ins since *since* that still count against (account, address).
 
-    Failures are counted per (account, address) pair, and a success clears only its
-    own pair's earlier failures: a user who mistyped and then got in starts afresh,
-    while an attacker elsewhere keeps the account's count, and one valid account
-    cannot be used to clear the address's failures on other accounts.
+    Failures are kept per (account, address) pair, and a success clears only its own
+    pair's earlier failures: a user who mistyped and then got in starts afresh, and one
+    valid account cannot be used to clear the address's failures on other accounts.
+    Failures from other addresses never count against this pair, so nobody elsewhere
+    can lock an account out from here.
     """
     username, address = username[:100], address[:100]
     rows = session.exec(
-        select(LoginAttempt.username, LoginAttempt.address, LoginAttempt.success)
-        .where(
-            or_(col(LoginAttempt.username) == username, col(LoginAttempt.address) == address),
-            col(LoginAttempt.at) >= since,
-        )
+        select(LoginAttempt.username, LoginAttempt.at, LoginAttempt.success)
+        .where(col(LoginAttempt.address) == address, col(LoginAttempt.at) >= since)
         .order_by(col(LoginAttempt.at), col(LoginAttempt.id))
     ).all()
-    pairs: dict[tuple[str, str], int] = defaultdict(int)
-    for user, addr, success in rows:
-        pairs[user, addr] = 0 if success else pairs[user, addr] + 1
-    for_account = sum(n for (user, _), n in pairs.items() if user == username)
-    for_address = sum(n for (_, addr), n in pairs.items() if addr == address)
-    return for_account, for_address
+    pairs: dict[str, list[datetime]] = defaultdict(list)
+    for user, at, success in rows:
+        if success:
+            pairs[user] = []
+        else:
+            pairs[user].append(at)
+    return RecentFailures(
+        pair=list(pairs.get(username, [])),
+        address=sorted(at for times in pairs.values() for at in times),
+    )
 
 
 def prune_login_attempts(*, session: Session, before: datetime) -> int:

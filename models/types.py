@@ -10,6 +10,10 @@ from sqlalchemy.types import TypeDecorator
 
 from models.vocab import ComplaintStatus
 
+#: the largest id an integer key holds on both stores (PostgreSQL's INTEGER is 32 bits);
+#: a larger id from a URL or a form is answered "not found" or 422, never sent to the store
+MAX_ID = 2**31 - 1
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime; SQLite keeps no zone, so it is restored on read."""

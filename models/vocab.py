@@ -163,6 +163,10 @@ class Platform(StrEnum):
     INSTAGRAM = "instagram"
 
 
+#: the platform names a mention may carry
+PLATFORMS: tuple[str, ...] = tuple(p.value for p in Platform)
+
+
 class MentionState(StrEnum):
     """How far a stored mention has come through routing."""
 
@@ -190,6 +194,10 @@ STATUS_LABELS: dict[str, str] = {
     ComplaintStatus.SELESAI: "Selesai",
     ComplaintStatus.BUKAN_WEWENANG: "Bukan wewenang",
 }
+
+
+#: the history note of a complaint's first entry (older stores say "filed")
+FILED_NOTE = "diajukan otomatis"
 
 
 class OutboxStatus(StrEnum):
@@ -284,3 +292,68 @@ ACCESS_ACTION_LABELS: dict[str, str] = {
     AccessAction.RETENTION: "Penghapusan sesuai masa simpan",
     AccessAction.ACCESS_LOG_EXPORT: "Mengunduh log akses",
 }
+#: how pages name each platform
+PLATFORM_LABELS: dict[str, str] = {
+    Platform.TWITTER: "X (Twitter)",
+    Platform.FACEBOOK: "Facebook",
+    Platform.INSTAGRAM: "Instagram",
+}
+#: how pages name each routing state of a mention
+MENTION_STATE_LABELS: dict[str, str] = {
+    MentionState.PENDING: "menunggu klasifikasi",
+    MentionState.NOT_COMPLAINT: "bukan pengaduan",
+    MentionState.TRIAGE: "triase",
+    MentionState.FILED: "diajukan",
+}
+#: why a mention is part of a complaint (``ComplaintMention.reason``)
+LINK_REASON_LABELS: dict[str, str] = {
+    "origin": "laporan awal",
+    "reply": "balasan dalam percakapan",
+    "duplicate": "laporan serupa",
+    "manual": "digabung oleh petugas",
+}
+#: the step whose deadline a complaint missed, as badges name it
+OVERDUE_LABELS: dict[str, str] = {
+    ComplaintStatus.RESPON_AWAL: "Terlambat respon awal",
+    ComplaintStatus.DITINDAKLANJUTI: "Terlambat tindak lanjut",
+}
+#: the steps themselves, in running text ("langkah terlewat: respon awal")
+STEP_LABELS: dict[str, str] = {
+    ComplaintStatus.RESPON_AWAL: "respon awal",
+    ComplaintStatus.DITINDAKLANJUTI: "tindak lanjut lapangan",
+}
+#: how an inbox list can be ordered (``models.complaint_search.Sort``)
+SORT_LABELS: dict[str, str] = {
+    "newest": "Terbaru",
+    "oldest": "Terlama",
+    "deadline": "Tenggat terdekat",
+    "reporters": "Pelapor terbanyak",
+}
+#: notification channels
+CHANNEL_LABELS: dict[str, str] = {"email": "e-mail", "webhook": "webhook"}
+#: history notes written by older versions in English, as pages show them
+HISTORY_NOTE_LABELS: dict[str, str] = {"filed": FILED_NOTE}
+
+#: the one label table every page reads: kind -> code -> Indonesian label
+LABELS: dict[str, dict[str, str]] = {
+    "status": STATUS_LABELS,
+    "category": {code: info.name for code, info in CATEGORY_INFO.items()},
+    "platform": PLATFORM_LABELS,
+    "role": ROLE_LABELS,
+    "source_state": SOURCE_STATE_LABELS,
+    "mention_state": MENTION_STATE_LABELS,
+    "link_reason": LINK_REASON_LABELS,
+    "overdue": OVERDUE_LABELS,
+    "step": STEP_LABELS,
+    "channel": CHANNEL_LABELS,
+    "sort": SORT_LABELS,
+    "history_note": HISTORY_NOTE_LABELS,
+    "access_action": ACCESS_ACTION_LABELS,
+}
+
+
+def label(kind: str, code: str | None) -> str:
+    """The Indonesian label of *code* in the table *kind*; the code itself when unknown."""
+    if code is None:
+        return "-"
+    return LABELS[kind].get(code, code)

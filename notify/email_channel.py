@@ -14,6 +14,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
 from typing import Any
 
+from models.bidi import strip_bidi_controls
 from models.exceptions import AduanError
 from models.wita import format_wita
 from notify.settings import SmtpSecurity
@@ -111,6 +112,9 @@ def describe_complaint(complaint: Mapping[str, Any]) -> list[str]:
 
 
 def _message(*, subject: str, body: str, to: str, from_address: str, event_id: str) -> EmailMessage:
+    # Citizens' text may carry bidi controls (an unclosed U+202E reverses the rest of a
+    # line in the mail client); the message is plain text, so they are removed.
+    subject, body = strip_bidi_controls(subject), strip_bidi_controls(body)
     msg = EmailMessage()
     msg["Subject"] = subject
     msg["From"] = from_address

@@ -28,9 +28,7 @@ FLOORS = {
 #: names that only the ground floor may define (one vocabulary, one time zone)
 VOCABULARY = {
     r"\bclass (ComplaintStatus|MentionState|OutboxStatus|SourceState|Platform|Role)\b": "a state",
-    r"^(CATEGORIES|CATEGORY_INFO|STATUS_LABELS|SOURCE_STATE_LABELS|ROLES|ROLE_LABELS)\b.*=": (
-        "a vocabulary"
-    ),
+    r"^(CATEGORIES|CATEGORY_INFO|ROLES|LABELS|[A-Z_]+_LABELS)\b.*=": ("a vocabulary"),
     r"\bclass CategoryInfo\b": "category descriptions",
     r"Asia/Makassar": "the WITA zone",
 }

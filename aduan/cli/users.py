@@ -119,17 +119,24 @@ def disable(username: Annotated[str, typer.Argument(help="Who to lock out.")]) -
     with session_scope(store()) as session:
         user = set_active(session=session, username=username, active=False)
         _audit(session, AccessAction.USER_DISABLE, f"user:{user.username}")
-    out.print(f"disabled {user.username}; their sessions were ended", highlight=False)
+    out.print(
+        f"disabled {user.username}; their sessions were ended and their API tokens revoked",
+        highlight=False,
+    )
 
 
 @users_app.command("enable")
 def enable(username: Annotated[str, typer.Argument(help="Who to let in again.")]) -> None:
-    """Enable a disabled user (their old sessions stay ended)."""
+    """Enable a disabled user (their old sessions stay ended, their tokens revoked)."""
 
     with session_scope(store()) as session:
         user = set_active(session=session, username=username, active=True)
         _audit(session, AccessAction.USER_ENABLE, f"user:{user.username}")
-    out.print(f"enabled {user.username}", highlight=False)
+    out.print(
+        f"enabled {user.username}; their old API tokens stay revoked "
+        "(`aduan tokens create` issues new ones)",
+        highlight=False,
+    )
 
 
 @users_app.command("reset-password")
@@ -137,13 +144,17 @@ def reset_password(
     username: Annotated[str, typer.Argument(help="Whose password to replace.")],
     password_stdin: PasswordStdin = False,
 ) -> None:
-    """Give a user a new random password (printed once) and end their sessions."""
+    """Give a user a new random password (printed once), end their sessions and revoke
+    their API tokens."""
 
     password = _password_from_stdin() if password_stdin else generate_password(username)
     with session_scope(store()) as session:
         user = reset(session=session, username=username, password=password)
         _audit(session, AccessAction.USER_PASSWORD, f"user:{user.username}")
-    out.print(f"new password for {user.username}; their sessions were ended", highlight=False)
+    out.print(
+        f"new password for {user.username}; their sessions were ended and their API tokens revoked",
+        highlight=False,
+    )
     if not password_stdin:
         _show_once("password", password)
 

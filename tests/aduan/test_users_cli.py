@@ -124,13 +124,16 @@ def test_disable_locks_the_user_out(config: Path, engine: Engine) -> None:
     token = shown(cli(config, "tokens", "create", "ops", "--name", "sync"), "token")
     result = cli(config, "users", "disable", "ops")
     assert result.exit_code == 0 and "disabled ops" in result.stdout
+    assert "API tokens revoked" in result.stdout
     assert auth.signed_in(cookie) is None
     assert auth.user_for_token(token) is None
     assert not can_sign_in(engine, "ops", password)
     assert "no" in cli(config, "users", "list").stdout
-    assert cli(config, "users", "enable", "ops").exit_code == 0
+    enabled = cli(config, "users", "enable", "ops")
+    assert enabled.exit_code == 0 and "stay revoked" in enabled.stdout
     assert can_sign_in(engine, "ops", password)
     assert auth.signed_in(cookie) is None  # enabling again does not revive old sessions
+    assert auth.user_for_token(token) is None  # nor old API tokens
     unknown = cli(config, "users", "disable", "nobody")
     assert isinstance(unknown.exception, NotFound)
 
@@ -141,8 +144,12 @@ def test_reset_password_replaces_it_and_ends_sessions(config: Path, engine: Engi
     user = auth.authenticate("ops", old, "here").user
     assert user is not None
     cookie = auth.start_session(user).cookie
+    token = shown(cli(config, "tokens", "create", "ops", "--name", "sync"), "token")
+    assert auth.user_for_token(token) is not None
     result = cli(config, "users", "reset-password", "ops")
     assert result.exit_code == 0, result.output
+    assert "API tokens revoked" in result.stdout
+    assert auth.user_for_token(token) is None  # a token outlives no password reset
     new = shown(result, "password")
     assert new != old
     assert auth.signed_in(cookie) is None

@@ -8,15 +8,20 @@ fails they are written to ``test-artifacts/browser/<test>/`` for whoever reads t
 
 import shutil
 import sqlite3
-import threading
-import time
 from collections.abc import Callable, Generator, Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
 import uvicorn
-from playwright.sync_api import Browser, Page, Playwright, Response, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Playwright,
+    Response,
+    sync_playwright,
+)
 from sqlalchemy.engine import Engine
 
 from aduan.settings import DeadlineConfig
@@ -32,6 +37,7 @@ from tests.support.browser import EVIL_STREET, LiveServer, Steps
 from tests.support.factories import agencies, mention
 from tests.support.net import free_port
 from tests.support.routing import KeywordClassifier
+from tests.support.server import serving
 from tests.support.web import AUTH, add_user
 
 CHROMIUM_FLAGS = [
@@ -116,27 +122,33 @@ def _copy_store(source: Path, target: Path) -> None:
         src.backup(dst)
 
 
-@pytest.fixture
-def live_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
+def _serve(tmp_path: Path, filled_store: Path, *, api_docs: bool = False) -> Iterator[LiveServer]:
     """The app on a free loopback port, over this test's own copy of the filled store."""
     _copy_store(filled_store, tmp_path / "browser.db")
     engine = make_engine(f"sqlite:///{tmp_path / 'browser.db'}")
-    app = create_app(engine, auth_config=AUTH, policy=policy())
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    app = create_app(engine, auth_config=AUTH, policy=policy(), api_docs=api_docs)
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", lifespan="off"
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the test web server did not start")
-        time.sleep(0.02)
-    yield LiveServer(f"http://127.0.0.1:{port}", engine)
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+    try:
+        with serving(config) as url:
+            yield LiveServer(url, engine)
+    except RuntimeError as err:
+        pytest.fail(str(err))
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
+    """The app on a free loopback port, over this test's own copy of the filled store."""
+    yield from _serve(tmp_path, filled_store)
+
+
+@pytest.fixture
+def docs_server(tmp_path: Path, filled_store: Path) -> Iterator[LiveServer]:
+    """Like live_server, with the API docs page turned on (``web.api_docs: true``)."""
+    yield from _serve(tmp_path, filled_store, api_docs=True)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -153,8 +165,9 @@ _FAILED = pytest.StashKey[bool]()
 
 
 def _watched_page(browser: Browser, errors: list[str]) -> Page:
-    """A page in a fresh context (its own cookies) whose errors, dialogs and broken
-    subresources (a chart, the stylesheet or script answering 4xx/5xx) go to *errors*."""
+    """A page in a fresh context (its own cookies) whose errors, dialogs, broken
+    subresources (a chart, the stylesheet or script answering 4xx/5xx) and anything the
+    Content-Security-Policy refused (an inline script or style) go to *errors*."""
     context = browser.new_context(locale="id-ID", timezone_id="Asia/Makassar")
     context.set_default_timeout(10_000)
     page = context.new_page()
@@ -168,6 +181,13 @@ def _watched_page(browser: Browser, errors: list[str]) -> Page:
             errors.append(f"{response.request.resource_type} {response.url}: {response.status}")
 
     page.on("response", check_response)
+
+    def check_console(message: ConsoleMessage) -> None:
+        # Chromium reports what the Content-Security-Policy refused on the console only.
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            errors.append(f"CSP violation: {message.text}")
+
+    page.on("console", check_console)
     return page
 
 

@@ -20,15 +20,15 @@ def test_operator_files_an_unsure_mention_into_an_agency_inbox(
     expect(page.get_by_role("heading", name="Antrean triase")).to_be_visible()
     row = page.get_by_role("row").filter(has_text=UNSURE)
     expect(row).to_have_count(1)
-    expect(row).to_contain_text("Tebakan model: PDAM")
+    expect(row).to_contain_text("Tebakan model: Air minum")
     steps.shot("triage queue")
 
     row.get_by_label("Kategori").select_option("PDAM")
     expect(row.get_by_label("Kategori")).to_have_value("PDAM")
-    row.get_by_role("button", name="Ajukan").click()
+    row.get_by_role("button", name="Simpan keputusan").click()
     confirmation = page.get_by_role("status")
     expect(confirmation).to_have_text(
-        re.compile(r"^Mention #\d+ diajukan sebagai pengaduan #\d+ \(PDAM\)\.$")
+        re.compile(r"^Kiriman #\d+ diajukan sebagai pengaduan #\d+ \(Air minum\)\.$")
     )
     expect(page.get_by_role("row").filter(has_text=UNSURE)).to_have_count(0)
     expect(page.get_by_text("Antrean kosong.")).to_be_visible()
@@ -48,7 +48,8 @@ def test_operator_files_an_unsure_mention_into_an_agency_inbox(
     steps.shot("in PDAM's inbox", agency)
     row.get_by_role("link", name="Buka").click()
     expect(agency).to_have_url(f"{live_server.url}/complaints/{complaint_id}")
-    expect(agency.get_by_role("definition").filter(has_text="triage:operator1")).to_have_count(1)
+    routed = agency.get_by_role("definition").filter(has_text="triase oleh operator1")
+    expect(routed).to_have_count(1)
     steps.shot("complaint page as PDAM", agency)
 
 
@@ -82,7 +83,7 @@ def test_agency_refuses_a_complaint_and_operator_reassigns_it(
     expect(bounced).to_contain_text("Dikembalikan")
     expect(bounced).to_contain_text("Air mati karena pohon tumbang memutus listrik pompa.")
     expect(bounced).to_contain_text("oleh pdam1")
-    expect(bounced).to_contain_text("Saran kategori: LPJU")
+    expect(bounced).to_contain_text("Saran kategori: Penerangan jalan umum")
     expect(bounced.get_by_role("link", name=f"Pengaduan #{complaint_id}")).to_be_visible()
     # The agency's suggestion is chosen already; the operator keeps it.
     expect(bounced.get_by_label("Kategori")).to_have_value("LPJU")
@@ -91,7 +92,7 @@ def test_agency_refuses_a_complaint_and_operator_reassigns_it(
     bounced.get_by_label("Catatan").fill("Dialihkan ke LPJU sesuai saran PDAM.")
     bounced.get_by_role("button", name="Alihkan").click()
     expect(operator.get_by_role("status")).to_have_text(
-        f"Pengaduan #{complaint_id} dialihkan ke kategori LPJU."
+        f"Pengaduan #{complaint_id} dialihkan ke kategori Penerangan jalan umum."
     )
     expect(operator.get_by_role("row").filter(has_text=PANJER)).to_have_count(0)
     steps.shot("reassigned", operator)

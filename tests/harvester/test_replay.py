@@ -214,3 +214,15 @@ def test_interrupted_batch_stores_what_it_got_then_records_the_error(
         assert get_cursor(session=s, source="x") == {"next": "page-2"}
     skipped = run_source(engine=engine, source="x", platform="twitter", collector=HalfWay())
     assert skipped.skipped_reason == "rate_limited until 2030-01-01T00:00+00:00"
+
+
+def test_a_record_from_an_unknown_platform_is_refused_by_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    hostile = _record(2, platform="<b>myspace</b>")
+    path = _write(tmp_path / "m.jsonl", [_record(1), hostile, _record(3)])
+    result = _run(engine, _collector(path))
+    assert result.error is not None
+    assert f"{path}, line 2: platform: " in result.error and "unknown platform" in result.error
+    assert "twitter, facebook, instagram" in result.error
+    assert _stored(engine) == []  # the cursor did not move past it either

@@ -257,7 +257,8 @@ def test_disable_and_enable(engine: Engine) -> None:
     assert response.headers["location"] == "/admin/users?done=disabled&user=ops"
     assert user(engine, "ops").active is False
     assert not signed_in(who["ops"])  # the session ended at once
-    assert "Akun ops dinonaktifkan" in admin.get(response.headers["location"]).text
+    confirmed = admin.get(response.headers["location"]).text
+    assert "Akun ops dinonaktifkan" in confirmed and "token API-nya dicabut" in confirmed
     response = admin.post("/admin/users/OPS/enable")
     assert response.headers["location"] == "/admin/users?done=enabled&user=ops"
     assert user(engine, "ops").active is True
@@ -281,6 +282,7 @@ def test_a_reset_password_is_shown_once_and_ends_the_users_sessions(engine: Engi
     assert response.status_code == 200
     password = shown_once(response)
     assert "Kata sandi ops diganti." in response.text
+    assert "token API-nya dicabut" in response.text
     stored = user(engine, "ops").password_hash
     assert stored != "-" and password not in stored
     assert verify_password(password, stored)[0] is True
@@ -352,7 +354,10 @@ def test_the_configuration_shows_names_never_secret_values(
     assert "https://***@hooks.example.org/aduan?***#***" in page.text
     assert "postgresql+psycopg://aduan:***@db.example:5433/aduan" in page.text
     assert "mail.denpasarkota.go.id:587" in page.text and "setiap 15 menit" in page.text
-    assert "lampu-lalu-lintas" in page.text and "PERIZINAN → DPMPTSP" in page.text
+    assert (
+        "lampu-lalu-lintas" in page.text
+        and "Perizinan <code>PERIZINAN</code> → <code>DPMPTSP</code>" in page.text
+    )
     assert "Respon awal 3 hari kerja" in page.text
     assert who["ops"].get("/admin/config").status_code == 403
 

@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from inbox.app import create_app
 from inbox.sessions import Authenticator
 from models.accounts import create_user, issue_api_token, revoke_api_token, set_active
 from models.db import make_engine, session_scope
@@ -15,6 +16,7 @@ from models.tables import Complaint, ComplaintNote, StatusChange, User
 from models.types import utcnow
 from models.vocab import CATEGORIES, ROLES
 from tests.support.api import EVIL_AIR, bearer, client, serve_api
+from tests.support.routing import POLICY
 from tests.support.web import AUTH
 
 
@@ -234,7 +236,7 @@ def test_bukan_wewenang_needs_reason_and_goes_to_triage(engine: Engine) -> None:
     assert api.get(f"/api/v1/complaints/{cid}", headers=agency).status_code == 404
     seen = api.get(f"/api/v1/complaints/{cid}", headers=bearer(tok["operator"])).json()
     assert seen["history"][-1]["note"] == (
-        "bukan wewenang PDAM: itu jalan rusak (saran kategori: PUPR)"
+        "bukan wewenang PDAM: itu jalan rusak (saran kategori: Jalan dan drainase)"
     )
     assert seen["next_statuses"] == []  # back to baru only through triage's reassign
 
@@ -374,7 +376,13 @@ def test_categories_and_inboxes(engine: Engine) -> None:
 
 def test_openapi_documents_routes_and_bearer_scheme(tmp_path: Path) -> None:
     # The schema does not depend on the store: built once, over an empty one.
-    schema = client(make_engine(f"sqlite:///{tmp_path / 'a.db'}")).get("/api/openapi.json").json()
+    app = create_app(
+        make_engine(f"sqlite:///{tmp_path / 'a.db'}"),
+        auth_config=AUTH,
+        policy=POLICY,
+        api_docs=True,
+    )
+    schema = TestClient(app).get("/api/openapi.json").json()
     paths = schema["paths"]
     for path, method in (
         ("/api/v1/complaints", "get"),

@@ -81,37 +81,40 @@ def test_page_shows_every_fact(engine: Engine) -> None:
     for fact in (
         "air mati di jalan gatot subroto",
         "Made Warga",
-        "(@madewarga)",
-        "twitter",
+        "(<bdi>@madewarga</bdi>)",
+        "X (Twitter)",
         'href="https://x.com/warga1/status/1001"',
         "sama, air mati",
-        "facebook",
+        "Facebook",
         'href="https://facebook.com/p/2"',
         "laporan awal",
         "laporan serupa",
         "2 pelapor",
-        "PDAM",
-        "keyakinan 87%",
+        "Air minum",
+        "keyakinan 87 %",
         ">air</span>",
         ">mati</span>",
-        "model:test",
+        # What routed it, in words; the model's id only in the tooltip.
+        'title="model test">model (yakin 87 %), kata kunci: air, mati</dd>',
         "aturan: kata &#39;air mati&#39;",
         "Denpasar Utara",
         "Ubung Kaja",
         "Jalan Gatot Subroto",
-        "“jalan gatot subroto”",
+        "“<bdi>jalan gatot subroto</bdi>”",
         "Di luar Kota Denpasar",
         "Terlambat respon awal",
         "tim sudah dihubungi",
         "pdam1",
         "WITA",
         "Riwayat status",
-        "filed",
+        "diajukan otomatis",
     ):
         assert fact in text, fact
     # Only the changes allowed from baru are offered (not selesai, not baru itself).
     options = re.findall(r'<option value="(\w+)">', text.split('name="to_status"')[1])
     assert options[:2] == ["respon_awal", "ditindaklanjuti"]
+    # Skipping respon awal is offered, and the form says it is recorded too.
+    assert ">Ditindaklanjuti (sekaligus respon awal)</option>" in text
     assert 'value="selesai"' not in text.split('name="to_status"')[1].split("</select>")[0]
 
 
@@ -131,7 +134,7 @@ def test_status_change_is_recorded(engine: Engine) -> None:
     history = page.split("Riwayat status")[1]
     assert re.search(
         r"operator1</td>\s*<td>Baru</td>\s*<td>Respon awal</td>\s*"
-        r'<td class="text">warga dihubungi</td>',
+        r'<td class="text"><bdi>warga dihubungi</bdi></td>',
         history,
     )
     form = page.split('name="to_status"')[1].split("</select>")[0]

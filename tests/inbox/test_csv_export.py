@@ -10,6 +10,8 @@ from sqlalchemy.engine import Engine
 from inbox import inbox_pages
 from inbox.csv_export import BOM, COLUMNS, complaint_row, csv_chunks, safe_cell
 from models import complaint_view
+from models.bidi import BIDI_CONTROLS
+from models.export import safe_cell as archive_cell
 from models.tables import Complaint, Mention
 from tests.support.web import EVIL, add_complaint, signed_in
 
@@ -113,3 +115,23 @@ def test_export_lists_every_page_of_the_filtered_inbox(
     assert len(_read(client.get("/inbox/PDAM/export.csv").text)) == 3
     # The page says so when its list is longer than an export can hold.
     assert "CSV memuat 3 pengaduan pertama saja" in client.get("/inbox/PDAM").text
+
+
+#: an unclosed override, an embedding and an isolate: each reorders what follows it
+HOSTILE = "Budi\u202e gnp.exe\u202b x\u2067 y"
+
+
+def test_csv_cells_carry_no_bidi_controls() -> None:
+    complaint = Complaint(
+        id=1, origin_mention_id=1, category="PDAM", inbox="PDAM", routed_by="m", desa=HOSTILE
+    )
+    post = Mention(
+        platform="twitter",
+        platform_id="1",
+        source="t",
+        author_name=HOSTILE,
+        text=HOSTILE,
+        created_at=datetime(2026, 11, 20, tzinfo=UTC),
+    )
+    assert all(BIDI_CONTROLS.isdisjoint(cell) for cell in complaint_row(complaint, post, None))
+    assert archive_cell(HOSTILE) == "Budi gnp.exe x y"  # the archive export too

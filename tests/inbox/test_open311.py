@@ -94,7 +94,7 @@ def test_requests_fields_and_status_mapping(engine: Engine) -> None:
     assert list(found) == [ids["evil"], ids["lampu"], ids["keruh"]]  # newest first, 90 days
     evil, lampu, keruh = found[ids["evil"]], found[ids["lampu"]], found[ids["keruh"]]
     assert evil["description"] == EVIL_AIR  # a citizen's post, as JSON data
-    assert (evil["status"], evil["status_notes"]) == ("open", "filed")
+    assert (evil["status"], evil["status_notes"]) == ("open", "diajukan otomatis")
     assert (evil["service_code"], evil["service_name"]) == ("PDAM", "Air minum")
     assert evil["agency_responsible"] == "PDAM Denpasar"
     assert evil["address"] == "Jl. Raya Sesetan, Sesetan, Denpasar Selatan"

@@ -135,6 +135,8 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/dashboard/charts/status.svg", page(OK, 403, OK)),
         Case("GET", "/dashboard/charts/places.svg", page(OK, 403, OK)),
         Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
+        Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
+        Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
         Case("GET", "/inbox/PDAM", page(OK, OK, 403)),
         Case("GET", "/inbox/LPJU", page(OK, 404, 403)),
         Case("GET", "/inbox/NOPE", page(404, 404, 403)),
@@ -516,3 +518,92 @@ def test_the_open_routes_are_only_sign_in_and_operations() -> None:
         if isinstance(route, APIRoute) and route.include_in_schema
     }
     assert in_schema <= documented
+
+
+#: ids no row can have: zero, negative, past 64 bits, and far past anything
+BAD_IDS = ("0", "-1", str(2**31), str(2**63), "1" * 30)
+
+
+def _with_bad_ids(case: Case, w: World) -> list[Case]:
+    """*case* with each of its numeric ids (path segment or form field) made impossible."""
+    ids = {str(v) for v in (w.pdam, w.lpju, w.bounced, w.mention, w.dead, w.token, MISSING)}
+    out = []
+    for bad in BAD_IDS:
+        path = case.path
+        for value in ids:
+            path = re.sub(rf"/{value}(?=/|\.json|$)", f"/{bad}", path)
+        if path != case.path:
+            out.append(Case(case.method, path, case.expect, case.form, case.json))
+        if case.form and case.form.get("complaint_id") in ids:
+            out.append(
+                Case(case.method, case.path, case.expect, {**case.form, "complaint_id": bad})
+            )
+    return out
+
+
+def test_impossible_ids_are_refused_with_a_message_on_every_route(engine: Engine) -> None:
+    w = fill(engine)
+    who = callers(engine)
+    before = snapshot(engine)
+    swept, wrong = 0, []
+    for case in cases(w):
+        for bad in _with_bad_ids(case, w):
+            # The admin may use every route, so access control answers nothing first.
+            response = who["admin"].send(bad)
+            swept += 1
+            got = response.status_code
+            body = response.text
+            if got not in (404, 422):
+                wrong.append(f"{bad.method} {bad.path} {bad.form or ''}: {got}")
+            elif bad.api and not body.strip().startswith(("{", "[")):
+                wrong.append(f"{bad.method} {bad.path}: an API answered without JSON")
+            elif not bad.api and ("<html" not in body or 'role="alert"' not in body):
+                wrong.append(f"{bad.method} {bad.path} {bad.form or ''}: no error page")
+    assert swept >= 60, swept  # every route with an id, each impossible id
+    assert wrong == [], "\n".join(wrong)
+    assert snapshot(engine) == before
+
+
+#: what every answer must carry (the CSP's directives are checked one by one below)
+SECURITY_HEADERS = {
+    "x-frame-options": "DENY",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+}
+#: markup the CSP would refuse: inline script, inline style, event-handler attributes
+INLINE = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\sstyle=|\son[a-z]+=", re.I)
+
+
+def _security_problems(response: Any) -> list[str]:
+    problems = [
+        f"{name}: {response.headers.get(name)!r}"
+        for name, value in SECURITY_HEADERS.items()
+        if response.headers.get(name) != value
+    ]
+    csp = response.headers.get("content-security-policy", "")
+    directives = {d.split()[0]: d.split()[1:] for d in csp.split(";") if d.strip()}
+    if directives.get("frame-ancestors") != ["'none'"]:
+        problems.append(f"CSP without frame-ancestors 'none': {csp!r}")
+    if response.headers.get("content-type", "").startswith("text/html"):
+        for name in ("script-src", "style-src"):
+            if directives.get(name, directives.get("default-src")) != ["'self'"]:
+                problems.append(f"CSP {name} is not 'self' alone: {csp!r}")
+        if found := INLINE.search(response.text):
+            problems.append(f"inline script or style in the page: {found.group(0)!r}")
+    return problems
+
+
+def test_every_answer_has_the_security_headers_and_pages_no_inline_code(engine: Engine) -> None:
+    w = fill(engine)
+    who = callers(engine)
+    extra = [Case("GET", "/login", {}), Case("GET", "/nirgends", {}), Case("GET", "/healthz", {})]
+    wrong, pages = [], 0
+    for role in ("anonymous", "admin", "agency"):
+        for case in [*cases(w), *extra]:
+            response = who[role].send(case)
+            pages += response.headers.get("content-type", "").startswith("text/html")
+            wrong += [
+                f"{role} {case.method} {case.path}: {p}" for p in _security_problems(response)
+            ]
+    assert pages >= 40  # the pages themselves were checked, not only redirects
+    assert wrong == [], "\n".join(wrong)

@@ -92,17 +92,20 @@ def test_queue_shows_unsure_mentions_and_bounced_complaints(engine: Engine) -> N
     assert "bingung yang pertama" in page.text
     bounced = page.text.split(f'id="complaint-{ids["bounced"]}"')[1]
     assert "bukan wewenang LPJU: pohon tumbang, urusan DLHK" in bounced
-    assert "Saran kategori: <strong>DLHK</strong>" in bounced
+    assert 'Saran kategori: <strong title="DLHK">Kebersihan dan lingkungan</strong>' in bounced
     assert "oleh lpju1" in bounced
     assert f'action="/triage/complaints/{ids["bounced"]}/assign"' in bounced
-    assert '<option value="DLHK" selected>' in bounced  # the agency's suggestion preselected
+    assert (
+        '<option value="DLHK" title="DLHK" selected>' in bounced
+    )  # the agency's suggestion preselected
     # Not a complaint is offered for mentions only.
     assert 'value="NOT_COMPLAINT"' not in bounced
     unsure = page.text.split(f'id="mention-{ids["unsure"]}"')[1].split("</tr>")[0]
     for action in ("assign", "merge"):
         assert f'action="/triage/mentions/{ids["unsure"]}/{action}"' in unsure
     assert 'value="NOT_COMPLAINT"' in unsure
-    assert "PDAM → PDAM" in unsure  # each category names the inbox it files to
+    assert "Air minum → PDAM Denpasar" in unsure  # each category names the inbox it files to
+    assert "PDAM → PDAM" not in unsure  # names, not codes
     assert page.text.count('name="csrf_token"') == 3 * 2 + 1 + 1  # forms + bounce + logout
 
 
@@ -121,15 +124,17 @@ def test_assign_and_not_a_complaint_record_corrections_and_leave_the_queue(
         ).one()
         assert (complaint.category, complaint.inbox) == ("LPJU", "LPJU")
     confirmed = client.get(filed.headers["location"])
-    assert f"Mention #{ids['unsure']} diajukan sebagai pengaduan #{complaint.id} (LPJU)." in (
-        confirmed.text
+    filed_notice = (
+        f"Kiriman #{ids['unsure']} diajukan sebagai pengaduan #{complaint.id} "
+        "(Penerangan jalan umum)."
     )
+    assert filed_notice in confirmed.text
     assert f"mention-{ids['unsure']}" not in _queued(confirmed.text)
 
     kept = post(client, f"/triage/mentions/{ids['evil']}/assign", token, category="NOT_COMPLAINT")
     assert kept.status_code == 303
     page = client.get(kept.headers["location"]).text
-    assert f"Mention #{ids['evil']} ditandai bukan pengaduan." in page
+    assert f"Kiriman #{ids['evil']} ditandai bukan pengaduan." in page
     assert _queued(page) == [f"complaint-{ids['bounced']}"]
     with Session(engine) as s:
         evil = s.get(Mention, ids["evil"])
@@ -154,7 +159,7 @@ def test_merge_joins_the_mention_to_a_complaint(engine: Engine) -> None:
     )
     assert merged.status_code == 303
     page = client.get(merged.headers["location"]).text
-    assert f"Mention #{ids['unsure']} digabung ke pengaduan #{ids['pdam']}." in page
+    assert f"Kiriman #{ids['unsure']} digabung ke pengaduan #{ids['pdam']}." in page
     assert f"mention-{ids['unsure']}" not in _queued(page)
     with Session(engine) as s:
         link = s.get(ComplaintMention, ids["unsure"])
@@ -175,7 +180,7 @@ def test_bounced_complaint_is_reassigned_with_a_correction(engine: Engine) -> No
     moved = post(client, path, token, category="PDAM", note="cek ulang")
     assert moved.status_code == 303
     page = client.get(moved.headers["location"]).text
-    assert f"Pengaduan #{ids['bounced']} dialihkan ke kategori PDAM." in page
+    assert f"Pengaduan #{ids['bounced']} dialihkan ke kategori Air minum." in page
     assert f"complaint-{ids['bounced']}" not in _queued(page)
     with Session(engine) as s:
         c = s.get(Complaint, ids["bounced"])
@@ -257,3 +262,51 @@ def test_untrusted_text_is_escaped_on_the_triage_page(engine: Engine) -> None:
     assert "javascript:" not in page  # the unsafe link is not linked
     assert LONG in page  # shown whole, wrapped by CSS
     assert f'id="mention-{ids["evil"]}"' in page
+
+
+def _guess(page: str, row_id: str) -> str | None:
+    """The category preselected in a queue row's decision form."""
+    row = page.split(f'<tr id="{row_id}"')[1].split("</tr>")[0]
+    found = re.search(r'<option value="(\w+)"[^>]* selected>', row)
+    return found.group(1) if found else None
+
+
+def test_the_models_guess_is_preselected_even_not_a_complaint(engine: Engine) -> None:
+    ids = _fill(engine)
+    with session_scope(engine) as s:
+        unsure = s.get(Mention, ids["unsure"])
+        evil = s.get(Mention, ids["evil"])
+        assert unsure is not None and evil is not None
+        unsure.category, evil.category = "NOT_COMPLAINT", "DINSOS"
+        s.add_all([unsure, evil])
+    page = client_for(engine).get("/triage").text
+    assert _guess(page, f"mention-{ids['unsure']}") == "NOT_COMPLAINT"
+    assert "Tebakan model: <strong" in page and ">Bukan pengaduan</strong>" in page
+    assert _guess(page, f"mention-{ids['evil']}") == "DINSOS"
+    # Choosing "bukan pengaduan" in the list decides it like the button does.
+    client = client_for(engine, "kominfo2")
+    token = csrf_token(client)
+    done = post(client, f"/triage/mentions/{ids['unsure']}/assign", token, category="NOT_COMPLAINT")
+    assert done.status_code == 303
+    with Session(engine) as s:
+        decided = s.get(Mention, ids["unsure"])
+        assert decided is not None and decided.state == MentionState.NOT_COMPLAINT
+
+
+def test_the_queue_is_paged_and_says_how_many_wait(engine: Engine) -> None:
+    ids = _fill(engine)
+    with session_scope(engine) as s:
+        insert_mentions(
+            session=s, mentions=[mention(100 + n, text=f"bingung nomor {n}") for n in range(60)]
+        )
+    route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
+    client = client_for(engine)
+    first = client.get("/triage").text
+    # 62 unsure mentions and 1 bounced complaint wait; 50 are shown per page.
+    assert "63 menunggu keputusan</strong>: 62 kiriman warga, 1 pengaduan dikembalikan" in first
+    assert len(_queued(first)) == 50 and "Halaman 1 dari 2" in first
+    second = client.get("/triage?halaman=2").text
+    assert len(_queued(second)) == 13
+    assert not set(_queued(first)) & set(_queued(second))
+    assert f"complaint-{ids['bounced']}" in _queued(first) + _queued(second)
+    assert len(_queued(client.get("/triage?halaman=99999999999999").text)) == 50  # bad: page 1

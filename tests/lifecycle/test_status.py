@@ -29,6 +29,7 @@ from lifecycle.status import (
     latest_bounce,
     lock_complaint,
     reassign,
+    skipped_steps,
 )
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
@@ -48,6 +49,12 @@ DEADLINE_POLICY = replace(POLICY, deadlines=deadline_fn(CALENDAR, SP4N_LAPOR))
 # Every (from, to) the lifecycle knows, and those it allows.
 ALLOWED = sorted((a, b) for a, targets in TRANSITIONS.items() for b in targets)
 FORBIDDEN = sorted(set(itertools.product(list(S), list(S))) - set(ALLOWED))
+
+
+def to_previous(from_: S, to: S) -> S:
+    """The status the last history row comes from: the last step skipped, else *from_*."""
+    skipped = skipped_steps(from_, to)
+    return skipped[-1] if skipped else from_
 
 
 def _file(engine: Engine, n: int = 1, *, inbox: str = "PDAM", **fields: Any) -> int:
@@ -142,8 +149,9 @@ def test_every_allowed_change_is_made_and_recorded(engine: Engine, from_: S, to:
     assert changed.status == to
     stored = _get(engine, cid)
     assert stored.status == to
-    last = _history(engine, cid)[-1]
-    assert last[:2] == (from_, to)
+    rows = _history(engine, cid)
+    assert rows[-1][:2] == (to_previous(from_, to), to)
+    assert rows[len(rows) - 1 - len(skipped_steps(from_, to)) :][0][0] == from_
     assert stored.updated_at > stored.created_at
 
 
@@ -157,7 +165,7 @@ def test_every_other_change_is_refused_naming_both_statuses(
     assert f"{from_} → {to}" in str(err.value)
     assert "tidak diizinkan" in str(err.value) or "hanya" in str(err.value)
     assert _get(engine, cid).status == from_
-    assert len(_history(engine, cid)) == 1  # only "filed"
+    assert len(_history(engine, cid)) == 1  # only the filing
 
 
 def test_statuses_reachable_only_through_their_own_functions(engine: Engine) -> None:
@@ -197,7 +205,7 @@ def test_a_full_lifecycle_leaves_its_history_and_times(engine: Engine) -> None:
     stored = _get(engine, cid)
     assert stored.responded_at <= stored.followed_up_at <= stored.resolved_at  # type: ignore[operator]
     assert _history(engine, cid) == [
-        (None, "baru", "model:x", "filed"),
+        (None, "baru", "model:x", "diajukan otomatis"),
         ("baru", "respon_awal", "pdam1", "sudah kami terima"),
         ("respon_awal", "ditindaklanjuti", "pdam2", "petugas ke lokasi"),
         ("ditindaklanjuti", "selesai", "pdam2", ""),
@@ -209,9 +217,39 @@ def test_a_full_lifecycle_leaves_its_history_and_times(engine: Engine) -> None:
 
 
 def test_a_field_follow_up_is_also_a_response(engine: Engine) -> None:
-    cid = _file(engine)
-    c = change_status(engine=engine, complaint_id=cid, to_status="ditindaklanjuti", actor="a")
+    # Skipping respon awal is allowed (the city counts a follow-up as the initial
+    # response too); the response is recorded at the same moment, in the history too.
+    late = datetime.now(UTC) - timedelta(days=1)
+    cid = _file(engine, respond_by=late, follow_up_by=late + timedelta(days=5))
+    c = change_status(
+        engine=engine, complaint_id=cid, to_status="ditindaklanjuti", actor="a", note="ke lokasi"
+    )
     assert c.responded_at is not None and c.responded_at == c.followed_up_at
+    with Session(engine) as s:
+        rows = history(session=s, complaint_id=cid)
+        stored = s.get(Complaint, cid)
+        assert stored is not None and overdue_step(stored, datetime.now(UTC)) is None
+    steps = [(r.from_status, r.to_status, r.note) for r in rows]
+    assert steps == [
+        (None, S.BARU, "diajukan otomatis"),
+        (S.BARU, S.RESPON_AWAL, "dicatat bersamaan dengan perubahan ke ditindaklanjuti"),
+        (S.RESPON_AWAL, S.DITINDAKLANJUTI, "ke lokasi"),
+    ]
+    assert rows[1].at == rows[2].at == c.responded_at
+    # The yearly report counts it as followed up in the field (which includes the response).
+    with Session(engine) as s:
+        year = c.created_at.astimezone(WITA).year
+        (row,) = yearly_report(session=s, year=year)
+    assert (row.received, row.ditindaklanjuti_lapangan, row.belum_tindak_lanjut) == (1, 1, 0)
+
+
+def test_resolving_straight_after_a_response_records_the_follow_up(engine: Engine) -> None:
+    cid = _file(engine)
+    change_status(engine=engine, complaint_id=cid, to_status="respon_awal", actor="a")
+    change_status(engine=engine, complaint_id=cid, to_status="selesai", actor="a")
+    with Session(engine) as s:
+        steps = [r.to_status for r in history(session=s, complaint_id=cid)]
+    assert steps == [S.BARU, S.RESPON_AWAL, S.DITINDAKLANJUTI, S.SELESAI]
 
 
 def test_resolving_after_a_response_counts_as_followed_up(engine: Engine) -> None:
@@ -407,7 +445,7 @@ def test_bukan_wewenang_returns_to_triage_with_a_correction(engine: Engine) -> N
         assert bounce is not None
         assert (bounce.actor, bounce.suggested_category) == ("pdam1", "PUPR")
         assert bounce.note == (
-            "bukan wewenang PDAM: lubang di jalan, bukan pipa (saran kategori: PUPR)"
+            "bukan wewenang PDAM: lubang di jalan, bukan pipa (saran kategori: Jalan dan drainase)"
         )
         assert bounce.reason == "bukan wewenang PDAM: lubang di jalan, bukan pipa"
         assert [x.id for x in bounced(session=s)] == [cid]
@@ -448,9 +486,14 @@ def test_reassign_sets_category_inbox_and_fresh_deadlines(engine: Engine) -> Non
             "respon_awal",
             "bukan_wewenang",
             "pdam1",
-            "bukan wewenang PDAM: lampu jalan, bukan air (saran kategori: LPJU)",
+            "bukan wewenang PDAM: lampu jalan, bukan air (saran kategori: Penerangan jalan umum)",
         ),
-        ("bukan_wewenang", "baru", "kominfo1", "dialihkan ke LPJU (kategori LPJU)"),
+        (
+            "bukan_wewenang",
+            "baru",
+            "kominfo1",
+            "dialihkan ke LPJU (kategori Penerangan jalan umum)",
+        ),
     ]
     with Session(engine) as s:
         kinds = [(x.kind, x.category) for x in all_corrections(session=s)]
@@ -481,7 +524,7 @@ def test_reassign_takes_new_complaints_waiting_in_triage_only(engine: Engine) ->
         "baru",
         "baru",
         "kominfo1",
-        "dialihkan ke PDAM (kategori PDAM): air, bukan lainnya",
+        "dialihkan ke PDAM (kategori Air minum): air, bukan lainnya",
     )
     in_agency = _file(engine, 2, inbox="PDAM")
     with pytest.raises(InvalidTransition, match="can be reassigned"):

@@ -19,6 +19,7 @@ from models.complaints import (
     mentions_of,
 )
 from models.db import make_engine, session_scope
+from models.exceptions import InvalidMention
 from models.mentions import count_by_state, insert_mentions, pending_mentions
 from models.migrate import current_revision, head_revision, upgrade
 from models.sources import get_cursor, get_health, save_cursor
@@ -287,3 +288,15 @@ def test_naive_datetimes_are_refused(engine: Engine) -> None:
     with pytest.raises(Exception, match="naive datetime"), session_scope(engine) as s:
         s.add(Mention(**bad))
         s.flush()
+
+
+def test_a_mention_from_an_unknown_platform_is_refused_by_name(engine: Engine) -> None:
+    good, bad = mention(1), mention(2, platform="friendster", source="replay-x")
+    with pytest.raises(InvalidMention) as refused, session_scope(engine) as s:
+        insert_mentions(session=s, mentions=[good, bad])
+    message = str(refused.value)
+    assert "'1002'" in message and "'replay-x'" in message and "'friendster'" in message
+    assert "known: twitter, facebook, instagram" in message
+    assert (refused.value.platform_id, refused.value.source) == ("1002", "replay-x")
+    with Session(engine) as s:
+        assert s.exec(select(Mention)).all() == []

@@ -40,9 +40,17 @@ _SECRETS = (
 )
 
 
+#: what logs keep: the address of a web client is what a security record is about
+#: (who tried which password how often), and operators need it to block an attacker
+LOG_KEEPS = frozenset({"IP"})
+
+
 def scrub(text: str) -> str:
-    """*text* with personal data masked and secrets replaced by ``***``."""
-    text = mask_personal(text)
+    """*text* with personal data masked and secrets replaced by ``***``.
+
+    IP addresses stay (``LOG_KEEPS``); every other kind of ``models.masking`` goes.
+    """
+    text = mask_personal(text, keep=LOG_KEEPS)
     for pattern, replacement in _SECRETS:
         text = pattern.sub(replacement, text)
     return text

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from lokal.samaran import PiiType
 
 #: what each kind of identifier becomes (the same tokens the classifier's importer used)
-LABELS: dict[str, str] = {
+TOKENS: dict[str, str] = {
     "NIK": "[NIK]",
     "KK": "[KK]",
     "NPWP": "[NPWP]",
@@ -134,19 +134,21 @@ class _Span:
     replacement: str
 
 
-def mask_personal(text: str) -> str:
+def mask_personal(text: str, keep: frozenset[str] = frozenset()) -> str:
     """*text* with identifiers replaced by labels and house numbers by ``[nomor]``.
 
-    Idempotent: masking masked text changes nothing. Empty text stays empty.
+    *keep*: kinds of ``KINDS`` left as they are (the logs keep ``IP``: a client's
+    address is what a security record is about). Idempotent: masking masked text
+    changes nothing. Empty text stays empty.
     """
     if not text:
         return text
-    return _masked(text)
+    return _masked(text, keep)
 
 
 @lru_cache(maxsize=CACHE_SIZE)
-def _masked(text: str) -> str:
-    spans = _samaran_spans(text)
+def _masked(text: str, keep: frozenset[str]) -> str:
+    spans = _samaran_spans(text, keep)
     spans = _add(spans, _supplementary_spans(text))
     out: list[str] = []
     cursor = 0
@@ -162,7 +164,7 @@ def _masked(text: str) -> str:
 _MAY_IDENTIFY = re.compile(r"[0-9@]")
 
 
-def _samaran_spans(text: str) -> list[_Span]:
+def _samaran_spans(text: str, keep: frozenset[str]) -> list[_Span]:
     # Samaran runs all its detectors (names, health, ...) before keeping the kinds
     # asked for; most complaints carry no digit and no "@", and then none of KINDS
     # can be in them (tests/models/test_masking.py checks this on the corpus).
@@ -173,11 +175,11 @@ def _samaran_spans(text: str) -> list[_Span]:
     from lokal.samaran import detect_pii
 
     spans: list[_Span] = []
-    for found in detect_pii(text, types=KINDS):
+    for found in detect_pii(text, types=[k for k in KINDS if k not in keep]):
         if found.type == "ADDRESS":
             spans += _address_pins(found.value, found.start)
         else:
-            spans.append(_Span(found.start, found.end, LABELS[found.type]))
+            spans.append(_Span(found.start, found.end, TOKENS[found.type]))
     return spans
 
 
@@ -199,14 +201,14 @@ def _address_pins(address: str, offset: int) -> list[_Span]:
 def _supplementary_spans(text: str) -> list[_Span]:
     spans: list[_Span] = []
     for m in _EMAIL.finditer(text):
-        spans.append(_Span(m.start(), m.end(), LABELS["EMAIL"]))
+        spans.append(_Span(m.start(), m.end(), TOKENS["EMAIL"]))
     for m in _SIXTEEN.finditer(text):
         kind = "KK" if _KK_CUE.search(text[max(0, m.start() - 40) : m.start()]) else "NIK"
-        spans.append(_Span(m.start(), m.end(), LABELS[kind]))
+        spans.append(_Span(m.start(), m.end(), TOKENS[kind]))
     for pattern in (_MOBILE, _LANDLINE):
-        spans += [_Span(m.start(), m.end(), LABELS["PHONE"]) for m in pattern.finditer(text)]
-    spans += [_Span(m.start(1), m.end(1), LABELS["PHONE"]) for m in _CUED_MOBILE.finditer(text)]
-    spans += [_Span(m.start(), m.end(), LABELS["PLATE"]) for m in _PLATE.finditer(text)]
+        spans += [_Span(m.start(), m.end(), TOKENS["PHONE"]) for m in pattern.finditer(text)]
+    spans += [_Span(m.start(1), m.end(1), TOKENS["PHONE"]) for m in _CUED_MOBILE.finditer(text)]
+    spans += [_Span(m.start(), m.end(), TOKENS["PLATE"]) for m in _PLATE.finditer(text)]
     for m in _PIN.finditer(text):
         if _after_address_word(text, m.start()):
             spans.append(_Span(m.start(1), m.end(1), HOUSE_NUMBER))

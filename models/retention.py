@@ -40,14 +40,6 @@ from models.vocab import ComplaintStatus, MentionState
 ERASED_TEXT = "[teks dihapus]"
 DEFAULT_BATCH = 500
 
-#: each kind in Indonesian (CLI and README)
-KIND_LABELS: dict[str, str] = {
-    "raw_payload": "data mentah platform",
-    "not_complaint": "teks dan identitas penulis kiriman bukan pengaduan",
-    "closed_author": "identitas penulis pengaduan yang sudah selesai",
-    "access_log": "entri log akses",
-}
-
 #: called after each committed batch with the kind and how many rows it changed
 Progress = Callable[[str, int], None]
 

@@ -334,6 +334,14 @@ CHANNEL_LABELS: dict[str, str] = {"email": "e-mail", "webhook": "webhook"}
 #: history notes written by older versions in English, as pages show them
 HISTORY_NOTE_LABELS: dict[str, str] = {"filed": FILED_NOTE}
 
+#: what the retention job removes, per kind (CLI and README)
+RETENTION_KIND_LABELS: dict[str, str] = {
+    "raw_payload": "data mentah platform",
+    "not_complaint": "teks dan identitas penulis kiriman bukan pengaduan",
+    "closed_author": "identitas penulis pengaduan yang sudah selesai",
+    "access_log": "entri log akses",
+}
+
 #: the one label table every page reads: kind -> code -> Indonesian label
 LABELS: dict[str, dict[str, str]] = {
     "status": STATUS_LABELS,
@@ -349,6 +357,7 @@ LABELS: dict[str, dict[str, str]] = {
     "sort": SORT_LABELS,
     "history_note": HISTORY_NOTE_LABELS,
     "access_action": ACCESS_ACTION_LABELS,
+    "retention_kind": RETENTION_KIND_LABELS,
 }
 
 

@@ -18,8 +18,9 @@ from aduan.cli.base import app, cli_actor, err, out, state, store
 from aduan.wiring import retention_policy_for
 from models.access_log import record_access
 from models.erasure import Author, count_author_mentions, erase_author, personal_data_of
-from models.retention import KIND_LABELS, retention_due
+from models.retention import retention_due
 from models.types import utcnow
+from models.vocab import RETENTION_KIND_LABELS as KIND_LABELS
 from models.vocab import AccessAction
 
 privacy_app = typer.Typer(

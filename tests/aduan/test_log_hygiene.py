@@ -259,3 +259,11 @@ def test_the_filter_scrubs_tracebacks_for_every_formatter() -> None:
         text = formatter.format(record)
         assert leaks(text) == [] and "token=abc" not in text and "[NIK]" in text
     assert scrub(f"Authorization: Bearer {HOSTILE_TOKEN}") == "Authorization: Bearer ***"
+
+
+def test_a_security_record_keeps_the_clients_address_and_nothing_personal() -> None:
+    # The sign-in throttle logs who tried from where; an operator blocks that address.
+    line = f"sign-in refused for user 'ops' from 10.0.0.1 (NIK {NIK}, {EMAIL})"
+    scrubbed = scrub(line)
+    assert "from 10.0.0.1" in scrubbed
+    assert leaks(scrubbed) == [] and "[NIK]" in scrubbed

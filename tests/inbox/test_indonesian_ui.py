@@ -110,7 +110,8 @@ ENGLISH = frozenset(
 CODES = frozenset(CATEGORIES) - {a.code for a in agencies()} - {"PDAM", "LPJU", "KOMINFO"}
 #: raw codes such as respon_awal or not_complaint
 SNAKE = re.compile(r"\b[a-z]+_[a-z_]+\b")
-WORD = re.compile(r"[A-Za-z_]+")
+#: a word; letters and digits together are one name ("Open311")
+WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class VisibleText(HTMLParser):

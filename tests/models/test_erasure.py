@@ -18,6 +18,7 @@ from models.corrections import all_corrections
 from models.erasure import Author, count_author_mentions, erase_author, personal_data_of
 from models.retention import ERASED_TEXT
 from models.tables import Complaint, Correction, Mention
+from models.vocab import FILED_NOTE
 from tests.support.privacy import LATER, PERSON, fill, personal, statistics
 
 
@@ -42,7 +43,7 @@ def test_the_export_holds_everything_about_the_person(engine: Engine) -> None:
     ids = {c["id"] for c in document["complaints"]}
     assert ids == {w.open_complaint, w.triaged_complaint}
     opened = next(c for c in document["complaints"] if c["id"] == w.open_complaint)
-    assert opened["location_span"] == "di panjer" and opened["history"][0]["note"] == "filed"
+    assert opened["location_span"] == "di panjer" and opened["history"][0]["note"] == FILED_NOTE
     assert [c["kind"] for c in document["corrections"]] == ["triage"]
     assert [e["target"] for e in document["access_log"]] == [f"complaint:{w.open_complaint}"]
 

@@ -11,7 +11,7 @@ import re
 import pytest
 from lokal.samaran import detect_pii
 
-from models.masking import HOUSE_NUMBER, KINDS, LABELS, mask_personal
+from models.masking import HOUSE_NUMBER, KINDS, TOKENS, mask_personal
 from tests.support.paths import ROOT, SAMPLE
 from tests.support.personal import ADDRESS, EMAIL, HOSTILE_TEXT, KK, NIK, PHONE, PLATE
 
@@ -96,8 +96,8 @@ def test_the_supplements_cover_what_samaran_misses(text: str, masked: str, misse
 
 
 def test_every_identifier_kind_has_a_label() -> None:
-    assert set(KINDS) - {"ADDRESS"} == set(LABELS)
-    assert HOUSE_NUMBER not in LABELS.values()
+    assert set(KINDS) - {"ADDRESS"} == set(TOKENS)
+    assert HOUSE_NUMBER not in TOKENS.values()
 
 
 def test_the_hostile_text_keeps_nothing_personal() -> None:

@@ -8,6 +8,7 @@ record again (``harvester.quarantine``) and stores it, or keeps it with the new 
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
@@ -73,6 +74,56 @@ def count_by_source(*, session: Session) -> dict[str, int]:
     """How many records each source has in quarantine now (sources with none left out)."""
     stmt = select(QuarantinedRecord.source, func.count()).group_by(QuarantinedRecord.source)
     return {source: n for source, n in session.exec(stmt)}
+
+
+@dataclass(frozen=True)
+class QuarantineSummary:
+    """One source's quarantine, for the dashboard: how many, since when, the latest why."""
+
+    source: str
+    held: int
+    oldest_at: datetime
+    newest_at: datetime
+    latest_reason: str
+
+
+def quarantine_summary(*, session: Session) -> list[QuarantineSummary]:
+    """Each source with records in quarantine, by name."""
+    stmt = (
+        select(
+            QuarantinedRecord.source,
+            func.count(),
+            func.min(QuarantinedRecord.quarantined_at),
+            func.max(QuarantinedRecord.id),
+        )
+        .group_by(QuarantinedRecord.source)
+        .order_by(QuarantinedRecord.source)
+    )
+    out: list[QuarantineSummary] = []
+    for source, held, oldest, newest_id in session.exec(stmt).all():
+        newest = session.get(QuarantinedRecord, newest_id)
+        if newest is None:  # retried away meanwhile
+            continue
+        out.append(
+            QuarantineSummary(
+                source=source,
+                held=held,
+                oldest_at=_aware(oldest) or newest.quarantined_at,
+                newest_at=newest.quarantined_at,
+                latest_reason=newest.reason,
+            )
+        )
+    return out
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    # An aggregate bypasses the column type: SQLite hands back a naive UTC datetime
+    # (or its text), PostgreSQL an aware one.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def still_bad(*, session: Session, record: QuarantinedRecord, reason: str) -> None:

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -237,3 +238,70 @@ def test_a_record_from_an_unknown_platform_is_quarantined_by_line(
     assert row.reason.startswith(f"{path}, line 2: platform: ")
     assert "unknown platform" in row.reason and "twitter, facebook, instagram" in row.reason
     assert _stored(engine) == ["5001", "5003"]
+
+
+def test_a_batch_stops_at_its_limit_before_reading_a_bad_record(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.jsonl"
+    good = "".join(json.dumps(_record(i)) + "\n" for i in range(3))
+    path.write_text(good + "{broken\n" + json.dumps(_record(5)) + "\n")
+    collector = _collector(path, batch_size=3)
+    first = _run(engine, collector)
+    # The bad line after the batch is not even read: this batch is stored whole.
+    assert (first.stored, first.quarantined, first.error) == (3, 0, None)
+    second = _run(engine, collector)
+    assert (second.stored, second.quarantined) == (1, 1)
+    assert _stored(engine) == ["5000", "5001", "5002", "5005"]
+    with Session(engine) as s:
+        assert get_cursor(session=s, source="replay") == {"offset": 5}
+
+
+def test_invalid_utf8_is_quarantined_naming_file_line_and_byte_offset(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.jsonl"
+    first = (json.dumps(_record(1)) + "\n").encode()
+    bad = json.dumps(_record(2)).encode().replace(b"lampu", b"lam\xffpu") + b"\n"
+    path.write_bytes(first + bad + (json.dumps(_record(3)) + "\n").encode())
+    result = _run(engine, _collector(path))
+    assert (result.stored, result.quarantined) == (2, 1)
+    offset = len(first) + bad.index(b"\xff")
+    with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+    assert row.reason == (
+        f"{path}, line 2, byte offset {offset}: invalid UTF-8 (invalid start byte)"
+    )
+    assert "lam\ufffdpu" in row.raw["line"]
+    assert _stored(engine) == ["5001", "5003"]
+
+
+def test_invalid_utf8_in_a_csv_row_is_quarantined_by_offset(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    header = b"platform,id,text,created_at\n"
+    row1 = b"facebook,1_2,air keruh,2026-11-20T08:00:00+08:00\n"
+    row2 = b"facebook,1_3,sampah \xc3\x28 numpuk,2026-11-20T08:05:00+08:00\n"
+    path.write_bytes(header + row1 + row2)
+    result = _run(engine, _collector(path))
+    assert (result.stored, result.quarantined) == (1, 1)
+    offset = len(header + row1) + row2.index(b"\xc3")
+    with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+    assert row.reason.startswith(f"{path}, line 3, byte offset {offset}: invalid UTF-8")
+
+
+def test_an_unfinished_last_line_waits_for_the_next_run(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    whole = json.dumps(_record(2))
+    path.write_text(json.dumps(_record(1)) + "\n" + whole[:20])  # still being written
+    collector = _collector(path)
+    assert (_run(engine, collector).stored, _run(engine, collector).quarantined) == (1, 0)
+    path.write_text(json.dumps(_record(1)) + "\n" + whole + "\n")
+    assert _run(engine, collector).stored == 1
+    assert _stored(engine) == ["5001", "5002"]
+
+
+def test_batch_size_zero_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="batch_size 0 is no longer allowed") as info:
+        _collector(tmp_path / "m.jsonl", batch_size=0)
+    assert info.value.errors()[0]["loc"] == ("batch_size",)

@@ -127,10 +127,11 @@ def build_mention(fields: dict[str, Any], raw: Any) -> MentionIn | Rejected:
     try:
         mention = MentionIn.model_validate({**values, "raw": payload})
     except ValidationError as err:
-        first = err.errors()[0]
-        key = ".".join(str(p) for p in first["loc"]) or "record"
-        more = f" (and {err.error_count() - 1} more)" if err.error_count() > 1 else ""
-        return rejected(f"{key}: {first['msg']}{more}")
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in err.errors()
+        ]
+        more = f"; and {len(problems) - 3} more" if len(problems) > 3 else ""
+        return rejected("; ".join(problems[:3]) + more)
     problem = _date_problem(mention.created_at)
     if problem:
         return rejected(f"created_at: {problem}")

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from classifier.exceptions import ModelMissing, ModelOutdated
-from classifier.normalize import normalize
+from classifier.normalize import deciding_part, normalize
 from classifier.persist import active_id, load_model
 from classifier.pipeline import INQUIRY, KEEP, LOW, MODEL_FORMAT, UNFAMILIAR, Assessment, Model
 from models.vocab import NOT_COMPLAINT
@@ -91,7 +91,7 @@ class Predictor:
 
     def assess(self, texts: Sequence[str]) -> Assessment:
         """The model's assessment of raw texts (for evaluation and benchmarks)."""
-        return self.model.assess([normalize(t) for t in texts])
+        return self.model.assess([normalize(deciding_part(t)) for t in texts])
 
     def abstentions(self, judged: Assessment) -> np.ndarray:
         """Which predictions go to triage, with this predictor's thresholds."""

@@ -33,6 +33,23 @@ def slang() -> dict[str, str]:
     return table
 
 
+#: how much of a text decides its category, place and duplicates: the first 20,000
+#: characters (a complaint is a few sentences; a 5 MB post would take the classifier's
+#: features and the regexes to gigabytes). The whole text is still stored and shown.
+DECIDING_CHARS = 20_000
+
+
+def deciding_part(text: str) -> str:
+    """The start of *text* that classification and routing read: at most
+    ``DECIDING_CHARS`` characters, cut at a space near the end when there is one."""
+    limit = DECIDING_CHARS
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ", max(0, limit - 100))
+    return cut[:space] if space > 0 else cut
+
+
 @lru_cache(maxsize=8192)
 def normalize(text: str) -> str:
     """Lower-cased, masked and de-slanged text, tokens separated by single spaces.

@@ -6,6 +6,7 @@ from typing import Any, ClassVar, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from harvester.exceptions import SourceError
+from models.quarantine import Rejected
 from models.tables import MentionIn
 
 
@@ -32,10 +33,16 @@ class SourceSpec:
 
 @dataclass
 class Batch:
-    """One run's harvest: the new mentions and the cursor that follows them."""
+    """One run's harvest: the new mentions and the cursor that follows them.
+
+    The cursor covers the ``rejected`` records too: they are quarantined in the
+    transaction that stores the mentions, so a bad record never holds its source back.
+    """
 
     mentions: list[MentionIn]
     cursor: dict[str, Any]
+    #: records that could not become mentions (``harvester.records.build_mention``)
+    rejected: list[Rejected] = field(default_factory=list)
     #: items read from the platform (counted against a monthly read budget)
     reads: int = 0
     #: set when the run stopped half-way (rate limit, budget, outage): what was
@@ -49,7 +56,12 @@ class Collector(Protocol):
     """Fetches what is new since *cursor*; stores nothing itself.
 
     The runner stores the mentions and the returned cursor in one transaction, so a
-    crash between fetch and commit only repeats the fetch.
+    crash between fetch and commit only repeats the fetch. Records are handled one by
+    one: each is built with ``harvester.records.build_mention``, and one that cannot
+    be stored goes to ``Batch.rejected`` (and so to the quarantine) while the rest of
+    the batch is stored and the cursor moves past it. Only a failure of the source
+    itself (an error before anything was fetched, an answer that is not a list of
+    records at all) fails a run.
     """
 
     platform: ClassVar[str]

@@ -96,4 +96,7 @@ def parse_time(value: Any, *, naive_is_utc: bool = False) -> datetime | None:
         return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC) if naive_is_utc else None
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        return None  # e.g. 0001-01-01T00:00:00+08:00, before the first UTC datetime

@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, urlparse
 
 import facebook
 import requests
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from harvester.base import Batch, CollectorOptions, SourceSpec
 from harvester.cursor import Mark, ReadBudget, parse_time
@@ -49,7 +49,8 @@ from harvester.exceptions import (
     SourceError,
     SourceUnavailable,
 )
-from harvester.text import clean_text
+from harvester.records import build_mention
+from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
 
@@ -223,12 +224,13 @@ class FacebookCollector:
             except SourceError as err:
                 # With no mention gained, the old cursor is as good a resume point, and a
                 # raised error keeps the runner from logging a success with every failure.
-                if not run.mentions:
+                if not run.mentions and not run.rejected:
                     err.usage = dict(run.usage)
                     raise
                 interrupted = err
         return Batch(
             mentions=run.mentions,
+            rejected=run.rejected,
             cursor=run.cursor(),
             reads=run.budget.reads,
             interrupted=interrupted,
@@ -255,6 +257,7 @@ class _Run:
         self.start = _Mark((utcnow() - timedelta(days=spec.backfill_days)).replace(microsecond=0))
         self.page_id = options.page_id
         self.mentions: list[MentionIn] = []
+        self.rejected: list[Rejected] = []
         self.emitted: set[str] = set()
         self.usage: dict[str, Any] = {}
         self.last_usage: dict[str, Any] = {}
@@ -478,26 +481,25 @@ class _Run:
             and len(permalink) <= 2000
         ):
             url = permalink
-        try:
-            mention = MentionIn(
-                platform="facebook",
-                platform_id=oid,
-                source=self.spec.name,
-                author_handle=author_id[:200],
-                author_name=str(author.get("name") or "")[:400],
-                text=clean_text(message) if isinstance(message, str) else "",
-                url=url,
-                created_at=at,
-                conversation_id=conversation_id,
-                reply_to_id=reply_to_id,
-                raw=obj,
-            )
-        except ValidationError as err:
-            first = err.errors()[0]
-            raise SourceDataError(
-                f"Facebook object {oid}: {'.'.join(map(str, first['loc']))}: {first['msg']}"
-            ) from err
-        self.mentions.append(mention)
+        built = build_mention(
+            {
+                "platform": "facebook",
+                "platform_id": oid,
+                "source": self.spec.name,
+                "author_handle": author_id,
+                "author_name": str(author.get("name") or ""),
+                "text": message if isinstance(message, str) else "",
+                "url": url,
+                "created_at": at,
+                "conversation_id": conversation_id,
+                "reply_to_id": reply_to_id,
+            },
+            obj,
+        )
+        if isinstance(built, MentionIn):
+            self.mentions.append(built)
+        else:
+            self.rejected.append(built)
 
     # -- HTTP and errors ----------------------------------------------------------------
 

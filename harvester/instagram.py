@@ -54,7 +54,8 @@ from harvester.exceptions import (
     SourceError,
     SourceUnavailable,
 )
-from harvester.text import clean_text
+from harvester.records import build_mention
+from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
 
@@ -260,6 +261,7 @@ class _Run:
     budget: ReadBudget
     max_items: int
     mentions: list[MentionIn] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
     doing: str = "Instagram"
 
@@ -278,9 +280,13 @@ class _Run:
             self.budget.count()
             yield item
 
-    def add(self, mention: MentionIn) -> None:
-        """Keep *mention* unless this run already has it (a post both tagged and hashtagged)."""
-        if mention.platform_id not in self.ids:
+    def add(self, fields: dict[str, Any], raw: dict[str, Any]) -> None:
+        """Keep the mention of *fields* unless this run already has it (a post both tagged
+        and hashtagged); one that cannot be stored is set aside for the quarantine."""
+        mention = build_mention(fields, raw)
+        if isinstance(mention, Rejected):
+            self.rejected.append(mention)
+        elif mention.platform_id not in self.ids:
             self.ids.add(mention.platform_id)
             self.mentions.append(mention)
 
@@ -358,6 +364,7 @@ class InstagramCollector:
         )
         return Batch(
             mentions=run.mentions,
+            rejected=run.rejected,
             cursor=work.model_dump(mode="json"),
             reads=run.budget.reads,
             interrupted=interrupted,
@@ -513,19 +520,19 @@ class InstagramCollector:
         if not mark.covers(ts, item_id) and not self._is_own(owner.userid, owner.username):
             media_id = str(post.mediaid)
             run.add(
-                MentionIn(
-                    platform="instagram",
-                    platform_id=item_id,
-                    source=self.spec.name,
-                    author_handle=owner.username,
-                    author_name=_full_name(owner),
-                    text=clean_text(item.text or ""),
-                    url=f"{_post_url(post)}c/{item_id}/",
-                    created_at=datetime.fromtimestamp(ts, UTC),
-                    conversation_id=media_id,
-                    reply_to_id=str(parent.id) if parent is not None else media_id,
-                    raw=raw,
-                )
+                {
+                    "platform": "instagram",
+                    "platform_id": item_id,
+                    "source": self.spec.name,
+                    "author_handle": owner.username,
+                    "author_name": _full_name(owner),
+                    "text": item.text or "",
+                    "url": f"{_post_url(post)}c/{item_id}/",
+                    "created_at": _epoch_time(ts),
+                    "conversation_id": media_id,
+                    "reply_to_id": str(parent.id) if parent is not None else media_id,
+                },
+                raw,
             )
         return seen.after(ts, item_id)
 
@@ -562,18 +569,18 @@ class InstagramCollector:
         if self._is_own(owner.userid, owner.username):
             return
         run.add(
-            MentionIn(
-                platform="instagram",
-                platform_id=str(post.mediaid),
-                source=self.spec.name,
-                author_handle=owner.username,
-                author_name=_full_name(owner),
-                text=clean_text(post.caption or ""),
-                url=_post_url(post),
-                created_at=datetime.fromtimestamp(ts, UTC),
-                conversation_id=str(post.mediaid),
-                raw=dict(post._node),
-            )
+            {
+                "platform": "instagram",
+                "platform_id": str(post.mediaid),
+                "source": self.spec.name,
+                "author_handle": owner.username,
+                "author_name": _full_name(owner),
+                "text": post.caption or "",
+                "url": _post_url(post),
+                "created_at": _epoch_time(ts),
+                "conversation_id": str(post.mediaid),
+            },
+            dict(post._node),
         )
 
     def _is_own(self, user_id: int, username: str) -> bool:
@@ -707,6 +714,15 @@ def _raw_post(post: instaloader.Post) -> dict[str, Any]:
 
 def _post_url(post: instaloader.Post) -> str:
     return f"https://www.instagram.com/p/{post.shortcode}/"
+
+
+def _epoch_time(ts: int) -> datetime | str:
+    """*ts* (seconds since 1970) as a UTC time, or as text when out of range, so that
+    ``build_mention`` refuses the record naming the value rather than the run failing."""
+    try:
+        return datetime.fromtimestamp(ts, UTC)
+    except (ValueError, OverflowError, OSError):
+        return f"{ts} seconds since 1970"
 
 
 def _full_name(profile: instaloader.Profile) -> str:

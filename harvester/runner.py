@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlmodel import Session
 
 from harvester.base import Batch, Collector
 from harvester.exceptions import (
@@ -13,8 +15,11 @@ from harvester.exceptions import (
     RateLimited,
     SourceError,
 )
+from harvester.records import clean_payload
 from models.db import session_scope
+from models.exceptions import InvalidMention
 from models.mentions import insert_mentions
+from models.quarantine import Rejected, quarantine
 from models.sources import get_cursor, get_health, month_key, save_cursor
 from models.tables import MentionIn, SourceHealth
 from models.types import utcnow
@@ -30,6 +35,8 @@ class RunResult:
     source: str
     fetched: int = 0
     stored: int = 0
+    #: records set aside in the quarantine (see ``aduan quarantine list``)
+    quarantined: int = 0
     skipped_reason: str | None = None
     error: str | None = None
     #: on a dry run, what would have been stored
@@ -79,18 +86,120 @@ def run_source(
                 _apply_failure(health, err, utcnow())
         return RunResult(source, error=f"{type(err).__name__}: {err.explain()}")
     if dry_run:
-        return RunResult(source, fetched=len(batch.mentions), preview=batch.mentions)
-    with session_scope(engine) as session:
-        stored = insert_mentions(session=session, mentions=batch.mentions)
-        save_cursor(session=session, source=source, cursor=batch.cursor)
-        health = get_health(session=session, source=source, platform=platform)
-        _apply_success(health, batch, stored, utcnow())
-        if batch.interrupted is not None:
-            _apply_failure(health, batch.interrupted, utcnow())
+        return RunResult(
+            source,
+            fetched=len(batch.mentions),
+            quarantined=len(batch.rejected),
+            preview=batch.mentions,
+        )
+    mentions, refused = list(batch.mentions), list(batch.rejected)
+    try:
+        stored = _commit(engine, source, platform, batch, mentions, refused)
+    except _StoreRefused:
+        # One record the store refuses (a check only the database makes) must not fail
+        # the others: find it without storing anything, then commit the rest with it
+        # quarantined. No savepoints: pysqlite's would commit the outer transaction.
+        mentions, more = _probe(engine, source, mentions)
+        refused.extend(more)
+        stored = _commit(engine, source, platform, batch, mentions, refused)
+    if refused:
+        log.warning(
+            "source %s: %d records quarantined (first: %s); see aduan quarantine list",
+            source,
+            len(refused),
+            refused[0].reason,
+        )
     error = None
     if batch.interrupted is not None:
         error = f"{type(batch.interrupted).__name__}: {batch.interrupted.explain()}"
-    return RunResult(source, fetched=len(batch.mentions), stored=stored, error=error)
+    return RunResult(
+        source,
+        fetched=len(batch.mentions),
+        stored=stored,
+        quarantined=len(refused),
+        error=error,
+    )
+
+
+class _StoreRefused(Exception):
+    """The store refused a batch for its data (not for being unavailable)."""
+
+
+def refused_by_store(err: BaseException) -> bool:
+    """Whether *err* is the store refusing a record's data rather than failing itself.
+
+    A refused value (too long, out of range, a control character, a bad parameter) is
+    the record's fault and sends it to the quarantine; a connection, lock or disk error
+    is the store's and fails the run, storing nothing.
+    """
+    if isinstance(err, InvalidMention):
+        return True
+    if isinstance(err, DBAPIError):
+        return isinstance(err, DataError | IntegrityError)
+    return isinstance(err, StatementError | ValueError | OverflowError)
+
+
+def _insert(session: Session, mentions: list[MentionIn]) -> int:
+    try:
+        return insert_mentions(session=session, mentions=mentions)
+    except Exception as err:
+        if refused_by_store(err):
+            raise _StoreRefused(str(err)) from err
+        raise
+
+
+def _commit(
+    engine: Engine,
+    source: str,
+    platform: str,
+    batch: Batch,
+    mentions: list[MentionIn],
+    refused: list[Rejected],
+) -> int:
+    """Store *mentions*, quarantine *refused*, move the cursor: one transaction."""
+    with session_scope(engine) as session:
+        stored = _insert(session, mentions)
+        quarantine(session=session, source=source, rejected=refused)
+        save_cursor(session=session, source=source, cursor=batch.cursor)
+        health = get_health(session=session, source=source, platform=platform)
+        _apply_success(health, batch, stored, len(refused), utcnow())
+        if batch.interrupted is not None:
+            _apply_failure(health, batch.interrupted, utcnow())
+    return stored
+
+
+def _probe(
+    engine: Engine, source: str, mentions: list[MentionIn]
+) -> tuple[list[MentionIn], list[Rejected]]:
+    """Split *mentions* into those the store takes and those it refuses, storing none."""
+    good: list[MentionIn] = []
+    bad: list[Rejected] = []
+    for m in mentions:
+        with Session(engine) as session:
+            try:
+                _insert(session, [m])
+            except _StoreRefused as err:
+                bad.append(rejected_by_store(m, err.__cause__ or err))
+            else:
+                good.append(m)
+            finally:
+                session.rollback()
+    return good, bad
+
+
+def rejected_by_store(mention: MentionIn, err: BaseException) -> Rejected:
+    """A quarantine entry for *mention*, which the store refused with *err*."""
+    detail = getattr(err, "orig", None) or err
+    first_line = str(detail).strip().splitlines()[0] if str(detail).strip() else ""
+    reason = f"refused by the store: {type(detail).__name__}: {first_line}"
+    fields = mention.model_dump(exclude={"raw"})
+    return Rejected(
+        reason=reason[:500],
+        fields=clean_payload(fields),
+        raw=clean_payload(mention.raw),
+        platform=mention.platform,
+        platform_id=mention.platform_id,
+    )
 
 
 def _roll_month(health: SourceHealth, now: datetime) -> None:
@@ -101,7 +210,9 @@ def _roll_month(health: SourceHealth, now: datetime) -> None:
             health.state, health.rate_limited_until = SourceState.OK, None
 
 
-def _apply_success(health: SourceHealth, batch: Batch, stored: int, now: datetime) -> None:
+def _apply_success(
+    health: SourceHealth, batch: Batch, stored: int, quarantined: int, now: datetime
+) -> None:
     if health.consecutive_failures:
         log.info(
             "source %s recovered after %d failed runs", health.source, health.consecutive_failures
@@ -114,6 +225,8 @@ def _apply_success(health: SourceHealth, batch: Batch, stored: int, now: datetim
     health.rate_limited_until = None
     health.last_run_ingested = stored
     health.total_ingested += stored
+    health.last_run_quarantined = quarantined
+    health.total_quarantined += quarantined
     if batch.usage:
         health.usage = batch.usage
     health.updated_at = now

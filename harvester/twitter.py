@@ -43,7 +43,8 @@ from harvester.exceptions import (
     SourceError,
     SourceUnavailable,
 )
-from harvester.text import clean_text
+from harvester.records import build_mention
+from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
 from models.wita import WITA
@@ -175,6 +176,7 @@ class _Run:
 
     budget: ReadBudget
     mentions: list[MentionIn] = field(default_factory=list)
+    rejected: list[Rejected] = field(default_factory=list)
     seen: set[str] = field(default_factory=set)
     pages: int = 0
 
@@ -216,6 +218,7 @@ class TwitterCollector:
                 break
         return Batch(
             mentions=run.mentions,
+            rejected=run.rejected,
             cursor=new_cursor,
             reads=run.budget.reads,
             interrupted=interrupted,
@@ -307,7 +310,9 @@ class TwitterCollector:
                 if floor is not None and (_int_id(tweet.get("id")) or 0) <= floor:
                     continue
                 mention = self._to_mention(tweet, page, account_id)
-                if mention is not None and mention.platform_id not in run.seen:
+                if isinstance(mention, Rejected):
+                    run.rejected.append(mention)
+                elif mention is not None and mention.platform_id not in run.seen:
                     run.seen.add(mention.platform_id)
                     run.mentions.append(mention)
             if not resuming and page.newest_id:
@@ -387,7 +392,11 @@ class TwitterCollector:
 
     # -- tweets to mentions ------------------------------------------------------------
 
-    def _to_mention(self, tweet: dict[str, Any], page: _Page, account_id: str) -> MentionIn | None:
+    def _to_mention(
+        self, tweet: dict[str, Any], page: _Page, account_id: str
+    ) -> MentionIn | Rejected | None:
+        """The mention of *tweet*, None for the city's own posts and retweets, or why it
+        cannot be stored (it then goes to the quarantine)."""
         refs = {
             r.get("type"): r.get("id")
             for r in tweet.get("referenced_tweets") or []
@@ -408,7 +417,12 @@ class TwitterCollector:
         if not isinstance(text, str):
             text = tweet["text"]
         posted = parse_time(tweet.get("created_at"), naive_is_utc=True)
-        created_at = posted or _snowflake_time(tweet_id)
+        created_at: Any = posted
+        if created_at is None:
+            try:
+                created_at = _snowflake_time(tweet_id)
+            except (ValueError, OverflowError, OSError):
+                created_at = tweet.get("created_at")  # refused by build_mention, with why
         conversation_id = tweet.get("conversation_id")
         reply_to = refs.get("replied_to")
         url = (
@@ -417,18 +431,20 @@ class TwitterCollector:
             else f"https://x.com/i/web/status/{tweet_id}"
         )
         referenced = [page.included[i] for i in refs.values() if i in page.included]
-        return MentionIn(
-            platform=self.platform,
-            platform_id=tweet_id,
-            source=self.spec.name,
-            author_handle=username,
-            author_name=str((author or {}).get("name") or ""),
-            text=clean_text(text),
-            url=url,
-            created_at=created_at,
-            conversation_id=str(conversation_id) if conversation_id else None,
-            reply_to_id=str(reply_to) if reply_to else None,
-            raw={"tweet": tweet, "author": author, "referenced": referenced},
+        return build_mention(
+            {
+                "platform": self.platform,
+                "platform_id": tweet_id,
+                "source": self.spec.name,
+                "author_handle": username,
+                "author_name": str((author or {}).get("name") or ""),
+                "text": text,
+                "url": url,
+                "created_at": created_at,
+                "conversation_id": str(conversation_id) if conversation_id else None,
+                "reply_to_id": str(reply_to) if reply_to else None,
+            },
+            {"tweet": tweet, "author": author, "referenced": referenced},
         )
 
     # -- errors ------------------------------------------------------------------------

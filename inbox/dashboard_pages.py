@@ -20,6 +20,7 @@ from models.agencies import list_agencies
 from models.complaints import count_by_inbox_status
 from models.dashboard import complaint_years, count_dead_letters, dead_letters, top_places
 from models.mentions import count_by_state
+from models.quarantine import quarantine_summary
 from models.sources import all_health
 from models.tables import User
 from models.types import utcnow
@@ -100,6 +101,7 @@ def render_dashboard(
         "report_total": report_total(report),
         "sources": sources,
         "disabled_sources": [s for s in sources if s.disabled],
+        "quarantine": quarantine_summary(session=db),
         "dead": dead_letters(session=db) if can["retry_delivery"] else [],
         "dead_total": count_dead_letters(session=db),
     }

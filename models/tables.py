@@ -253,8 +253,37 @@ class SourceHealth(SQLModel, table=True):
     reads_this_month: int = 0
     last_run_ingested: int = 0
     total_ingested: int = 0
+    #: records set aside (``quarantine`` table) by the last run, and ever
+    last_run_quarantined: int = 0
+    total_quarantined: int = 0
     usage: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class QuarantinedRecord(SQLModel, table=True):
+    """A collected record the store could not take, kept whole so it can be retried.
+
+    Stored in the transaction that stores the rest of its batch and moves the cursor
+    past it, so one bad record never stops its source.
+    """
+
+    __tablename__ = "quarantine"
+    __table_args__ = (Index("ix_quarantine_source_id", "source", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    #: the mention's platform as the record gave it (cut to fit), "" when unknown
+    platform: str = Field(default="", max_length=20)
+    platform_id: str = Field(default="", max_length=100)
+    #: why it was set aside (the field and the rule, or the store's refusal)
+    reason: str
+    #: the mention fields the collector built (strings only, control characters removed)
+    fields: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+    #: the platform's payload or the file's record, control characters removed
+    raw: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+    quarantined_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    retried_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    retries: int = 0
 
 
 class Outbox(SQLModel, table=True):

@@ -8,7 +8,7 @@ from functools import lru_cache
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from classifier.normalize import normalize
+from classifier.normalize import deciding_part, normalize
 from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus
 from router.location import Location
@@ -187,7 +187,8 @@ class DuplicateIndex:
 @lru_cache(maxsize=8192)
 def _words_of(text: str) -> frozenset[str]:
     # Candidates recur across a routing pass; normalising them once is the saving.
-    return content_words(normalize(text))
+    # Only the deciding part: a 5 MB text is compared by its start, as it is classified.
+    return content_words(normalize(deciding_part(text)))
 
 
 def content_words(normalised: str) -> frozenset[str]:

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from classifier.normalize import normalize
+from classifier.normalize import deciding_part, normalize
 from models.complaints import attach_mention, file_complaint
 from models.db import session_scope
 from models.mentions import pending_mentions
@@ -108,7 +108,8 @@ def route_pending(
             batch = pending_mentions(session=session, limit=batch_size)
             if not batch:
                 return result
-            predictions = classifier.predict([m.text for m in batch])
+            # The first DECIDING_CHARS characters decide; the whole text stays stored.
+            predictions = classifier.predict([deciding_part(m.text) for m in batch])
             # Each step flushes what later look-ups must see; autoflush before every
             # query would flush the whole batch's pending changes again and again.
             with session.no_autoflush:
@@ -128,11 +129,12 @@ def route_pending(
 def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -> _Plan | None:
     """Where the mention would be filed, before looking at the store; None: not filed."""
     _remember(mention, prediction)
-    decision = _decide(mention, normalize(mention.text), prediction, policy)
+    text = deciding_part(mention.text)
+    decision = _decide(mention, normalize(text), prediction, policy)
     if decision is None:
         return None
-    location = policy.locate(mention.text) if policy.locate else Location()
-    return _Plan(_place(decision, location, mention.text, policy), location)
+    location = policy.locate(text) if policy.locate else Location()
+    return _Plan(_place(decision, location, text, policy), location)
 
 
 def _wanted(mention: Mention, plan: _Plan) -> Wanted:

@@ -8,6 +8,7 @@ from aduan.cli import (  # noqa: F401  (importing registers the commands)
     daemon,
     model,
     privacy,
+    quarantine,
     sources,
     store,
     triage,

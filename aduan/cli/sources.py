@@ -9,6 +9,7 @@ from sqlmodel import Session
 from aduan import jobs
 from aduan.cli.base import app, err, out, state, store
 from harvester.runner import enable_source
+from models.quarantine import count_by_source
 from models.sources import all_health
 from models.vocab import SourceState
 from models.wita import format_wita
@@ -43,6 +44,10 @@ def harvest(
         out.print(f"{result.fetched} mentions would be considered; nothing stored.")
         return
     out.print(f"{source}: fetched {result.fetched}, stored {result.stored} new")
+    if result.quarantined:
+        err.print(
+            f"[yellow]{source}: {result.quarantined} records quarantined: aduan quarantine list[/]"
+        )
     if result.error:
         err.print(f"[yellow]{source}: stopped early: {result.error}[/]")
 
@@ -56,6 +61,7 @@ def sources(ctx: typer.Context) -> None:
     settings = state.settings
     with Session(store()) as session:
         health = {h.source: h for h in all_health(session=session)}
+        held = count_by_source(session=session)
     table = Table(
         "source",
         "platform",
@@ -64,6 +70,7 @@ def sources(ctx: typer.Context) -> None:
         "failures",
         "problem",
         "reads this month",
+        "quarantined",
         title="Sources",
     )
     for cfg in settings.sources:
@@ -71,7 +78,7 @@ def sources(ctx: typer.Context) -> None:
         cap = f" / {cfg.monthly_read_cap}" if cfg.monthly_read_cap else ""
         if h is None:
             state_text = "disabled in config" if not cfg.enabled else "not run yet"
-            table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0" + cap)
+            table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0" + cap, "0")
             continue
         problem = h.last_error or "-"
         if h.state == SourceState.DISABLED:
@@ -79,6 +86,8 @@ def sources(ctx: typer.Context) -> None:
         elif h.rate_limited_until is not None and h.state != SourceState.OK:
             problem = f"{problem} (paused until {format_wita(h.rate_limited_until)})"
         reads = f"{h.reads_this_month}{cap}"
+        # Held now (retry removes them), then how many were ever set aside.
+        quarantined = f"{held.get(cfg.name, 0)} (ever {h.total_quarantined})"
         table.add_row(
             cfg.name,
             cfg.platform,
@@ -87,8 +96,14 @@ def sources(ctx: typer.Context) -> None:
             str(h.consecutive_failures),
             problem,
             reads,
+            quarantined,
         )
     out.print(table)
+    if held:
+        out.print(
+            f"{sum(held.values())} records in quarantine: aduan quarantine list, "
+            "aduan quarantine retry"
+        )
 
 
 @sources_app.command("enable")

@@ -197,3 +197,10 @@ def test_privacy_section_names_roles_and_days(tmp_path: Path) -> None:
 
     kept = load_settings(_config(tmp_path, keep_forever))
     assert kept.privacy.retention.access_log_days is None
+
+
+def test_replay_batch_size_zero_is_refused_saying_what_to_give(tmp_path: Path) -> None:
+    path = _config(tmp_path, lambda d: d["sources"][0]["options"].update(batch_size=0))
+    message = _error(path)
+    assert message.startswith(f"{path}: sources[0].options.batch_size: ")
+    assert "batch_size 0 is no longer allowed" in message and "batch_size: 500" in message

@@ -29,6 +29,7 @@ from harvester.exceptions import (
 )
 from harvester.facebook import FacebookCollector, FacebookOptions
 from harvester.runner import RunResult, enable_source, run_source
+from models.quarantine import list_quarantined
 from models.sources import get_cursor, get_health
 from models.tables import Mention
 from tests.support.facebook import (
@@ -608,3 +609,33 @@ def test_usage_read_before_a_failure_is_kept_in_health(engine: Engine) -> None:
         health = get_health(session=s, source=SOURCE, platform="facebook")
         assert health.state == "rate_limited"
         assert set(health.usage) >= {"x-app-usage"}
+
+
+def test_poison_items_are_cleaned_cut_or_quarantined_and_the_rest_stored(
+    engine: Engine, graph: responses.RequestsMock
+) -> None:
+    page = json.loads((RECORDED / "visitor_posts_1.json").read_text(encoding="utf-8"))
+    first, second = page["data"]
+    long_id = f"{PAGE}_{'5' * 120}"  # no room for it: an id is never cut
+    first["from"] = {"name": "Made\x00 Wirawan\x1b " * 400, "id": "6" * 300}
+    first["message"] = "Lampu\x00 mati\x07 di Gatsu"
+    second["id"] = long_id
+    serve(graph, visitor_1=Reply(data=page))
+    result = run(engine, collector())
+    assert (result.quarantined, result.error) == (1, None)
+    rows = stored(engine)
+    assert set(rows) == FIRST_RUN_IDS - {V2}
+    made = rows[V1]
+    assert made.author_handle == "6" * 199 + "…"
+    assert len(made.author_name) == 400 and made.author_name.startswith("Made Wirawan Made")
+    assert made.text == "Lampu mati di Gatsu"
+    assert "\x00" not in json.dumps(made.raw) and made.raw["from"]["id"] == "6" * 300
+    with Session(engine) as s:
+        (held,) = list_quarantined(session=s)
+        cursor = get_cursor(session=s, source=SOURCE)
+    assert held.platform_id == long_id[:100] and held.raw["id"] == long_id
+    assert held.reason == (
+        "platform_id: String should have at most 100 characters; "
+        "conversation_id: String should have at most 100 characters"
+    )
+    assert cursor is not None and cursor["page_id"] == PAGE

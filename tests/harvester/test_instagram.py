@@ -32,6 +32,7 @@ from harvester.exceptions import (
 )
 from harvester.registry import make_collector
 from harvester.runner import enable_source, run_source
+from models.quarantine import list_quarantined
 from models.sources import get_cursor, get_health
 from models.tables import Mention
 from tests.support.instagram import (
@@ -515,3 +516,32 @@ def test_options_are_validated_and_normalised() -> None:
         collector(None, tokn="x")
     with pytest.raises(ValidationError, match="not a hashtag"):
         collector(None, hashtags=["#two words"])
+
+
+def test_poison_comments_are_cleaned_cut_or_quarantined_and_the_rest_stored(
+    engine: Engine, ig: FakeInstagram, session_file: Path
+) -> None:
+    answer = load("graphql_comments_DQnew00001")
+    edges = answer["data"]["shortcode_media"]["edge_media_to_parent_comment"]["edges"]
+    loud = edges[0]["node"]  # 17900000000000101
+    loud["owner"] = dict(loud["owner"], username="w" * 300, full_name="Wayan\x00 " * 900)
+    loud["text"] = "Lampu\x00 mati\x1b di Gatsu"
+    rtl = edges[2]["node"]  # 17900000000000103, with an answer fetched by its own query
+    rtl["id"] = "1" * 101  # an id is never cut
+    ig.on("comments:DQnew00001", json_reply(answer))
+    ig.on(f"answers:{'1' * 101}", ok("graphql_answers_17900000000000103"))
+    result = run(engine, collector(session_file))
+    # Its two answers name it as the comment they reply to: they cannot be stored either.
+    assert (result.quarantined, result.error) == (3, None)
+    rows = stored(engine)
+    assert set(rows) == EVERYTHING - {"17900000000000103", "17900000000000104", "17900000000000105"}
+    cut = rows["17900000000000101"]
+    assert cut.author_handle == "w" * 199 + "…"
+    assert len(cut.author_name) == 400 and cut.author_name.startswith("Wayan Wayan")
+    assert cut.text == "Lampu mati di Gatsu" and "\x00" not in json.dumps(cut.raw)
+    with Session(engine) as s:
+        held = {r.platform_id: r for r in list_quarantined(session=s)}
+    assert set(held) == {"1" * 100, "17900000000000104", "17900000000000105"}
+    assert held["1" * 100].raw["id"] == "1" * 101 and held["1" * 100].source == SOURCE
+    assert held["1" * 100].reason == "platform_id: String should have at most 100 characters"
+    assert held["17900000000000104"].reason.startswith("reply_to_id: String should have at most")

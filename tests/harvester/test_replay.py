@@ -6,15 +6,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from pydantic import ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 import harvester.runner as runner
 from harvester.base import Batch, Collector, CollectorOptions, SourceSpec
-from harvester.exceptions import RateLimited, SourceDataError
+from harvester.exceptions import RateLimited
 from harvester.registry import make_collector
 from harvester.runner import RunResult, run_source
 from models.db import session_scope
+from models.quarantine import list_quarantined
 from models.sources import get_cursor, get_health
 from models.tables import Mention
 from models.vocab import CATEGORIES
@@ -39,7 +41,7 @@ def _record(n: int, **kw: object) -> dict[str, object]:
     return base
 
 
-def _collector(path: Path, batch_size: int = 0) -> Collector:
+def _collector(path: Path, batch_size: int = 500) -> Collector:
     return make_collector(
         SourceSpec(
             name="replay", platform="replay", options={"path": str(path), "batch_size": batch_size}
@@ -111,32 +113,38 @@ def test_crash_between_fetch_and_commit_loses_and_duplicates_nothing(
     assert _stored(engine) == [str(5000 + i) for i in range(6)]
 
 
-def test_bad_line_names_file_and_line_and_stores_nothing(engine: Engine, tmp_path: Path) -> None:
+def test_bad_line_is_quarantined_naming_file_and_line(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
-    path.write_text(json.dumps(_record(1)) + "\n{not json\n")
+    path.write_text(json.dumps(_record(1)) + "\n{not json\n" + json.dumps(_record(3)) + "\n")
     result = _run(engine, _collector(path))
-    assert result.error is not None
-    assert f"{path}, line 2: not valid JSON" in result.error
-    assert _stored(engine) == []
+    assert (result.error, result.stored, result.quarantined) == (None, 2, 1)
+    assert _stored(engine) == ["5001", "5003"]
     with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+        assert row.reason.startswith(f"{path}, line 2: not valid JSON")
+        assert row.raw == {"line": "{not json\n"}
+        assert get_cursor(session=s, source="replay") == {"offset": 3}
         health = get_health(session=s, source="replay", platform="replay")
-        assert health.state == "failing"
-        assert health.consecutive_failures == 1
-        assert "line 2" in (health.last_error or "")
+        assert (health.state, health.last_run_quarantined, health.total_quarantined) == (
+            "ok",
+            1,
+            1,
+        )
 
 
 def test_record_missing_a_field_is_named(tmp_path: Path) -> None:
     bad = _record(1)
     del bad["created_at"]
     path = _write(tmp_path / "m.jsonl", [bad])
-    with pytest.raises(SourceDataError, match=r"line 1: created_at: Field required"):
-        _collector(path).collect(None)
+    batch = _collector(path).collect(None)
+    assert batch.mentions == []
+    assert [r.reason for r in batch.rejected] == [f"{path}, line 1: created_at: Field required"]
 
 
 def test_naive_timestamp_is_refused(tmp_path: Path) -> None:
     path = _write(tmp_path / "m.jsonl", [_record(1, created_at="2026-11-20T08:00:00")])
-    with pytest.raises(SourceDataError, match="UTC offset"):
-        _collector(path).collect(None)
+    (rejected,) = _collector(path).collect(None).rejected
+    assert "UTC offset" in rejected.reason
 
 
 def test_csv_replay(engine: Engine, tmp_path: Path) -> None:
@@ -155,7 +163,9 @@ def test_csv_replay(engine: Engine, tmp_path: Path) -> None:
 def test_recovery_resets_health(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     path.write_text("{oops\n")
-    _run(engine, _collector(path))
+    _run(engine, _collector(tmp_path / "missing.jsonl"))
+    with session_scope(engine) as s:
+        assert get_health(session=s, source="replay", platform="replay").state == "failing"
     _write(path, [_record(1)])
     result = _run(engine, _collector(path))
     assert result.stored == 1
@@ -216,13 +226,82 @@ def test_interrupted_batch_stores_what_it_got_then_records_the_error(
     assert skipped.skipped_reason == "rate_limited until 2030-01-01T00:00+00:00"
 
 
-def test_a_record_from_an_unknown_platform_is_refused_by_line(
+def test_a_record_from_an_unknown_platform_is_quarantined_by_line(
     engine: Engine, tmp_path: Path
 ) -> None:
     hostile = _record(2, platform="<b>myspace</b>")
     path = _write(tmp_path / "m.jsonl", [_record(1), hostile, _record(3)])
     result = _run(engine, _collector(path))
-    assert result.error is not None
-    assert f"{path}, line 2: platform: " in result.error and "unknown platform" in result.error
-    assert "twitter, facebook, instagram" in result.error
-    assert _stored(engine) == []  # the cursor did not move past it either
+    assert (result.error, result.stored, result.quarantined) == (None, 2, 1)
+    with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+    assert row.reason.startswith(f"{path}, line 2: platform: ")
+    assert "unknown platform" in row.reason and "twitter, facebook, instagram" in row.reason
+    assert _stored(engine) == ["5001", "5003"]
+
+
+def test_a_batch_stops_at_its_limit_before_reading_a_bad_record(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.jsonl"
+    good = "".join(json.dumps(_record(i)) + "\n" for i in range(3))
+    path.write_text(good + "{broken\n" + json.dumps(_record(5)) + "\n")
+    collector = _collector(path, batch_size=3)
+    first = _run(engine, collector)
+    # The bad line after the batch is not even read: this batch is stored whole.
+    assert (first.stored, first.quarantined, first.error) == (3, 0, None)
+    second = _run(engine, collector)
+    assert (second.stored, second.quarantined) == (1, 1)
+    assert _stored(engine) == ["5000", "5001", "5002", "5005"]
+    with Session(engine) as s:
+        assert get_cursor(session=s, source="replay") == {"offset": 5}
+
+
+def test_invalid_utf8_is_quarantined_naming_file_line_and_byte_offset(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.jsonl"
+    first = (json.dumps(_record(1)) + "\n").encode()
+    bad = json.dumps(_record(2)).encode().replace(b"lampu", b"lam\xffpu") + b"\n"
+    path.write_bytes(first + bad + (json.dumps(_record(3)) + "\n").encode())
+    result = _run(engine, _collector(path))
+    assert (result.stored, result.quarantined) == (2, 1)
+    offset = len(first) + bad.index(b"\xff")
+    with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+    assert row.reason == (
+        f"{path}, line 2, byte offset {offset}: invalid UTF-8 (invalid start byte)"
+    )
+    assert "lam\ufffdpu" in row.raw["line"]
+    assert _stored(engine) == ["5001", "5003"]
+
+
+def test_invalid_utf8_in_a_csv_row_is_quarantined_by_offset(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    header = b"platform,id,text,created_at\n"
+    row1 = b"facebook,1_2,air keruh,2026-11-20T08:00:00+08:00\n"
+    row2 = b"facebook,1_3,sampah \xc3\x28 numpuk,2026-11-20T08:05:00+08:00\n"
+    path.write_bytes(header + row1 + row2)
+    result = _run(engine, _collector(path))
+    assert (result.stored, result.quarantined) == (1, 1)
+    offset = len(header + row1) + row2.index(b"\xc3")
+    with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+    assert row.reason.startswith(f"{path}, line 3, byte offset {offset}: invalid UTF-8")
+
+
+def test_an_unfinished_last_line_waits_for_the_next_run(engine: Engine, tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    whole = json.dumps(_record(2))
+    path.write_text(json.dumps(_record(1)) + "\n" + whole[:20])  # still being written
+    collector = _collector(path)
+    assert (_run(engine, collector).stored, _run(engine, collector).quarantined) == (1, 0)
+    path.write_text(json.dumps(_record(1)) + "\n" + whole + "\n")
+    assert _run(engine, collector).stored == 1
+    assert _stored(engine) == ["5001", "5002"]
+
+
+def test_batch_size_zero_is_refused_with_a_clear_message(tmp_path: Path) -> None:
+    with pytest.raises(ValidationError, match="batch_size 0 is no longer allowed") as info:
+        _collector(tmp_path / "m.jsonl", batch_size=0)
+    assert info.value.errors()[0]["loc"] == ("batch_size",)

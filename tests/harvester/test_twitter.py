@@ -4,6 +4,7 @@ tweepy itself makes every request; only the HTTP layer is replaced. The collecto
 clock is frozen at NOW, a little after the fixtures' posts.
 """
 
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from harvester.exceptions import (
 from harvester.registry import make_collector
 from harvester.runner import RunResult, run_source
 from harvester.twitter import TwitterCollector
+from models.quarantine import list_quarantined
 from models.sources import get_cursor, get_health
 from models.tables import Mention
 from tests.support.paths import PACKAGES, ROOT
@@ -609,3 +611,31 @@ def test_only_the_twitter_module_imports_tweepy() -> None:
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == ["harvester/twitter.py"]
+
+
+def test_poison_posts_are_cleaned_cut_or_quarantined_and_the_rest_stored(
+    engine: Engine, api: responses.RequestsMock
+) -> None:
+    page = fixture("mentions_newer.json")
+    good = page["data"][0]
+    long_name = "Ketut\x00 Sudiarsa " * 400  # 6,400 characters with NUL bytes
+    loud = dict(good, id=str(int(good["id"]) + 1), author_id="1501099")
+    dated = dict(good, id=str(int(good["id"]) + 2), created_at="0001-01-01T00:00:00.000Z")
+    page["data"] = [good, loud, dated]
+    page["includes"]["users"].append({"id": "1501099", "name": long_name, "username": "k" * 300})
+    page["meta"]["newest_id"] = dated["id"]
+    reply(api, MENTIONS_URL, body=json.dumps(page))
+    result = run(engine, make())
+    assert (result.stored, result.quarantined, result.error) == (2, 1, None)
+    with Session(engine) as s:
+        rows = {m.platform_id: m for m in s.exec(select(Mention))}
+        (held,) = list_quarantined(session=s)
+    assert set(rows) == {good["id"], loud["id"]}
+    cut = rows[loud["id"]]
+    assert len(cut.author_handle) == 200 and cut.author_handle.endswith("…")
+    assert len(cut.author_name) == 400 and "\x00" not in cut.author_name
+    assert cut.author_name.startswith("Ketut Sudiarsa Ketut")
+    assert cut.raw["author"]["name"] == long_name.replace("\x00", "")
+    assert (held.platform_id, held.source) == (dated["id"], SOURCE)
+    assert held.reason.startswith("created_at: 0001-01-01T00:00:00+00:00 is out of range")
+    assert cursor_of(engine) == {"mentions": {"since_id": dated["id"]}}

@@ -13,6 +13,7 @@ from models.agencies import sync_agencies
 from models.complaints import file_complaint
 from models.db import session_scope
 from models.mentions import insert_mentions
+from models.quarantine import Rejected, quarantine
 from models.sources import month_key
 from models.tables import Mention, Outbox, SourceHealth
 from models.types import utcnow
@@ -324,3 +325,28 @@ def test_chart_window_is_in_denpasar_days_and_long_windows_go_weekly() -> None:
     _, year = window(10, now=datetime(2026, 1, 10, 4, 0, tzinfo=UTC))
     counts = {"2026-01-01": {"A": 1}, "2026-01-03": {"A": 2}, "2026-01-08": {"B": 1}}
     assert by_week(counts, year) == {"2026-01-01": {"A": 3}, "2026-01-08": {"B": 1}}
+
+
+def test_quarantine_panel_counts_each_sources_records_with_the_latest_reason(
+    engine: Engine,
+) -> None:
+    client = client_for(engine)
+    assert 'id="karantina"' not in client.get("/").text  # nothing held: no panel
+    with session_scope(engine) as s:
+        quarantine(
+            session=s,
+            source="x-kota",
+            rejected=[
+                Rejected(reason="created_at: 0001-01-01T00:00:00+00:00 is out of range"),
+                Rejected(reason=f"platform: unknown platform {SCRIPT!r} 081234567890"),
+            ],
+        )
+        quarantine(session=s, source="berkas", rejected=[Rejected(reason="not valid JSON")])
+    page = client.get("/").text
+    panel = page.split('id="karantina"')[1].split("</table>")[0]
+    assert "aduan quarantine retry" in panel and "disisihkan" in panel
+    berkas, kota = _row(panel, "berkas"), _row(panel, "x-kota")
+    assert '<td class="num">1</td>' in berkas and "not valid JSON" in berkas
+    assert '<td class="num">2</td>' in kota and "unknown platform" in kota
+    assert "<script>" not in kota and "081234567890" not in kota  # escaped and masked
+    assert "WITA" in kota

@@ -8,6 +8,7 @@ reached the PostgreSQL cases are skipped locally but fail when CI=true.
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -50,9 +51,8 @@ def pg_available() -> None:
     pytest.skip(f"PostgreSQL unreachable (set CI=true to make this fail): {problem}")
 
 
-@pytest.fixture
-def pg_url(pg_available: None) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
+@contextmanager
+def _fresh_pg_database() -> Iterator[str]:
     name = f"aduan_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -63,12 +63,29 @@ def pg_url(pg_available: None) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture
+def pg_url(pg_available: None) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    with _fresh_pg_database() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database URL on each store implementation."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'aduan.db'}"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+def other_store_url(store_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second fresh, empty database on the same store implementation as *store_url*."""
+    if store_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.db'}"
+        return
+    with _fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

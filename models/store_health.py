@@ -119,7 +119,8 @@ def _record(err: StatementError) -> str | None:
     if isinstance(params, list) and params:
         params = params[0]  # a batch: the first record (the driver does not say which)
     insert, update = _INSERT.match(statement), _UPDATE.match(statement)
-    table = (insert or update).group(1) if (insert or update) else None
+    found = insert or update
+    table = found.group(1) if found else None
     if insert and isinstance(params, tuple | list):
         columns = [c.strip().strip('"') for c in insert.group(2).split(",")]
         params = dict(zip(columns, params, strict=False))

@@ -1,7 +1,6 @@
 """The ingestion daemon: scheduled harvest, routing, delivery and retention, plus the web inbox."""
 
 import logging
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +17,7 @@ from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
+from aduan.shutdown import install_stop_handlers
 from aduan.wiring import original_text_roles, policy_for, recipients
 from inbox.app import create_app
 from inbox.log_redaction import redact_access_log
@@ -277,6 +277,11 @@ def web_server_config(web: WebConfig, app: Any, *, log_level: str = "warning") -
     return config
 
 
+def _exit_when(stop: threading.Event, server: uvicorn.Server) -> None:
+    stop.wait()
+    server.should_exit = True
+
+
 def run_daemon(
     settings: Settings,
     engine: Engine,
@@ -284,17 +289,20 @@ def run_daemon(
     *,
     serve_web: bool = True,
     auth_config: AuthConfig | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Run until SIGINT or SIGTERM; the web inbox runs in the same process if enabled."""
+    """Run until SIGINT or SIGTERM (or *stop* is set); the web inbox runs in the same
+    process if enabled. A *stop* already set (a signal during start-up) ends it at once."""
     # Whoever embeds the daemon, its logs pass the personal-data and secrets filter.
     install_log_filter()
-    jobs.record_config(settings=settings, engine=engine)
-    scheduler = build_scheduler(settings, engine, predictor)
-    stop = threading.Event()
     # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal to the handler
     # it found: this one, so the process ends with status 0 after a clean shutdown.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = install_stop_handlers(stop)
+    if stop.is_set():
+        log.info("stopped during start-up, before any job ran")
+        return
+    jobs.record_config(settings=settings, engine=engine)
+    scheduler = build_scheduler(settings, engine, predictor)
     scheduler.start()
     log.info("daemon started: %d jobs", len(scheduler.get_jobs()))
     try:
@@ -312,8 +320,12 @@ def run_daemon(
                 original_text_roles=original_text_roles(settings),
                 api_docs=settings.web.api_docs,
             )
-            config = web_server_config(settings.web, app)
-            uvicorn.Server(config).run()
+            server = uvicorn.Server(web_server_config(settings.web, app))
+            # a stop asked for before uvicorn put its own handlers in place
+            threading.Thread(
+                target=_exit_when, args=(stop, server), name="stop-watcher", daemon=True
+            ).start()
+            server.run()
         else:
             stop.wait()
     finally:

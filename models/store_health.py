@@ -28,7 +28,8 @@ PROBE_BUSY_MS = 2000
 #: PostgreSQL SQLSTATE classes and codes (https://www.postgresql.org/docs/current/errcodes-appendix.html)
 _PG_DISK_FULL = ("53100", "53200")  # disk_full, out_of_memory
 _PG_READ_ONLY = ("25006",)  # read_only_sql_transaction (a standby, default_transaction_read_only)
-_PG_UNAVAILABLE_CLASSES = ("08", "57")  # connection exception, operator intervention
+#: connection exception, operator intervention, no such database, authentication failed
+_PG_UNAVAILABLE_CLASSES = ("08", "57", "3D", "28")
 _PG_DATA_CLASSES = ("22", "23")  # data exception, integrity constraint violation
 #: SQLite result codes (https://www.sqlite.org/rescode.html), primary code = code & 0xff
 _SQLITE_FULL, _SQLITE_READONLY, _SQLITE_BUSY, _SQLITE_CANTOPEN = 13, 8, 5, 14

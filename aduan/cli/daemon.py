@@ -23,7 +23,7 @@ def run(
     """Run the daemon: scheduled harvesting and routing, and the web inbox."""
     # First thing: a SIGTERM from now on stops the daemon cleanly, even during start-up.
     stop = install_stop_handlers()
-    log.info("starting; SIGTERM or Ctrl-C stops cleanly after the current step")
+    log.debug("starting; SIGTERM or Ctrl-C stops cleanly after the current step")
     # FastAPI, uvicorn, APScheduler and the web inbox load only for `aduan run`
     from aduan.daemon import run_daemon
 

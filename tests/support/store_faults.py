@@ -1,8 +1,11 @@
 """Store failures injected at the driver: a full disk, a record the store refuses."""
 
+import os
 import sqlite3
+import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -49,3 +52,21 @@ def disk_full(engine: Engine) -> Iterator[list[str]]:
     """The disk under the store is full: every write fails as the driver reports it."""
     with refusing_writes(engine, lambda: disk_full_error(engine)) as refused:
         yield refused
+
+
+@contextmanager
+def read_only_folder(folder: Path) -> Iterator[Path]:
+    """*folder* where nothing can be created: mode 0555, and immutable for root (whom
+    file modes do not stop; needs chattr and a filesystem with the flag, e.g. ext4)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    mode = folder.stat().st_mode
+    folder.chmod(0o555)
+    as_root = os.geteuid() == 0
+    if as_root:
+        subprocess.run(["chattr", "+i", str(folder)], check=True)
+    try:
+        yield folder
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(folder)], check=True)
+        folder.chmod(mode)

@@ -1,12 +1,14 @@
 """The ingestion daemon: scheduled harvest, routing, delivery and retention, plus the web inbox."""
 
 import logging
-import signal
 import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import uvicorn
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -15,10 +17,14 @@ from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
+from aduan.shutdown import install_stop_handlers
 from aduan.wiring import original_text_roles, policy_for, recipients
 from inbox.app import create_app
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
+from models.sources import record_source_failure
+from models.store_health import describe, store_problem
+from models.vocab import JobOutcome, StoreProblem
 from models.wita import WITA
 from router.route import Classifier
 
@@ -28,30 +34,127 @@ log = logging.getLogger(__name__)
 RETENTION_GRACE_SECONDS = 6 * 3600
 
 
-class _Job:
-    """A scheduled job that logs a failure once per streak instead of a traceback every tick."""
+#: what a failed job's log line says for each kind of store problem
+_STORE_PROBLEM_LOG: dict[StoreProblem, str] = {
+    StoreProblem.UNAVAILABLE: "job %s: store unavailable (%s); retrying on later ticks",
+    StoreProblem.DISK_FULL: "job %s: store refuses writes, disk full (%s); "
+    "free space, the job retries on later ticks",
+    StoreProblem.READ_ONLY: "job %s: store is read-only (%s); retrying on later ticks",
+    StoreProblem.DATA_ERROR: "job %s: data error, the store refused a record (%s); "
+    "retrying on later ticks",
+    StoreProblem.BUSY: "job %s: store busy, another writer held it too long (%s); "
+    "retrying on later ticks",
+    StoreProblem.OTHER: "job %s: store error (%s); retrying on later ticks",
+}
+#: at most one "ticks skipped" line per job in this many seconds
+SKIP_LOG_SECONDS = 60.0
+#: the message APScheduler logs on every skipped tick; counted and logged by TrackedJob instead
+_SKIP_MESSAGE = 'Execution of job "%s" skipped: maximum number of running instances reached'
 
-    def __init__(self, name: str, work: Any) -> None:
+
+class _QuietSkips(logging.Filter):
+    """Drops APScheduler's own line per skipped tick (the job logs a summary instead)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(_SKIP_MESSAGE)
+
+
+_SCHEDULER_LOG = logging.getLogger("apscheduler.scheduler")
+_SCHEDULER_LOG.addFilter(_QuietSkips())
+
+
+class TrackedJob:
+    """A scheduled job that records its last outcome (for /healthz and /metrics) and logs
+    a failure once per streak instead of a traceback every tick."""
+
+    def __init__(
+        self,
+        name: str,
+        work: Any,
+        *,
+        on_error: Callable[[BaseException], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = name
         self.work = work
+        self.on_error = on_error
+        self.clock = clock
         self.failing = False
+        self.outcome = JobOutcome.NOT_RUN
+        #: a StoreProblem, or the exception's class for any other failure
+        self.problem: str | None = None
+        self.error: str | None = None
+        self.last_run_at: datetime | None = None
+        self.last_ok_at: datetime | None = None
+        self.consecutive_failures = 0
+        #: ticks skipped because the previous run was still going
+        self.skipped = 0
+        self._skips_unlogged = 0
+        self._skips_logged_at: float | None = None
 
     def __call__(self) -> None:
+        self.last_run_at = datetime.now(UTC)
         try:
             self.work()
         except SQLAlchemyError as err:
-            if not self.failing:
-                log.error("job %s: store unavailable (%s); retrying on later ticks", self.name, err)
-            self.failing = True
+            problem = store_problem(err)
+            detail = describe(err)
+            if not self.failing or self.problem != problem:
+                log.error(_STORE_PROBLEM_LOG[problem], self.name, detail)
+            self._failed(err, problem, detail)
             return
-        except Exception:
+        except Exception as err:
             if not self.failing:
                 log.exception("job %s failed; retrying on later ticks", self.name)
-            self.failing = True
+            self._failed(err, type(err).__name__, f"{type(err).__name__}: {err}"[:500])
             return
         if self.failing:
             log.info("job %s recovered", self.name)
         self.failing = False
+        self.outcome, self.problem, self.error = JobOutcome.OK, None, None
+        self.consecutive_failures = 0
+        self.last_ok_at = datetime.now(UTC)
+
+    def _failed(self, err: BaseException, problem: str, detail: str) -> None:
+        self.failing = True
+        self.outcome, self.problem, self.error = JobOutcome.FAILED, problem, detail
+        self.consecutive_failures += 1
+        if self.on_error is not None:
+            try:
+                self.on_error(err)
+            except Exception as record_err:  # the store that just failed may refuse this too
+                log.debug("job %s: could not record the failure: %s", self.name, record_err)
+
+    def skipped_tick(self) -> None:
+        """Count a tick skipped because the last run still goes; log once a minute at most."""
+        self.skipped += 1
+        self._skips_unlogged += 1
+        now = self.clock()
+        if self._skips_logged_at is not None and now - self._skips_logged_at < SKIP_LOG_SECONDS:
+            return
+        log.warning(
+            "job %s: still running, %d tick(s) skipped (%d in all); it runs again when done",
+            self.name,
+            self._skips_unlogged,
+            self.skipped,
+        )
+        self._skips_logged_at, self._skips_unlogged = now, 0
+
+    def state(self) -> dict[str, Any]:
+        """The last outcome, for /healthz and /metrics."""
+        return {
+            "outcome": self.outcome.value,
+            "problem": self.problem,
+            "error": self.error,
+            "last_run_at": _iso(self.last_run_at),
+            "last_ok_at": _iso(self.last_ok_at),
+            "consecutive_failures": self.consecutive_failures,
+            "skipped": self.skipped,
+        }
+
+
+def _iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
 
 
 def build_scheduler(
@@ -61,13 +164,19 @@ def build_scheduler(
     scheduler = BackgroundScheduler(
         timezone=UTC,
         job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": 60},
+        logger=_SCHEDULER_LOG,
     )
+    scheduler.add_listener(lambda event: _skipped(scheduler, event.job_id), EVENT_JOB_MAX_INSTANCES)
     now = datetime.now(UTC)
     for source in settings.sources:
         if not source.enabled:
             continue
         scheduler.add_job(
-            _Job(f"harvest:{source.name}", _harvester(engine, source)),
+            TrackedJob(
+                f"harvest:{source.name}",
+                _harvester(engine, source),
+                on_error=_source_failure(engine, source),
+            ),
             "interval",
             seconds=source.schedule.interval_seconds,
             id=f"harvest:{source.name}",
@@ -75,14 +184,16 @@ def build_scheduler(
         )
     config, targets = settings.delivery, recipients(settings)
     scheduler.add_job(
-        _Job("deliver", lambda: jobs.deliver(engine=engine, config=config, targets=targets)),
+        TrackedJob("deliver", lambda: jobs.deliver(engine=engine, config=config, targets=targets)),
         "interval",
         seconds=settings.delivery.schedule.interval_seconds,
         id="deliver",
         next_run_time=now,
     )
     scheduler.add_job(
-        _Job("route", lambda: jobs.route(settings=settings, engine=engine, classifier=predictor)),
+        TrackedJob(
+            "route", lambda: jobs.route(settings=settings, engine=engine, classifier=predictor)
+        ),
         "interval",
         seconds=settings.routing.schedule.interval_seconds,
         id="route",
@@ -91,7 +202,7 @@ def build_scheduler(
     # Daily, at a quiet hour in Denpasar; a daemon down at that hour runs it when it
     # is back within the grace time, and an interrupted run resumes the next day.
     scheduler.add_job(
-        _Job("retention", lambda: jobs.retention(settings=settings, engine=engine)),
+        TrackedJob("retention", lambda: jobs.retention(settings=settings, engine=engine)),
         "cron",
         hour=settings.privacy.retention.hour,
         minute=0,
@@ -103,14 +214,38 @@ def build_scheduler(
 
 
 def scheduler_state(scheduler: BackgroundScheduler) -> dict[str, Any]:
-    """Whether the scheduler runs, and when each job runs next (for /healthz)."""
-    return {
-        "running": bool(scheduler.running),
-        "jobs": {
-            job.id: job.next_run_time.isoformat() if job.next_run_time else None
-            for job in scheduler.get_jobs()
-        },
-    }
+    """Whether the scheduler runs, and each job's next run and last outcome (for /healthz)."""
+    jobs: dict[str, Any] = {}
+    for job in scheduler.get_jobs():
+        # a job added before the scheduler starts has no next run time yet
+        entry = {"next_run": _iso(getattr(job, "next_run_time", None))}
+        if isinstance(job.func, TrackedJob):
+            entry.update(job.func.state())
+        jobs[job.id] = entry
+    return {"running": bool(scheduler.running), "jobs": jobs}
+
+
+def _skipped(scheduler: BackgroundScheduler, job_id: str) -> None:
+    job = scheduler.get_job(job_id)
+    if job is not None and isinstance(job.func, TrackedJob):
+        job.func.skipped_tick()
+
+
+def _source_failure(engine: Engine, source: SourceConfig) -> Callable[[BaseException], None]:
+    """Records an error the harvester did not handle in the source's health (not 'idle')."""
+
+    def record(err: BaseException) -> None:
+        problem = store_problem(err) if isinstance(err, SQLAlchemyError) else None
+        detail = describe(err) if problem else ""
+        record_source_failure(
+            engine=engine,
+            source=source.name,
+            platform=source.platform,
+            error_class="StoreError" if problem else type(err).__name__,
+            message=f"{problem.value}: {detail}" if problem else f"{type(err).__name__}: {err}",
+        )
+
+    return record
 
 
 def _harvester(engine: Engine, source: SourceConfig) -> Any:
@@ -142,6 +277,11 @@ def web_server_config(web: WebConfig, app: Any, *, log_level: str = "warning") -
     return config
 
 
+def _exit_when(stop: threading.Event, server: uvicorn.Server) -> None:
+    stop.wait()
+    server.should_exit = True
+
+
 def run_daemon(
     settings: Settings,
     engine: Engine,
@@ -149,17 +289,20 @@ def run_daemon(
     *,
     serve_web: bool = True,
     auth_config: AuthConfig | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """Run until SIGINT or SIGTERM; the web inbox runs in the same process if enabled."""
+    """Run until SIGINT or SIGTERM (or *stop* is set); the web inbox runs in the same
+    process if enabled. A *stop* already set (a signal during start-up) ends it at once."""
     # Whoever embeds the daemon, its logs pass the personal-data and secrets filter.
     install_log_filter()
-    jobs.record_config(settings=settings, engine=engine)
-    scheduler = build_scheduler(settings, engine, predictor)
-    stop = threading.Event()
     # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal to the handler
     # it found: this one, so the process ends with status 0 after a clean shutdown.
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = install_stop_handlers(stop)
+    if stop.is_set():
+        log.info("stopped during start-up, before any job ran")
+        return
+    jobs.record_config(settings=settings, engine=engine)
+    scheduler = build_scheduler(settings, engine, predictor)
     scheduler.start()
     log.info("daemon started: %d jobs", len(scheduler.get_jobs()))
     try:
@@ -177,8 +320,12 @@ def run_daemon(
                 original_text_roles=original_text_roles(settings),
                 api_docs=settings.web.api_docs,
             )
-            config = web_server_config(settings.web, app)
-            uvicorn.Server(config).run()
+            server = uvicorn.Server(web_server_config(settings.web, app))
+            # a stop asked for before uvicorn put its own handlers in place
+            threading.Thread(
+                target=_exit_when, args=(stop, server), name="stop-watcher", daemon=True
+            ).start()
+            server.run()
         else:
             stop.wait()
     finally:

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from aduan.config_view import mask_store_url
 from aduan.settings import RuleConfig, Settings, SourceConfig
 from classifier.normalize import normalize
 from harvester.base import Collector, SourceSpec
@@ -14,9 +16,12 @@ from harvester.registry import make_collector
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
+from models.exceptions import StoreError
 from models.locks import hold_lock
 from models.retention import RetentionPolicy
+from models.store_health import describe, store_problem
 from models.tables import Agency
+from models.vocab import StoreProblem
 from notify.settings import Recipient
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
@@ -35,6 +40,37 @@ def engine_for(settings: Settings) -> Engine:
     if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return make_engine(url)
+
+
+#: what a start-up error says the store's problem is
+_OPEN_PROBLEMS: dict[StoreProblem, str] = {
+    StoreProblem.UNAVAILABLE: "cannot reach or open the database",
+    StoreProblem.DISK_FULL: "the disk is full",
+    StoreProblem.READ_ONLY: "the database is read-only",
+    StoreProblem.BUSY: "the database stayed locked by another process",
+    StoreProblem.DATA_ERROR: "the store refused the start-up changes",
+    StoreProblem.OTHER: "the store failed",
+}
+
+
+def open_store(settings: Settings) -> Engine:
+    """The store, migrated and with the agencies loaded; a StoreError in one line naming
+    ``store.url`` (password and query values masked) when it cannot be opened."""
+    where = f"store.url {mask_store_url(settings.store.url)}"
+    try:
+        engine = engine_for(settings)
+        prepare_store(settings, engine)
+    except SQLAlchemyError as err:
+        problem = _OPEN_PROBLEMS[store_problem(err)]
+        raise StoreError(f"{where}: {problem}: {describe(err)}") from None
+    except OSError as err:
+        # a lock file or the folder of an SQLite file: the folder must be writable
+        path = err.filename or settings.store.url
+        raise StoreError(
+            f"{where}: cannot write {path}: {err.strerror or err} "
+            "(the store's folder must be writable)"
+        ) from None
+    return engine
 
 
 def prepare_store(settings: Settings, engine: Engine) -> None:

@@ -9,6 +9,7 @@ older versions (skops files) are reported as outdated.
 import json
 import os
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any, cast
 
@@ -53,9 +54,21 @@ def load_model(folder: Path) -> tuple[dict[str, np.ndarray] | None, dict[str, An
         raise UntrustedModel(
             f"{path}: refusing to load, it holds Python objects, not plain arrays ({exc})"
         ) from None
-    except (OSError, zipfile.BadZipFile) as exc:
-        raise UntrustedModel(f"{path}: not a model file ({exc})") from None
-    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, EOFError, zlib.error, zipfile.BadZipFile) as exc:
+        # empty (EOFError), truncated or corrupted (zlib, BadZipFile, Bad CRC-32) files
+        raise UntrustedModel(
+            f"{path}: damaged or not a model file ({type(exc).__name__}: {exc}); "
+            "retrain with `aduan train --force`"
+        ) from None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UntrustedModel(
+            f"{meta_path}: damaged or unreadable model metadata ({type(exc).__name__}: {exc}); "
+            "retrain with `aduan train --force`"
+        ) from None
+    if not isinstance(meta, dict):
+        raise UntrustedModel(f"{meta_path}: model metadata is not a JSON object")
     return arrays, meta
 
 

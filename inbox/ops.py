@@ -14,9 +14,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, select
 
 from models.sources import all_health
-from models.tables import Complaint, Mention, Outbox
+from models.store_health import write_probe
+from models.tables import Complaint, Mention, Outbox, SourceHealth
 from models.types import utcnow
-from models.vocab import MentionState, SourceState
+from models.vocab import JobOutcome, MentionState, SourceState, StoreProblem
 
 #: a source health state as a number, for alerting rules (higher is worse)
 SOURCE_STATES: dict[str, int] = {
@@ -29,6 +30,11 @@ SOURCE_STATES: dict[str, int] = {
 }
 
 SchedulerState = Callable[[], dict[str, Any]]
+#: a source whose runs failed this many times in a row is reported stuck
+STUCK_AFTER_FAILURES = 3
+#: store problems that mean writes are refused (not a record's or the network's fault)
+_WRITE_REFUSALS = (StoreProblem.DISK_FULL, StoreProblem.READ_ONLY)
+_PAUSED = (SourceState.RATE_LIMITED, SourceState.BUDGET_EXHAUSTED, SourceState.DISABLED)
 
 
 def ops_router(engine: Engine, scheduler_state: SchedulerState | None = None) -> APIRouter:
@@ -37,27 +43,61 @@ def ops_router(engine: Engine, scheduler_state: SchedulerState | None = None) ->
 
     @router.get("/healthz", include_in_schema=False)
     def healthz() -> JSONResponse:
-        body: dict[str, Any] = {"scheduler": scheduler_state() if scheduler_state else None}
+        state = scheduler_state() if scheduler_state else None
+        body: dict[str, Any] = {"scheduler": state}
         try:
             with Session(engine) as session:
                 session.connection().execute(text("SELECT 1"))
-                body["store"] = "ok"
                 body["pending"] = _count(session, Mention.state == MentionState.PENDING)
-                body["sources"] = {h.source: _source(h) for h in all_health(session=session)}
+                health = all_health(session=session)
         except SQLAlchemyError as err:
             body["store"] = f"unreachable: {type(err).__name__}"
+            body["status"] = "failing"
             return JSONResponse(body, status_code=503)
-        scheduler_ok = body["scheduler"] is None or body["scheduler"].get("running", False)
-        body["status"] = "ok" if scheduler_ok else "degraded"
-        return JSONResponse(body, status_code=200 if scheduler_ok else 503)
+        jobs: dict[str, Any] = (state or {}).get("jobs") or {}
+        body["store"] = _store_state(write_probe(engine), jobs)
+        body["sources"] = {h.source: _source(h, jobs.get(f"harvest:{h.source}")) for h in health}
+        problems = _problems(body, state, jobs)
+        body["problems"] = problems
+        body["status"] = "ok" if not problems else "degraded"
+        return JSONResponse(body, status_code=200 if not problems else 503)
 
     @router.get("/metrics", include_in_schema=False)
     def metrics() -> Response:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(StoreCollector(engine))
+        if scheduler_state is not None:
+            registry.register(JobCollector(scheduler_state))
         return Response(generate_latest(registry), media_type="text/plain; version=0.0.4")
 
     return router
+
+
+class JobCollector(Collector):
+    """This daemon's scheduled jobs: last outcome, failure streak, skipped ticks."""
+
+    def __init__(self, scheduler_state: SchedulerState) -> None:
+        self.scheduler_state = scheduler_state
+
+    def collect(self) -> Iterator[Metric]:
+        """One scrape's job metrics."""
+        jobs: dict[str, Any] = self.scheduler_state().get("jobs") or {}
+        skipped = CounterMetricFamily(
+            "aduan_job_skipped",
+            "Ticks skipped because the job's previous run was still going",
+            labels=["job"],
+        )
+        failed = GaugeMetricFamily(
+            "aduan_job_failed", "1 when the job's last run failed, else 0", labels=["job"]
+        )
+        streak = GaugeMetricFamily(
+            "aduan_job_consecutive_failures", "Failed runs since the last success", labels=["job"]
+        )
+        for name, job in sorted(jobs.items()):
+            skipped.add_metric([name], int(job.get("skipped") or 0))
+            failed.add_metric([name], int(job.get("outcome") == JobOutcome.FAILED))
+            streak.add_metric([name], int(job.get("consecutive_failures") or 0))
+        yield from (skipped, failed, streak)
 
 
 class StoreCollector(Collector):
@@ -162,11 +202,46 @@ class StoreCollector(Collector):
         )
 
 
-def _source(h: Any) -> dict[str, Any]:
+def _store_state(probe: StoreProblem | None, jobs: dict[str, Any]) -> str:
+    """ "ok", or why the store refuses writes: the probe's answer, else a job's last failure."""
+    if probe is not None and probe is not StoreProblem.BUSY:
+        return probe.value
+    for job in jobs.values():
+        if job.get("outcome") == JobOutcome.FAILED and job.get("problem") in _WRITE_REFUSALS:
+            return str(job["problem"])
+    return "ok" if probe is None else probe.value
+
+
+def _problems(
+    body: dict[str, Any], state: dict[str, Any] | None, jobs: dict[str, Any]
+) -> list[str]:
+    """What keeps the daemon from doing its work, one line each."""
+    problems = []
+    if state is not None and not state.get("running", False):
+        problems.append("scheduler not running")
+    if body["store"] not in ("ok", StoreProblem.BUSY):
+        problems.append(f"store does not accept writes: {body['store']}")
+    for name, job in sorted(jobs.items()):
+        if job.get("outcome") == JobOutcome.FAILED:
+            problems.append(f"job {name} failing: {job.get('problem')}")
+    for name, source in sorted(body["sources"].items()):
+        if source["stuck"]:
+            problems.append(f"source {name} stuck: {source['consecutive_failures']} failed runs")
+    return problems
+
+
+def _source(h: SourceHealth, job: dict[str, Any] | None) -> dict[str, Any]:
+    failures = max(h.consecutive_failures, int((job or {}).get("consecutive_failures") or 0))
     return {
         "state": h.state,
         "last_success_at": _iso(h.last_success_at),
         "last_error": h.last_error,
+        "last_error_class": h.last_error_class,
+        "consecutive_failures": failures,
+        # failing run after run: the cursor does not move while input remains (a paused
+        # or disabled source has a state of its own and is not stuck)
+        "stuck": failures >= STUCK_AFTER_FAILURES and h.state not in _PAUSED,
+        "last_run": (job or {}).get("outcome"),
     }
 
 

@@ -26,6 +26,7 @@ ERRORS: dict[str, str] = {
     "BudgetExhausted": "Batas baca bulanan yang diatur sudah tercapai.",
     "CredentialsRejected": "Token atau kredensial ditolak platform; perlu diperbarui.",
     "MissingSecret": "Token atau rahasia sumber ini belum diatur.",
+    "StoreError": "Basis data menolak penyimpanan (penuh, hanya-baca, atau tidak terjangkau).",
 }
 
 

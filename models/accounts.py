@@ -24,6 +24,7 @@ from models.credentials import (
 )
 from models.db import session_scope
 from models.exceptions import AccountError, NotFound
+from models.locks import hold_lock
 from models.sessions import revoke_user_sessions
 from models.tables import Agency, ApiToken, User
 from models.types import utcnow
@@ -266,27 +267,34 @@ def ensure_first_admin(engine: Engine) -> str | None:
 
     Returns None when an admin exists (even a disabled one: disabling was a decision)
     or when the name "admin" is taken by a non-admin; the caller prints the password once.
+    Daemons starting together take turns (a lock), so exactly one of them creates it.
     """
     password = generate_password(FIRST_ADMIN)
-    try:
-        with session_scope(engine) as s:
-            if admin_exists(session=s):
-                return None
-            if find_user(session=s, username=FIRST_ADMIN) is not None:
-                log.warning(
-                    "no admin account and the name %r is taken; "
-                    "create one with: aduan users create NAME --role admin",
-                    FIRST_ADMIN,
+    with hold_lock(engine, "first-admin"):
+        try:
+            with session_scope(engine) as s:
+                if admin_exists(session=s):
+                    return None
+                if find_user(session=s, username=FIRST_ADMIN) is not None:
+                    log.warning(
+                        "no admin account and the name %r is taken; "
+                        "create one with: aduan users create NAME --role admin",
+                        FIRST_ADMIN,
+                    )
+                    return None
+                create_account(
+                    session=s,
+                    username=FIRST_ADMIN,
+                    role=Role.ADMIN,
+                    password=password,
+                    display_name="Administrator",
                 )
-                return None
-            create_account(
-                session=s,
-                username=FIRST_ADMIN,
-                role=Role.ADMIN,
-                password=password,
-                display_name="Administrator",
-            )
-    except IntegrityError:
-        # Another process created it at the same moment; its password was printed there.
-        return None
+        except (IntegrityError, AccountError) as err:
+            # A process without the lock (an older version, `aduan users create`) created
+            # it at the same moment; its password was printed there.
+            with Session(engine) as s:
+                if find_user(session=s, username=FIRST_ADMIN) is None:
+                    raise
+            log.info("first administrator created by another process (%s)", err)
+            return None
     return password

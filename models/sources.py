@@ -3,10 +3,13 @@
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from models.db import session_scope
 from models.tables import SourceCursor, SourceHealth
 from models.types import utcnow
+from models.vocab import SourceState
 
 
 def get_cursor(*, session: Session, source: str) -> dict[str, Any] | None:
@@ -43,3 +46,23 @@ def all_health(*, session: Session) -> list[SourceHealth]:
 def month_key(at: datetime) -> str:
     """The reads-budget month of *at*, e.g. '2026-11'."""
     return at.strftime("%Y-%m")
+
+
+def record_source_failure(
+    *, engine: Engine, source: str, platform: str, error_class: str, message: str
+) -> None:
+    """Record a run of *source* that ended in an error the harvester did not handle.
+
+    The source shows as failing with the error, not idle or ok; a source that fails
+    run after run (no cursor progress) counts its failures and is reported stuck.
+    """
+    now = utcnow()
+    with session_scope(engine) as session:
+        health = get_health(session=session, source=source, platform=platform)
+        if health.state in (SourceState.IDLE, SourceState.OK):
+            health.state = SourceState.FAILING
+        health.consecutive_failures += 1
+        health.last_error_at = now
+        health.last_error = message[:2000]
+        health.last_error_class = error_class[:100]
+        health.updated_at = now

@@ -366,3 +366,28 @@ def label(kind: str, code: str | None) -> str:
     if code is None:
         return "-"
     return LABELS[kind].get(code, code)
+
+
+class StoreProblem(StrEnum):
+    """Why the tracking store refused a read or write (``models.store_health`` decides)."""
+
+    #: cannot connect, connection lost, server shutting down
+    UNAVAILABLE = "unavailable"
+    #: no space left for the database or its journal
+    DISK_FULL = "disk_full"
+    #: the database file, its folder or the server only allow reading
+    READ_ONLY = "read_only"
+    #: a value or record the store refuses (constraint, type, encoding)
+    DATA_ERROR = "data_error"
+    #: another writer held the store longer than the wait allows
+    BUSY = "busy"
+    #: any other store error
+    OTHER = "error"
+
+
+class JobOutcome(StrEnum):
+    """How a scheduled daemon job's last run ended (``aduan.daemon`` records it)."""
+
+    NOT_RUN = "not_run"
+    OK = "ok"
+    FAILED = "failed"

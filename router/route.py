@@ -27,6 +27,7 @@ from sqlmodel import Session
 from classifier.normalize import deciding_part, normalize
 from models.complaints import attach_mention, file_complaint
 from models.db import session_scope
+from models.locks import hold_lock
 from models.mentions import pending_mentions
 from models.tables import Mention
 from models.types import utcnow
@@ -37,6 +38,9 @@ from router.policy import RoutingPolicy
 from router.rules import first_match
 
 log = logging.getLogger(__name__)
+
+#: the lock routers take turns under, one batch at a time
+ROUTE_LOCK = "route"
 
 
 class PredictionLike(Protocol):
@@ -101,10 +105,16 @@ class _Plan:
 def route_pending(
     *, engine: Engine, classifier: Classifier, policy: RoutingPolicy, batch_size: int = 200
 ) -> RouteResult:
-    """Route every pending mention, a committed batch at a time."""
+    """Route every pending mention, a committed batch at a time.
+
+    Routers (daemon instances) take turns batch by batch under one lock: a batch's
+    thread and duplicate look-ups then see every complaint the batches before it
+    filed, whichever router filed them, so two routers file, merge and thread exactly
+    what one would. The lock is released after the commit.
+    """
     result = RouteResult()
     while True:
-        with session_scope(engine) as session:
+        with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
             batch = pending_mentions(session=session, limit=batch_size)
             if not batch:
                 return result

@@ -15,6 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -58,9 +59,8 @@ def pg_available() -> None:
     pytest.skip(f"PostgreSQL unreachable (set CI=true to make this fail): {problem}")
 
 
-@pytest.fixture
-def pg_url(pg_available: None) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database, dropped afterwards."""
+@contextmanager
+def _fresh_pg_database() -> Iterator[str]:
     name = f"aduan_test_{uuid.uuid4().hex[:12]}"
     with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
@@ -158,6 +158,13 @@ def pg_migrated_url(pg_pool: PostgresPool) -> Iterator[str]:
     pg_pool.give_back(url)
 
 
+@pytest.fixture
+def pg_url(pg_available: None) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database, dropped afterwards."""
+    with _fresh_pg_database() as url:
+        yield url
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A fresh database URL on each store implementation.
@@ -171,6 +178,16 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
             shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite:///{path}"
     return str(request.getfixturevalue("pg_migrated_url" if migrated else "pg_url"))
+
+
+@pytest.fixture
+def other_store_url(store_url: str, tmp_path: Path) -> Iterator[str]:
+    """A second fresh, empty database on the same store implementation as *store_url*."""
+    if store_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'other.db'}"
+        return
+    with _fresh_pg_database() as url:
+        yield url
 
 
 @pytest.fixture

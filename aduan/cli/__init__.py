@@ -2,6 +2,8 @@
 
 import sys
 
+from rich.markup import escape
+
 from aduan.cli import (  # noqa: F401  (importing registers the commands)
     complaints,
     corpus,
@@ -25,5 +27,6 @@ def entry() -> None:
     try:
         app()
     except AduanError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        # one line however wide the terminal; the message is text, not markup
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(2)

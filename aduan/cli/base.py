@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, load_settings
-from aduan.wiring import engine_for, prepare_store
+from aduan.wiring import open_store
 
 app = typer.Typer(
     help="aduan: social-media complaints to the right agency.",
@@ -52,10 +52,9 @@ def cli_actor() -> str:
 
 
 def store() -> Engine:
-    """The configured store, migrated and with the configured agencies loaded."""
-    engine = engine_for(state.settings)
-    prepare_store(state.settings, engine)
-    return engine
+    """The configured store, migrated and with the configured agencies loaded; a
+    StoreError naming ``store.url`` when it cannot be opened."""
+    return open_store(state.settings)
 
 
 @app.callback()

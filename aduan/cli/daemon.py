@@ -1,14 +1,19 @@
 """``aduan run``: the daemon."""
 
+import logging
+import threading
 from typing import Annotated
 
 import typer
 
 from aduan.cli.base import app, err, out, state, store
+from aduan.shutdown import install_stop_handlers
 from aduan.wiring import auth_config_for, predictor_for
 from models.access_log import record_access_now
 from models.accounts import ensure_first_admin
 from models.vocab import AccessAction
+
+log = logging.getLogger(__name__)
 
 
 @app.command()
@@ -16,16 +21,23 @@ def run(
     web: Annotated[bool, typer.Option(help="Serve the web inbox in the same process.")] = True,
 ) -> None:
     """Run the daemon: scheduled harvesting and routing, and the web inbox."""
+    # First thing: a SIGTERM from now on stops the daemon cleanly, even during start-up.
+    stop = install_stop_handlers()
+    log.debug("starting; SIGTERM or Ctrl-C stops cleanly after the current step")
     # FastAPI, uvicorn, APScheduler and the web inbox load only for `aduan run`
     from aduan.daemon import run_daemon
 
     settings = state.settings
     engine = store()
+    if _stopped(stop):
+        return
     serve = web and settings.web.enabled
     # Built before anything starts, so a weak or placeholder key stops start-up.
     auth_config = auth_config_for(settings) if serve else None
     with err.status("loading the classifier (training one if none exists)..."):
         predictor = predictor_for(settings, train_if_missing=True)
+    if _stopped(stop):
+        return
     for source in settings.sources:
         if source.enabled and source.missing_secrets():
             err.print(
@@ -52,4 +64,11 @@ def run(
         else:
             out.print("Sign in with your account; `aduan users` manages accounts.")
         out.print("Ctrl-C stops.")
-    run_daemon(settings, engine, predictor, serve_web=web, auth_config=auth_config)
+    run_daemon(settings, engine, predictor, serve_web=web, auth_config=auth_config, stop=stop)
+
+
+def _stopped(stop: threading.Event) -> bool:
+    """True (and said so) when a stop was asked for during start-up."""
+    if stop.is_set():
+        log.info("stopped during start-up, before any job ran")
+    return stop.is_set()

@@ -15,7 +15,7 @@ from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
-from aduan.wiring import original_text_roles, policy_for, recipients
+from aduan.wiring import contacts, original_text_roles, policy_for, recipients
 from inbox.app import create_app
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
@@ -73,9 +73,12 @@ def build_scheduler(
             id=f"harvest:{source.name}",
             next_run_time=now,
         )
-    config, targets = settings.delivery, recipients(settings)
+    config, targets, further = settings.delivery, recipients(settings), contacts(settings)
     scheduler.add_job(
-        _Job("deliver", lambda: jobs.deliver(engine=engine, config=config, targets=targets)),
+        _Job(
+            "deliver",
+            lambda: jobs.deliver(engine=engine, config=config, targets=targets, further=further),
+        ),
         "interval",
         seconds=settings.delivery.schedule.interval_seconds,
         id="deliver",
@@ -88,6 +91,14 @@ def build_scheduler(
         id="route",
         next_run_time=now,
     )
+    if settings.escalation.enabled:
+        scheduler.add_job(
+            _Job("escalate", lambda: jobs.escalate(settings=settings, engine=engine)),
+            "interval",
+            seconds=settings.escalation.schedule.interval_seconds,
+            id="escalate",
+            next_run_time=now,
+        )
     # Daily, at a quiet hour in Denpasar; a daemon down at that hour runs it when it
     # is back within the grace time, and an interrupted run resumes the next day.
     scheduler.add_job(

@@ -12,12 +12,14 @@ from classifier.normalize import normalize
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
+from lifecycle.escalation import EscalationPolicy
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.locks import hold_lock
 from models.retention import RetentionPolicy
 from models.tables import Agency
-from notify.settings import Recipient
+from models.vocab import OutboxRecipient
+from notify.settings import Contact, Recipient, contact_key
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.rules import Rule
@@ -109,6 +111,57 @@ def recipients(settings: Settings) -> dict[str, Recipient]:
     return {a.code: a for a in settings.agencies}
 
 
+def contacts(settings: Settings) -> dict[str, Recipient]:
+    """The further recipients of notifications, by ``notify.settings.contact_key``.
+
+    Per inbox: its own address sent at once (overdue digests), its escalation contacts
+    (else its own address) and its head (else the escalation contacts); and the
+    administrators of source alerts. Secrets are read from the environment here.
+    """
+    out: dict[str, Recipient] = {}
+    for a in settings.agencies:
+        secret = a.webhook_secret
+        own = Contact(a.code, a.name, a.email, a.webhook_url, secret)
+        escalation = Contact(
+            a.code,
+            a.name,
+            a.escalation_email or a.email,
+            a.escalation_webhook or a.webhook_url,
+            secret,
+        )
+        head = Contact(
+            a.code,
+            f"Pimpinan {a.name}",
+            a.head_email or escalation.email,
+            a.head_webhook or escalation.webhook_url,
+            secret,
+        )
+        out[contact_key(OutboxRecipient.AGENCY, a.code)] = own
+        out[contact_key(OutboxRecipient.ESCALATION, a.code)] = escalation
+        out[contact_key(OutboxRecipient.HEAD, a.code)] = head
+    alerts = settings.alerts
+    out[contact_key(OutboxRecipient.ADMINS, None)] = Contact(
+        "admin", "Admin aduan", alerts.email, alerts.webhook_url, alerts.webhook_secret
+    )
+    return out
+
+
+def calendar_for(settings: Settings) -> WorkingCalendar:
+    """The working-day calendar of the configured country."""
+    return WorkingCalendar(settings.deadlines.holidays_country)
+
+
+def escalation_policy_for(settings: Settings) -> EscalationPolicy:
+    """Who hears of missed deadlines and when, from ``escalation`` and ``routing``."""
+    cfg = settings.escalation
+    return EscalationPolicy(
+        kominfo_inbox=settings.routing.triage_inbox,
+        calendar=calendar_for(settings),
+        second_level_days=cfg.second_level_days,
+        digest_hour=cfg.digest_hour,
+    )
+
+
 def policy_for(settings: Settings) -> RoutingPolicy:
     """The routing policy of the configuration: inbox map, rules, places, dedupe."""
     channels: dict[str, tuple[str, ...]] = {}
@@ -137,9 +190,8 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         owner_of=jurisdiction.owner_of,
         dedupe_window=timedelta(hours=settings.dedupe.window_hours),
         dedupe_min_similarity=settings.dedupe.min_similarity,
-        deadlines=deadline_fn(
-            WorkingCalendar(settings.deadlines.holidays_country), settings.deadlines
-        ),
+        deadlines=deadline_fn(calendar_for(settings), settings.deadlines),
+        reopen_window=timedelta(days=settings.routing.reopen_days),
     )
 
 

@@ -99,6 +99,14 @@ def build_scheduler(
             id="escalate",
             next_run_time=now,
         )
+    if settings.alerts.enabled:
+        scheduler.add_job(
+            _Job("source-alerts", lambda: jobs.source_alerts(settings=settings, engine=engine)),
+            "interval",
+            seconds=settings.alerts.schedule.interval_seconds,
+            id="source-alerts",
+            next_run_time=now,
+        )
     # Daily, at a quiet hour in Denpasar; a daemon down at that hour runs it when it
     # is back within the grace time, and an interrupted run resumes the next day.
     scheduler.add_job(

@@ -10,14 +10,17 @@ from sqlmodel import Session
 
 from aduan.settings import Settings, SourceConfig
 from aduan.wiring import (
+    alert_rules_for,
     collector_for,
     contacts,
     escalation_policy_for,
     policy_for,
     retention_policy_for,
+    watched_sources,
 )
 from harvester.runner import RunResult, record_idle, run_source
 from lifecycle.escalation import EscalationResult, escalate_due, overdue_digests
+from lifecycle.source_alerts import AlertResult, check_sources
 from models.access_log import latest_access, record_access, record_access_now
 from models.locks import try_lock
 from models.retention import Progress, RetentionCounts, apply_retention
@@ -108,6 +111,19 @@ def escalate(
             engine=engine, policy=policy, contacts=people, now=now
         )
     return result
+
+
+def source_alerts(
+    *, settings: Settings, engine: Engine, now: datetime | None = None
+) -> AlertResult:
+    """Open and close source alerts to the administrators (once per episode)."""
+    return check_sources(
+        engine=engine,
+        sources=watched_sources(settings),
+        rules=alert_rules_for(settings),
+        contacts=contacts(settings),
+        now=now,
+    )
 
 
 def retention(

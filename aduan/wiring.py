@@ -13,6 +13,7 @@ from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from lifecycle.escalation import EscalationPolicy
+from lifecycle.source_alerts import AlertRules, WatchedSource
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.locks import hold_lock
@@ -160,6 +161,23 @@ def escalation_policy_for(settings: Settings) -> EscalationPolicy:
         second_level_days=cfg.second_level_days,
         digest_hour=cfg.digest_hour,
     )
+
+
+def alert_rules_for(settings: Settings) -> AlertRules:
+    """When a source is reported to the administrators, from ``alerts``."""
+    cfg = settings.alerts
+    return AlertRules(
+        failing_runs=cfg.failing_runs,
+        rate_limited_minutes=cfg.rate_limited_minutes,
+        silent_hours=cfg.silent_hours,
+        silent_min_per_day=cfg.silent_min_per_day,
+        read_cap_warning=cfg.read_cap_warning,
+    )
+
+
+def watched_sources(settings: Settings) -> list[WatchedSource]:
+    """The enabled sources, with their monthly read caps."""
+    return [WatchedSource(s.name, s.monthly_read_cap) for s in settings.sources if s.enabled]
 
 
 def policy_for(settings: Settings) -> RoutingPolicy:

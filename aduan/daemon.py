@@ -107,6 +107,14 @@ def build_scheduler(
             id="source-alerts",
             next_run_time=now,
         )
+    if settings.incidents.enabled:
+        scheduler.add_job(
+            _Job("incidents", lambda: jobs.incidents(settings=settings, engine=engine)),
+            "interval",
+            seconds=settings.incidents.schedule.interval_seconds,
+            id="incidents",
+            next_run_time=now,
+        )
     # Daily, at a quiet hour in Denpasar; a daemon down at that hour runs it when it
     # is back within the grace time, and an interrupted run resumes the next day.
     scheduler.add_job(

@@ -16,10 +16,12 @@ from aduan.wiring import (
     escalation_policy_for,
     policy_for,
     retention_policy_for,
+    spike_rules_for,
     watched_sources,
 )
 from harvester.runner import RunResult, record_idle, run_source
 from lifecycle.escalation import EscalationResult, escalate_due, overdue_digests
+from lifecycle.incidents import IncidentResult, detect_incidents
 from lifecycle.source_alerts import AlertResult, check_sources
 from models.access_log import latest_access, record_access, record_access_now
 from models.locks import try_lock
@@ -124,6 +126,20 @@ def source_alerts(
         contacts=contacts(settings),
         now=now,
     )
+
+
+def incidents(*, settings: Settings, engine: Engine, now: datetime | None = None) -> IncidentResult:
+    """Open, update and close incidents (bursts of reports at one place)."""
+    with try_lock(engine, "incidents") as mine:
+        if not mine:
+            return IncidentResult()  # another daemon instance is looking right now
+        return detect_incidents(
+            engine=engine,
+            rules=spike_rules_for(settings),
+            kominfo_inbox=settings.routing.triage_inbox,
+            contacts=contacts(settings),
+            now=now,
+        )
 
 
 def retention(

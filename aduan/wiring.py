@@ -14,6 +14,7 @@ from harvester.registry import make_collector
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from lifecycle.escalation import EscalationPolicy
 from lifecycle.source_alerts import AlertRules, WatchedSource
+from lifecycle.spikes import SpikeRules
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.locks import hold_lock
@@ -172,6 +173,18 @@ def alert_rules_for(settings: Settings) -> AlertRules:
         silent_hours=cfg.silent_hours,
         silent_min_per_day=cfg.silent_min_per_day,
         read_cap_warning=cfg.read_cap_warning,
+    )
+
+
+def spike_rules_for(settings: Settings) -> SpikeRules:
+    """The incident detector's thresholds, from ``incidents``."""
+    cfg = settings.incidents
+    return SpikeRules(
+        window_hours=cfg.window_hours,
+        baseline_days=cfg.baseline_days,
+        min_reports=cfg.min_reports,
+        p_value=cfg.p_value,
+        min_rate_per_day=float(cfg.min_rate_per_day),
     )
 
 

@@ -15,7 +15,7 @@ from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
-from aduan.wiring import contacts, original_text_roles, policy_for, recipients
+from aduan.wiring import calendar_for, contacts, original_text_roles, policy_for, recipients
 from inbox.app import create_app
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
@@ -203,6 +203,7 @@ def run_daemon(
                 config_view=redacted_config(settings),
                 original_text_roles=original_text_roles(settings),
                 api_docs=settings.web.api_docs,
+                calendar=calendar_for(settings),
             )
             config = web_server_config(settings.web, app)
             uvicorn.Server(config).run()

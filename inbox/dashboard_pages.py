@@ -15,10 +15,17 @@ from inbox.access import Forbidden, Permission, access, landing_page
 from inbox.auth import CurrentUser
 from inbox.dashboard_charts import VOLUME_TITLES, today_wita, window
 from inbox.source_status import read_caps, source_views
-from inbox.web import TEMPLATES, DbSession, whole_number
+from inbox.web import TEMPLATES, DbSession, whole_number, working_calendar
 from lifecycle.escalation import recent_escalations
 from lifecycle.incidents import recent_incidents
-from lifecycle.reports import count_overdue, overdue, overdue_step, report_total, yearly_report
+from lifecycle.reports import (
+    count_overdue,
+    overdue,
+    overdue_step,
+    report_total,
+    response_times,
+    yearly_report,
+)
 from lifecycle.source_alerts import open_source_alerts
 from models.agencies import list_agencies
 from models.complaints import count_by_inbox_status
@@ -81,6 +88,9 @@ def render_dashboard(
     years = list(range(max(last, this_year), min(first, this_year) - 1, -1))
     year = year if year in years else this_year
     report = yearly_report(session=db, year=year)
+    calendar = working_calendar(request)
+    figures = response_times(session=db, calendar=calendar, year=year, now=now, by_month=False)
+    monthly = response_times(session=db, calendar=calendar, year=year, now=now)
     since, _ = window(days, now)
     can = {p.value: access.can(user, p) for p in Permission}
     overdue_by_inbox = count_overdue(session=db, now=now)
@@ -104,6 +114,8 @@ def render_dashboard(
         "years": years,
         "report": report,
         "report_total": report_total(report),
+        "figures": {r.inbox: r for r in figures},
+        "monthly": monthly,
         "sources": sources,
         "disabled_sources": [s for s in sources if s.disabled],
         "incidents": recent_incidents(session=db, since=now - timedelta(days=INCIDENT_DAYS)),

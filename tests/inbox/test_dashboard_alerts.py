@@ -12,6 +12,7 @@ from models.db import session_scope
 from models.tables import SourceHealth
 from models.types import utcnow
 from models.vocab import SourceState
+from models.wita import WITA
 from tests.support.lifecycle import Filing, file_all, inboxes, settings_for
 from tests.support.web import client_for
 
@@ -94,3 +95,19 @@ def test_the_complaint_page_shows_its_escalations(engine: Engine) -> None:
     assert "respon awal" in section and "eskalasi tingkat 1" in section
     assert "eskalasi tingkat 2" in section  # ten days late: the head was told too
     assert "kontak eskalasi PDAM (email)" in section
+
+
+def test_the_yearly_table_has_response_times_and_a_csv(engine: Engine) -> None:
+    received = utcnow() - timedelta(days=1)
+    answered = {"responded_at": received + timedelta(hours=2)}
+    file_all(engine, [Filing(1, received=received, extra=answered)], inboxes())
+    client = client_for(engine)
+    year = received.astimezone(WITA).year
+    page = client.get(f"/?year={year}").text
+    yearly = page.split('<table class="yearly">')[1].split("</table>")[0]
+    assert "Median respon awal (jam kerja)" in yearly and "Dibuka kembali" in yearly
+    row = yearly.split("<td>PDAM</td>")[1].split("</tr>")[0]
+    assert "100.0%" in row  # answered by its deadline
+    sheet = client.get(f"/dashboard/response-times.csv?year={year}")
+    assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
+    assert sheet.text.splitlines()[1].startswith("PDAM,")

@@ -18,7 +18,7 @@ from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
 from aduan.shutdown import install_stop_handlers
-from aduan.wiring import original_text_roles, policy_for, recipients
+from aduan.wiring import calendar_for, contacts, original_text_roles, policy_for, recipients
 from inbox.app import create_app
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
@@ -182,9 +182,12 @@ def build_scheduler(
             id=f"harvest:{source.name}",
             next_run_time=now,
         )
-    config, targets = settings.delivery, recipients(settings)
+    config, targets, further = settings.delivery, recipients(settings), contacts(settings)
     scheduler.add_job(
-        TrackedJob("deliver", lambda: jobs.deliver(engine=engine, config=config, targets=targets)),
+        TrackedJob(
+            "deliver",
+            lambda: jobs.deliver(engine=engine, config=config, targets=targets, further=further),
+        ),
         "interval",
         seconds=settings.delivery.schedule.interval_seconds,
         id="deliver",
@@ -199,6 +202,32 @@ def build_scheduler(
         id="route",
         next_run_time=now,
     )
+    if settings.escalation.enabled:
+        scheduler.add_job(
+            TrackedJob("escalate", lambda: jobs.escalate(settings=settings, engine=engine)),
+            "interval",
+            seconds=settings.escalation.schedule.interval_seconds,
+            id="escalate",
+            next_run_time=now,
+        )
+    if settings.alerts.enabled:
+        scheduler.add_job(
+            TrackedJob(
+                "source-alerts", lambda: jobs.source_alerts(settings=settings, engine=engine)
+            ),
+            "interval",
+            seconds=settings.alerts.schedule.interval_seconds,
+            id="source-alerts",
+            next_run_time=now,
+        )
+    if settings.incidents.enabled:
+        scheduler.add_job(
+            TrackedJob("incidents", lambda: jobs.incidents(settings=settings, engine=engine)),
+            "interval",
+            seconds=settings.incidents.schedule.interval_seconds,
+            id="incidents",
+            next_run_time=now,
+        )
     # Daily, at a quiet hour in Denpasar; a daemon down at that hour runs it when it
     # is back within the grace time, and an interrupted run resumes the next day.
     scheduler.add_job(
@@ -319,6 +348,7 @@ def run_daemon(
                 config_view=redacted_config(settings),
                 original_text_roles=original_text_roles(settings),
                 api_docs=settings.web.api_docs,
+                calendar=calendar_for(settings),
             )
             server = uvicorn.Server(web_server_config(settings.web, app))
             # a stop asked for before uvicorn put its own handlers in place

@@ -9,8 +9,20 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from aduan.settings import Settings, SourceConfig
-from aduan.wiring import collector_for, policy_for, retention_policy_for
+from aduan.wiring import (
+    alert_rules_for,
+    collector_for,
+    contacts,
+    escalation_policy_for,
+    policy_for,
+    retention_policy_for,
+    spike_rules_for,
+    watched_sources,
+)
 from harvester.runner import RunResult, record_idle, run_source
+from lifecycle.escalation import EscalationResult, escalate_due, overdue_digests
+from lifecycle.incidents import IncidentResult, detect_incidents
+from lifecycle.source_alerts import AlertResult, check_sources
 from models.access_log import latest_access, record_access, record_access_now
 from models.locks import try_lock
 from models.retention import Progress, RetentionCounts, apply_retention
@@ -70,16 +82,64 @@ def route(*, settings: Settings, engine: Engine, classifier: Classifier) -> Rout
 
 
 def deliver(
-    *, engine: Engine, config: DeliverySettings, targets: Mapping[str, Recipient]
+    *,
+    engine: Engine,
+    config: DeliverySettings,
+    targets: Mapping[str, Recipient],
+    further: Mapping[str, Recipient] | None = None,
 ) -> DeliveryResult:
-    """Send due notifications, then any daily digest that is due."""
-    result = deliver_due(engine=engine, settings=config, agencies=targets)
+    """Send due notifications, then any daily digest that is due.
+
+    *further*: escalation, head-of-agency and admin contacts (``aduan.wiring.contacts``).
+    """
+    result = deliver_due(engine=engine, settings=config, agencies=targets, contacts=further)
     digests = send_digests(engine=engine, settings=config, agencies=targets)
     return DeliveryResult(
         sent=result.sent + digests.sent,
         retried=result.retried + digests.retried,
         dead=result.dead + digests.dead,
     )
+
+
+def escalate(
+    *, settings: Settings, engine: Engine, now: datetime | None = None
+) -> EscalationResult:
+    """Announce missed deadlines (once each) and queue today's overdue digests."""
+    policy = escalation_policy_for(settings)
+    people = contacts(settings)
+    result = escalate_due(engine=engine, policy=policy, contacts=people, now=now)
+    if settings.escalation.overdue_digest:
+        result.outbox_rows += overdue_digests(
+            engine=engine, policy=policy, contacts=people, now=now
+        )
+    return result
+
+
+def source_alerts(
+    *, settings: Settings, engine: Engine, now: datetime | None = None
+) -> AlertResult:
+    """Open and close source alerts to the administrators (once per episode)."""
+    return check_sources(
+        engine=engine,
+        sources=watched_sources(settings),
+        rules=alert_rules_for(settings),
+        contacts=contacts(settings),
+        now=now,
+    )
+
+
+def incidents(*, settings: Settings, engine: Engine, now: datetime | None = None) -> IncidentResult:
+    """Open, update and close incidents (bursts of reports at one place)."""
+    with try_lock(engine, "incidents") as mine:
+        if not mine:
+            return IncidentResult()  # another daemon instance is looking right now
+        return detect_incidents(
+            engine=engine,
+            rules=spike_rules_for(settings),
+            kominfo_inbox=settings.routing.triage_inbox,
+            contacts=contacts(settings),
+            now=now,
+        )
 
 
 def retention(

@@ -141,11 +141,27 @@ class AgencyConfig(Strict):
     external: bool = False
     #: one e-mail a day listing new complaints, instead of one per complaint
     digest: bool = False
+    #: who hears of a missed deadline (level 1); default: the inbox's own address.
+    #: Escalation webhooks are signed with the secret named by webhook_secret_env.
+    escalation_email: str | None = None
+    escalation_webhook: str | None = None
+    #: the head of the agency, told at level 2; default: the escalation contacts
+    head_email: str | None = None
+    head_webhook: str | None = None
 
     @property
     def webhook_secret(self) -> str | None:
         """The webhook's HMAC secret, read from the variable named by webhook_secret_env."""
         return _env_value(self.webhook_secret_env)
+
+    def webhooks(self) -> dict[str, str]:
+        """Every webhook URL configured for this inbox, by key."""
+        given = {
+            "webhook_url": self.webhook_url,
+            "escalation_webhook": self.escalation_webhook,
+            "head_webhook": self.head_webhook,
+        }
+        return {key: url for key, url in given.items() if url}
 
 
 class RuleMatch(Strict):
@@ -297,6 +313,63 @@ class DeliveryConfig(Strict):
         return self
 
 
+class EscalationConfig(Strict):
+    """Missed deadlines: escalation levels and the daily overdue digest (lifecycle.escalation)."""
+
+    enabled: bool = True
+    schedule: Schedule = Schedule(minutes=5)
+    #: working days after a missed deadline until the head of the agency is told
+    second_level_days: PositiveInt = 2
+    #: hour (WITA) from which each agency gets its daily list of overdue complaints
+    digest_hour: Annotated[int, Field(ge=0, le=23)] = 8
+    overdue_digest: bool = True
+
+
+class AlertsConfig(Strict):
+    """Alerts about sources to the administrators (lifecycle.source_alerts)."""
+
+    enabled: bool = True
+    schedule: Schedule = Schedule(minutes=5)
+    email: str | None = None
+    webhook_url: str | None = None
+    #: NAME of the environment variable holding the alert webhook's HMAC secret
+    webhook_secret_env: str | None = None
+    #: consecutive failed runs before a failing source is reported
+    failing_runs: PositiveInt = 5
+    #: minutes a source may stay paused by the platform before it is reported
+    rate_limited_minutes: PositiveInt = 60
+    #: hours without a new mention before a source that is normally busy is reported
+    silent_hours: PositiveInt = 24
+    #: a source is "normally busy" when it stored at least this many mentions a day
+    #: over the last week; quieter sources are never reported as silent
+    silent_min_per_day: PositiveInt = 10
+    #: share of the monthly read cap that raises the first warning (the second: 100 %)
+    read_cap_warning: Probability = 0.8
+
+    @property
+    def webhook_secret(self) -> str | None:
+        """The alert webhook's HMAC secret, read from the variable named by webhook_secret_env."""
+        return _env_value(self.webhook_secret_env)
+
+
+class IncidentConfig(Strict):
+    """Bursts of reports of one category at one place (lifecycle.incidents)."""
+
+    enabled: bool = True
+    schedule: Schedule = Schedule(minutes=15)
+    #: the recent window whose report count is compared with the usual rate
+    window_hours: PositiveInt = 6
+    #: the past days the usual rate of each place is learned from
+    baseline_days: PositiveInt = 28
+    #: fewer reports than this in the window never make an incident
+    min_reports: PositiveInt = 5
+    #: an incident opens when a count this high has a Poisson probability below this
+    p_value: Probability = 0.0001
+    #: the least usual rate assumed for a place, in reports per day (a place with no
+    #: history is not "infinitely surprising" at its first reports)
+    min_rate_per_day: PositiveNumber = 0.2
+
+
 class ClassifierConfig(Strict):
     """Where models live and how sure a prediction must be to skip triage."""
 
@@ -322,6 +395,9 @@ class RoutingConfig(Strict):
     #: mentions classified and routed per transaction (larger batches classify faster)
     batch_size: PositiveInt = 500
     triage_inbox: Name = "KOMINFO"
+    #: days after a complaint was closed (selesai) during which a citizen's new reply in
+    #: its conversation reopens it; a later reply files a new complaint linked to it
+    reopen_days: PositiveInt = 14
 
 
 class StoreConfig(Strict):
@@ -415,6 +491,9 @@ class Settings(Strict):
     deadlines: DeadlineConfig = DeadlineConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    escalation: EscalationConfig = EscalationConfig()
+    alerts: AlertsConfig = AlertsConfig()
+    incidents: IncidentConfig = IncidentConfig()
     agencies: list[AgencyConfig]
     categories: dict[str, Name]
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -449,16 +528,30 @@ class Settings(Strict):
             )
         allow_private = self.delivery.allow_private_webhooks
         for i, agency in enumerate(self.agencies):
-            if not agency.webhook_url:
+            hooks = agency.webhooks()
+            if not hooks:
                 continue
-            try:
-                check_webhook_url(agency.webhook_url, allow_private, resolve=False)
-            except WebhookURLError as err:
-                problems.append((("agencies", i, "webhook_url"), str(err)))
+            for key, url in hooks.items():
+                try:
+                    check_webhook_url(url, allow_private, resolve=False)
+                except WebhookURLError as err:
+                    problems.append((("agencies", i, key), str(err)))
             if not agency.webhook_secret_env:
                 problems.append(
                     (
                         ("agencies", i, "webhook_secret_env"),
+                        "a webhook needs the NAME of the environment variable with its HMAC secret",
+                    )
+                )
+        if self.alerts.webhook_url:
+            try:
+                check_webhook_url(self.alerts.webhook_url, allow_private, resolve=False)
+            except WebhookURLError as err:
+                problems.append((("alerts", "webhook_url"), str(err)))
+            if not self.alerts.webhook_secret_env:
+                problems.append(
+                    (
+                        ("alerts", "webhook_secret_env"),
                         "a webhook needs the NAME of the environment variable with its HMAC secret",
                     )
                 )

@@ -14,6 +14,9 @@ from classifier.normalize import normalize
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
+from lifecycle.escalation import EscalationPolicy
+from lifecycle.source_alerts import AlertRules, WatchedSource
+from lifecycle.spikes import SpikeRules
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.exceptions import StoreError
@@ -21,8 +24,8 @@ from models.locks import hold_lock
 from models.retention import RetentionPolicy
 from models.store_health import describe, store_problem
 from models.tables import Agency
-from models.vocab import StoreProblem
-from notify.settings import Recipient
+from models.vocab import OutboxRecipient, StoreProblem
+from notify.settings import Contact, Recipient, contact_key
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
 from router.rules import Rule
@@ -145,6 +148,86 @@ def recipients(settings: Settings) -> dict[str, Recipient]:
     return {a.code: a for a in settings.agencies}
 
 
+def contacts(settings: Settings) -> dict[str, Recipient]:
+    """The further recipients of notifications, by ``notify.settings.contact_key``.
+
+    Per inbox: its own address sent at once (overdue digests), its escalation contacts
+    (else its own address) and its head (else the escalation contacts); and the
+    administrators of source alerts. Secrets are read from the environment here.
+    """
+    out: dict[str, Recipient] = {}
+    for a in settings.agencies:
+        secret = a.webhook_secret
+        own = Contact(a.code, a.name, a.email, a.webhook_url, secret)
+        escalation = Contact(
+            a.code,
+            a.name,
+            a.escalation_email or a.email,
+            a.escalation_webhook or a.webhook_url,
+            secret,
+        )
+        head = Contact(
+            a.code,
+            f"Pimpinan {a.name}",
+            a.head_email or escalation.email,
+            a.head_webhook or escalation.webhook_url,
+            secret,
+        )
+        out[contact_key(OutboxRecipient.AGENCY, a.code)] = own
+        out[contact_key(OutboxRecipient.ESCALATION, a.code)] = escalation
+        out[contact_key(OutboxRecipient.HEAD, a.code)] = head
+    alerts = settings.alerts
+    out[contact_key(OutboxRecipient.ADMINS, None)] = Contact(
+        "admin", "Admin aduan", alerts.email, alerts.webhook_url, alerts.webhook_secret
+    )
+    return out
+
+
+def calendar_for(settings: Settings) -> WorkingCalendar:
+    """The working-day calendar of the configured country."""
+    return WorkingCalendar(settings.deadlines.holidays_country)
+
+
+def escalation_policy_for(settings: Settings) -> EscalationPolicy:
+    """Who hears of missed deadlines and when, from ``escalation`` and ``routing``."""
+    cfg = settings.escalation
+    return EscalationPolicy(
+        kominfo_inbox=settings.routing.triage_inbox,
+        calendar=calendar_for(settings),
+        second_level_days=cfg.second_level_days,
+        digest_hour=cfg.digest_hour,
+    )
+
+
+def alert_rules_for(settings: Settings) -> AlertRules:
+    """When a source is reported to the administrators, from ``alerts``."""
+    cfg = settings.alerts
+    return AlertRules(
+        failing_runs=cfg.failing_runs,
+        rate_limited_minutes=cfg.rate_limited_minutes,
+        silent_hours=cfg.silent_hours,
+        silent_min_per_day=cfg.silent_min_per_day,
+        read_cap_warning=cfg.read_cap_warning,
+    )
+
+
+def spike_rules_for(settings: Settings) -> SpikeRules:
+    """The incident detector's thresholds, from ``incidents``."""
+    cfg = settings.incidents
+    return SpikeRules(
+        window_hours=cfg.window_hours,
+        baseline_days=cfg.baseline_days,
+        min_reports=cfg.min_reports,
+        p_value=cfg.p_value,
+        min_rate_per_day=float(cfg.min_rate_per_day),
+    )
+
+
+def watched_sources(settings: Settings) -> list[WatchedSource]:
+    """The enabled sources, with their monthly read caps."""
+    return [WatchedSource(s.name, s.monthly_read_cap) for s in settings.sources if s.enabled]
+
+
 def policy_for(settings: Settings) -> RoutingPolicy:
     """The routing policy of the configuration: inbox map, rules, places, dedupe."""
     channels: dict[str, tuple[str, ...]] = {}
@@ -173,9 +256,8 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         owner_of=jurisdiction.owner_of,
         dedupe_window=timedelta(hours=settings.dedupe.window_hours),
         dedupe_min_similarity=settings.dedupe.min_similarity,
-        deadlines=deadline_fn(
-            WorkingCalendar(settings.deadlines.holidays_country), settings.deadlines
-        ),
+        deadlines=deadline_fn(calendar_for(settings), settings.deadlines),
+        reopen_window=timedelta(days=settings.routing.reopen_days),
     )
 
 

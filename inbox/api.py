@@ -45,13 +45,21 @@ from inbox.api_models import (
     MentionOut,
     NoteIn,
     NoteOut,
+    ResponseTimeOut,
     StatusChangeIn,
     StatusResult,
 )
 from inbox.auth import ApiUser
 from inbox.filters import safe_url
-from inbox.web import POLICY_ATTR, DbSession, EngineDep, OriginalRoles, routing_policy
-from lifecycle.reports import count_overdue, overdue_step
+from inbox.web import (
+    POLICY_ATTR,
+    CalendarDep,
+    DbSession,
+    EngineDep,
+    OriginalRoles,
+    routing_policy,
+)
+from lifecycle.reports import count_overdue, overdue_step, response_csv, response_times
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.access_log import record_access_now
 from models.agencies import list_agencies
@@ -311,6 +319,52 @@ def inboxes(db: DbSession, user: ApiUser) -> list[InboxOut]:
             InboxOut.model_validate(agency, update={**summary, "overdue": late.get(agency.code, 0)})
         )
     return out
+
+
+# --- reports ---------------------------------------------------------------------------
+
+
+@router.get(
+    "/reports/response-times",
+    response_model=list[ResponseTimeOut],
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with format=csv"},
+        403: _error("The token's role sees no reports"),
+    },
+)
+def response_times_report(
+    db: DbSession,
+    user: ApiUser,
+    calendar: CalendarDep,
+    year: Annotated[int, Query(ge=2000, le=2100, description="Year (WITA)")],
+    by: Annotated[
+        str, Query(pattern="^(month|year)$", description="Rows per inbox and month, or year")
+    ] = "month",
+    format: Annotated[str, Query(pattern="^(json|csv)$", description="json or csv")] = "json",
+) -> Any:
+    """Response times per inbox and month: median and 90th percentile working hours to
+    the initial response and to the field follow-up, share on time, reopenings.
+
+    An agency token sees its own inbox; viewers and Kominfo every inbox.
+    """
+    if access.can(user, Permission.READ_COMPLAINTS):
+        scope = access.inbox_filter(user)
+    elif access.can(user, Permission.DASHBOARD):
+        scope = None
+    else:
+        raise HTTPException(status_code=403, detail="Peran token ini tidak diizinkan")
+    rows = response_times(
+        session=db,
+        calendar=calendar,
+        year=year,
+        now=utcnow(),
+        by_month=by == "month",
+        inbox=scope,
+    )
+    if format == "csv":
+        headers = {"Content-Disposition": f'attachment; filename="waktu-respon-{year}.csv"'}
+        return Response(response_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)
+    return [ResponseTimeOut.model_validate(r, from_attributes=True) for r in rows]
 
 
 # --- personal data ---------------------------------------------------------------------

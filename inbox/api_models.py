@@ -106,6 +106,27 @@ class InboxOut(SQLModel):
     overdue: int = Field(description="Open complaints past the deadline of their next step")
 
 
+class ResponseTimeOut(SQLModel):
+    """Response times of one inbox in one month (or year); hours count working days only."""
+
+    model_config = PUBLIC
+
+    inbox: str = Field(description="Kode inbox")
+    month: str | None = Field(description="YYYY-MM (WITA); null for the whole year")
+    received: int = Field(description="Complaints received (refused ones left out)")
+    response_median_hours: float | None = Field(description="Median hours to initial response")
+    response_p90_hours: float | None = Field(description="90th percentile, initial response")
+    response_on_time_pct: float | None = Field(
+        description="% of decided initial responses given by the deadline"
+    )
+    follow_up_median_hours: float | None = Field(description="Median hours to field follow-up")
+    follow_up_p90_hours: float | None = Field(description="90th percentile, field follow-up")
+    follow_up_on_time_pct: float | None = Field(
+        description="% of decided follow-ups done by the deadline"
+    )
+    reopened: int = Field(description="Reopenings (selesai -> ditindaklanjuti)")
+
+
 class LocationOut(SQLModel):
     """Where the complaint is, as far as its text says."""
 

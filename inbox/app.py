@@ -29,12 +29,14 @@ from inbox.security_headers import SecurityHeaders
 from inbox.sessions import AuthConfig
 from inbox.source_status import READ_CAPS_ATTR
 from inbox.web import (
+    CALENDAR_ATTR,
     DEFAULT_ORIGINAL_ROLES,
     ENGINE_ATTR,
     ORIGINAL_ROLES_ATTR,
     POLICY_ATTR,
     TEMPLATES,
 )
+from lifecycle.deadlines import WorkingCalendar
 from router.policy import RoutingPolicy
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -67,6 +69,7 @@ def create_app(
     config_view: Mapping[str, Any] | None = None,
     original_text_roles: Collection[str] | None = None,
     api_docs: bool = False,
+    calendar: WorkingCalendar | None = None,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
@@ -80,7 +83,8 @@ def create_app(
     *original_text_roles* may ask for citizens' unmasked text (default: admin, operator).
     *api_docs* serves the OpenAPI document (``/api/openapi.json``, open to anyone: it
     describes the API, it holds no data) and Swagger UI (``/api/docs``, from vendored
-    files); both are off by default.
+    files); both are off by default. *calendar* counts response times in working
+    hours (default: Indonesia's).
     """
     app = FastAPI(
         title="aduan",
@@ -93,6 +97,7 @@ def create_app(
     )
     setattr(app.state, ENGINE_ATTR, engine)
     setattr(app.state, POLICY_ATTR, policy)
+    setattr(app.state, CALENDAR_ATTR, calendar)
     setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
     setattr(app.state, admin_pages.CONFIG_VIEW_ATTR, config_view)
     roles = (

@@ -31,6 +31,7 @@ from inbox.web import (
     RowId,
     original_roles,
 )
+from lifecycle.escalation import escalations_of
 from lifecycle.reports import overdue_step
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history, skipped_steps
 from models.access_log import record_access
@@ -104,6 +105,7 @@ def _page(
         "can_open_inbox": access.can_read_inbox(user, complaint.inbox),
         "mentions": linked_mentions(session=db, complaint_id=complaint.id),
         "history": history(session=db, complaint_id=complaint.id),
+        "escalations": escalations_of(session=db, complaint_id=complaint.id),
         "notes": notes_of(session=db, complaint_id=complaint.id),
         "overdue": overdue_step(complaint, utcnow()),
         "can_change": access.can_change(user, complaint),

@@ -19,7 +19,8 @@ from fastapi.responses import Response
 from inbox.access import Permission
 from inbox.auth import require_permission
 from inbox.charts import bar_chart, volume_chart
-from inbox.web import DbSession
+from inbox.web import CalendarDep, DbSession
+from lifecycle.reports import response_csv, response_times
 from models.dashboard import status_totals, top_places, volume_by_day
 from models.tables import User
 from models.types import utcnow
@@ -185,3 +186,36 @@ def places_svg(db: DbSession, cache: CacheDep, user: DashboardUser, days: Days =
         return bar_chart(top_places(session=db, since=since), title)
 
     return _svg(cache.get_or_make(("places", days, today_wita()), make))
+
+
+Year = Annotated[int, Query(ge=2000, le=2100)]
+
+
+@router.get("/dashboard/charts/response-times.svg")
+def response_times_svg(
+    db: DbSession, cache: CacheDep, user: DashboardUser, calendar: CalendarDep, year: Year
+) -> Response:
+    """Median working hours to the initial response per inbox, for complaints of *year*."""
+
+    def make() -> bytes:
+        rows = response_times(
+            session=db, calendar=calendar, year=year, now=utcnow(), by_month=False
+        )
+        items = [
+            (r.inbox, round(r.response_median_hours))
+            for r in rows
+            if r.response_median_hours is not None
+        ]
+        return bar_chart(items, f"Median jam kerja sampai respon awal per inbox, {year}")
+
+    return _svg(cache.get_or_make(("response-times", year, today_wita()), make))
+
+
+@router.get("/dashboard/response-times.csv")
+def response_times_csv(
+    db: DbSession, user: DashboardUser, calendar: CalendarDep, year: Year
+) -> Response:
+    """The response-time figures of *year* per inbox and month, as CSV."""
+    rows = response_times(session=db, calendar=calendar, year=year, now=utcnow())
+    headers = {"Content-Disposition": f'attachment; filename="waktu-respon-{year}.csv"'}
+    return Response(response_csv(rows), media_type="text/csv; charset=utf-8", headers=headers)

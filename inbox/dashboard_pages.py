@@ -4,6 +4,7 @@ Viewers see aggregates only: no complaint text, no list of single complaints. Th
 overdue list needs READ_COMPLAINTS and the delivery panel RETRY_DELIVERY.
 """
 
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,8 +15,18 @@ from inbox.access import Forbidden, Permission, access, landing_page
 from inbox.auth import CurrentUser
 from inbox.dashboard_charts import VOLUME_TITLES, today_wita, window
 from inbox.source_status import read_caps, source_views
-from inbox.web import TEMPLATES, DbSession, whole_number
-from lifecycle.reports import count_overdue, overdue, overdue_step, report_total, yearly_report
+from inbox.web import TEMPLATES, DbSession, whole_number, working_calendar
+from lifecycle.escalation import recent_escalations
+from lifecycle.incidents import recent_incidents
+from lifecycle.reports import (
+    count_overdue,
+    overdue,
+    overdue_step,
+    report_total,
+    response_times,
+    yearly_report,
+)
+from lifecycle.source_alerts import open_source_alerts
 from models.agencies import list_agencies
 from models.complaints import count_by_inbox_status
 from models.dashboard import complaint_years, count_dead_letters, dead_letters, top_places
@@ -30,6 +41,8 @@ router = APIRouter(include_in_schema=False)
 
 DAY_CHOICES = (7, 30, 90, 365)
 OVERDUE_SHOWN = 50
+#: closed incidents stay listed this many days
+INCIDENT_DAYS = 14
 
 
 def _choice(value: str | None, allowed: range | tuple[int, ...], default: int) -> int:
@@ -76,6 +89,9 @@ def render_dashboard(
     years = list(range(max(last, this_year), min(first, this_year) - 1, -1))
     year = year if year in years else this_year
     report = yearly_report(session=db, year=year)
+    calendar = working_calendar(request)
+    figures = response_times(session=db, calendar=calendar, year=year, now=now, by_month=False)
+    monthly = response_times(session=db, calendar=calendar, year=year, now=now)
     since, _ = window(days, now)
     can = {p.value: access.can(user, p) for p in Permission}
     overdue_by_inbox = count_overdue(session=db, now=now)
@@ -99,9 +115,15 @@ def render_dashboard(
         "years": years,
         "report": report,
         "report_total": report_total(report),
+        "figures": {r.inbox: r for r in figures},
+        "monthly": monthly,
         "sources": sources,
         "disabled_sources": [s for s in sources if s.disabled],
         "quarantine": quarantine_summary(session=db),
+        "incidents": recent_incidents(session=db, since=now - timedelta(days=INCIDENT_DAYS)),
+        "incident_days": INCIDENT_DAYS,
+        "escalations": recent_escalations(session=db) if can["read_complaints"] else [],
+        "source_alerts": open_source_alerts(session=db),
         "dead": dead_letters(session=db) if can["retry_delivery"] else [],
         "dead_total": count_dead_letters(session=db),
     }

@@ -7,6 +7,7 @@ them through the dependencies below, so each router module can be a plain
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +19,7 @@ from sqlmodel import Session
 
 from inbox.filters import safe_url, shown_value
 from inbox.routed_by import actor_words, percent, routed_by
+from lifecycle.deadlines import WorkingCalendar
 from models.masking import mask_personal
 from models.types import MAX_ID
 from models.vocab import Role, label
@@ -76,6 +78,22 @@ def routing_policy(request: Request) -> RoutingPolicy:
 
 
 PolicyDep = Annotated[RoutingPolicy, Depends(routing_policy)]
+
+CALENDAR_ATTR = "aduan_calendar"
+
+
+@lru_cache(maxsize=1)
+def _default_calendar() -> WorkingCalendar:
+    return WorkingCalendar("ID")
+
+
+def working_calendar(request: Request) -> WorkingCalendar:
+    """The working-day calendar response times are counted on (the config's country)."""
+    calendar: WorkingCalendar | None = getattr(request.app.state, CALENDAR_ATTR, None)
+    return calendar or _default_calendar()
+
+
+CalendarDep = Annotated[WorkingCalendar, Depends(working_calendar)]
 
 
 def original_roles(request: Request) -> frozenset[str]:

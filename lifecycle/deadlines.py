@@ -187,6 +187,26 @@ class WorkingCalendar:
             count -= bisect.bisect_right(ordered, upto) - bisect.bisect_right(ordered, after)
         return count
 
+    def working_hours_between(self, start: datetime, end: datetime) -> float:
+        """Hours from *start* to *end* that fall on working days (local dates); 0 if before.
+
+        A response given on Monday morning to a complaint of Friday evening took the
+        hours of Friday evening and Monday morning, not the weekend's.
+        """
+        if end <= start:
+            return 0.0
+        local_start, local_end = start.astimezone(self.tz), end.astimezone(self.tz)
+        day = local_start.date()
+        total = 0.0
+        while day <= local_end.date():
+            if self.is_working_day(day):
+                begin = datetime.combine(day, time(0), tzinfo=self.tz)
+                finish = begin + timedelta(days=1)
+                span = min(finish, local_end) - max(begin, local_start)
+                total += max(span.total_seconds(), 0.0) / 3600
+            day += timedelta(days=1)
+        return total
+
     def deadlines_for(
         self, filed_at: datetime, rules: DeadlineRules = SP4N_LAPOR
     ) -> tuple[datetime, datetime]:

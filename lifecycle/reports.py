@@ -1,13 +1,16 @@
 """What the lifecycle adds up to: overdue complaints and the city's yearly report."""
 
-from dataclasses import dataclass
+import csv
+import io
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, col, select
 
+from lifecycle.deadlines import WorkingCalendar
 from models.complaint_search import overdue_condition
-from models.tables import Complaint
+from models.tables import Complaint, StatusChange
 from models.vocab import ComplaintStatus
 from models.wita import WITA
 
@@ -131,3 +134,144 @@ def report_total(rows: list[YearlyRow]) -> YearlyRow:
         belum_tindak_lanjut=sum(r.belum_tindak_lanjut for r in rows),
         bukan_wewenang=sum(r.bukan_wewenang for r in rows),
     )
+
+
+@dataclass(frozen=True)
+class ResponseRow:
+    """Response times of one inbox in one month (or the whole year), as the city reports them.
+
+    Times are hours on working days (``WorkingCalendar.working_hours_between``) from
+    receipt to the initial response and to the field follow-up. "On time" shares are of
+    the complaints whose step is decided: done, or past its deadline undone (late).
+    """
+
+    inbox: str
+    #: "YYYY-MM" (WITA), or None for the whole year
+    month: str | None
+    received: int
+    response_median_hours: float | None
+    response_p90_hours: float | None
+    response_on_time_pct: float | None
+    follow_up_median_hours: float | None
+    follow_up_p90_hours: float | None
+    follow_up_on_time_pct: float | None
+    #: reopenings (selesai -> ditindaklanjuti) of these complaints
+    reopened: int
+
+
+#: the figures of ResponseRow in order, with their CSV/CLI column names
+RESPONSE_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("received", "diterima"),
+    ("response_median_hours", "median respon awal (jam kerja)"),
+    ("response_p90_hours", "p90 respon awal (jam kerja)"),
+    ("response_on_time_pct", "respon awal tepat waktu (%)"),
+    ("follow_up_median_hours", "median tindak lanjut (jam kerja)"),
+    ("follow_up_p90_hours", "p90 tindak lanjut (jam kerja)"),
+    ("follow_up_on_time_pct", "tindak lanjut tepat waktu (%)"),
+    ("reopened", "dibuka kembali"),
+)
+
+
+def percentile(values: list[float], q: float) -> float | None:
+    """The *q*-quantile (0..1) by linear interpolation between order statistics."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    low = int(pos)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
+
+
+def _share(hits: int, total: int) -> float | None:
+    return round(100 * hits / total, 1) if total else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+@dataclass
+class _Acc:
+    received: int = 0
+    response: list[float] = field(default_factory=list)
+    response_due: int = 0
+    response_on_time: int = 0
+    follow_up: list[float] = field(default_factory=list)
+    follow_up_due: int = 0
+    follow_up_on_time: int = 0
+    reopened: int = 0
+
+    def row(self, inbox: str, month: str | None) -> ResponseRow:
+        return ResponseRow(
+            inbox=inbox,
+            month=month,
+            received=self.received,
+            response_median_hours=_round(percentile(self.response, 0.5)),
+            response_p90_hours=_round(percentile(self.response, 0.9)),
+            response_on_time_pct=_share(self.response_on_time, self.response_due),
+            follow_up_median_hours=_round(percentile(self.follow_up, 0.5)),
+            follow_up_p90_hours=_round(percentile(self.follow_up, 0.9)),
+            follow_up_on_time_pct=_share(self.follow_up_on_time, self.follow_up_due),
+            reopened=self.reopened,
+        )
+
+    def add(self, c: Complaint, calendar: WorkingCalendar, now: datetime, reopened: int) -> None:
+        self.received += 1
+        self.reopened += reopened
+        if c.responded_at is not None:
+            self.response.append(calendar.working_hours_between(c.created_at, c.responded_at))
+        if c.respond_by is not None and (c.responded_at is not None or c.respond_by < now):
+            self.response_due += 1
+            self.response_on_time += c.responded_at is not None and c.responded_at <= c.respond_by
+        followed = c.followed_up_at
+        if followed is not None:
+            self.follow_up.append(calendar.working_hours_between(c.created_at, followed))
+        if c.follow_up_by is not None and (followed is not None or c.follow_up_by < now):
+            self.follow_up_due += 1
+            self.follow_up_on_time += followed is not None and followed <= c.follow_up_by
+
+
+def response_times(
+    *,
+    session: Session,
+    calendar: WorkingCalendar,
+    year: int,
+    now: datetime,
+    by_month: bool = True,
+    inbox: str | None = None,
+) -> list[ResponseRow]:
+    """Response-time figures of complaints received in *year* (WITA), per inbox and month.
+
+    With *by_month* False, one row per inbox for the year (the yearly table's columns).
+    Complaints refused as bukan wewenang are left out (they wait for triage).
+    """
+    start, end = year_bounds(year)
+    in_year = (col(Complaint.created_at) >= start, col(Complaint.created_at) < end)
+    stmt = select(Complaint).where(*in_year).where(col(Complaint.status) != S.BUKAN_WEWENANG)
+    if inbox is not None:
+        stmt = stmt.where(Complaint.inbox == inbox)
+    reopen_stmt = (
+        select(StatusChange.complaint_id, func.count())
+        .join(Complaint, col(Complaint.id) == col(StatusChange.complaint_id))
+        .where(*in_year)
+        .where(StatusChange.from_status == S.SELESAI, StatusChange.to_status == S.DITINDAKLANJUTI)
+        .group_by(col(StatusChange.complaint_id))
+    )
+    reopens = {cid: int(n) for cid, n in session.exec(reopen_stmt)}
+    groups: dict[tuple[str, str | None], _Acc] = {}
+    for c in session.exec(stmt):
+        month = c.created_at.astimezone(WITA).strftime("%Y-%m") if by_month else None
+        groups.setdefault((c.inbox, month), _Acc()).add(c, calendar, now, reopens.get(c.id or 0, 0))
+    return [groups[key].row(*key) for key in sorted(groups, key=lambda k: (k[0], k[1] or ""))]
+
+
+def response_csv(rows: list[ResponseRow]) -> str:
+    """The rows as CSV (inbox, month, then RESPONSE_COLUMNS); empty figures as blank cells."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["inbox", "bulan", *(title for _, title in RESPONSE_COLUMNS)])
+    for r in rows:
+        figures = [getattr(r, name) for name, _ in RESPONSE_COLUMNS]
+        writer.writerow([r.inbox, r.month or "", *("" if v is None else v for v in figures)])
+    return out.getvalue()

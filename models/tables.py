@@ -54,6 +54,8 @@ class Mention(MentionBase, table=True):
         Index("ix_mention_conversation", "platform", "conversation_id"),
         # The inbox's platform filter (origin mention's platform) as an index-only scan.
         Index("ix_mention_platform", "platform", "id"),
+        # A source's newest mention, for the silent-source alert.
+        Index("ix_mention_source_fetched", "source", "fetched_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -159,6 +161,9 @@ class Complaint(ComplaintBase, table=True):
     resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    #: the closed complaint this one continues: a citizen's reply after the reopen window
+    #: (no foreign key: adding one would make SQLite rebuild the complaint table)
+    previous_complaint_id: int | None = Field(default=None)
 
 
 class ComplaintMerge(SQLModel, table=True):
@@ -287,15 +292,25 @@ class QuarantinedRecord(SQLModel, table=True):
 
 
 class Outbox(SQLModel, table=True):
-    """A notification to deliver, written in the same transaction as what it announces."""
+    """A notification to deliver, written in the same transaction as what it announces.
+
+    Most rows announce a complaint to its inbox (``recipient`` "inbox"). Escalations go
+    to an agency's escalation or head contacts; alerts about sources (no complaint, no
+    agency) to the administrators; see ``models.vocab.OutboxRecipient``. A row with a
+    ``dedupe_key`` is written at most once (the overdue digest of an agency and day).
+    """
 
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_status_next", "status", "next_attempt_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
-    complaint_id: int = Field(foreign_key="complaint.id", index=True)
-    agency_code: str = Field(foreign_key="agency.code", max_length=40)
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    agency_code: str | None = Field(default=None, foreign_key="agency.code", max_length=40)
     channel: str = Field(max_length=20)
+    #: who gets it: a models.vocab.OutboxRecipient value
+    recipient: str = Field(default="inbox", max_length=20)
+    #: unique when given: the same notification is never written twice
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
     payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
     status: str = Field(default=OutboxStatus.PENDING, max_length=20)
     attempts: int = 0
@@ -303,6 +318,79 @@ class Outbox(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Escalation(SQLModel, table=True):
+    """A complaint's missed deadline, announced once per deadline and level."""
+
+    __tablename__ = "escalation"
+    __table_args__ = (
+        UniqueConstraint(
+            "complaint_id", "deadline", "level", name="uq_escalation_complaint_deadline_level"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    #: the missed step: respon_awal or ditindaklanjuti (models.vocab.STEP_LABELS)
+    deadline: str = Field(max_length=30)
+    #: 1: the inbox's escalation contacts and Kominfo; 2: the head of the agency
+    level: int
+    #: the deadline that was missed
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    inbox: str = Field(max_length=40)
+    #: who was notified, in words (for the complaint's history)
+    notified: str = Field(default="", max_length=500)
+
+
+class SourceAlert(SQLModel, table=True):
+    """An episode of a source being broken, announced when it opens and when it closes."""
+
+    __tablename__ = "source_alert"
+    __table_args__ = (Index("ix_source_alert_source_opened", "source", "opened_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    source: str = Field(max_length=100)
+    #: a models.vocab.AlertCause value
+    cause: str = Field(max_length=30)
+    #: "<source>:<cause>" while open, NULL once closed: one open alert per source and cause
+    open_key: str | None = Field(default=None, max_length=140, unique=True)
+    detail: str = ""
+    opened_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class Incident(SQLModel, table=True):
+    """A burst of reports of one category at one place, announced once as one alert."""
+
+    __tablename__ = "incident"
+    __table_args__ = (Index("ix_incident_opened", "opened_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    category: str = Field(max_length=40)
+    kecamatan: str = Field(max_length=100)
+    desa: str | None = Field(default=None, max_length=100)
+    inbox: str = Field(max_length=40)
+    #: "<category>|<kecamatan>|<desa>" while open, NULL once closed: one open per place
+    open_key: str | None = Field(default=None, max_length=300, unique=True)
+    #: reports in the window when opened, and the most seen since
+    reports: int = 0
+    #: the reports the place's usual rate predicts for one window
+    expected: float = 0.0
+    first_report_at: datetime = Field(sa_type=UTCDateTime)
+    last_report_at: datetime = Field(sa_type=UTCDateTime)
+    opened_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IncidentComplaint(SQLModel, table=True):
+    """A complaint grouped into an incident."""
+
+    __tablename__ = "incident_complaint"
+
+    incident_id: int = Field(foreign_key="incident.id", primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True, index=True)
 
 
 class Correction(SQLModel, table=True):

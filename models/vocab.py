@@ -208,6 +208,49 @@ class OutboxStatus(StrEnum):
     DEAD = "dead"
 
 
+class OutboxRecipient(StrEnum):
+    """Who an outbox row is for (``Outbox.recipient``)."""
+
+    #: the inbox's own e-mail and webhook (held for its daily digest when it has one)
+    INBOX = "inbox"
+    #: the inbox's own e-mail and webhook, sent at once even on the digest (overdue digest)
+    AGENCY = "agency"
+    #: the inbox's escalation contacts (level 1), falling back to its own address
+    ESCALATION = "escalation"
+    #: the head of the agency (level 2), falling back to the escalation contacts
+    HEAD = "head"
+    #: the administrators (source alerts)
+    ADMINS = "admins"
+
+
+class AlertCause(StrEnum):
+    """Why a source alert was opened (``SourceAlert.cause``)."""
+
+    DISABLED = "disabled"
+    RATE_LIMITED = "rate_limited"
+    FAILING = "failing"
+    SILENT = "silent"
+    READ_CAP_WARNING = "read_cap_80"
+    READ_CAP_REACHED = "read_cap_100"
+
+
+#: each alert cause in plain Indonesian, for alerts and the dashboard
+ALERT_CAUSE_LABELS: dict[str, str] = {
+    AlertCause.DISABLED: "sumber dimatikan: token/kredensial ditolak atau kedaluwarsa",
+    AlertCause.RATE_LIMITED: "terus dijeda oleh platform (batas permintaan)",
+    AlertCause.FAILING: "gagal berulang kali",
+    AlertCause.SILENT: "tidak ada kiriman baru",
+    AlertCause.READ_CAP_WARNING: "kuota baca bulanan hampir habis (80 %)",
+    AlertCause.READ_CAP_REACHED: "kuota baca bulanan habis (100 %)",
+}
+
+#: escalation levels, as the history and notifications name them
+ESCALATION_LEVEL_LABELS: dict[str, str] = {
+    "1": "eskalasi tingkat 1 (kontak eskalasi instansi dan Kominfo)",
+    "2": "eskalasi tingkat 2 (pimpinan instansi dan Kominfo)",
+}
+
+
 class SourceState(StrEnum):
     """How a source is doing, as its health record says (``harvester.runner`` sets it)."""
 
@@ -358,6 +401,8 @@ LABELS: dict[str, dict[str, str]] = {
     "history_note": HISTORY_NOTE_LABELS,
     "access_action": ACCESS_ACTION_LABELS,
     "retention_kind": RETENTION_KIND_LABELS,
+    "alert_cause": ALERT_CAUSE_LABELS,
+    "escalation_level": ESCALATION_LEVEL_LABELS,
 }
 
 

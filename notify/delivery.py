@@ -24,6 +24,13 @@ on the event id ``aduan-<outbox id>``: the ``X-Aduan-Event-Id`` header and ``eve
 field of webhooks, the ``Message-ID`` and ``X-Aduan-Event`` headers of e-mail.
 
 Dead rows stay in the table with their ``last_error`` for the dashboard.
+
+Who a row goes to is its ``recipient`` (``models.vocab.OutboxRecipient``): "inbox",
+the agency's own address (the ``agencies`` mapping), or a further contact of it
+(escalation, head of agency, or the administrators for rows of no agency), looked up in
+the ``contacts`` mapping by ``notify.settings.contact_key``. Rows announcing no
+complaint (source alerts, incidents, overdue digests) carry their whole document in
+the payload, already masked when it was written.
 """
 
 import logging
@@ -44,12 +51,13 @@ from models.confidential import CONFIDENTIAL_NOTICE
 from models.masking import mask_personal
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
-from models.vocab import OutboxStatus
-from notify.email_channel import EmailFailed, complaint_email, send_email
+from models.vocab import OutboxRecipient, OutboxStatus
+from notify.email_channel import EmailFailed, complaint_email, notice_email, send_email
 from notify.settings import (
     DeliverySettings,
     Recipient,
     SmtpSettings,
+    contact_key,
     email_in_digest,
     lease,
     settings_budget,
@@ -95,12 +103,13 @@ class Claim:
     """An outbox row reserved by this worker; *attempts* is the claim's fencing token."""
 
     id: int
-    complaint_id: int
-    agency_code: str
+    complaint_id: int | None
+    agency_code: str | None
     channel: str
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
+    recipient: str = OutboxRecipient.INBOX
 
     @property
     def event_id(self) -> str:
@@ -152,11 +161,12 @@ def claim_due(
     limit: int,
     channel: str | None = None,
     agency_code: str | None = None,
+    recipient: str | None = None,
     skip_email_of: Sequence[str] = (),
 ) -> list[Claim]:
     """Reserve up to *limit* due pending rows, oldest first, for *lease_seconds*; commits.
 
-    *skip_email_of*: agencies whose e-mail rows wait for the digest.
+    *skip_email_of*: agencies whose e-mail rows to the inbox wait for the digest.
     """
     due = select(col(Outbox.id)).where(
         col(Outbox.status) == OutboxStatus.PENDING, col(Outbox.next_attempt_at) <= now
@@ -165,9 +175,17 @@ def claim_due(
         due = due.where(col(Outbox.channel) == channel)
     if agency_code is not None:
         due = due.where(col(Outbox.agency_code) == agency_code)
+    if recipient is not None:
+        due = due.where(col(Outbox.recipient) == recipient)
     if skip_email_of:
         due = due.where(
-            not_(and_(col(Outbox.channel) == "email", col(Outbox.agency_code).in_(skip_email_of)))
+            not_(
+                and_(
+                    col(Outbox.channel) == "email",
+                    col(Outbox.recipient) == OutboxRecipient.INBOX,
+                    col(Outbox.agency_code).in_(skip_email_of),
+                )
+            )
         )
     due = due.order_by(col(Outbox.id)).limit(limit)
     if engine.dialect.name == "postgresql":
@@ -187,6 +205,7 @@ def claim_due(
             col(Outbox.payload),
             col(Outbox.attempts),
             col(Outbox.created_at),
+            col(Outbox.recipient),
         )
     )
     with engine.begin() as conn:
@@ -200,6 +219,7 @@ def claim_due(
             payload=dict(r.payload or {}),
             attempts=r.attempts,
             created_at=r.created_at,
+            recipient=r.recipient,
         )
         for r in rows
     ]
@@ -361,23 +381,30 @@ def complaint_events(engine: Engine, claims: Sequence[Claim]) -> dict[int, dict[
     """The event document of each claim, by outbox id (none for a vanished complaint).
 
     The complaint is described as it is when sent, which may be later than the event.
+    A row's ``notice`` (title and lines of an escalation, an alert) and ``data`` come
+    from its payload, as written; a row of no complaint is its payload's document.
     """
-    ids = sorted({c.complaint_id for c in claims})
+    ids = sorted({c.complaint_id for c in claims if c.complaint_id is not None})
     with Session(engine) as session:
         stmt = select(Complaint).where(col(Complaint.id).in_(ids))
         complaints = {c.id: c for c in session.scalars(stmt)}
         mentions = mentions_of(session=session, complaint_ids=[i for i in ids if i in complaints])
     events: dict[int, dict[str, Any]] = {}
     for claim in claims:
-        complaint = complaints.get(claim.complaint_id)
-        if complaint is None:
-            continue
-        events[claim.id] = {
+        event: dict[str, Any] = {
             "event_id": claim.event_id,
             "event": claim.event_type,
             "occurred_at": _iso(claim.created_at),
-            "complaint": complaint_document(complaint, mentions[claim.complaint_id]),
         }
+        for key in ("notice", "data"):
+            if key in claim.payload:
+                event[key] = claim.payload[key]
+        if claim.complaint_id is not None:
+            complaint = complaints.get(claim.complaint_id)
+            if complaint is None:
+                continue
+            event["complaint"] = complaint_document(complaint, mentions[claim.complaint_id])
+        events[claim.id] = event
     return events
 
 
@@ -386,14 +413,15 @@ def deliver_due(
     engine: Engine,
     settings: DeliverySettings,
     agencies: Mapping[str, Recipient],
+    contacts: Mapping[str, Recipient] | None = None,
     now: datetime | None = None,
     limit: int = 100,
 ) -> DeliveryResult:
     """Send up to *limit* due outbox rows, oldest first, and record each outcome.
 
-    E-mail rows of agencies on the daily digest are left for ``notify.digest``. Safe to
+    E-mail rows to inboxes on the daily digest are left for ``notify.digest``. Safe to
     run in several processes at once; delivery is at least once (see the module doc).
-    *now* fixes the clock (tests).
+    *contacts*: further recipients by ``contact_key``. *now* fixes the clock (tests).
     """
     clock = _clock(now)
     result = DeliveryResult()
@@ -416,9 +444,8 @@ def deliver_due(
                 n = release(engine, claims[i:], now=clock())
                 log.warning("delivery: lease nearly spent, %d claimed rows released", n)
                 break
-            failure = attempt(
-                claim, events.get(claim.id), agencies.get(claim.agency_code), settings, http
-            )
+            target = recipient_of(claim, agencies, contacts or {})
+            failure = attempt(claim, events.get(claim.id), target, settings, http)
             result.count(
                 record_outcome(
                     engine=engine, claim=claim, failure=failure, settings=settings, now=clock()
@@ -433,6 +460,15 @@ def deliver_due(
     return result
 
 
+def recipient_of(
+    claim: Claim, agencies: Mapping[str, Recipient], contacts: Mapping[str, Recipient]
+) -> Recipient | None:
+    """Where *claim* goes: its inbox's own address, or one of the further contacts."""
+    if claim.recipient == OutboxRecipient.INBOX:
+        return agencies.get(claim.agency_code or "")
+    return contacts.get(contact_key(claim.recipient, claim.agency_code))
+
+
 def attempt(
     claim: Claim,
     event: Mapping[str, Any] | None,
@@ -442,7 +478,10 @@ def attempt(
 ) -> Failure | None:
     """Send one claimed row through its channel; None when it was delivered."""
     if target is None:
-        return Failure(f"agency {claim.agency_code} is not configured", permanent=True)
+        if claim.recipient == OutboxRecipient.INBOX:
+            return Failure(f"agency {claim.agency_code} is not configured", permanent=True)
+        who = f"{claim.recipient} of {claim.agency_code or '-'}"
+        return Failure(f"recipient {who} is not configured", permanent=True)
     if event is None:
         return Failure(f"complaint {claim.complaint_id} no longer exists", permanent=True)
     try:
@@ -477,7 +516,8 @@ def _send_email(event: Mapping[str, Any], target: Recipient, settings: DeliveryS
     if not target.email:
         raise EmailFailed(f"agency {target.code} has no e-mail address", permanent=True)
     try:
-        message = complaint_email(
+        build = complaint_email if "complaint" in event else notice_email
+        message = build(
             event,
             to=target.email,
             from_address=settings.smtp.from_address,

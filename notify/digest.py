@@ -25,7 +25,7 @@ from sqlmodel import col
 from models.locks import try_lock
 from models.tables import Outbox
 from models.types import utcnow
-from models.vocab import OutboxStatus
+from models.vocab import OutboxRecipient, OutboxStatus
 from models.wita import WITA
 from notify.delivery import (
     Claim,
@@ -87,6 +87,7 @@ def send_digests(
                 limit=DIGEST_LIMIT,
                 channel="email",
                 agency_code=code,
+                recipient=OutboxRecipient.INBOX,
             )
             if claims:
                 _send_one(engine, settings, target, claims, now, result)
@@ -105,6 +106,7 @@ def _sent_since(engine: Engine, code: str, since: datetime) -> bool:
     stmt = select(col(Outbox.payload)).where(
         col(Outbox.agency_code) == code,
         col(Outbox.channel) == "email",
+        col(Outbox.recipient) == OutboxRecipient.INBOX,
         col(Outbox.status) == OutboxStatus.SENT,
         col(Outbox.sent_at) >= since,
     )
@@ -118,6 +120,7 @@ def _waiting(engine: Engine, code: str, now: datetime) -> bool:
         exists().where(
             col(Outbox.agency_code) == code,
             col(Outbox.channel) == "email",
+            col(Outbox.recipient) == OutboxRecipient.INBOX,
             col(Outbox.status) == OutboxStatus.PENDING,
             col(Outbox.next_attempt_at) > now,
         )

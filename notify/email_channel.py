@@ -23,6 +23,12 @@ from notify.settings import SmtpSecurity
 EVENT_TITLES = {
     "complaint.filed": "Pengaduan baru",
     "complaint.reassigned": "Pengaduan dialihkan",
+    "complaint.escalated": "Eskalasi: batas waktu terlewati",
+    "complaint.reopened": "Pengaduan dibuka kembali",
+    "overdue.digest": "Ringkasan pengaduan terlambat",
+    "source.alert": "Peringatan sumber data",
+    "source.recovered": "Sumber data pulih",
+    "incident.opened": "Insiden: lonjakan laporan",
 }
 
 _FOOTER = (
@@ -134,7 +140,8 @@ def complaint_email(
 ) -> EmailMessage:
     """The e-mail announcing one complaint event (filed, reassigned) to an agency."""
     complaint = event["complaint"]
-    title = EVENT_TITLES.get(event["event"], "Pemberitahuan pengaduan")
+    notice = event.get("notice") or {}
+    title = str(notice.get("title") or EVENT_TITLES.get(event["event"], "Pemberitahuan pengaduan"))
     first = (complaint.get("mentions") or [{}])[0].get("text", "")
     subject = f"[Aduan #{complaint['id']}] {title} {complaint['category']}"
     if first:
@@ -143,6 +150,8 @@ def complaint_email(
         [
             f"{title} untuk {agency_name}.",
             "",
+            *[str(line) for line in notice.get("lines") or []],
+            *([""] if notice.get("lines") else []),
             *describe_complaint(complaint),
             "",
             "-- ",
@@ -153,6 +162,38 @@ def complaint_email(
     )
     return _message(
         subject=subject, body=body, to=to, from_address=from_address, event_id=event["event_id"]
+    )
+
+
+def notice_email(
+    event: Mapping[str, Any], *, to: str, from_address: str, agency_name: str
+) -> EmailMessage:
+    """The e-mail of an event that announces no single complaint: an alert, an incident.
+
+    The title and lines were written (in Indonesian, citizens' text masked) when the
+    outbox row was; they are printed as they are.
+    """
+    notice = event.get("notice") or {}
+    title = str(notice.get("title") or EVENT_TITLES.get(event["event"], "Pemberitahuan"))
+    lines = [str(line) for line in notice.get("lines") or []]
+    body = "\n".join(
+        [
+            f"{title} untuk {agency_name}.",
+            "",
+            *lines,
+            "",
+            "-- ",
+            _FOOTER,
+            f"ID peristiwa: {event['event_id']}",
+            "",
+        ]
+    )
+    return _message(
+        subject=_one_line(f"[Aduan] {title}", 200),
+        body=body,
+        to=to,
+        from_address=from_address,
+        event_id=event["event_id"],
     )
 
 

@@ -10,6 +10,7 @@ The lease rule is here, once: the config refuses a lease shorter than ``min_leas
 for its timeouts, and the worker reserves rows for ``lease(settings)`` seconds.
 """
 
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 #: how the SMTP connection is secured
@@ -133,6 +134,27 @@ class Recipient(Protocol):
     def digest(self) -> bool:
         """One e-mail a day (``notify.digest``) instead of one per complaint."""
         ...
+
+
+@dataclass(frozen=True)
+class Contact:
+    """A further recipient of one inbox (escalation, head of agency) or the admins.
+
+    Satisfies ``Recipient``; ``aduan.wiring.contacts`` builds them from the config.
+    """
+
+    code: str
+    name: str
+    email: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    #: contacts are never held for the daily digest
+    digest: bool = False
+
+
+def contact_key(recipient: str, agency_code: str | None) -> str:
+    """How ``deliver_due``'s *contacts* mapping names a recipient of an inbox (or none)."""
+    return f"{recipient}:{agency_code or ''}"
 
 
 def email_in_digest(recipient: Recipient) -> bool:

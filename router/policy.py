@@ -29,6 +29,9 @@ class RoutingPolicy:
     dedupe_window: timedelta = timedelta(hours=48)
     dedupe_min_similarity: float = 0.3
     deadlines: DeadlineFn | None = None
+    #: a citizen's reply in a closed complaint's conversation within this time reopens it;
+    #: None: never (a later reply files a new complaint linked to the closed one)
+    reopen_window: timedelta | None = timedelta(days=14)
 
     def inbox_for(self, category: str) -> str:
         """The inbox of *category*; unmapped categories go to triage."""

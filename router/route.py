@@ -2,7 +2,11 @@
 
 For each pending mention, in this order:
 
-1. a reply to a post that is already a complaint joins that complaint;
+1. a reply to a post that is already a complaint joins that complaint; a reply to a
+   closed (selesai) complaint within the reopen window reopens it, unless the model is
+   sure it is not a complaint (a "terima kasih": joined, with a note saying why it did
+   not reopen); after the window it is routed as a new mention and, if filed, linked
+   to the closed complaint (``previous_complaint_id``). Never silently attached;
 2. the first matching rule decides the category and/or inbox;
 3. otherwise the model: an abstained prediction goes to triage, NOT_COMPLAINT is kept
    (searchable) but not filed;
@@ -29,9 +33,11 @@ from models.complaints import attach_mention, file_complaint
 from models.db import session_scope
 from models.locks import hold_lock
 from models.mentions import pending_mentions
-from models.tables import Mention
+from models.notes import add_note
+from models.reopen import lock_for_reopen, reopen_by_reply
+from models.tables import Complaint, Mention
 from models.types import utcnow
-from models.vocab import NOT_COMPLAINT, MentionState
+from models.vocab import NOT_COMPLAINT, ComplaintStatus, MentionState
 from router.dedupe import DuplicateIndex, Wanted, thread_complaint
 from router.location import Location
 from router.policy import RoutingPolicy
@@ -80,6 +86,8 @@ class RouteResult:
     already_filed: int = 0
     #: joined an existing complaint (a reply in its thread, or the same problem)
     attached: int = 0
+    #: closed complaints reopened by a citizen's reply (counted in attached too)
+    reopened: int = 0
 
     @property
     def total(self) -> int:
@@ -161,6 +169,11 @@ def _route_one(
     result: RouteResult,
 ) -> None:
     thread = thread_complaint(session=session, mention=mention)
+    previous: int | None = None
+    if thread is not None and thread.status == ComplaintStatus.SELESAI:
+        if _reply_to_closed(session, mention, prediction, plan, policy, thread, result):
+            return
+        previous, thread = thread.id, None
     if thread is not None:
         attach_mention(
             session=session,
@@ -194,6 +207,13 @@ def _route_one(
         result.attached += 1
         return
     decision, location = plan.decision, plan.location
+    details = _details(decision, location, prediction, policy)
+    if previous is not None:
+        details["previous_complaint_id"] = previous
+        why = f"lanjutan pengaduan #{previous} yang sudah selesai"
+        details["route_reason"] = (
+            f"{details['route_reason']}; {why}" if details["route_reason"] else why
+        )
     complaint = file_complaint(
         session=session,
         mention=mention,
@@ -202,7 +222,7 @@ def _route_one(
         confidence=decision.confidence,
         routed_by=decision.routed_by,
         channels=policy.channels.get(decision.inbox, ()),
-        details=_details(decision, location, prediction, policy),
+        details=details,
     )
     if complaint is None:
         # Another router filed it first; it is filed, so it must not stay pending.
@@ -213,6 +233,66 @@ def _route_one(
     else:
         index.filed(complaint, mention.text, mention.created_at, author)
         result.filed += 1
+
+
+def _reply_to_closed(
+    session: Session,
+    mention: Mention,
+    prediction: PredictionLike,
+    plan: _Plan | None,
+    policy: RoutingPolicy,
+    closed: Complaint,
+    result: RouteResult,
+) -> bool:
+    """Reopen *closed* (or join it with a note) for a reply within the window; True if so."""
+    assert closed.id is not None
+    complaint = lock_for_reopen(session=session, complaint_id=closed.id)
+    if complaint.status != ComplaintStatus.SELESAI:
+        # Reopened meanwhile (by a person, or an earlier reply of this batch).
+        attach_mention(
+            session=session,
+            complaint=complaint,
+            mention=mention,
+            reason="reply",
+            actor="router",
+            detail="balasan dalam utas pengaduan",
+        )
+        result.attached += 1
+        return True
+    closed_at = complaint.resolved_at or complaint.updated_at
+    window = policy.reopen_window
+    if window is None or mention.created_at - closed_at > window:
+        return False
+    sure_not = plan is None and not prediction.abstained
+    detail = "balasan setelah pengaduan selesai"
+    attach_mention(
+        session=session,
+        complaint=complaint,
+        mention=mention,
+        reason="reply",
+        actor="router",
+        detail=detail if sure_not else f"{detail}: dibuka kembali",
+    )
+    result.attached += 1
+    if sure_not:
+        add_note(
+            session=session,
+            complaint_id=closed.id,
+            author="router",
+            text=f"Balasan warga setelah pengaduan selesai (kiriman {mention.platform} "
+            f"{mention.platform_id}); tidak dibuka kembali karena menurut model bukan "
+            f"pengaduan (mis. ucapan terima kasih). Buka kembali secara manual bila perlu.",
+        )
+        return True
+    reopen_by_reply(
+        session=session,
+        complaint=complaint,
+        mention=mention,
+        channels=policy.channels.get(complaint.inbox, ()),
+        now=utcnow(),
+    )
+    result.reopened += 1
+    return True
 
 
 def _remember(mention: Mention, prediction: PredictionLike) -> None:

@@ -1,5 +1,6 @@
 """``aduan complaint`` and ``aduan report``: the lifecycle from the command line."""
 
+import sys
 from typing import Annotated
 
 import typer
@@ -8,9 +9,17 @@ from sqlmodel import Session
 
 from aduan.cli.base import app, err, out, state, store
 from aduan.cli.triage import triage_app
-from aduan.wiring import policy_for
+from aduan.wiring import calendar_for, policy_for
 from lifecycle.merge import merge_into, undo_merge
-from lifecycle.reports import count_overdue, overdue_step, report_total, yearly_report
+from lifecycle.reports import (
+    RESPONSE_COLUMNS,
+    count_overdue,
+    overdue_step,
+    report_total,
+    response_csv,
+    response_times,
+    yearly_report,
+)
 from lifecycle.reports import overdue as find_overdue
 from lifecycle.status import bukan_wewenang, change_status
 from lifecycle.status import reassign as reassign_complaint
@@ -175,4 +184,35 @@ def yearly(year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")]) -> Non
             r.bukan_wewenang,
         )
         table.add_row(r.inbox, *map(str, counts))
+    out.print(table)
+
+
+@report_app.command("response-times")
+def response_times_report(
+    year: Annotated[int, typer.Argument(help="Year, e.g. 2026.")],
+    yearly: Annotated[
+        bool, typer.Option("--yearly", help="One row per inbox for the year, not per month.")
+    ] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV on standard output.")] = False,
+) -> None:
+    """Median and 90th percentile hours (working days) to initial response and follow-up,
+    share on time, reopenings: per inbox and month (WITA)."""
+
+    with Session(store()) as session:
+        rows = response_times(
+            session=session,
+            calendar=calendar_for(state.settings),
+            year=year,
+            now=utcnow(),
+            by_month=not yearly,
+        )
+    if as_csv:
+        sys.stdout.write(response_csv(rows))
+        return
+    table = Table("inbox", "bulan", *(t for _, t in RESPONSE_COLUMNS), title=f"Waktu respon {year}")
+    for r in rows:
+        figures = [getattr(r, name) for name, _ in RESPONSE_COLUMNS]
+        table.add_row(
+            r.inbox, r.month or str(year), *("-" if v is None else str(v) for v in figures)
+        )
     out.print(table)

@@ -69,7 +69,7 @@ def _check_store(url: str, n: int) -> None:
         complaints = s.exec(select(Complaint)).all()
         assert len({c.origin_mention_id for c in complaints}) == len(complaints)
         outbox = s.exec(select(Outbox)).all()
-        assert sorted(o.complaint_id for o in outbox) == sorted(c.id or 0 for c in complaints)
+        assert sorted(o.complaint_id or 0 for o in outbox) == sorted(c.id or 0 for c in complaints)
     engine.dispose()
 
 

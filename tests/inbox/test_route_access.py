@@ -134,6 +134,8 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/dashboard/charts/volume-platform.svg", page(OK, 403, OK)),
         Case("GET", "/dashboard/charts/status.svg", page(OK, 403, OK)),
         Case("GET", "/dashboard/charts/places.svg", page(OK, 403, OK)),
+        Case("GET", "/dashboard/charts/response-times.svg?year=2026", page(OK, 403, OK)),
+        Case("GET", "/dashboard/response-times.csv?year=2026", page(OK, 403, OK)),
         Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
         Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
         Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
@@ -165,6 +167,7 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/api/v1/complaints?inbox=LPJU", api(OK, 404, 403)),
         Case("GET", "/api/v1/categories", api(OK, OK, OK)),
         Case("GET", "/api/v1/inboxes", api(OK, OK, OK)),
+        Case("GET", "/api/v1/reports/response-times?year=2026", api(OK, OK, OK)),
         Case("GET", "/open311/v2/services.json", api(OK, OK, OK)),
         Case("GET", "/open311/v2/requests.json", api(OK, OK, 403)),
         # Unknown Open311 paths answer GeoReport's 404 to everyone: there is nothing there.

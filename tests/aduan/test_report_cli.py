@@ -1,0 +1,40 @@
+"""``aduan report response-times``: the figures as a table and as CSV."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner, Result
+
+from aduan.cli.base import app
+from tests.support.config import bundled_config, write_config
+from tests.support.lifecycle import RECEIVED, Filing, file_all, inboxes
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def config(tmp_path: Path, store_url: str, engine: Engine) -> Path:
+    data = bundled_config()
+    data["data_dir"] = str(tmp_path / "data")
+    data["store"]["url"] = store_url
+    return write_config(tmp_path, data)
+
+
+def cli(config: Path, *args: str) -> Result:
+    return runner.invoke(app, ["--config", str(config), *args], env={"COLUMNS": "250"})
+
+
+def test_response_times_as_a_table_and_as_csv(engine: Engine, config: Path) -> None:
+    answered = {"responded_at": RECEIVED + timedelta(hours=3)}
+    file_all(engine, [Filing(1, extra=answered), Filing(2, extra=answered)], inboxes())
+    shown = cli(config, "report", "response-times", "2026")
+    assert shown.exit_code == 0, shown.output
+    assert "Waktu respon 2026" in shown.output
+    assert "PDAM" in shown.output and "2026-11" in shown.output
+    sheet = cli(config, "report", "response-times", "2026", "--yearly", "--csv")
+    assert sheet.exit_code == 0, sheet.output
+    lines = sheet.output.splitlines()
+    assert lines[0].startswith("inbox,bulan,diterima,median respon awal (jam kerja)")
+    assert lines[1].startswith("PDAM,,2,3.0,3.0,100.0")

@@ -108,6 +108,8 @@ class PostgresPool:
         """Empty the database (rows, sequences, connections) and lend it again."""
         name = str(make_url(url).database)
         with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+            # A test may have changed the database's settings (read-only, say).
+            conn.execute(f'ALTER DATABASE "{name}" RESET ALL')
             conn.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                 "WHERE datname = %s AND pid <> pg_backend_pid()",

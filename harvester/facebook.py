@@ -49,7 +49,7 @@ from harvester.exceptions import (
     SourceError,
     SourceUnavailable,
 )
-from harvester.records import build_mention
+from harvester.records import build_mention, clean_payload
 from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
@@ -255,6 +255,8 @@ class _Run:
         self.raw_cursor = dict(cursor or {})
         self.budget = ReadBudget(budget, "Facebook")
         self.start = _Mark((utcnow() - timedelta(days=spec.backfill_days)).replace(microsecond=0))
+        #: items dated later than this are quarantined (clocks differ by minutes, not a day)
+        self.latest = utcnow() + timedelta(days=1)
         self.page_id = options.page_id
         self.mentions: list[MentionIn] = []
         self.rejected: list[Rejected] = []
@@ -424,7 +426,17 @@ class _Run:
             older = 0
             for obj in data:
                 self.budget.spend()
-                at, oid = _identify(obj, label)
+                try:
+                    at, oid = _identify(obj, label)
+                except SourceDataError as err:
+                    # Without an id and a time the item has no place in the cursor:
+                    # set it aside and read on.
+                    self._set_aside(obj, str(err))
+                    continue
+                if at > self.latest:
+                    # A time in the future would carry the cursor past every real post.
+                    self._set_aside(obj, f"{label}: created_time {at.isoformat()} is in the future")
+                    continue
                 if at < low.at:
                     older += 1
                     continue
@@ -436,6 +448,31 @@ class _Run:
             if newest_first and data and older == len(data):
                 break  # newest first: every later page is older still
         scan.complete = True
+
+    def _set_aside(self, obj: Any, reason: str) -> None:
+        """Quarantine a Graph item the cursor cannot take, with what it said of itself."""
+        item: dict[str, Any] = obj if isinstance(obj, dict) else {"value": obj}
+        found = item.get("from")
+        author: dict[str, Any] = found if isinstance(found, dict) else {}
+        fields = {
+            "platform": "facebook",
+            "platform_id": item.get("id"),
+            "source": self.spec.name,
+            "author_handle": str(author.get("id") or ""),
+            "author_name": str(author.get("name") or ""),
+            "text": item.get("message") if isinstance(item.get("message"), str) else "",
+            "created_at": item.get("created_time"),
+        }
+        oid = item.get("id")
+        self.rejected.append(
+            Rejected(
+                reason=reason,
+                fields=clean_payload({k: v for k, v in fields.items() if v is not None}),
+                raw=clean_payload(item),
+                platform="facebook",
+                platform_id=oid[:100] if isinstance(oid, str) else "",
+            )
+        )
 
     def _pages(self, node: str, edge: str, label: str, args: dict[str, Any]) -> Iterator[list[Any]]:
         """The ``data`` lists of an edge, following ``paging.next`` up to ``max_pages``."""

@@ -54,7 +54,7 @@ from harvester.exceptions import (
     SourceError,
     SourceUnavailable,
 )
-from harvester.records import build_mention
+from harvester.records import build_mention, clean_payload
 from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
@@ -517,6 +517,10 @@ class InstagramCollector:
             raw = _answer_raw(item, parent)
         item_id = str(item.id)
         owner = item.owner
+        if _in_future(ts):
+            # Taken into the mark, it would hide every later comment: set aside instead.
+            run.rejected.append(_future_item(ts, item_id, raw))
+            return seen
         if not mark.covers(ts, item_id) and not self._is_own(owner.userid, owner.username):
             media_id = str(post.mediaid)
             run.add(
@@ -549,6 +553,9 @@ class InstagramCollector:
             for post in run.pull(posts()):
                 ts = int(post.date_utc.replace(tzinfo=UTC).timestamp())
                 post_id = str(post.mediaid)
+                if _in_future(ts):
+                    run.rejected.append(_future_item(ts, post_id, dict(post._node)))
+                    continue
                 kind = scan.kind(ts, post_id)
                 if kind == "old":
                     break
@@ -714,6 +721,26 @@ def _raw_post(post: instaloader.Post) -> dict[str, Any]:
 
 def _post_url(post: instaloader.Post) -> str:
     return f"https://www.instagram.com/p/{post.shortcode}/"
+
+
+def _in_future(ts: int) -> bool:
+    """Whether *ts* is more than a day ahead of now (clocks differ by minutes, not days)."""
+    return ts > (utcnow() + timedelta(days=1)).timestamp()
+
+
+def _future_item(ts: int, item_id: str, raw: dict[str, Any]) -> Rejected:
+    """The quarantine entry of an item dated in the future."""
+    at = _epoch_time(ts)
+    fields: dict[str, Any] = {"platform": "instagram", "platform_id": item_id, "created_at": at}
+    if isinstance(raw.get("text"), str):
+        fields["text"] = raw["text"]
+    return Rejected(
+        reason=f"created_at: {at} is in the future",
+        fields=clean_payload(fields),
+        raw=clean_payload(raw),
+        platform="instagram",
+        platform_id=item_id[:100],
+    )
 
 
 def _epoch_time(ts: int) -> datetime | str:

@@ -184,6 +184,8 @@ class ReplayCollector:
                 position += 1
                 continue
             where = f"{path}, line {line.number}"
+            if not line.complete and (line.invalid is not None or not _is_json(line.text)):
+                return  # still being written (perhaps mid-character): read again next run
             if line.invalid is not None:
                 position += 1
                 yield _unreadable(f"{where}, {line.invalid}", line.text)
@@ -191,8 +193,6 @@ class ReplayCollector:
             try:
                 record = json.loads(line.text)
             except json.JSONDecodeError as err:
-                if not line.complete:
-                    return  # still being written: read again next run
                 position += 1
                 yield _unreadable(f"{where}: not valid JSON ({err.msg})", line.text)
                 continue
@@ -226,6 +226,14 @@ class ReplayCollector:
                 yield _unreadable(f"{where}, {bad[0]}", json.dumps(record, ensure_ascii=False))
                 continue
             yield _Record(where, record)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

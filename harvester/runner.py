@@ -101,7 +101,11 @@ def run_source(
         # quarantined. No savepoints: pysqlite's would commit the outer transaction.
         mentions, more = _probe(engine, source, mentions)
         refused.extend(more)
-        stored = _commit(engine, source, platform, batch, mentions, refused)
+        try:
+            stored = _commit(engine, source, platform, batch, mentions, refused)
+        except _StoreRefused as again:
+            # Each record passed alone but not together: fail the run as the store said.
+            raise (again.__cause__ or again) from None
     if refused:
         log.warning(
             "source %s: %d records quarantined (first: %s); see aduan quarantine list",

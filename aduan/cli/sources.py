@@ -42,6 +42,8 @@ def harvest(
             )
         out.print(table)
         out.print(f"{result.fetched} mentions would be considered; nothing stored.")
+        if result.quarantined:
+            out.print(f"{result.quarantined} records could not be stored (would be quarantined).")
         return
     out.print(f"{source}: fetched {result.fetched}, stored {result.stored} new")
     if result.quarantined:

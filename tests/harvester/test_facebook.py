@@ -523,11 +523,9 @@ TRUNCATED = (RECORDED / "visitor_posts_1.json").read_text(encoding="utf-8")[:300
         (Reply(text=""), SourceDataError),
         (Reply(data=[1, 2]), SourceDataError),
         (Reply(data={"paging": {}}), SourceDataError),
-        (Reply(data={"data": [{"id": V1, "message": "no time"}]}), SourceDataError),
-        (Reply(data={"data": [{"id": V1, "created_time": "yesterday"}]}), SourceDataError),
         (Reply(text=TRUNCATED, status=500), SourceUnavailable),
     ],
-    ids=["truncated", "garbled", "empty", "list", "no-data", "no-time", "bad-time", "cut-500"],
+    ids=["truncated", "garbled", "empty", "list", "no-data", "cut-500"],
 )
 def test_unreadable_answers(
     graph: responses.RequestsMock, reply: Reply, expected: type[SourceError]
@@ -639,3 +637,30 @@ def test_poison_items_are_cleaned_cut_or_quarantined_and_the_rest_stored(
         "conversation_id: String should have at most 100 characters"
     )
     assert cursor is not None and cursor["page_id"] == PAGE
+
+
+def test_items_without_id_or_time_or_dated_in_the_future_are_quarantined(
+    engine: Engine, graph: responses.RequestsMock
+) -> None:
+    page = json.loads((RECORDED / "visitor_posts_1.json").read_text(encoding="utf-8"))
+    page["data"] += [
+        {"id": f"{PAGE}_6661", "message": "no time"},
+        {"id": f"{PAGE}_6662", "message": "bad time", "created_time": "yesterday"},
+        {"message": "no id", "created_time": "2026-11-20T01:00:00+0000"},
+        # Taken into the cursor, it would skip every real post until 2031.
+        {"id": f"{PAGE}_6664", "message": "future", "created_time": "2031-01-01T00:00:00+0000"},
+    ]
+    serve(graph, visitor_1=Reply(data=page))
+    result = run(engine, collector())
+    assert (result.quarantined, result.error) == (4, None)
+    assert set(stored(engine)) == FIRST_RUN_IDS
+    with Session(engine) as s:
+        held = {r.platform_id: r for r in list_quarantined(session=s)}
+        cursor = get_cursor(session=s, source=SOURCE)
+    assert set(held) == {f"{PAGE}_6661", f"{PAGE}_6662", "", f"{PAGE}_6664"}
+    assert "without an id or created_time" in held[f"{PAGE}_6661"].reason
+    assert held[f"{PAGE}_6664"].reason.endswith(
+        "created_time 2031-01-01T00:00:00+00:00 is in the future"
+    )
+    assert held[""].raw["message"] == "no id"
+    assert "2031" not in json.dumps(cursor)

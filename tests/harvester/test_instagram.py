@@ -545,3 +545,21 @@ def test_poison_comments_are_cleaned_cut_or_quarantined_and_the_rest_stored(
     assert held["1" * 100].raw["id"] == "1" * 101 and held["1" * 100].source == SOURCE
     assert held["1" * 100].reason == "platform_id: String should have at most 100 characters"
     assert held["17900000000000104"].reason.startswith("reply_to_id: String should have at most")
+
+
+def test_a_comment_dated_in_the_future_is_quarantined_and_does_not_move_the_mark(
+    engine: Engine, ig: FakeInstagram, session_file: Path
+) -> None:
+    answer = load("graphql_comments_DQnew00001")
+    edges = answer["data"]["shortcode_media"]["edge_media_to_parent_comment"]["edges"]
+    edges[0]["node"]["created_at"] = int(datetime(2031, 1, 1, tzinfo=UTC).timestamp())
+    ig.on("comments:DQnew00001", json_reply(answer))
+    result = run(engine, collector(session_file))
+    assert (result.quarantined, result.error) == (1, None)
+    with Session(engine) as s:
+        (held,) = list_quarantined(session=s)
+        cursor = get_cursor(session=s, source=SOURCE)
+    assert held.platform_id == "17900000000000101"
+    assert held.reason == "created_at: 2031-01-01 00:00:00+00:00 is in the future"
+    assert "17900000000000101" not in stored(engine)
+    assert str(int(datetime(2031, 1, 1, tzinfo=UTC).timestamp())) not in json.dumps(cursor)

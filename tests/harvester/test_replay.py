@@ -305,3 +305,17 @@ def test_batch_size_zero_is_refused_with_a_clear_message(tmp_path: Path) -> None
     with pytest.raises(ValidationError, match="batch_size 0 is no longer allowed") as info:
         _collector(tmp_path / "m.jsonl", batch_size=0)
     assert info.value.errors()[0]["loc"] == ("batch_size",)
+
+
+def test_a_last_line_cut_inside_a_character_waits_for_the_next_run(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = tmp_path / "m.jsonl"
+    whole = json.dumps(_record(2, text="jalan rusak 🙏"), ensure_ascii=False).encode()
+    cut = whole.index("🙏".encode()) + 2  # half of the emoji's four bytes
+    path.write_bytes((json.dumps(_record(1)) + "\n").encode() + whole[:cut])
+    collector = _collector(path)
+    first = _run(engine, collector)
+    assert (first.stored, first.quarantined) == (1, 0)
+    path.write_bytes((json.dumps(_record(1)) + "\n").encode() + whole + b"\n")
+    assert (_run(engine, collector).stored, _stored(engine)) == (1, ["5001", "5002"])

@@ -59,6 +59,8 @@ def ops_router(engine: Engine, scheduler_state: SchedulerState | None = None) ->
         body["sources"] = {h.source: _source(h, jobs.get(f"harvest:{h.source}")) for h in health}
         problems = _problems(body, state, jobs)
         body["problems"] = problems
+        # Quarantined records need a person, not a restart: said, without a 503.
+        body["warnings"] = _warnings(body)
         body["status"] = "ok" if not problems else "degraded"
         return JSONResponse(body, status_code=200 if not problems else 503)
 
@@ -141,6 +143,11 @@ class StoreCollector(Collector):
             "Failed runs since the last success",
             labels=["source"],
         )
+        quarantined = CounterMetricFamily(
+            "aduan_source_quarantined",
+            "Records a source could not store, kept in the quarantine",
+            labels=["source"],
+        )
         reads = GaugeMetricFamily(
             "aduan_source_reads_this_month", "Items read this month", labels=["source"]
         )
@@ -156,6 +163,7 @@ class StoreCollector(Collector):
                 [h.source], SOURCE_STATES.get(h.state, SOURCE_STATES[SourceState.FAILING])
             )
             failures.add_metric([h.source], h.consecutive_failures)
+            quarantined.add_metric([h.source], h.total_quarantined)
             reads.add_metric([h.source], h.reads_this_month)
             until = h.rate_limited_until
             limited.add_metric([h.source], max((until - now).total_seconds(), 0) if until else 0)
@@ -192,6 +200,7 @@ class StoreCollector(Collector):
             ingested,
             state,
             failures,
+            quarantined,
             reads,
             limited,
             complaints,
@@ -230,6 +239,16 @@ def _problems(
     return problems
 
 
+def _warnings(body: dict[str, Any]) -> list[str]:
+    """What a person should look at although the daemon works: quarantine growth."""
+    return [
+        f"source {name} quarantined {source['quarantined_last_run']} records in its last run "
+        f"({source['quarantined_total']} since it started): aduan quarantine list"
+        for name, source in sorted(body["sources"].items())
+        if source["quarantined_last_run"]
+    ]
+
+
 def _source(h: SourceHealth, job: dict[str, Any] | None) -> dict[str, Any]:
     failures = max(h.consecutive_failures, int((job or {}).get("consecutive_failures") or 0))
     return {
@@ -242,6 +261,8 @@ def _source(h: SourceHealth, job: dict[str, Any] | None) -> dict[str, Any]:
         # or disabled source has a state of its own and is not stuck)
         "stuck": failures >= STUCK_AFTER_FAILURES and h.state not in _PAUSED,
         "last_run": (job or {}).get("outcome"),
+        "quarantined_last_run": h.last_run_quarantined,
+        "quarantined_total": h.total_quarantined,
     }
 
 

@@ -4,7 +4,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from inbox.app import create_app
+from models.db import session_scope
 from models.locks import try_lock
+from models.tables import SourceHealth
 from tests.support.web import AUTH, filled_inbox
 
 
@@ -69,3 +71,32 @@ def test_hold_lock_waits_for_the_holder(engine: Engine) -> None:
         order.append("first done")
     thread.join(timeout=10)
     assert order == ["first done", "second"]
+
+
+def test_health_and_metrics_say_when_a_source_quarantines_records(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        s.add(
+            SourceHealth(
+                source="x-mentions", platform="twitter", last_run_quarantined=2, total_quarantined=5
+            )
+        )
+        s.add(
+            SourceHealth(
+                source="fb-page", platform="facebook", last_run_quarantined=0, total_quarantined=1
+            )
+        )
+    client = TestClient(
+        create_app(engine, scheduler_state=lambda: {"running": True, "jobs": {}}, auth_config=AUTH)
+    )
+    response = client.get("/healthz")
+    body = response.json()
+    # records set aside need a person, not a restart: a warning, still 200
+    assert response.status_code == 200 and body["status"] == "ok"
+    assert body["sources"]["x-mentions"]["quarantined_last_run"] == 2
+    assert body["warnings"] == [
+        "source x-mentions quarantined 2 records in its last run (5 since it started): "
+        "aduan quarantine list"
+    ]
+    text = client.get("/metrics").text
+    assert 'aduan_source_quarantined_total{source="x-mentions"} 5.0' in text
+    assert 'aduan_source_quarantined_total{source="fb-page"} 1.0' in text

@@ -3,9 +3,16 @@
 Each test gets a fresh, migrated database. PostgreSQL comes from
 ADUAN_TEST_PG_URL (default: the local server, user postgres); when it cannot be
 reached the PostgreSQL cases are skipped locally but fail when CI=true.
+
+Migrating a database takes longer than most tests (Alembic runs every revision), so
+the store is migrated once per session: a SQLite test copies a migrated file, a
+PostgreSQL test borrows a migrated database from a pool and empties it afterwards
+(every table truncated, every sequence restarted, nobody left connected). A test
+that asks for `store_url` without `engine` still gets an empty, unmigrated database.
 """
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +20,7 @@ from pathlib import Path
 import psycopg
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 
 from models.db import make_engine
@@ -63,19 +71,112 @@ def pg_url(pg_available: None) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated once per session; tests copy the file."""
+    path = tmp_path_factory.mktemp("template") / "aduan.db"
+    eng = make_engine(f"sqlite:///{path}")
+    upgrade(eng)
+    with eng.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    eng.dispose()
+    return path
+
+
+class PostgresPool:
+    """Migrated PostgreSQL databases, each lent to one test at a time and emptied after."""
+
+    def __init__(self) -> None:
+        self.free: list[str] = []
+        self.all: list[str] = []
+
+    def borrow(self) -> str:
+        """The URL of a migrated, empty database nobody else is using."""
+        if self.free:
+            return self.free.pop()
+        name = f"aduan_test_{uuid.uuid4().hex[:12]}"
+        with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        self.all.append(name)
+        url = _pg_url_of(name)
+        eng = make_engine(url)
+        upgrade(eng)
+        eng.dispose()
+        return url
+
+    def give_back(self, url: str) -> None:
+        """Empty the database (rows, sequences, connections) and lend it again."""
+        name = str(make_url(url).database)
+        with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+            conn.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (name,),
+            )
+        eng = make_engine(url)
+        with eng.begin() as conn:
+            tables = conn.execute(
+                text(
+                    "SELECT quote_ident(tablename) FROM pg_tables "
+                    "WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+                )
+            ).scalars()
+            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            for seq in conn.execute(
+                text(
+                    "SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public'"
+                )
+            ).scalars():
+                conn.execute(text(f"ALTER SEQUENCE {seq} RESTART"))
+        eng.dispose()
+        self.free.append(url)
+
+    def close(self) -> None:
+        """Drop every database of the pool."""
+        with psycopg.connect(_pg_admin_dsn(), autocommit=True) as conn:
+            for name in self.all:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _pg_url_of(name: str) -> str:
+    return make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def pg_pool(pg_available: None) -> Iterator[PostgresPool]:
+    """The session's pool of migrated PostgreSQL databases."""
+    pool = PostgresPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def pg_migrated_url(pg_pool: PostgresPool) -> Iterator[str]:
+    """A migrated, empty PostgreSQL database for this test alone."""
+    url = pg_pool.borrow()
+    yield url
+    pg_pool.give_back(url)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh database URL on each store implementation."""
+    """A fresh database URL on each store implementation.
+
+    Migrated when the test also uses `engine` (which then runs on it); empty otherwise.
+    """
+    migrated = "engine" in request.fixturenames
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'aduan.db'}"
-    return str(request.getfixturevalue("pg_url"))
+        path = tmp_path / "aduan.db"
+        if migrated:
+            shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return str(request.getfixturevalue("pg_migrated_url" if migrated else "pg_url"))
 
 
 @pytest.fixture
 def engine(store_url: str) -> Iterator[Engine]:
-    """A migrated engine on each store implementation."""
+    """A migrated engine on each store implementation (see `store_url`)."""
     eng = make_engine(store_url)
-    upgrade(eng)
     yield eng
     eng.dispose()
 

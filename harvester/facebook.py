@@ -52,6 +52,7 @@ from harvester.exceptions import (
 from harvester.text import clean_text
 from models.tables import MentionIn
 from models.types import utcnow
+from models.wita import format_wita
 
 log = logging.getLogger(__name__)
 
@@ -574,7 +575,7 @@ class _Run:
             reset = self._reset_at()
             return RateLimited(
                 f"Facebook asked to slow down (#{code}: {said}); reading resumes after "
-                f"{reset:%Y-%m-%d %H:%M} UTC",
+                f"{format_wita(reset)}",
                 reset_at=reset,
             )
         if code in _PERMISSION_CODES:

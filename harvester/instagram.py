@@ -57,6 +57,7 @@ from harvester.exceptions import (
 from harvester.text import clean_text
 from models.tables import MentionIn
 from models.types import utcnow
+from models.wita import format_wita
 
 log = logging.getLogger(__name__)
 
@@ -590,7 +591,7 @@ class InstagramCollector:
             reset = utcnow() + max(timedelta(seconds=err.wait_seconds), _MIN_BACKOFF)
             raise RateLimited(
                 f"{err.reason} while reading {run.doing}; the source waits until "
-                f"{reset:%Y-%m-%d %H:%M} UTC",
+                f"{format_wita(reset)}",
                 reset_at=reset,
             ) from err
         except instaloader.AbortDownloadException as err:
@@ -622,7 +623,7 @@ class InstagramCollector:
                 reset = utcnow() + _MIN_BACKOFF
                 raise RateLimited(
                     f"Instagram answered 429 Too Many Requests while reading {run.doing}; "
-                    f"the source waits until {reset:%Y-%m-%d %H:%M} UTC",
+                    f"the source waits until {format_wita(reset)}",
                     reset_at=reset,
                 ) from err
             if _caused_by(err, json.JSONDecodeError):

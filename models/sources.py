@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from models.tables import SourceCursor, SourceHealth
 from models.types import utcnow
+from models.vocab import SourceState
 
 
 def get_cursor(*, session: Session, source: str) -> dict[str, Any] | None:
@@ -43,3 +44,19 @@ def all_health(*, session: Session) -> list[SourceHealth]:
 def month_key(at: datetime) -> str:
     """The reads-budget month of *at*, e.g. '2026-11'."""
     return at.strftime("%Y-%m")
+
+
+def current_error(health: SourceHealth) -> str | None:
+    """The source's last error while it still stands: None once a later run succeeded.
+
+    The runner keeps ``last_error`` after a recovery (with ``last_error_at``, as
+    history); operators are shown it only when it is newer than the last success.
+    """
+    if not health.last_error:
+        return None
+    if health.state == SourceState.OK and (
+        health.last_error_at is None
+        or (health.last_success_at is not None and health.last_success_at >= health.last_error_at)
+    ):
+        return None
+    return health.last_error

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from aduan import jobs
 from aduan.cli.base import app, err, out, state, store
 from harvester.runner import enable_source
-from models.sources import all_health
+from models.sources import all_health, current_error
 from models.vocab import SourceState
 from models.wita import format_wita
 
@@ -73,7 +73,7 @@ def sources(ctx: typer.Context) -> None:
             state_text = "disabled in config" if not cfg.enabled else "not run yet"
             table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0" + cap)
             continue
-        problem = h.last_error or "-"
+        problem = current_error(h) or "-"
         if h.state == SourceState.DISABLED:
             problem = f"{h.disabled_reason} (after fixing: aduan sources enable {cfg.name})"
         elif h.rate_limited_until is not None and h.state != SourceState.OK:

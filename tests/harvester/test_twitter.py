@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -31,6 +32,7 @@ from harvester.runner import RunResult, run_source
 from harvester.twitter import TwitterCollector
 from models.sources import get_cursor, get_health
 from models.tables import Mention
+from models.wita import format_wita
 from tests.support.paths import PACKAGES, ROOT
 from tests.support.twitter import (
     ACCOUNT_ID,
@@ -609,3 +611,54 @@ def test_only_the_twitter_module_imports_tweepy() -> None:
         if pattern.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == ["harvester/twitter.py"]
+
+
+def test_a_429_on_search_pauses_search_only_not_the_mentions_timeline(
+    engine: Engine, api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 14: X limits are per endpoint; one 429 on recent search used to pause the
+    # whole source (15 minutes without a reset header)
+    reset = NOW + timedelta(minutes=15)
+    reply(api, MENTIONS_URL, "mentions_page1.json")
+    reply(api, MENTIONS_URL, "mentions_page2.json")
+    reply(api, SEARCH_URL, "error_429.json", status=429)
+    first = run(engine, make(queries=[QUERY]))
+    assert first.error is None and first.stored > 0
+    health = health_of(engine)
+    assert (health.state, health.rate_limited_until) == ("ok", None)
+    assert health.usage == {"jeda": {twitter.SEARCH_ENDPOINT: format_wita(reset)}}
+    cursor = cursor_of(engine)
+    assert cursor is not None
+    assert cursor["paused"] == {twitter.SEARCH_ENDPOINT: reset.isoformat()}
+    # The next run, still before the reset: the mentions timeline only.
+    calls = len(api.calls)
+    reply(api, MENTIONS_URL, "empty.json")
+    second = run(engine, make(queries=[QUERY]))
+    assert second.error is None
+    assert [urlsplit(c.request.url).path for c in api.calls[calls:]] == [
+        urlsplit(MENTIONS_URL).path
+    ]
+    # After the reset: search is read again and the pause is gone.
+    monkeypatch.setattr(twitter, "utcnow", lambda: reset + timedelta(minutes=1))
+    calls = len(api.calls)
+    reply(api, MENTIONS_URL, "empty.json")
+    reply(api, SEARCH_URL, "empty.json")
+    third = run(engine, make(queries=[QUERY]))
+    assert third.error is None
+    paths = [urlsplit(c.request.url).path for c in api.calls[calls:]]
+    assert urlsplit(SEARCH_URL).path in paths
+    after = cursor_of(engine)
+    assert after is not None and "paused" not in after
+    assert health_of(engine).usage == {"jeda": {}}
+
+
+def test_when_every_endpoint_waits_the_source_waits(api: responses.RequestsMock) -> None:
+    reply(api, MENTIONS_URL, "error_429.json", status=429)
+    reply(api, SEARCH_URL, "error_429.json", status=429)
+    with pytest.raises(RateLimited):
+        make(queries=[QUERY]).collect(None)
+    # with one endpoint already paused in the cursor, the other's 429 stops the source
+    paused = {"paused": {twitter.SEARCH_ENDPOINT: (NOW + timedelta(minutes=5)).isoformat()}}
+    reply(api, MENTIONS_URL, "error_429.json", status=429)
+    with pytest.raises(RateLimited):
+        make(queries=[QUERY]).collect(paused)

@@ -283,3 +283,19 @@ def test_the_daemon_job_escalates_and_queues_the_digest(engine: Engine) -> None:
     assert result.outbox_rows == 3
     again = jobs.escalate(settings=settings, engine=engine, now=later(4))
     assert again.escalations == 0 and again.outbox_rows == 0
+
+
+def test_complaints_waiting_for_level_two_do_not_starve_newer_ones(engine: Engine) -> None:
+    configs = inboxes()
+    monday = [Filing(1), Filing(2)]
+    tuesday = [Filing(3, received=later(1)), Filing(4, received=later(1))]
+    ids = file_all(engine, monday + tuesday, configs)
+    settings = settings_for(configs)
+    policy, people = escalation_policy_for(settings), contacts(settings)
+    # Friday 10:00 WITA: Monday's complaints missed Thursday's deadline
+    escalate_due(engine=engine, policy=policy, contacts=people, now=later(4), limit=2)
+    assert sorted(c for c, _, _ in _escalations(engine)) == ids[:2]
+    # Saturday: Tuesday's complaints missed Friday's; Monday's wait for their level 2.
+    # Two at a time, the waiting ones must not take the newer ones' places.
+    escalate_due(engine=engine, policy=policy, contacts=people, now=later(5), limit=2)
+    assert sorted(c for c, _, _ in _escalations(engine)) == ids

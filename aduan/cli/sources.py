@@ -78,6 +78,11 @@ def sources(ctx: typer.Context) -> None:
             problem = f"{h.disabled_reason} (after fixing: aduan sources enable {cfg.name})"
         elif h.rate_limited_until is not None and h.state != SourceState.OK:
             problem = f"{problem} (paused until {format_wita(h.rate_limited_until)})"
+        endpoints = (h.usage or {}).get("jeda")
+        if isinstance(endpoints, dict) and endpoints:
+            # X pauses one endpoint at a time; the source itself runs on
+            waits = ", ".join(f"{name} until {until}" for name, until in sorted(endpoints.items()))
+            problem = f"{problem} (paused: {waits})" if problem != "-" else f"paused: {waits}"
         reads = f"{h.reads_this_month}{cap}"
         table.add_row(
             cfg.name,

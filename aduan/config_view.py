@@ -76,6 +76,27 @@ def redacted_config(settings: Settings, environ: Mapping[str, str] | None = None
             "original_text_roles": [r.value for r in settings.privacy.original_text_roles],
             "retention": settings.privacy.retention.model_dump(mode="json"),
         },
+        "alerting": {
+            "reopen_days": settings.routing.reopen_days,
+            "escalation": {
+                **settings.escalation.model_dump(mode="json", exclude={"schedule"}),
+                "schedule": schedule_label(settings.escalation.schedule),
+            },
+            "alerts": {
+                **settings.alerts.model_dump(
+                    mode="json", exclude={"schedule", "webhook_url", "webhook_secret_env"}
+                ),
+                "schedule": schedule_label(settings.alerts.schedule),
+                "webhook_url": mask_url(alerts_hook)
+                if (alerts_hook := settings.alerts.webhook_url)
+                else None,
+                "webhook_secret_env": env_var(settings.alerts.webhook_secret_env),
+            },
+            "incidents": {
+                **settings.incidents.model_dump(mode="json", exclude={"schedule"}),
+                "schedule": schedule_label(settings.incidents.schedule),
+            },
+        },
     }
 
 
@@ -108,6 +129,12 @@ def _agency(agency: AgencyConfig, env: Mapping[str, str]) -> dict[str, Any]:
         "webhook_secret_env": _env(secret, env) if secret else None,
         "external": agency.external,
         "digest": agency.digest,
+        "escalation_email": agency.escalation_email,
+        "escalation_webhook": mask_url(agency.escalation_webhook)
+        if agency.escalation_webhook
+        else None,
+        "head_email": agency.head_email,
+        "head_webhook": mask_url(agency.head_webhook) if agency.head_webhook else None,
     }
 
 

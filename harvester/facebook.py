@@ -53,6 +53,7 @@ from harvester.records import build_mention, clean_payload
 from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
+from models.wita import format_wita
 
 log = logging.getLogger(__name__)
 
@@ -613,7 +614,7 @@ class _Run:
             reset = self._reset_at()
             return RateLimited(
                 f"Facebook asked to slow down (#{code}: {said}); reading resumes after "
-                f"{reset:%Y-%m-%d %H:%M} UTC",
+                f"{format_wita(reset)}",
                 reset_at=reset,
             )
         if code in _PERMISSION_CODES:

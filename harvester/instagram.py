@@ -58,6 +58,7 @@ from harvester.records import build_mention, clean_payload
 from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
+from models.wita import format_wita
 
 log = logging.getLogger(__name__)
 
@@ -604,7 +605,7 @@ class InstagramCollector:
             reset = utcnow() + max(timedelta(seconds=err.wait_seconds), _MIN_BACKOFF)
             raise RateLimited(
                 f"{err.reason} while reading {run.doing}; the source waits until "
-                f"{reset:%Y-%m-%d %H:%M} UTC",
+                f"{format_wita(reset)}",
                 reset_at=reset,
             ) from err
         except instaloader.AbortDownloadException as err:
@@ -636,7 +637,7 @@ class InstagramCollector:
                 reset = utcnow() + _MIN_BACKOFF
                 raise RateLimited(
                     f"Instagram answered 429 Too Many Requests while reading {run.doing}; "
-                    f"the source waits until {reset:%Y-%m-%d %H:%M} UTC",
+                    f"the source waits until {format_wita(reset)}",
                     reset_at=reset,
                 ) from err
             if _caused_by(err, json.JSONDecodeError):

@@ -24,6 +24,7 @@ from models.sources import get_cursor, get_health, month_key, save_cursor
 from models.tables import MentionIn, SourceHealth
 from models.types import utcnow
 from models.vocab import SourceState
+from models.wita import format_wita
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ def run_source(
         if health.state == SourceState.DISABLED:
             return RunResult(source, skipped_reason=f"disabled: {health.disabled_reason}")
         if health.rate_limited_until is not None and health.rate_limited_until > now:
-            until = health.rate_limited_until.isoformat(timespec="minutes")
+            until = format_wita(health.rate_limited_until)
             return RunResult(source, skipped_reason=f"{health.state} until {until}")
         budget = None
         if monthly_read_cap is not None:

@@ -47,7 +47,7 @@ from harvester.records import build_mention
 from models.quarantine import Rejected
 from models.tables import MentionIn
 from models.types import utcnow
-from models.wita import WITA
+from models.wita import WITA, format_wita
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,9 @@ USER_FIELDS = ["username", "name"]
 MIN_PAGE = 10
 #: X's rate-limit windows are 15 minutes; used when a 429 carries no reset header
 RATE_LIMIT_FALLBACK = timedelta(minutes=15)
+#: the endpoints a source reads; a 429 pauses only its own endpoint (cursor "paused")
+MENTIONS_ENDPOINT = "users/:id/mentions"
+SEARCH_ENDPOINT = "tweets/search/recent"
 #: search/recent reaches back seven days; the margin absorbs clock skew
 SEARCH_WINDOW = timedelta(days=7) - timedelta(minutes=5)
 #: tweet ids are snowflakes: milliseconds since this epoch, shifted left 22 bits
@@ -158,6 +161,11 @@ class _Stream:
     fetch: Callable[..., Any]
     page_param: str
 
+    @property
+    def endpoint(self) -> str:
+        """The X endpoint it reads: X's rate limits are counted per endpoint."""
+        return SEARCH_ENDPOINT if self.search else MENTIONS_ENDPOINT
+
 
 @dataclass
 class _Page:
@@ -206,9 +214,18 @@ class TwitterCollector:
             new_cursor[stream.key] = dict(previous) if isinstance(previous, dict) else {}
         run = _Run(budget=ReadBudget(read_budget, "X"))
         interrupted: SourceError | None = None
+        # X counts rate limits per endpoint: a 429 on recent search pauses the search
+        # streams until their reset, while the mentions timeline goes on (and back).
+        paused = _paused(old, utcnow())
+        limited: RateLimited | None = None
         for stream in streams:
+            if stream.endpoint in paused:
+                continue
             try:
                 self._sweep(run, stream, new_cursor[stream.key], account_id)
+            except RateLimited as err:
+                paused[stream.endpoint] = err.reset_at or utcnow() + RATE_LIMIT_FALLBACK
+                limited = err
             except SourceError as err:
                 # Before the first page nothing is gained by returning; a spent budget
                 # is still reported as an empty batch, as the protocol asks.
@@ -216,12 +233,27 @@ class TwitterCollector:
                     raise
                 interrupted = err
                 break
+        all_paused = {s.endpoint for s in streams} <= set(paused)
+        if paused and not all_paused:
+            # Kept in the cursor while the source goes on; when every endpoint waits the
+            # runner pauses the whole source instead, as before.
+            new_cursor["paused"] = {e: t.isoformat() for e, t in sorted(paused.items())}
+        if interrupted is None and all_paused:
+            # Every endpoint waits: the whole source waits for the earliest reset.
+            reset = min(paused[s.endpoint] for s in streams)
+            interrupted = limited or RateLimited(
+                f"X rate limits pause every endpoint of this source until {format_wita(reset)}",
+                reset_at=reset,
+            )
+            if run.pages == 0 and limited is not None and not run.mentions:
+                raise limited
         return Batch(
             mentions=run.mentions,
             rejected=run.rejected,
             cursor=new_cursor,
             reads=run.budget.reads,
             interrupted=interrupted,
+            usage=_pause_usage(paused if not all_paused else {}, "paused" in old),
         )
 
     # -- streams and sweeps ------------------------------------------------------------
@@ -601,3 +633,26 @@ def _int_id(value: Any) -> int | None:
         return int(str(value))
     except (TypeError, ValueError):
         return None
+
+
+def _paused(cursor: dict[str, Any], now: datetime) -> dict[str, datetime]:
+    """The endpoints the cursor says are rate-limited until a time still to come."""
+    saved = cursor.get("paused")
+    out: dict[str, datetime] = {}
+    if isinstance(saved, dict):
+        for endpoint, until in saved.items():
+            at = parse_time(until) if isinstance(until, str) else None
+            if at is not None and at > now:
+                out[str(endpoint)] = at
+    return out
+
+
+def _pause_usage(paused: dict[str, datetime], was_paused: bool) -> dict[str, Any]:
+    """The per-endpoint pauses for the source's health panel, in WITA.
+
+    An empty ``jeda`` replaces the figures of a pause that has ended (the runner keeps a
+    batch's usage until another batch brings some).
+    """
+    if paused:
+        return {"jeda": {e: format_wita(t) for e, t in sorted(paused.items())}}
+    return {"jeda": {}} if was_paused else {}

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from fastapi import Request
 
-from models.sources import month_key
+from models.sources import current_error, month_key
 from models.tables import SourceHealth
 from models.vocab import SOURCE_STATE_LABELS, SourceState
 
@@ -80,7 +80,7 @@ def source_view(health: SourceHealth, *, cap: int | None, now: datetime) -> Sour
     """*health* as the panel shows it; reads of a past month count as none."""
     reads = health.reads_this_month if health.reads_month == month_key(now) else 0
     error_class = health.last_error_class
-    has_error = bool(health.last_error)
+    error = current_error(health)
     limited = health.rate_limited_until if health.state != SourceState.OK else None
     return SourceView(
         source=health.source,
@@ -91,8 +91,8 @@ def source_view(health: SourceHealth, *, cap: int | None, now: datetime) -> Sour
         problem=health.state not in (SourceState.OK, SourceState.IDLE),
         last_success_at=health.last_success_at,
         last_error_at=health.last_error_at,
-        error_text=ERRORS.get(error_class or "", "Galat lain.") if has_error else None,
-        error_detail=health.last_error,
+        error_text=ERRORS.get(error_class or "", "Galat lain.") if error else None,
+        error_detail=error,
         disabled_reason=health.disabled_reason,
         rate_limited_until=limited,
         reads=reads,

@@ -24,10 +24,10 @@ agency listing its overdue complaints (keyed by agency and day in the outbox).
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Table, and_, exists
+from sqlalchemy import Table, and_, exists, or_
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
@@ -98,25 +98,38 @@ def _missed(complaint: Complaint, now: datetime) -> list[tuple[ComplaintStatus, 
     return out
 
 
-def _candidates(session: Session, now: datetime, limit: int) -> list[Complaint]:
-    """Overdue complaints still missing a level-2 escalation of a deadline they missed."""
+def _candidates(
+    session: Session, now: datetime, second_level_days: int, limit: int
+) -> list[Complaint]:
+    """Overdue complaints with an escalation of a missed deadline still to write.
 
-    def lacking(step: ComplaintStatus) -> Any:
+    Level 1 is due once the deadline passed; level 2 no sooner than
+    ``second_level_days`` calendar days after it (working days are at least as long),
+    so complaints waiting for their level 2 are not read again on every run, and a
+    backlog larger than *limit* cannot hide newer missed deadlines for long.
+    """
+    earliest_second = now - timedelta(days=second_level_days)
+
+    def lacking(step: ComplaintStatus, level: int) -> Any:
         return ~exists().where(
             and_(
                 col(Escalation.complaint_id) == col(Complaint.id),
                 col(Escalation.deadline) == step.value,
-                col(Escalation.level) == 2,
+                col(Escalation.level) == level,
             )
         )
 
-    response = and_(
-        col(Complaint.status) == S.BARU, col(Complaint.respond_by) < now, lacking(S.RESPON_AWAL)
-    )
+    def due(step: ComplaintStatus, deadline: Any) -> Any:
+        return or_(
+            and_(deadline < now, lacking(step, 1)),
+            and_(deadline < earliest_second, lacking(step, 2)),
+        )
+
+    response = and_(col(Complaint.status) == S.BARU, due(S.RESPON_AWAL, col(Complaint.respond_by)))
     follow_up = and_(
         col(Complaint.status).in_((S.BARU, S.RESPON_AWAL)),
-        col(Complaint.follow_up_by) < now,
-        lacking(S.DITINDAKLANJUTI),
+        col(Complaint.followed_up_at).is_(None),
+        due(S.DITINDAKLANJUTI, col(Complaint.follow_up_by)),
     )
     stmt = (
         select(Complaint)
@@ -163,7 +176,7 @@ def escalate_due(
     now = now or utcnow()
     result = EscalationResult()
     with Session(engine) as session:
-        complaints = _candidates(session, now, limit)
+        complaints = _candidates(session, now, policy.second_level_days, limit)
         ids = [c.id for c in complaints if c.id is not None]
         done = set(
             session.exec(

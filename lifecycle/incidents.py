@@ -30,8 +30,7 @@ from sqlmodel import Session, col, select
 from lifecycle.escalation import channels_of
 from lifecycle.spikes import SpikeRules, count_window, expected_count, judge
 from models.db import session_scope
-from models.masking import mask_personal
-from models.notices import add_outbox_rows, insert_once
+from models.notices import add_outbox_rows, insert_once, sample_texts
 from models.tables import Complaint, ComplaintMention, Incident, IncidentComplaint, Mention
 from models.types import utcnow
 from models.vocab import ComplaintStatus, OutboxRecipient, label
@@ -205,11 +204,12 @@ def _open(
         f"Pengaduan: {', '.join(f'#{c}' for c in sorted({r.complaint_id for r in reports}))}",
         "",
         "Contoh laporan warga:",
-        *[f"    {text}" for text in samples(session, [r.complaint_id for r in reports])],
     ]
     payload = {
         "event": "incident.opened",
         "notice": {"title": title, "lines": lines},
+        # the sample texts are read when the notification is sent, never stored in it
+        "samples_of": sorted({r.complaint_id for r in reports}),
         "data": {
             "incident_id": incident_id,
             "category": category,
@@ -256,21 +256,7 @@ def _keep(conn: Connection, incident: Incident, reports: list[_Report]) -> None:
 
 def samples(session: Session, complaint_ids: list[int], limit: int = SAMPLES) -> list[str]:
     """Up to *limit* citizens' texts of these complaints, masked; none of confidential ones."""
-    if not complaint_ids:
-        return []
-    stmt = (
-        select(Mention.text)
-        .join(Complaint, col(Complaint.origin_mention_id) == col(Mention.id))
-        .where(col(Complaint.id).in_(sorted(set(complaint_ids))))
-        .where(col(Complaint.confidential).is_(False))
-        .order_by(col(Mention.created_at))
-        .limit(limit)
-    )
-    return [_clip(mask_personal(" ".join(text.split()))) for text in session.exec(stmt)]
-
-
-def _clip(text: str, limit: int = 200) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return sample_texts(session, complaint_ids, limit)
 
 
 @dataclass(frozen=True)

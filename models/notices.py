@@ -14,8 +14,10 @@ from sqlalchemy import Table, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
+from sqlmodel import Session, col, select
 
-from models.tables import Outbox
+from models.masking import mask_personal
+from models.tables import Complaint, Mention, Outbox
 from models.vocab import OutboxStatus
 
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
@@ -88,3 +90,27 @@ def add_outbox_once(
         "created_at": now,
     }
     return insert_once(conn, _OUTBOX, values, ["dedupe_key"]) is not None
+
+
+def sample_texts(session: Session, complaint_ids: Iterable[int], limit: int = 3) -> list[str]:
+    """Up to *limit* first reports of these complaints, masked, on one line each.
+
+    Confidential complaints are never sampled. Read when shown or sent, never stored
+    in a notification: an erased text reads as erased from then on.
+    """
+    ids = sorted(set(complaint_ids))
+    if not ids:
+        return []
+    stmt = (
+        select(Mention.text)
+        .join(Complaint, col(Complaint.origin_mention_id) == col(Mention.id))
+        .where(col(Complaint.id).in_(ids))
+        .where(col(Complaint.confidential).is_(False))
+        .order_by(col(Mention.created_at))
+        .limit(limit)
+    )
+    return [_clip(mask_personal(" ".join(text.split()))) for text in session.exec(stmt)]
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -66,3 +66,19 @@ def record_source_failure(
         health.last_error = message[:2000]
         health.last_error_class = error_class[:100]
         health.updated_at = now
+
+
+def current_error(health: SourceHealth) -> str | None:
+    """The source's last error while it still stands: None once a later run succeeded.
+
+    The runner keeps ``last_error`` after a recovery (with ``last_error_at``, as
+    history); operators are shown it only when it is newer than the last success.
+    """
+    if not health.last_error:
+        return None
+    if health.state == SourceState.OK and (
+        health.last_error_at is None
+        or (health.last_success_at is not None and health.last_success_at >= health.last_error_at)
+    ):
+        return None
+    return health.last_error

@@ -49,6 +49,7 @@ from sqlmodel import Session, col
 from models.complaints import mentions_of
 from models.confidential import CONFIDENTIAL_NOTICE
 from models.masking import mask_personal
+from models.notices import sample_texts
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
 from models.vocab import OutboxRecipient, OutboxStatus
@@ -389,6 +390,11 @@ def complaint_events(engine: Engine, claims: Sequence[Claim]) -> dict[int, dict[
         stmt = select(Complaint).where(col(Complaint.id).in_(ids))
         complaints = {c.id: c for c in session.scalars(stmt)}
         mentions = mentions_of(session=session, complaint_ids=[i for i in ids if i in complaints])
+        samples = {
+            c.id: sample_texts(session, [int(i) for i in c.payload["samples_of"]])
+            for c in claims
+            if c.payload.get("samples_of")
+        }
     events: dict[int, dict[str, Any]] = {}
     for claim in claims:
         event: dict[str, Any] = {
@@ -399,6 +405,11 @@ def complaint_events(engine: Engine, claims: Sequence[Claim]) -> dict[int, dict[
         for key in ("notice", "data"):
             if key in claim.payload:
                 event[key] = claim.payload[key]
+        if claim.payload.get("samples_of") and isinstance(event.get("notice"), dict):
+            texts = samples.get(claim.id, [])
+            notice = dict(event["notice"])
+            notice["lines"] = [*notice.get("lines", []), *(f"    {t}" for t in texts)]
+            event["notice"] = notice
         if claim.complaint_id is not None:
             complaint = complaints.get(claim.complaint_id)
             if complaint is None:

@@ -10,7 +10,7 @@ from aduan import jobs
 from aduan.cli.base import app, err, out, state, store
 from harvester.runner import enable_source
 from models.quarantine import count_by_source
-from models.sources import all_health
+from models.sources import all_health, current_error
 from models.vocab import SourceState
 from models.wita import format_wita
 
@@ -82,11 +82,16 @@ def sources(ctx: typer.Context) -> None:
             state_text = "disabled in config" if not cfg.enabled else "not run yet"
             table.add_row(cfg.name, cfg.platform, state_text, "-", "0", "-", "0" + cap, "0")
             continue
-        problem = h.last_error or "-"
+        problem = current_error(h) or "-"
         if h.state == SourceState.DISABLED:
             problem = f"{h.disabled_reason} (after fixing: aduan sources enable {cfg.name})"
         elif h.rate_limited_until is not None and h.state != SourceState.OK:
             problem = f"{problem} (paused until {format_wita(h.rate_limited_until)})"
+        endpoints = (h.usage or {}).get("jeda")
+        if isinstance(endpoints, dict) and endpoints:
+            # X pauses one endpoint at a time; the source itself runs on
+            waits = ", ".join(f"{name} until {until}" for name, until in sorted(endpoints.items()))
+            problem = f"{problem} (paused: {waits})" if problem != "-" else f"paused: {waits}"
         reads = f"{h.reads_this_month}{cap}"
         # Held now (retry removes them), then how many were ever set aside.
         quarantined = f"{held.get(cfg.name, 0)} (ever {h.total_quarantined})"

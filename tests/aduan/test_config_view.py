@@ -129,3 +129,27 @@ def test_schedules_read_in_indonesian() -> None:
     assert schedule_label(Schedule(seconds=10)) == "setiap 10 detik"
     assert schedule_label(Schedule(minutes=5)) == "setiap 5 menit"
     assert schedule_label(Schedule(hours=2)) == "setiap 2 jam"
+
+
+def test_issue_14_settings_are_shown_with_urls_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_with_secrets(tmp_path, monkeypatch)
+    hook = "https://user:pw@hooks.example.org/alert/9f8e7d6c5b4a39281706?key=rahasia"
+    agencies = [
+        a.model_copy(update={"escalation_webhook": hook, "head_email": "kepala@example.org"})
+        for a in settings.agencies
+    ]
+    alerts = settings.alerts.model_copy(
+        update={"webhook_url": hook, "webhook_secret_env": "ADUAN_ALERT_SECRET"}
+    )
+    view = redacted_config(settings.model_copy(update={"agencies": agencies, "alerts": alerts}))
+    text = _text(view)
+    assert "rahasia" not in text and "user:pw" not in text and "9f8e7d6c5b4a39281706" not in text
+    assert view["alerting"]["reopen_days"] == 14
+    assert view["alerting"]["alerts"]["webhook_secret_env"] == {
+        "name": "ADUAN_ALERT_SECRET",
+        "set": False,
+    }
+    assert view["alerting"]["incidents"]["min_reports"] == 5
+    assert view["agencies"][0]["head_email"] == "kepala@example.org"

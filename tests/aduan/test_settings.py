@@ -204,3 +204,41 @@ def test_replay_batch_size_zero_is_refused_saying_what_to_give(tmp_path: Path) -
     message = _error(path)
     assert message.startswith(f"{path}: sources[0].options.batch_size: ")
     assert "batch_size 0 is no longer allowed" in message and "batch_size: 500" in message
+
+
+def test_issue_14_sections_are_validated_and_name_the_key(tmp_path: Path) -> None:
+    def bad(d):
+        d["alerts"]["webhook_url"] = "https://alarm.example.org/aduan"
+        d["incidents"]["p_value"] = 2
+        d["escalation"]["digest_hour"] = 25
+        pdam = next(a for a in d["agencies"] if a["code"] == "PDAM")
+        pdam["escalation_webhook"] = "http://127.0.0.1:9/eskalasi"
+        pdam["webhook_secret_env"] = "ADUAN_PDAM_SECRET"
+
+    path = _config(tmp_path, bad)
+    message = _error(path)
+    assert f"{path}: incidents.p_value: must be a number from 0 to 1, got 2" in message
+    assert f"{path}: escalation.digest_hour: " in message
+    # the cross-field checks report once the fields are valid
+    path = _config(
+        tmp_path,
+        lambda d: (
+            d["alerts"].update(webhook_url="https://alarm.example.org/aduan"),
+            next(a for a in d["agencies"] if a["code"] == "PDAM").update(
+                escalation_webhook="http://127.0.0.1:9/eskalasi",
+                webhook_secret_env="ADUAN_PDAM_SECRET",
+            ),
+        ),
+    )
+    message = _error(path)
+    index = next(i for i, a in enumerate(bundled_config()["agencies"]) if a["code"] == "PDAM")
+    assert f"{path}: agencies[{index}].escalation_webhook: " in message
+    assert f"{path}: alerts.webhook_secret_env: a webhook needs the NAME" in message
+
+
+def test_issue_14_defaults(tmp_path: Path) -> None:
+    settings = load_settings(_config(tmp_path))
+    assert settings.routing.reopen_days == 14
+    assert settings.escalation.second_level_days == 2
+    assert settings.incidents.min_reports == 5
+    assert settings.alerts.read_cap_warning == 0.8

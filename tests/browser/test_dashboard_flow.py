@@ -13,6 +13,7 @@ CHART_ALTS = (
     "Grafik volume pengaduan per platform, {days} hari terakhir",
     "Grafik pengaduan per status",
     "Grafik lokasi dengan pengaduan terbanyak",
+    "Grafik median jam kerja sampai respon awal per inbox",
 )
 
 
@@ -70,12 +71,21 @@ def test_admin_sees_charts_tables_and_panels(
             "Respon awal saja",
             "Belum ditindaklanjuti",
             "Bukan wewenang",
+            # issue 14: response times beside the counts
+            "Median respon awal (jam kerja)",
+            "P90 respon awal",
+            "Respon tepat waktu",
+            "Median tindak lanjut (jam kerja)",
+            "P90 tindak lanjut",
+            "Tindak lanjut tepat waktu",
+            "Dibuka kembali",
             "Jumlah",
             re.compile(r"\d+"),
             re.compile(r"\d+"),
             re.compile(r"\d+"),
             re.compile(r"\d+"),
             re.compile(r"\d+"),
+            "",
         ]
     )
     expect(page.get_by_role("combobox", name="Tahun")).to_have_value(

@@ -32,6 +32,7 @@ from harvester.runner import RunResult, enable_source, run_source
 from models.quarantine import list_quarantined
 from models.sources import get_cursor, get_health
 from models.tables import Mention
+from models.wita import format_wita
 from tests.support.facebook import (
     ENV,
     GRAPH,
@@ -480,6 +481,9 @@ def test_rate_limits_back_off_until_the_reset(
     wait = timedelta(minutes=17) if with_usage else timedelta(hours=1)
     assert caught.value.reset_at == NOW + wait
     assert f"#{code}" in str(caught.value)
+    # a person reads this time: in WITA, as for X (issue 14)
+    assert f"resumes after {format_wita(NOW + wait)}" in str(caught.value)
+    assert "UTC" not in str(caught.value)
 
 
 def test_html_server_error_is_retried_next_run(engine: Engine) -> None:

@@ -361,6 +361,7 @@ def test_429_ends_the_run_at_once_with_rate_limited(
     assert time.monotonic() - started < 2
     assert result.error is not None and result.error.startswith("RateLimited")
     assert "429" in result.error
+    assert "WITA" in result.error and "UTC" not in result.error  # times people read: WITA
     assert ig.count(f"tagged:{ACCOUNT_ID}") == 1  # not retried: the controller raised
     with Session(engine) as s:
         health = get_health(session=s, source=SOURCE, platform="instagram")

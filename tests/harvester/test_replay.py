@@ -223,7 +223,8 @@ def test_interrupted_batch_stores_what_it_got_then_records_the_error(
         assert health.last_success_at is not None and health.consecutive_failures == 1
         assert get_cursor(session=s, source="x") == {"next": "page-2"}
     skipped = run_source(engine=engine, source="x", platform="twitter", collector=HalfWay())
-    assert skipped.skipped_reason == "rate_limited until 2030-01-01T00:00+00:00"
+    # times a person reads are in WITA (issue 14)
+    assert skipped.skipped_reason == "rate_limited until 01-01-2030 08:00 WITA"
 
 
 def test_a_record_from_an_unknown_platform_is_quarantined_by_line(

@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -33,6 +34,7 @@ from harvester.twitter import TwitterCollector
 from models.quarantine import list_quarantined
 from models.sources import get_cursor, get_health
 from models.tables import Mention
+from models.wita import format_wita
 from tests.support.paths import PACKAGES, ROOT
 from tests.support.twitter import (
     ACCOUNT_ID,
@@ -639,3 +641,54 @@ def test_poison_posts_are_cleaned_cut_or_quarantined_and_the_rest_stored(
     assert (held.platform_id, held.source) == (dated["id"], SOURCE)
     assert held.reason.startswith("created_at: 0001-01-01T00:00:00+00:00 is out of range")
     assert cursor_of(engine) == {"mentions": {"since_id": dated["id"]}}
+
+
+def test_a_429_on_search_pauses_search_only_not_the_mentions_timeline(
+    engine: Engine, api: responses.RequestsMock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # issue 14: X limits are per endpoint; one 429 on recent search used to pause the
+    # whole source (15 minutes without a reset header)
+    reset = NOW + timedelta(minutes=15)
+    reply(api, MENTIONS_URL, "mentions_page1.json")
+    reply(api, MENTIONS_URL, "mentions_page2.json")
+    reply(api, SEARCH_URL, "error_429.json", status=429)
+    first = run(engine, make(queries=[QUERY]))
+    assert first.error is None and first.stored > 0
+    health = health_of(engine)
+    assert (health.state, health.rate_limited_until) == ("ok", None)
+    assert health.usage == {"jeda": {twitter.SEARCH_ENDPOINT: format_wita(reset)}}
+    cursor = cursor_of(engine)
+    assert cursor is not None
+    assert cursor["paused"] == {twitter.SEARCH_ENDPOINT: reset.isoformat()}
+    # The next run, still before the reset: the mentions timeline only.
+    calls = len(api.calls)
+    reply(api, MENTIONS_URL, "empty.json")
+    second = run(engine, make(queries=[QUERY]))
+    assert second.error is None
+    assert [urlsplit(c.request.url).path for c in api.calls[calls:]] == [
+        urlsplit(MENTIONS_URL).path
+    ]
+    # After the reset: search is read again and the pause is gone.
+    monkeypatch.setattr(twitter, "utcnow", lambda: reset + timedelta(minutes=1))
+    calls = len(api.calls)
+    reply(api, MENTIONS_URL, "empty.json")
+    reply(api, SEARCH_URL, "empty.json")
+    third = run(engine, make(queries=[QUERY]))
+    assert third.error is None
+    paths = [urlsplit(c.request.url).path for c in api.calls[calls:]]
+    assert urlsplit(SEARCH_URL).path in paths
+    after = cursor_of(engine)
+    assert after is not None and "paused" not in after
+    assert health_of(engine).usage == {"jeda": {}}
+
+
+def test_when_every_endpoint_waits_the_source_waits(api: responses.RequestsMock) -> None:
+    reply(api, MENTIONS_URL, "error_429.json", status=429)
+    reply(api, SEARCH_URL, "error_429.json", status=429)
+    with pytest.raises(RateLimited):
+        make(queries=[QUERY]).collect(None)
+    # with one endpoint already paused in the cursor, the other's 429 stops the source
+    paused = {"paused": {twitter.SEARCH_ENDPOINT: (NOW + timedelta(minutes=5)).isoformat()}}
+    reply(api, MENTIONS_URL, "error_429.json", status=429)
+    with pytest.raises(RateLimited):
+        make(queries=[QUERY]).collect(paused)

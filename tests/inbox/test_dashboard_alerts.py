@@ -9,7 +9,7 @@ from lifecycle.escalation import escalate_due
 from lifecycle.incidents import detect_incidents
 from lifecycle.source_alerts import AlertRules, WatchedSource, check_sources
 from models.db import session_scope
-from models.tables import SourceHealth
+from models.tables import Outbox, SourceHealth
 from models.types import utcnow
 from models.vocab import SourceState
 from models.wita import WITA
@@ -111,3 +111,20 @@ def test_the_yearly_table_has_response_times_and_a_csv(engine: Engine) -> None:
     sheet = client.get(f"/dashboard/response-times.csv?year={year}")
     assert sheet.status_code == 200 and sheet.headers["content-type"].startswith("text/csv")
     assert sheet.text.splitlines()[1].startswith("PDAM,")
+
+
+def test_a_dead_alert_of_no_complaint_is_listed_without_a_complaint_link(engine: Engine) -> None:
+    file_all(engine, [Filing(1)], inboxes())
+    with session_scope(engine) as s:
+        s.add(
+            Outbox(
+                channel="email",
+                recipient="admins",
+                payload={"event": "source.alert"},
+                status="dead",
+                last_error="550 tidak dikenal",
+            )
+        )
+    panel = client_for(engine).get("/").text.split('id="pengiriman"')[1].split("</table>")[0]
+    assert "source.alert" in panel and "admin (admins)" in panel
+    assert 'href="/complaints/None"' not in panel

@@ -11,7 +11,8 @@ from aduan import jobs
 from aduan.settings import DeliveryConfig, SmtpConfig
 from aduan.wiring import contacts, escalation_policy_for
 from lifecycle.escalation import escalate_due, escalations_of, overdue_digests
-from models.db import make_engine
+from models.confidential import CONFIDENTIAL_NOTICE, set_confidential
+from models.db import make_engine, session_scope
 from models.tables import Escalation, Outbox
 from models.vocab import ComplaintStatus, OutboxRecipient, OutboxStatus
 from notify.delivery import deliver_due
@@ -283,3 +284,47 @@ def test_the_daemon_job_escalates_and_queues_the_digest(engine: Engine) -> None:
     assert result.outbox_rows == 3
     again = jobs.escalate(settings=settings, engine=engine, now=later(4))
     assert again.escalations == 0 and again.outbox_rows == 0
+
+
+def test_complaints_waiting_for_level_two_do_not_starve_newer_ones(engine: Engine) -> None:
+    configs = inboxes()
+    monday = [Filing(1), Filing(2)]
+    tuesday = [Filing(3, received=later(1)), Filing(4, received=later(1))]
+    ids = file_all(engine, monday + tuesday, configs)
+    settings = settings_for(configs)
+    policy, people = escalation_policy_for(settings), contacts(settings)
+    # Friday 10:00 WITA: Monday's complaints missed Thursday's deadline
+    escalate_due(engine=engine, policy=policy, contacts=people, now=later(4), limit=2)
+    assert sorted(c for c, _, _ in _escalations(engine)) == ids[:2]
+    # Saturday: Tuesday's complaints missed Friday's; Monday's wait for their level 2.
+    # Two at a time, the waiting ones must not take the newer ones' places.
+    escalate_due(engine=engine, policy=policy, contacts=people, now=later(5), limit=2)
+    assert sorted(c for c, _, _ in _escalations(engine)) == ids
+
+
+def test_a_confidential_complaint_is_escalated_without_its_text(
+    engine: Engine, smtp: Mailbox
+) -> None:
+    configs = inboxes()
+    [cid] = file_all(engine, [Filing(1, text="tetangga saya memukul anaknya, rahasia")], configs)
+    with session_scope(engine) as s:
+        set_confidential(session=s, complaint_id=cid, confidential=True, actor="operator1")
+    settings = settings_for(configs)
+    escalate_due(
+        engine=engine,
+        policy=escalation_policy_for(settings),
+        contacts=contacts(settings),
+        now=later(4),
+    )
+    deliver_due(
+        engine=engine,
+        settings=DeliveryConfig(smtp=SmtpConfig(host="127.0.0.1", port=smtp.port)),
+        agencies=by_code(configs),
+        contacts=contacts(settings),
+        now=later(4),
+    )
+    escalations = [m for m in smtp.messages if "Eskalasi" in str(m["Subject"])]
+    assert len(escalations) == 2
+    for message in escalations:
+        assert "memukul" not in message.get_content() and "memukul" not in str(message["Subject"])
+        assert CONFIDENTIAL_NOTICE in message.get_content()

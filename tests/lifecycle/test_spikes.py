@@ -4,8 +4,8 @@ import math
 from collections import Counter
 from datetime import timedelta
 
+from bench.spike_bench import DAILY, START, quiet_stream, with_burst
 from lifecycle.spikes import SpikeRules, count_window, judge, poisson_tail, simulate
-from tests.support.streams import DAILY, START, quiet_stream, with_burst
 
 RULES = SpikeRules()
 

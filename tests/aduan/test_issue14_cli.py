@@ -1,4 +1,4 @@
-"""``aduan report response-times``: the figures as a table and as CSV."""
+"""Issue 14 on the command line: response-time figures, and what ``aduan sources`` shows."""
 
 from datetime import timedelta
 from pathlib import Path
@@ -8,6 +8,10 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
 from aduan.cli.base import app
+from models.db import session_scope
+from models.tables import SourceHealth
+from models.types import utcnow
+from models.vocab import SourceState
 from tests.support.config import bundled_config, write_config
 from tests.support.lifecycle import RECEIVED, Filing, file_all, inboxes
 
@@ -38,3 +42,23 @@ def test_response_times_as_a_table_and_as_csv(engine: Engine, config: Path) -> N
     lines = sheet.output.splitlines()
     assert lines[0].startswith("inbox,bulan,diterima,median respon awal (jam kerja)")
     assert lines[1].startswith("PDAM,,2,3.0,3.0,100.0")
+
+
+def test_sources_show_no_stale_error_and_each_endpoint_pause(engine: Engine, config: Path) -> None:
+    now = utcnow()
+    with session_scope(engine) as s:
+        s.add(
+            SourceHealth(
+                source="x-prodenpasar",
+                platform="twitter",
+                state=SourceState.OK,
+                last_error="HTTP 503 dari X kemarin",
+                last_error_at=now - timedelta(days=1),
+                last_success_at=now - timedelta(minutes=5),
+                usage={"jeda": {"tweets/search/recent": "03-12-2026 10:15 WITA"}},
+            )
+        )
+    table = cli(config, "sources")
+    assert table.exit_code == 0, table.output
+    assert "HTTP 503" not in table.output  # recovered: the old error is not its problem
+    assert "paused: tweets/search/recent until 03-12-2026 10:15 WITA" in table.output

@@ -5,7 +5,9 @@ Each category's linear score is first put on the log-odds scale of that category
 logistic regression that predicts *is the top category right?* from signals of the
 prediction: the log-odds of the best category, its margin
 over the runner-up, whether the best is NOT_COMPLAINT, the share of the text's words
-the training vocabulary knows (coverage), and the text's length. It is fitted on
+the training vocabulary knows (coverage), the text's length, how close the nearest
+training text is and whether its label agrees, and whether a second, differently built
+model (naive Bayes on the words) picks the same category. It is fitted on
 predictions *cross-fitted by register*: each register (tweets, formal letters, app
 reviews, ...) predicted by a model trained without it, plus in-register predictions on
 the dev split. So a confidence of 0.9 means "right nine times in ten on text of a
@@ -34,6 +36,7 @@ SIGNALS = (
     "nc_margin",
     "neighbour",
     "neighbour_agrees",
+    "second_agrees",
 )
 
 
@@ -43,8 +46,13 @@ def signals(
     n_tokens: np.ndarray,
     nc_index: int,
     neighbour: tuple[np.ndarray, np.ndarray],
+    second: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The best class per row and the calibrator's input signals (see :data:`SIGNALS`)."""
+    """The best class per row and the calibrator's input signals (see :data:`SIGNALS`).
+
+    *second* is the class the second opinion (:func:`classifier.pipeline.fit_second`)
+    picks for each row.
+    """
     order = np.argsort(-scores, axis=1)
     best = order[:, 0]
     rows = np.arange(len(scores))
@@ -66,6 +74,7 @@ def signals(
             is_nc * margin,
             similarity,
             agrees,
+            (second == best).astype(np.float64),
         ]
     )
     return best, matrix

@@ -17,12 +17,15 @@ and cached, as the same words recur in mention after mention.
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy import sparse
 
+from classifier.csr import Csr, hstack
 from classifier.lexicon import lexicon, topics_in
+
+if TYPE_CHECKING:
+    from scipy import sparse
 
 CHAR_RANGE = (2, 5)
 #: weight of the topic-lexicon columns (0: no lexicon block)
@@ -98,7 +101,7 @@ class Rows:
     """Feature blocks of a batch of texts, and what the calibrator reads off the words."""
 
     #: word, char and (when the lexicon is used) topic blocks, each rows x columns
-    blocks: list[sparse.csr_matrix]
+    blocks: list[Csr]
     #: share of each text's words that the training vocabulary knows (1.0 if none)
     coverage: np.ndarray
     #: number of words of each text
@@ -119,21 +122,21 @@ class Featurizer:
     _char_ids: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False)
 
     @classmethod
-    def fit(cls, texts: Sequence[str]) -> tuple["Featurizer", sparse.csr_matrix]:
+    def fit(cls, texts: Sequence[str]) -> tuple["Featurizer", "sparse.csr_matrix"]:
         """Fit both blocks on normalised *texts*; also return their feature rows."""
         analysed = Analysed.of(texts)
         docs = np.arange(len(texts))
         fitted = Fitted.fit(analysed, docs)
-        return fitted.featurizer, sparse.hstack(fitted.rows(analysed, docs).blocks, format="csr")
+        return fitted.featurizer, hstack(fitted.rows(analysed, docs).blocks).to_scipy()
 
     @property
     def n_features(self) -> int:
         """Total number of columns (word block, char block, topic columns)."""
         return self.word.size + self.char.size + len(self.topics)
 
-    def transform(self, texts: Sequence[str]) -> sparse.csr_matrix:
+    def transform(self, texts: Sequence[str]) -> "sparse.csr_matrix":
         """Feature rows of normalised *texts*: each block L2-normalised, side by side."""
-        return sparse.hstack(self.rows(texts).blocks, format="csr")
+        return hstack(self.rows(texts).blocks).to_scipy()
 
     def rows(self, texts: Sequence[str]) -> Rows:
         """The blocks of :meth:`transform` (word, char, topic), with coverage and length."""
@@ -153,12 +156,12 @@ class Featurizer:
             word_rows.append(np.asarray(ids, dtype=np.int64))
             char_rows.append(self._char_row(tokens))
             if topic_index:
-                found = [topic_index[c] for c in topics_in(set(terms)) if c in topic_index]
-                topic_rows.append(np.asarray(found, dtype=np.int64))
+                named = sorted(topic_index[c] for c in topics_in(set(terms)) if c in topic_index)
+                topic_rows.append(np.asarray(named, dtype=np.int64))
         out = [_tfidf(word_rows, self.word.idf), _tfidf(char_rows, self.char.idf)]
         if topic_index:
             out.append(_binary(topic_rows, len(self.topics), self.topic_scale))
-            topical = np.diff(out[-1].indptr) > 0
+            topical = out[-1].row_lengths > 0
         else:
             topical = np.zeros(len(texts), dtype=bool)
         return Rows(out, coverage, n_tokens, topical)
@@ -203,16 +206,16 @@ class Featurizer:
         return featurizer
 
 
-def _binary(rows: list[np.ndarray], width: int, value: float) -> sparse.csr_matrix:
-    """Rows with *value* in the listed columns."""
+def _binary(rows: list[np.ndarray], width: int, value: float) -> Csr:
+    """Rows with *value* in the listed (distinct, sorted) columns."""
     n = len(rows)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
-    cols = np.concatenate(rows) if n else np.zeros(0, dtype=np.int64)
+    cols = np.concatenate(rows).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
     data = np.full(len(cols), value, dtype=np.float32)
-    return sparse.csr_matrix((data, (np.repeat(np.arange(n), lengths), cols)), shape=(n, width))
+    return Csr(data, cols, np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64), (n, width))
 
 
-def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sparse.csr_matrix:
+def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> Csr:
     """Sublinear term counts times idf, each row scaled to unit length."""
     n, width = len(rows), len(idf)
     lengths = np.fromiter((len(r) for r in rows), dtype=np.int64, count=n)
@@ -224,10 +227,8 @@ def _tfidf(rows: list[np.ndarray], idf: np.ndarray) -> sparse.csr_matrix:
     data = (1.0 + np.log(counts)) * idf[indices]
     norms = np.sqrt(np.bincount(row_of, weights=data * data, minlength=n))
     norms[norms == 0] = 1.0
-    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n))])
-    return sparse.csr_matrix(
-        ((data / norms[row_of]).astype(np.float32), indices, indptr), shape=(n, width)
-    )
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(row_of, minlength=n))]).astype(np.int64)
+    return Csr((data / norms[row_of]).astype(np.float32), indices, indptr, (n, width))
 
 
 @dataclass

@@ -2,8 +2,8 @@
 
 When an open complaint passes a deadline (the initial response while it is ``baru``,
 the field follow-up while it is ``baru`` or ``respon_awal``), ``escalate_due`` writes
-one ``Escalation`` row per complaint, deadline and level, and in the same transaction
-the outbox rows that announce it:
+one ``Escalation`` row per complaint, deadline (which step, due when) and level, and
+in the same transaction the outbox rows that announce it:
 
 * level 1, as soon as the deadline has passed: the inbox's escalation contacts
   (``escalation_email``/``escalation_webhook``, else its own address) and Kominfo's;
@@ -11,7 +11,8 @@ the outbox rows that announce it:
   head of the agency (``head_email``/``head_webhook``, else the escalation contacts)
   and Kominfo again.
 
-The unique key (complaint, deadline, level) makes each announcement happen once,
+The unique key (complaint, step, due time, level) makes each announcement happen once
+(a complaint reassigned by triage gets new deadlines, and so new escalations),
 across restarts and daemon instances: the row is inserted with ``ON CONFLICT DO
 NOTHING`` and the outbox rows are written only by the transaction whose insert took
 place. Delivery is the outbox's (retried, dead-lettered). The rows are the complaint's
@@ -110,19 +111,20 @@ def _candidates(
     """
     earliest_second = now - timedelta(days=second_level_days)
 
-    def lacking(step: ComplaintStatus, level: int) -> Any:
+    def lacking(step: ComplaintStatus, deadline: Any, level: int) -> Any:
         return ~exists().where(
             and_(
                 col(Escalation.complaint_id) == col(Complaint.id),
                 col(Escalation.deadline) == step.value,
+                col(Escalation.due_at) == deadline,
                 col(Escalation.level) == level,
             )
         )
 
     def due(step: ComplaintStatus, deadline: Any) -> Any:
         return or_(
-            and_(deadline < now, lacking(step, 1)),
-            and_(deadline < earliest_second, lacking(step, 2)),
+            and_(deadline < now, lacking(step, deadline, 1)),
+            and_(deadline < earliest_second, lacking(step, deadline, 2)),
         )
 
     response = and_(col(Complaint.status) == S.BARU, due(S.RESPON_AWAL, col(Complaint.respond_by)))
@@ -180,9 +182,12 @@ def escalate_due(
         ids = [c.id for c in complaints if c.id is not None]
         done = set(
             session.exec(
-                select(Escalation.complaint_id, Escalation.deadline, Escalation.level).where(
-                    col(Escalation.complaint_id).in_(ids)
-                )
+                select(
+                    Escalation.complaint_id,
+                    Escalation.deadline,
+                    Escalation.due_at,
+                    Escalation.level,
+                ).where(col(Escalation.complaint_id).in_(ids))
             )
         )
     for start in range(0, len(complaints), BATCH):
@@ -191,7 +196,7 @@ def escalate_due(
             for complaint in complaints[start : start + BATCH]:
                 for step, due in _missed(complaint, now):
                     for level in _due_levels(due, now, policy):
-                        if (complaint.id, step.value, level) in done:
+                        if (complaint.id, step.value, due, level) in done:
                             continue
                         _escalate(conn, complaint, step, due, level, policy, contacts, now, result)
     if result.escalations:
@@ -233,7 +238,8 @@ def _escalate(
         "inbox": complaint.inbox,
         "notified": who[:500],
     }
-    if insert_once(conn, _ESCALATIONS, values, ["complaint_id", "deadline", "level"]) is None:
+    keys = ["complaint_id", "deadline", "due_at", "level"]
+    if insert_once(conn, _ESCALATIONS, values, keys) is None:
         return  # another instance (or an earlier run) announced it
     late = policy.calendar.working_days_between(due, now)
     step_words = STEP_LABELS[step]

@@ -188,7 +188,12 @@ def check_sources(
             if _open(conn, name, cause, detail, health[name], recipients, now):
                 result.opened.append((name, cause))
         for alert in open_alerts:
-            if (alert.source, alert.cause) not in holding and _close(conn, alert, recipients, now):
+            if (alert.source, alert.cause) in holding:
+                continue
+            # A source no longer configured (or turned off) did not recover: its alert
+            # closes without a "recovered" message.
+            tell = recipients if alert.source in health else []
+            if _close(conn, alert, tell, now):
                 result.closed.append((alert.source, alert.cause))
     for name, cause in result.opened:
         log.warning("source alert opened: %s: %s", name, cause)

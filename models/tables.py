@@ -321,13 +321,13 @@ class Outbox(SQLModel, table=True):
 
 
 class Escalation(SQLModel, table=True):
-    """A complaint's missed deadline, announced once per deadline and level."""
+    """A complaint's missed deadline, announced once per deadline (step, due time) and level."""
 
     __tablename__ = "escalation"
     __table_args__ = (
-        UniqueConstraint(
-            "complaint_id", "deadline", "level", name="uq_escalation_complaint_deadline_level"
-        ),
+        # One announcement per missed deadline and level; a reassigned complaint's new
+        # deadline (another due_at) is a new one.
+        UniqueConstraint("complaint_id", "deadline", "due_at", "level", name="uq_escalation_once"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

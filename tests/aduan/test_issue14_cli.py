@@ -8,12 +8,15 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
 from aduan.cli.base import app
+from aduan.daemon import build_scheduler
+from aduan.settings import load_settings
 from models.db import session_scope
 from models.tables import SourceHealth
 from models.types import utcnow
 from models.vocab import SourceState
 from tests.support.config import bundled_config, write_config
 from tests.support.lifecycle import RECEIVED, Filing, file_all, inboxes
+from tests.support.routing import KeywordClassifier
 
 runner = CliRunner()
 
@@ -62,3 +65,20 @@ def test_sources_show_no_stale_error_and_each_endpoint_pause(engine: Engine, con
     assert table.exit_code == 0, table.output
     assert "HTTP 503" not in table.output  # recovered: the old error is not its problem
     assert "paused: tweets/search/recent until 03-12-2026 10:15 WITA" in table.output
+
+
+def test_the_daemon_schedules_escalation_alerts_and_incidents(tmp_path: Path) -> None:
+    data = bundled_config()
+    settings = load_settings(write_config(tmp_path, data))
+    scheduler = build_scheduler(settings, engine=None, predictor=KeywordClassifier())  # type: ignore[arg-type]
+    every = {
+        job.id: job.trigger.interval.total_seconds()
+        for job in scheduler.get_jobs()
+        if job.id in ("escalate", "source-alerts", "incidents")
+    }
+    assert every == {"escalate": 300, "source-alerts": 300, "incidents": 900}
+    data["escalation"]["enabled"] = data["alerts"]["enabled"] = False
+    data["incidents"]["enabled"] = False
+    quiet_settings = load_settings(write_config(tmp_path, data))
+    quiet = build_scheduler(quiet_settings, engine=None, predictor=KeywordClassifier())  # type: ignore[arg-type]
+    assert {"escalate", "source-alerts", "incidents"}.isdisjoint(j.id for j in quiet.get_jobs())

@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 
 from aduan import jobs
 from aduan.settings import DeliveryConfig, SmtpConfig
-from aduan.wiring import contacts, escalation_policy_for
+from aduan.wiring import contacts, escalation_policy_for, policy_for
 from lifecycle.escalation import escalate_due, escalations_of, overdue_digests
+from lifecycle.status import bukan_wewenang, reassign
 from models.confidential import CONFIDENTIAL_NOTICE, set_confidential
 from models.db import make_engine, session_scope
 from models.tables import Escalation, Outbox
@@ -328,3 +329,29 @@ def test_a_confidential_complaint_is_escalated_without_its_text(
     for message in escalations:
         assert "memukul" not in message.get_content() and "memukul" not in str(message["Subject"])
         assert CONFIDENTIAL_NOTICE in message.get_content()
+
+
+def test_a_reassigned_complaint_is_escalated_again_for_its_new_deadline(engine: Engine) -> None:
+    configs = inboxes()
+    [cid] = file_all(engine, [Filing(1)], configs)
+    settings = settings_for(configs)
+    policy, people = escalation_policy_for(settings), contacts(settings)
+    escalate_due(engine=engine, policy=policy, contacts=people, now=later(4))
+    routing = policy_for(settings)
+    bukan_wewenang(
+        engine=engine,
+        policy=routing,
+        complaint_id=cid,
+        actor="pdam1",
+        reason="bukan kami",
+        suggested_category="PDAM",
+    )
+    moved = reassign(engine=engine, policy=routing, complaint_id=cid, category="PDAM", actor="k1")
+    assert moved.respond_by is not None
+    escalate_due(
+        engine=engine, policy=policy, contacts=people, now=moved.respond_by + timedelta(hours=1)
+    )
+    with Session(engine) as s:
+        rows = escalations_of(session=s, complaint_id=cid)
+    assert [(e.deadline, e.level) for e in rows] == [("respon_awal", 1), ("respon_awal", 1)]
+    assert rows[1].due_at == moved.respond_by

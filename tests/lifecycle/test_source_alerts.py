@@ -197,3 +197,20 @@ def test_the_alert_mail_reaches_the_admins_in_indonesian(engine: Engine, smtp: M
     body = message.get_content()
     assert "sumber dimatikan: token/kredensial ditolak" in body
     assert "0812345678901" not in body
+
+
+def test_a_source_taken_out_of_the_config_closes_without_a_recovery_message(
+    engine: Engine,
+) -> None:
+    _health(engine, state=SourceState.DISABLED, disabled_reason="token expired")
+    assert _check(engine) == ([("x-kota", "disabled")], [])
+    settings = _settings()
+    result = check_sources(
+        engine=engine,
+        sources=[],  # x-kota removed from config.yaml (or enabled: false)
+        rules=alert_rules_for(settings),
+        contacts=contacts(settings),
+        now=NOW,
+    )
+    assert result.closed == [("x-kota", "disabled")]
+    assert _events(engine) == [("source.alert", "disabled")]  # no "recovered"

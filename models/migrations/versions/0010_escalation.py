@@ -1,7 +1,7 @@
 """escalation, source alerts, reopening and incidents (issue 14)
 
-Adds ``escalation`` (one row per complaint, missed deadline and level: the unique key
-that makes an escalation fire once), ``source_alert`` (an episode of a broken source;
+Adds ``escalation`` (one row per complaint, missed deadline, its due time and level:
+the unique key that makes an escalation fire once), ``source_alert`` (an episode of a broken source;
 ``open_key`` is unique while it is open), ``incident`` and ``incident_complaint`` (a
 burst of reports at one place), ``complaint.previous_complaint_id`` (a reply after the
 reopen window files a new complaint linked to the closed one) and the index a silent
@@ -70,7 +70,7 @@ def upgrade() -> None:
     sa.Column('notified', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=False),
     sa.ForeignKeyConstraint(['complaint_id'], ['complaint.id'], name=op.f('fk_escalation_complaint_id_complaint')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_escalation')),
-    sa.UniqueConstraint('complaint_id', 'deadline', 'level', name='uq_escalation_complaint_deadline_level')
+    sa.UniqueConstraint('complaint_id', 'deadline', 'due_at', 'level', name='uq_escalation_once')
     )
     with op.batch_alter_table('escalation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_escalation_complaint_id'), ['complaint_id'], unique=False)

@@ -345,6 +345,24 @@ class StoreConfig(Strict):
         return value
 
 
+class PublicConfig(Strict):
+    """What citizens see: the complaint number's prefix and the public tracking page."""
+
+    #: the city prefix of public complaint numbers: DPS-26-00123
+    number_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,8}$")] = "DPS"
+    #: the inbox's public address, for the tracking link in replies (no trailing slash)
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")] = (
+        "http://127.0.0.1:8000"
+    )
+    #: look-ups of /lacak per client address per minute
+    tracking_per_minute: PositiveInt = 20
+
+    @property
+    def tracking_url(self) -> str:
+        """Where a citizen follows a complaint: ``<base_url>/lacak/<number>`` minus the number."""
+        return self.base_url.rstrip("/") + "/lacak/"
+
+
 class WebConfig(Strict):
     """The web inbox served by the daemon."""
 
@@ -415,6 +433,7 @@ class Settings(Strict):
     deadlines: DeadlineConfig = DeadlineConfig()
     delivery: DeliveryConfig = DeliveryConfig()
     privacy: PrivacyConfig = PrivacyConfig()
+    public: PublicConfig = PublicConfig()
     agencies: list[AgencyConfig]
     categories: dict[str, Name]
     sources: list[SourceConfig] = Field(default_factory=list)

@@ -140,6 +140,7 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         deadlines=deadline_fn(
             WorkingCalendar(settings.deadlines.holidays_country), settings.deadlines
         ),
+        number_prefix=settings.public.number_prefix,
     )
 
 

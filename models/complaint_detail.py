@@ -36,6 +36,8 @@ class RequestQuery:
     #: the inbox an agency user is confined to; None for every inbox
     inbox: str | None
     ids: tuple[int, ...] = ()
+    #: public numbers (``DPS-26-00123``), canonical form
+    numbers: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     #: filed at or after (inclusive) and before (exclusive)
@@ -55,6 +57,8 @@ def service_requests(*, session: Session, query: RequestQuery) -> list[Complaint
         stmt = stmt.where(Complaint.inbox == query.inbox)
     if query.ids:
         stmt = stmt.where(col(Complaint.id).in_(query.ids))
+    if query.numbers:
+        stmt = stmt.where(col(Complaint.public_number).in_(query.numbers))
     if query.categories:
         stmt = stmt.where(col(Complaint.category).in_(query.categories))
     if query.statuses:

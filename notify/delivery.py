@@ -319,6 +319,7 @@ def complaint_document(complaint: Complaint, mentions: Sequence[Mention]) -> dic
         }
     return {
         "id": complaint.id,
+        "public_number": complaint.public_number,
         "category": complaint.category,
         "inbox": complaint.inbox,
         "status": complaint.status,

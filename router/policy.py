@@ -29,6 +29,8 @@ class RoutingPolicy:
     dedupe_window: timedelta = timedelta(hours=48)
     dedupe_min_similarity: float = 0.3
     deadlines: DeadlineFn | None = None
+    #: the city prefix of public complaint numbers (``DPS`` in DPS-26-00123)
+    number_prefix: str = "DPS"
 
     def inbox_for(self, category: str) -> str:
         """The inbox of *category*; unmapped categories go to triage."""

@@ -191,6 +191,7 @@ def _route_one(
         routed_by=decision.routed_by,
         channels=policy.channels.get(decision.inbox, ()),
         details=_details(decision, location, prediction, policy),
+        number_prefix=policy.number_prefix,
     )
     if complaint is None:
         # Another router filed it first; it is filed, so it must not stay pending.

@@ -1,0 +1,229 @@
+"""Replies to citizens: what each event's reply says, whom it answers, when it waits.
+
+Drafting runs in the transaction of the event it announces (filing, a further report
+joining, a status change, triage giving a refused complaint to the right agency): the
+reply row and, unless the source is in review mode, its outbox row commit with the
+event or not at all. ``notify.reply_delivery`` posts them.
+
+What a reply may say: the templates in config (sandboxed Jinja, variables ``nomor``,
+``instansi``, ``status``, ``tautan``, ``catatan``), rendered and then masked
+(``models.masking.mask_personal``). A confidential complaint's reply is the
+``rahasia`` template, which has only the number. A reply never quotes a post; the
+agency's status note (``catatan``) is offered only to drafts a person approves.
+
+Whom it answers: each reporter's first post (one reply per person and event), never
+the city's own accounts, never one of our replies, never a deleted or hidden post
+(a skipped row records why).
+"""
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from jinja2 import StrictUndefined, TemplateError
+from jinja2.sandbox import SandboxedEnvironment
+from sqlmodel import Session
+
+from models.complaints import mentions_of
+from models.masking import mask_personal
+from models.replies import insert_reply, own_reply_ids
+from models.tables import Complaint, Mention
+from models.vocab import STATUS_LABELS, ReplyChannel, ReplyEvent, ReplyStatus
+
+log = logging.getLogger(__name__)
+
+ReplyMode = Literal["auto", "review"]
+
+#: the template a confidential complaint's replies use, whatever the event
+CONFIDENTIAL_TEMPLATE = "rahasia"
+
+#: the templates when config gives none (Indonesian; config may change every one)
+DEFAULT_TEMPLATES: dict[str, str] = {
+    ReplyEvent.DITERIMA: (
+        "Terima kasih, laporan Anda kami terima dengan nomor {{ nomor }} dan diteruskan ke "
+        "{{ instansi }}. Pantau perkembangannya di {{ tautan }}"
+    ),
+    ReplyEvent.RESPON_AWAL: (
+        "Laporan {{ nomor }} sudah ditanggapi oleh {{ instansi }}.{% if catatan %} "
+        "{{ catatan }}{% endif %} Pantau di {{ tautan }}"
+    ),
+    ReplyEvent.DITINDAKLANJUTI: (
+        "Laporan {{ nomor }} sedang ditindaklanjuti di lapangan oleh {{ instansi }}."
+        "{% if catatan %} {{ catatan }}{% endif %} Pantau di {{ tautan }}"
+    ),
+    ReplyEvent.SELESAI: (
+        "Laporan {{ nomor }} sudah selesai ditangani oleh {{ instansi }}. Terima kasih atas "
+        "laporan Anda.{% if catatan %} {{ catatan }}{% endif %} Rincian: {{ tautan }}"
+    ),
+    ReplyEvent.BUKAN_WEWENANG: (
+        "Laporan {{ nomor }} kami teruskan ke {{ instansi }} yang berwenang menanganinya. "
+        "Pantau di {{ tautan }}"
+    ),
+    CONFIDENTIAL_TEMPLATE: "Laporan Anda tercatat dengan nomor {{ nomor }}.",
+}
+
+#: the variables a template may use (anything else is refused when config is read)
+TEMPLATE_VARIABLES = ("nomor", "instansi", "status", "tautan", "catatan")
+
+#: longest reply per channel (X: 280 characters; Graph comments allow far more)
+MAX_LENGTH: dict[str, int] = {ReplyChannel.X: 280}
+_DEFAULT_MAX_LENGTH = 2000
+
+_ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False)
+
+
+def check_template(name: str, text: str) -> None:
+    """Raise ValueError naming *name* when *text* does not render with the known variables."""
+    try:
+        _ENV.from_string(text).render(**{v: "x" for v in TEMPLATE_VARIABLES})
+    except TemplateError as err:
+        raise ValueError(
+            f"template {name}: {err} (variables: {', '.join(TEMPLATE_VARIABLES)})"
+        ) from None
+    if name != CONFIDENTIAL_TEMPLATE and "nomor" not in text:
+        raise ValueError(f"template {name}: must show {{{{ nomor }}}}, the complaint number")
+
+
+@dataclass(frozen=True)
+class ReplyAccount:
+    """One source's account that answers its mentions."""
+
+    source: str
+    channel: ReplyChannel
+    mode: ReplyMode = "review"
+    max_per_hour: int = 30
+    #: the account's own handles/usernames, lower case without @: never answered
+    own_handles: frozenset[str] = frozenset()
+    #: secret name -> the environment variable holding it
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    #: page_id, user_id, ig_user_id, api_version, log_path, ...
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ReplyPolicy:
+    """Which sources answer, how, and with what words."""
+
+    accounts: Mapping[str, ReplyAccount]
+    tracking_url: str
+    templates: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_TEMPLATES))
+    #: inbox code -> agency name
+    agency_names: Mapping[str, str] = field(default_factory=dict)
+
+
+def render(
+    policy: ReplyPolicy,
+    *,
+    complaint: Complaint,
+    event: str,
+    channel: str,
+    note: str = "",
+) -> str:
+    """The masked text of *event*'s reply for *complaint*."""
+    name = CONFIDENTIAL_TEMPLATE if complaint.confidential else event
+    template = policy.templates.get(name) or DEFAULT_TEMPLATES[name]
+    values = {
+        "nomor": complaint.public_number,
+        "instansi": policy.agency_names.get(complaint.inbox, complaint.inbox),
+        "status": STATUS_LABELS.get(complaint.status, str(complaint.status)),
+        "tautan": policy.tracking_url + complaint.public_number,
+        "catatan": "" if complaint.confidential else note.strip(),
+    }
+    text = " ".join(_ENV.from_string(template).render(**values).split())
+    return clip(mask_personal(text), MAX_LENGTH.get(channel, _DEFAULT_MAX_LENGTH))
+
+
+def clip(text: str, limit: int) -> str:
+    """*text* cut to *limit* characters at a word, with an ellipsis."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def draft_replies(
+    *,
+    session: Session,
+    policy: ReplyPolicy | None,
+    complaint: Complaint,
+    event: str,
+    mentions: Sequence[Mention] | None = None,
+    note: str = "",
+) -> list[int]:
+    """Draft *event*'s replies in the session's transaction; the ids of new rows.
+
+    *mentions*: the posts to answer (a new report's); None answers each reporter's
+    first post of the complaint. The note is offered only to reviewed drafts.
+    """
+    if policy is None or not policy.accounts:
+        return []
+    assert complaint.id is not None
+    if mentions is None:
+        session.flush()
+        mentions = _first_per_reporter(
+            mentions_of(session=session, complaint_ids=[complaint.id])[complaint.id]
+        )
+    answered = [m for m in mentions if m.source in policy.accounts]
+    if not answered:
+        return []
+    ours = own_reply_ids(session=session, platform_ids=[m.platform_id for m in answered])
+    conn = session.connection()
+    new: list[int] = []
+    for mention in answered:
+        account = policy.accounts[mention.source]
+        status, reason = _verdict(account, mention, ours)
+        text = ""
+        if status != ReplyStatus.SKIPPED:
+            reviewed = account.mode == "review"
+            text = render(
+                policy,
+                complaint=complaint,
+                event=event,
+                channel=account.channel,
+                note=note if reviewed else "",
+            )
+        reply_id = insert_reply(
+            conn,
+            complaint=complaint,
+            mention=mention,
+            event=event,
+            channel=account.channel,
+            status=status,
+            text=text,
+            reason=reason,
+        )
+        if reply_id is not None:
+            new.append(reply_id)
+    return new
+
+
+def _first_per_reporter(mentions: Sequence[Mention]) -> list[Mention]:
+    seen: set[str] = set()
+    out = []
+    for m in mentions:  # oldest first
+        who = f"{m.platform}:{m.author_handle.lower()}"
+        if who not in seen:
+            seen.add(who)
+            out.append(m)
+    return out
+
+
+def _verdict(
+    account: ReplyAccount, mention: Mention, ours: set[str]
+) -> tuple[ReplyStatus, str | None]:
+    handle = mention.author_handle.lower().lstrip("@")
+    if handle and handle in account.own_handles:
+        return ReplyStatus.SKIPPED, "kiriman akun kota sendiri: tidak dibalas"
+    if mention.platform_id in ours:
+        return ReplyStatus.SKIPPED, "kiriman ini balasan kita sendiri: tidak dibalas"
+    if mention.text_purged_at is not None or mention.author_purged_at is not None:
+        return ReplyStatus.SKIPPED, "kiriman atau identitas penulis sudah dihapus"
+    raw = mention.raw or {}
+    if raw.get("is_hidden") or raw.get("hidden"):
+        return ReplyStatus.SKIPPED, "kiriman disembunyikan di platform"
+    if account.channel == ReplyChannel.MANUAL:
+        return ReplyStatus.MANUAL, "sumber ini tidak bisa membalas lewat API: balas manual"
+    if account.mode == "review":
+        return ReplyStatus.DRAFT, None
+    return ReplyStatus.QUEUED, None

@@ -15,7 +15,7 @@ from aduan import jobs
 from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
-from aduan.wiring import original_text_roles, policy_for, recipients
+from aduan.wiring import original_text_roles, policy_for, recipients, reply_policy_for
 from inbox.app import create_app
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
@@ -74,8 +74,12 @@ def build_scheduler(
             next_run_time=now,
         )
     config, targets = settings.delivery, recipients(settings)
+    replies = reply_policy_for(settings)
     scheduler.add_job(
-        _Job("deliver", lambda: jobs.deliver(engine=engine, config=config, targets=targets)),
+        _Job(
+            "deliver",
+            lambda: jobs.deliver(engine=engine, config=config, targets=targets, replies=replies),
+        ),
         "interval",
         seconds=settings.delivery.schedule.interval_seconds,
         id="deliver",
@@ -176,6 +180,7 @@ def run_daemon(
                 config_view=redacted_config(settings),
                 original_text_roles=original_text_roles(settings),
                 api_docs=settings.web.api_docs,
+                tracking_per_minute=settings.public.tracking_per_minute,
             )
             config = web_server_config(settings.web, app)
             uvicorn.Server(config).run()

@@ -18,6 +18,7 @@ from models.types import utcnow
 from models.vocab import AccessAction
 from notify.delivery import DeliveryResult, deliver_due
 from notify.digest import send_digests
+from notify.replies import ReplyPolicy
 from notify.settings import DeliverySettings, Recipient
 from router.route import Classifier, RouteResult, route_pending
 
@@ -70,10 +71,14 @@ def route(*, settings: Settings, engine: Engine, classifier: Classifier) -> Rout
 
 
 def deliver(
-    *, engine: Engine, config: DeliverySettings, targets: Mapping[str, Recipient]
+    *,
+    engine: Engine,
+    config: DeliverySettings,
+    targets: Mapping[str, Recipient],
+    replies: ReplyPolicy | None = None,
 ) -> DeliveryResult:
-    """Send due notifications, then any daily digest that is due."""
-    result = deliver_due(engine=engine, settings=config, agencies=targets)
+    """Send due notifications and replies to citizens, then any daily digest that is due."""
+    result = deliver_due(engine=engine, settings=config, agencies=targets, replies=replies)
     digests = send_digests(engine=engine, settings=config, agencies=targets)
     return DeliveryResult(
         sent=result.sent + digests.sent,

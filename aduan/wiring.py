@@ -17,6 +17,8 @@ from models.db import make_engine, session_scope
 from models.locks import hold_lock
 from models.retention import RetentionPolicy
 from models.tables import Agency
+from models.vocab import ReplyChannel
+from notify.replies import ReplyAccount, ReplyPolicy
 from notify.settings import Recipient
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
@@ -141,6 +143,39 @@ def policy_for(settings: Settings) -> RoutingPolicy:
             WorkingCalendar(settings.deadlines.holidays_country), settings.deadlines
         ),
         number_prefix=settings.public.number_prefix,
+        replies=reply_policy_for(settings),
+    )
+
+
+def reply_policy_for(settings: Settings) -> ReplyPolicy | None:
+    """Which sources answer citizens and how; None when no account is configured."""
+    if not settings.replies.accounts:
+        return None
+    accounts = {}
+    for cfg in settings.replies.accounts:
+        source = settings.source(cfg.source)
+        # The account a source reads is its own: its posts are never answered either.
+        own = {h.lower().lstrip("@") for h in cfg.own_handles}
+        for key in ("account_username", "account", "login_user"):
+            if isinstance(source.options.get(key), str):
+                own.add(source.options[key].lower().lstrip("@"))
+        accounts[cfg.source] = ReplyAccount(
+            source=cfg.source,
+            channel=ReplyChannel(settings.reply_channel(cfg)),
+            mode=cfg.mode,
+            max_per_hour=cfg.max_per_hour,
+            own_handles=frozenset(own),
+            secrets=dict(cfg.secrets),
+            options=dict(cfg.options),
+        )
+    return ReplyPolicy(
+        accounts=accounts,
+        tracking_url=settings.public.tracking_url,
+        templates={
+            **ReplyPolicy(accounts={}, tracking_url="").templates,
+            **settings.replies.templates,
+        },
+        agency_names={a.code: a.name for a in settings.agencies},
     )
 
 

@@ -50,7 +50,14 @@ from inbox.api_models import (
 )
 from inbox.auth import ApiUser
 from inbox.filters import safe_url
-from inbox.web import POLICY_ATTR, DbSession, EngineDep, OriginalRoles, routing_policy
+from inbox.web import (
+    POLICY_ATTR,
+    DbSession,
+    EngineDep,
+    OriginalRoles,
+    reply_policy,
+    routing_policy,
+)
 from lifecycle.reports import count_overdue, overdue_step
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.access_log import record_access_now
@@ -232,6 +239,7 @@ def set_status(
                 actor=user.username,
                 note=body.note,
                 agency_code=scope,
+                replies=reply_policy(request),
             )
     except NotFound:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None

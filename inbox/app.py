@@ -18,6 +18,8 @@ from inbox import (
     inbox_pages,
     open311,
     privacy_pages,
+    reply_pages,
+    tracking_pages,
     triage_pages,
 )
 from inbox.api_docs import OPENAPI_URL
@@ -51,6 +53,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         triage_pages,
         admin_pages,
         privacy_pages,
+        reply_pages,
+        tracking_pages,
         api,
         open311,
     )
@@ -67,6 +71,7 @@ def create_app(
     config_view: Mapping[str, Any] | None = None,
     original_text_roles: Collection[str] | None = None,
     api_docs: bool = False,
+    tracking_per_minute: int = tracking_pages.DEFAULT_PER_MINUTE,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
@@ -80,7 +85,8 @@ def create_app(
     *original_text_roles* may ask for citizens' unmasked text (default: admin, operator).
     *api_docs* serves the OpenAPI document (``/api/openapi.json``, open to anyone: it
     describes the API, it holds no data) and Swagger UI (``/api/docs``, from vendored
-    files); both are off by default.
+    files); both are off by default. *tracking_per_minute*: look-ups of the public
+    tracking page /lacak per client address and minute.
     """
     app = FastAPI(
         title="aduan",
@@ -94,6 +100,7 @@ def create_app(
     setattr(app.state, ENGINE_ATTR, engine)
     setattr(app.state, POLICY_ATTR, policy)
     setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
+    setattr(app.state, tracking_pages.TRACKING_RATE_ATTR, tracking_per_minute)
     setattr(app.state, admin_pages.CONFIG_VIEW_ATTR, config_view)
     roles = (
         DEFAULT_ORIGINAL_ROLES if original_text_roles is None else frozenset(original_text_roles)

@@ -98,6 +98,16 @@ def own_reply_ids(*, session: Session, platform_ids: list[str]) -> set[str]:
     return {r for r in session.exec(stmt) if r}
 
 
+def acknowledged(*, session: Session, complaint_id: int) -> set[str]:
+    """``platform:handle`` of the reporters of a complaint already given an acknowledgement."""
+    stmt = (
+        select(Mention.platform, Mention.author_handle)
+        .join(CitizenReply, col(CitizenReply.mention_id) == col(Mention.id))
+        .where(CitizenReply.complaint_id == complaint_id, CitizenReply.event == "diterima")
+    )
+    return {f"{p}:{h.lower()}" for p, h in session.exec(stmt)}
+
+
 def approve(*, engine: Engine, reply_id: int, actor: str, text: str | None = None) -> CitizenReply:
     """Approve a draft (with the team's edit of its text) and put it in the outbox."""
     with Session(engine) as session:

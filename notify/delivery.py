@@ -42,10 +42,13 @@ from sqlmodel import Session, col
 from models.complaints import mentions_of
 from models.confidential import CONFIDENTIAL_NOTICE
 from models.masking import mask_personal
+from models.replies import REPLY_CHANNEL
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
 from models.vocab import OutboxStatus
 from notify.email_channel import EmailFailed, complaint_email, send_email
+from notify.replies import ReplyPolicy
+from notify.reply_delivery import attempt_reply
 from notify.settings import (
     DeliverySettings,
     Recipient,
@@ -204,6 +207,19 @@ def claim_due(
         for r in rows
     ]
     return sorted(claims, key=lambda c: c.id)  # RETURNING promises no order
+
+
+def postpone(engine: Engine, claim: Claim, *, until: datetime, why: str) -> bool:
+    """Make a claimed row wait until *until* without counting the attempt (a platform limit)."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            _owned(claim).values(
+                attempts=claim.attempts - 1, next_attempt_at=until, last_error=_clip(why)
+            )
+        )
+    if result.rowcount == 1:
+        log.info("outbox %d: waits until %s: %s", claim.id, until.isoformat(), why)
+    return result.rowcount == 1
 
 
 def release(engine: Engine, claims: Iterable[Claim], *, now: datetime) -> int:
@@ -389,12 +405,14 @@ def deliver_due(
     agencies: Mapping[str, Recipient],
     now: datetime | None = None,
     limit: int = 100,
+    replies: ReplyPolicy | None = None,
 ) -> DeliveryResult:
     """Send up to *limit* due outbox rows, oldest first, and record each outcome.
 
     E-mail rows of agencies on the daily digest are left for ``notify.digest``. Safe to
-    run in several processes at once; delivery is at least once (see the module doc).
-    *now* fixes the clock (tests).
+    run in several processes at once; delivery is at least once (see the module doc),
+    except replies to citizens, posted at most once (``notify.reply_delivery``) by the
+    accounts of *replies*. *now* fixes the clock (tests).
     """
     clock = _clock(now)
     result = DeliveryResult()
@@ -409,6 +427,7 @@ def deliver_due(
     http = None
     if any(c.channel == "webhook" for c in claims):
         http = webhook_session(settings.allow_private_webhooks)
+    platforms = requests.Session() if any(c.channel == REPLY_CHANNEL for c in claims) else None
     try:
         for i, claim in enumerate(claims):
             if _monotonic() - claimed_at > lease(settings) - settings_budget(settings):
@@ -417,6 +436,28 @@ def deliver_due(
                 n = release(engine, claims[i:], now=clock())
                 log.warning("delivery: lease nearly spent, %d claimed rows released", n)
                 break
+            if claim.channel == REPLY_CHANNEL:
+                assert platforms is not None
+                verdict = attempt_reply(
+                    engine=engine,
+                    reply_id=int(claim.payload.get("reply_id") or 0),
+                    policy=replies,
+                    http=platforms,
+                    now=clock(),
+                )
+                if verdict.wait_until is not None:
+                    if postpone(engine, claim, until=verdict.wait_until, why=verdict.error or ""):
+                        result.count("retried")
+                    continue
+                failure = None
+                if verdict.error is not None:
+                    failure = Failure(verdict.error, verdict.permanent)
+                result.count(
+                    record_outcome(
+                        engine=engine, claim=claim, failure=failure, settings=settings, now=clock()
+                    )
+                )
+                continue
             failure = attempt(
                 claim, events.get(claim.id), agencies.get(claim.agency_code), settings, http
             )
@@ -428,6 +469,8 @@ def deliver_due(
     finally:
         if http is not None:
             http.close()
+        if platforms is not None:
+            platforms.close()
     log.info(
         "delivery: %d sent, %d to retry, %d dead-lettered", result.sent, result.retried, result.dead
     )

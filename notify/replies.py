@@ -27,7 +27,7 @@ from sqlmodel import Session
 
 from models.complaints import mentions_of
 from models.masking import mask_personal
-from models.replies import insert_reply, own_reply_ids
+from models.replies import acknowledged, insert_reply, own_reply_ids
 from models.tables import Complaint, Mention
 from models.vocab import STATUS_LABELS, ReplyChannel, ReplyEvent, ReplyStatus
 
@@ -167,6 +167,12 @@ def draft_replies(
     answered = [m for m in mentions if m.source in policy.accounts]
     if not answered:
         return []
+    if event == ReplyEvent.DITERIMA:
+        # Every reporter is acknowledged once, however many posts they add.
+        done = acknowledged(session=session, complaint_id=complaint.id)
+        answered = [m for m in answered if _who(m) not in done]
+        if not answered:
+            return []
     ours = own_reply_ids(session=session, platform_ids=[m.platform_id for m in answered])
     conn = session.connection()
     new: list[int] = []
@@ -198,11 +204,30 @@ def draft_replies(
     return new
 
 
+def acknowledge(
+    *, session: Session, policy: ReplyPolicy | None, complaint: Complaint, mention: Mention
+) -> None:
+    """Draft the acknowledgement (number and tracking link) of a new or joining report."""
+    if policy is None or mention.source not in policy.accounts:
+        return
+    draft_replies(
+        session=session,
+        policy=policy,
+        complaint=complaint,
+        event=ReplyEvent.DITERIMA,
+        mentions=[mention],
+    )
+
+
+def _who(m: Mention) -> str:
+    return f"{m.platform}:{m.author_handle.lower()}"
+
+
 def _first_per_reporter(mentions: Sequence[Mention]) -> list[Mention]:
     seen: set[str] = set()
     out = []
     for m in mentions:  # oldest first
-        who = f"{m.platform}:{m.author_handle.lower()}"
+        who = _who(m)
         if who not in seen:
             seen.add(who)
             out.append(m)

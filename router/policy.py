@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from notify.replies import ReplyPolicy
 from router.location import Location
 from router.rules import Rule
 
@@ -31,6 +32,8 @@ class RoutingPolicy:
     deadlines: DeadlineFn | None = None
     #: the city prefix of public complaint numbers (``DPS`` in DPS-26-00123)
     number_prefix: str = "DPS"
+    #: replies to citizens (None: nobody is answered)
+    replies: ReplyPolicy | None = None
 
     def inbox_for(self, category: str) -> str:
         """The inbox of *category*; unmapped categories go to triage."""

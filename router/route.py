@@ -28,9 +28,11 @@ from classifier.normalize import normalize
 from models.complaints import attach_mention, file_complaint
 from models.db import session_scope
 from models.mentions import pending_mentions
+from models.replies import own_reply_ids
 from models.tables import Mention
 from models.types import utcnow
 from models.vocab import NOT_COMPLAINT, MentionState
+from notify.replies import acknowledge
 from router.dedupe import DuplicateIndex, Wanted, thread_complaint
 from router.location import Location
 from router.policy import RoutingPolicy
@@ -108,6 +110,9 @@ def route_pending(
             batch = pending_mentions(session=session, limit=batch_size)
             if not batch:
                 return result
+            batch = _without_our_replies(session, batch, policy, result)
+            if not batch:
+                continue
             predictions = classifier.predict([m.text for m in batch])
             # Each step flushes what later look-ups must see; autoflush before every
             # query would flush the whole batch's pending changes again and again.
@@ -123,6 +128,28 @@ def route_pending(
                 )
                 for mention, prediction, plan in zip(batch, predictions, plans, strict=True):
                     _route_one(session, mention, prediction, plan, policy, index, result)
+
+
+def _without_our_replies(
+    session: Session, batch: list[Mention], policy: RoutingPolicy, result: RouteResult
+) -> list[Mention]:
+    """Keep our own replies, should a collector bring one back, out of routing."""
+    if policy.replies is None:
+        return batch
+    ours = own_reply_ids(session=session, platform_ids=[m.platform_id for m in batch])
+    if not ours:
+        return batch
+    kept = []
+    for mention in batch:
+        if mention.platform_id in ours:
+            log.info("mention %s is our own reply; kept, not routed", mention.id)
+            mention.state = MentionState.NOT_COMPLAINT
+            mention.routed_at = utcnow()
+            session.add(mention)
+            result.not_complaint += 1
+        else:
+            kept.append(mention)
+    return kept
 
 
 def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -> _Plan | None:
@@ -158,6 +185,7 @@ def _route_one(
             actor="router",
             detail="balasan dalam utas pengaduan",
         )
+        acknowledge(session=session, policy=policy.replies, complaint=thread, mention=mention)
         result.attached += 1
         return
     if plan is None:
@@ -178,6 +206,9 @@ def _route_one(
             actor="router",
             detail=detail,
             reporters=index.add_reporter(duplicate.complaint, author),
+        )
+        acknowledge(
+            session=session, policy=policy.replies, complaint=duplicate.complaint, mention=mention
         )
         result.attached += 1
         return
@@ -201,6 +232,7 @@ def _route_one(
         result.already_filed += 1
     else:
         index.filed(complaint, mention.text, mention.created_at, author)
+        acknowledge(session=session, policy=policy.replies, complaint=complaint, mention=mention)
         result.filed += 1
 
 

@@ -351,6 +351,7 @@ DEFAULT_REPLY_CHANNEL = {
     "twitter": "x",
     "facebook": "facebook",
     "instagram": "manual",
+    "instagram_graph": "instagram_graph",
     "replay": "log",
 }
 #: the secrets each reply channel needs (X: OAuth 1.0a user tokens or an OAuth 2.0 user token)

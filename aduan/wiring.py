@@ -159,6 +159,10 @@ def reply_policy_for(settings: Settings) -> ReplyPolicy | None:
         for key in ("account_username", "account", "login_user"):
             if isinstance(source.options.get(key), str):
                 own.add(source.options[key].lower().lstrip("@"))
+        options = dict(cfg.options)
+        if "log_path" in options:
+            # The demo sink's file lives under data_dir, like the store and the models.
+            options["log_path"] = str(settings.data_dir / str(options["log_path"]))
         accounts[cfg.source] = ReplyAccount(
             source=cfg.source,
             channel=ReplyChannel(settings.reply_channel(cfg)),
@@ -166,7 +170,7 @@ def reply_policy_for(settings: Settings) -> ReplyPolicy | None:
             max_per_hour=cfg.max_per_hour,
             own_handles=frozenset(own),
             secrets=dict(cfg.secrets),
-            options=dict(cfg.options),
+            options=options,
         )
     return ReplyPolicy(
         accounts=accounts,

@@ -353,7 +353,7 @@ def _instagram_find(account: ReplyAccount, target: Target, http: requests.Sessio
 
 def log_path(account: ReplyAccount) -> Path:
     """The JSON-lines file the demo sink appends replies to."""
-    return Path(str(account.options.get("log_path") or "data/replies.jsonl"))
+    return Path(str(account.options.get("log_path") or "replies.jsonl"))
 
 
 def _log_post(account: ReplyAccount, target: Target) -> str:

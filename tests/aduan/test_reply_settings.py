@@ -40,7 +40,7 @@ def test_the_bundled_demo_answers_the_replay_source_into_a_log(tmp_path: Path) -
 
 def test_accounts_name_known_sources_with_posting_credentials(tmp_path: Path) -> None:
     message = _error(tmp_path, replies={"accounts": [{"source": "nope"}]})
-    assert "replies.accounts[0].source: unknown source \"nope\"" in message
+    assert 'replies.accounts[0].source: unknown source "nope"' in message
     bearer_only = {"source": "x-prodenpasar", "secrets": {"bearer_token": "X"}}
     message = _error(tmp_path, replies={"accounts": [bearer_only]})
     assert "replies.accounts[0].secrets" in message and "user-context" in message

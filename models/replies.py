@@ -7,8 +7,9 @@ reply writes nothing.
 """
 
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Table, func, insert, update
+from sqlalchemy import Table, bindparam, func, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -23,6 +24,32 @@ _REPLIES: Table = CitizenReply.__table__  # type: ignore[attr-defined]
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 #: the outbox channel that posts replies
 REPLY_CHANNEL = "reply"
+_REPLY_COLUMNS = (
+    "complaint_id",
+    "mention_id",
+    "event",
+    "source",
+    "channel",
+    "status",
+    "text",
+    "reason",
+    "created_at",
+    "updated_at",
+)
+
+
+def _insert_reply(make_insert: Any) -> Any:
+    """INSERT ... ON CONFLICT (mention_id, event) DO NOTHING RETURNING id, built once."""
+    return (
+        make_insert(_REPLIES)
+        .values({c: bindparam(c) for c in _REPLY_COLUMNS})
+        .on_conflict_do_nothing(index_elements=["mention_id", "event"])
+        .returning(_REPLIES.c.id)
+    )
+
+
+#: is PostgreSQL -> the insert (built per reply it costs more than it runs)
+_INSERT_REPLY = {False: _insert_reply(sqlite_insert), True: _insert_reply(pg_insert)}
 
 
 def insert_reply(
@@ -40,7 +67,6 @@ def insert_reply(
     """Store a drafted reply (and its outbox row when queued); None when it exists already."""
     assert complaint.id is not None and mention.id is not None
     now = now or utcnow()
-    make_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
     row = {
         "complaint_id": complaint.id,
         "mention_id": mention.id,
@@ -53,13 +79,8 @@ def insert_reply(
         "created_at": now,
         "updated_at": now,
     }
-    stmt = (
-        make_insert(_REPLIES)
-        .values(row)
-        .on_conflict_do_nothing(index_elements=["mention_id", "event"])
-        .returning(_REPLIES.c.id)
-    )
-    reply_id = conn.execute(stmt).scalar_one_or_none()
+    stmt = _INSERT_REPLY[conn.dialect.name == "postgresql"]
+    reply_id = conn.execute(stmt, row).scalar_one_or_none()
     if reply_id is None:
         return None
     if status == ReplyStatus.QUEUED:

@@ -185,7 +185,13 @@ def _route_one(
             actor="router",
             detail="balasan dalam utas pengaduan",
         )
-        acknowledge(session=session, policy=policy.replies, complaint=thread, mention=mention)
+        acknowledge(
+            session=session,
+            policy=policy.replies,
+            complaint=thread,
+            mention=mention,
+            routed=True,
+        )
         result.attached += 1
         return
     if plan is None:
@@ -208,7 +214,11 @@ def _route_one(
             reporters=index.add_reporter(duplicate.complaint, author),
         )
         acknowledge(
-            session=session, policy=policy.replies, complaint=duplicate.complaint, mention=mention
+            session=session,
+            policy=policy.replies,
+            complaint=duplicate.complaint,
+            mention=mention,
+            routed=True,
         )
         result.attached += 1
         return
@@ -232,7 +242,14 @@ def _route_one(
         result.already_filed += 1
     else:
         index.filed(complaint, mention.text, mention.created_at, author)
-        acknowledge(session=session, policy=policy.replies, complaint=complaint, mention=mention)
+        acknowledge(
+            session=session,
+            policy=policy.replies,
+            complaint=complaint,
+            mention=mention,
+            new_complaint=True,
+            routed=True,
+        )
         result.filed += 1
 
 

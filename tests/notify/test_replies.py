@@ -1,17 +1,18 @@
 """Drafting replies to citizens: what they say, whom they answer, review and approval."""
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from lifecycle.status import change_status
 from models.complaints import attach_mention
 from models.db import session_scope
 from models.exceptions import InvalidTransition
 from models.replies import approve, discard
-from models.tables import Complaint, Mention
+from models.tables import Complaint
 from models.vocab import ReplyChannel, ReplyStatus
 from notify.replies import acknowledge, check_template, clip, render
 from tests.support.factories import mention
@@ -186,20 +187,22 @@ def test_templates_are_sandboxed_and_checked() -> None:
     assert clip("satu dua tiga empat", 12) == "satu dua…"
 
 
-def test_render_masks_what_config_or_names_bring(engine: Engine) -> None:
+def test_render_masks_the_note_and_keeps_the_citys_own_words(engine: Engine) -> None:
     cid = file_with_ack(engine, None)
     with Session(engine) as s:
         complaint = s.get(Complaint, cid)
         assert complaint is not None
-        replies = policy(
-            ReplyChannel.FACEBOOK,
+        replies = replace(
+            policy(ReplyChannel.FACEBOOK),
+            templates={"respon_awal": "{{ nomor }} {{ catatan }} Call center 0361-223344"},
         )
-        replies = type(replies)(
-            accounts=replies.accounts,
-            tracking_url=TRACKING,
-            templates={"diterima": "{{ nomor }} hubungi 081299998888 {{ instansi }}"},
-            agency_names={"PDAM": "PDAM"},
+        text = render(
+            replies,
+            complaint=complaint,
+            event="respon_awal",
+            channel="facebook",
+            note="warga di 081299998888 sudah dihubungi",
         )
-        text = render(replies, complaint=complaint, event="diterima", channel="facebook")
-        assert "0812" not in text and complaint.public_number in text
-        assert s.exec(select(Mention)).first() is not None
+        assert text.startswith(complaint.public_number)
+        assert "081299998888" not in text and "sudah dihubungi" in text
+        assert text.endswith("Call center 0361-223344")  # the city's hotline stays

@@ -297,6 +297,8 @@ PLATFORM_LABELS: dict[str, str] = {
     Platform.TWITTER: "X (Twitter)",
     Platform.FACEBOOK: "Facebook",
     Platform.INSTAGRAM: "Instagram",
+    # a source's platform (its mentions are "instagram"): the official Graph API
+    "instagram_graph": "Instagram (Graph API)",
 }
 #: how pages name each routing state of a mention
 MENTION_STATE_LABELS: dict[str, str] = {

@@ -18,7 +18,14 @@ from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
 from aduan.shutdown import install_stop_handlers
-from aduan.wiring import calendar_for, contacts, original_text_roles, policy_for, recipients
+from aduan.wiring import (
+    calendar_for,
+    contacts,
+    original_text_roles,
+    policy_for,
+    recipients,
+    reply_policy_for,
+)
 from inbox.app import create_app
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
@@ -183,10 +190,13 @@ def build_scheduler(
             next_run_time=now,
         )
     config, targets, further = settings.delivery, recipients(settings), contacts(settings)
+    replies = reply_policy_for(settings)
     scheduler.add_job(
         TrackedJob(
             "deliver",
-            lambda: jobs.deliver(engine=engine, config=config, targets=targets, further=further),
+            lambda: jobs.deliver(
+                engine=engine, config=config, targets=targets, further=further, replies=replies
+            ),
         ),
         "interval",
         seconds=settings.delivery.schedule.interval_seconds,
@@ -349,6 +359,7 @@ def run_daemon(
                 original_text_roles=original_text_roles(settings),
                 api_docs=settings.web.api_docs,
                 calendar=calendar_for(settings),
+                tracking_per_minute=settings.public.tracking_per_minute,
             )
             server = uvicorn.Server(web_server_config(settings.web, app))
             # a stop asked for before uvicorn put its own handlers in place

@@ -30,6 +30,7 @@ from models.types import utcnow
 from models.vocab import AccessAction
 from notify.delivery import DeliveryResult, deliver_due
 from notify.digest import send_digests
+from notify.replies import ReplyPolicy
 from notify.settings import DeliverySettings, Recipient
 from router.route import Classifier, RouteResult, route_pending
 
@@ -87,12 +88,15 @@ def deliver(
     config: DeliverySettings,
     targets: Mapping[str, Recipient],
     further: Mapping[str, Recipient] | None = None,
+    replies: ReplyPolicy | None = None,
 ) -> DeliveryResult:
-    """Send due notifications, then any daily digest that is due.
+    """Send due notifications and replies to citizens, then any daily digest that is due.
 
     *further*: escalation, head-of-agency and admin contacts (``aduan.wiring.contacts``).
     """
-    result = deliver_due(engine=engine, settings=config, agencies=targets, contacts=further)
+    result = deliver_due(
+        engine=engine, settings=config, agencies=targets, contacts=further, replies=replies
+    )
     digests = send_digests(engine=engine, settings=config, agencies=targets)
     return DeliveryResult(
         sent=result.sent + digests.sent,

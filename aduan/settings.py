@@ -8,7 +8,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -29,6 +29,7 @@ from sqlalchemy.exc import ArgumentError
 from harvester.registry import options_model, platforms
 from models.exceptions import ConfigError
 from models.vocab import CATEGORIES, NOT_COMPLAINT, Role
+from notify.replies import DEFAULT_TEMPLATES, check_template
 from notify.settings import SmtpSecurity, min_lease
 from notify.urlcheck import WebhookURLError, check_webhook_url
 
@@ -421,6 +422,81 @@ class StoreConfig(Strict):
         return value
 
 
+#: which reply channel a source's platform gets when its account names none
+DEFAULT_REPLY_CHANNEL = {
+    "twitter": "x",
+    "facebook": "facebook",
+    "instagram": "manual",
+    "instagram_graph": "instagram_graph",
+    "replay": "log",
+}
+#: the secrets each reply channel needs (X: OAuth 1.0a user tokens or an OAuth 2.0 user token)
+_X_OAUTH1 = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
+_GRAPH_SECRETS = ("page_access_token",)
+
+
+class ReplyAccountConfig(Strict):
+    """The account that answers one source's mentions on the platform."""
+
+    source: Name
+    #: auto: posted at once; review: the Kominfo team approves each draft first
+    mode: Literal["auto", "review"] = "review"
+    #: x, facebook, instagram_graph, manual (reply by hand), log (the demo sink);
+    #: by default from the source's platform (instagram: manual)
+    channel: Literal["x", "facebook", "instagram_graph", "manual", "log"] | None = None
+    max_per_hour: PositiveInt = 30
+    #: the account's own handles: their posts are never answered
+    own_handles: list[str] = Field(default_factory=list)
+    secrets: dict[str, str] = Field(
+        default_factory=dict,
+        description="secret name -> NAME of the environment variable holding it",
+    )
+    #: user_id (X), page_id (Facebook), api_version (Graph), log_path (log)
+    options: dict[str, Any] = Field(default_factory=dict)
+
+
+class RepliesConfig(Strict):
+    """Public replies to citizens: templates per event and the answering accounts."""
+
+    #: event -> sandboxed Jinja template (variables nomor, instansi, status, tautan, catatan)
+    templates: dict[str, str] = Field(default_factory=dict)
+    accounts: list[ReplyAccountConfig] = Field(default_factory=list)
+
+    @field_validator("templates")
+    @classmethod
+    def _valid_templates(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, text in value.items():
+            if name not in DEFAULT_TEMPLATES:
+                raise PydanticCustomError(
+                    "template",
+                    "unknown template {got}; known: {known}",
+                    {"got": _show(name), "known": ", ".join(DEFAULT_TEMPLATES)},
+                )
+            try:
+                check_template(name, text)
+            except ValueError as err:
+                raise PydanticCustomError("template", "{why}", {"why": str(err)}) from None
+        return value
+
+
+class PublicConfig(Strict):
+    """What citizens see: the complaint number's prefix and the public tracking page."""
+
+    #: the city prefix of public complaint numbers: DPS-26-00123
+    number_prefix: Annotated[str, Field(pattern=r"^[A-Z]{2,8}$")] = "DPS"
+    #: the inbox's public address, for the tracking link in replies (no trailing slash)
+    base_url: Annotated[str, Field(pattern=r"^https?://[^\s/]+(/[^\s]*)?$")] = (
+        "http://127.0.0.1:8000"
+    )
+    #: look-ups of /lacak per client address per minute
+    tracking_per_minute: PositiveInt = 20
+
+    @property
+    def tracking_url(self) -> str:
+        """Where a citizen follows a complaint: ``<base_url>/lacak/<number>`` minus the number."""
+        return self.base_url.rstrip("/") + "/lacak/"
+
+
 class WebConfig(Strict):
     """The web inbox served by the daemon."""
 
@@ -494,6 +570,8 @@ class Settings(Strict):
     escalation: EscalationConfig = EscalationConfig()
     alerts: AlertsConfig = AlertsConfig()
     incidents: IncidentConfig = IncidentConfig()
+    public: PublicConfig = PublicConfig()
+    replies: RepliesConfig = RepliesConfig()
     agencies: list[AgencyConfig]
     categories: dict[str, Name]
     sources: list[SourceConfig] = Field(default_factory=list)
@@ -569,9 +647,47 @@ class Settings(Strict):
         for i, source in enumerate(self.sources):
             if names.count(source.name) > 1:
                 problems.append((("sources", i, "name"), f"duplicate source name {source.name}"))
+        problems += self._reply_problems()
         if problems:
             raise _Problems(problems)
         return self
+
+    def _reply_problems(self) -> list[tuple[tuple[str | int, ...], str]]:
+        sources = {s.name: s for s in self.sources}
+        problems: list[tuple[tuple[str | int, ...], str]] = []
+        seen: set[str] = set()
+        for i, account in enumerate(self.replies.accounts):
+            where: tuple[str | int, ...] = ("replies", "accounts", i)
+            source = sources.get(account.source)
+            if source is None:
+                problems.append(((*where, "source"), f"unknown source {_show(account.source)}"))
+                continue
+            if account.source in seen:
+                problems.append(((*where, "source"), f"second account for {account.source}"))
+            seen.add(account.source)
+            channel = self.reply_channel(account)
+            if channel == "x":
+                oauth1 = all(k in account.secrets for k in _X_OAUTH1)
+                if "user_token" not in account.secrets and not oauth1:
+                    problems.append(
+                        (
+                            (*where, "secrets"),
+                            "X replies need user-context credentials: user_token (OAuth 2.0) "
+                            f"or {', '.join(_X_OAUTH1)} (OAuth 1.0a); the app-only bearer "
+                            "token cannot post",
+                        )
+                    )
+            graph = channel in ("facebook", "instagram_graph")
+            if graph and "page_access_token" not in account.secrets:
+                problems.append(((*where, "secrets"), f"{channel} replies need page_access_token"))
+        return problems
+
+    def reply_channel(self, account: ReplyAccountConfig) -> str:
+        """How *account* posts: its own ``channel`` or its source platform's default."""
+        if account.channel is not None:
+            return account.channel
+        platform = next((s.platform for s in self.sources if s.name == account.source), "")
+        return DEFAULT_REPLY_CHANNEL.get(platform, "manual")
 
     def source(self, name: str) -> SourceConfig:
         """The configured source called *name*."""

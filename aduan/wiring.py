@@ -24,7 +24,8 @@ from models.locks import hold_lock
 from models.retention import RetentionPolicy
 from models.store_health import describe, store_problem
 from models.tables import Agency
-from models.vocab import OutboxRecipient, StoreProblem
+from models.vocab import OutboxRecipient, ReplyChannel, StoreProblem
+from notify.replies import ReplyAccount, ReplyPolicy
 from notify.settings import Contact, Recipient, contact_key
 from router.location import Gazetteer, Jurisdiction
 from router.policy import RoutingPolicy
@@ -258,6 +259,44 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         dedupe_min_similarity=settings.dedupe.min_similarity,
         deadlines=deadline_fn(calendar_for(settings), settings.deadlines),
         reopen_window=timedelta(days=settings.routing.reopen_days),
+        number_prefix=settings.public.number_prefix,
+        replies=reply_policy_for(settings),
+    )
+
+
+def reply_policy_for(settings: Settings) -> ReplyPolicy | None:
+    """Which sources answer citizens and how; None when no account is configured."""
+    if not settings.replies.accounts:
+        return None
+    accounts = {}
+    for cfg in settings.replies.accounts:
+        source = settings.source(cfg.source)
+        # The account a source reads is its own: its posts are never answered either.
+        own = {h.lower().lstrip("@") for h in cfg.own_handles}
+        for key in ("account_username", "account", "login_user"):
+            if isinstance(source.options.get(key), str):
+                own.add(source.options[key].lower().lstrip("@"))
+        options = dict(cfg.options)
+        if "log_path" in options:
+            # The demo sink's file lives under data_dir, like the store and the models.
+            options["log_path"] = str(settings.data_dir / str(options["log_path"]))
+        accounts[cfg.source] = ReplyAccount(
+            source=cfg.source,
+            channel=ReplyChannel(settings.reply_channel(cfg)),
+            mode=cfg.mode,
+            max_per_hour=cfg.max_per_hour,
+            own_handles=frozenset(own),
+            secrets=dict(cfg.secrets),
+            options=options,
+        )
+    return ReplyPolicy(
+        accounts=accounts,
+        tracking_url=settings.public.tracking_url,
+        templates={
+            **ReplyPolicy(accounts={}, tracking_url="").templates,
+            **settings.replies.templates,
+        },
+        agency_names={a.code: a.name for a in settings.agencies},
     )
 
 

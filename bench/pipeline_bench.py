@@ -53,6 +53,7 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
         data["data_dir"] = tmp
         for agency in data["agencies"]:
             agency["email"] = f"{agency['code'].lower()}@example.org"
+        data["replies"] = {"accounts": []}  # the pipeline as measured before replies
         data["sources"] = [
             {
                 "name": "bench",

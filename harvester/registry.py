@@ -13,6 +13,7 @@ _COLLECTORS: dict[str, str] = {
     "twitter": "harvester.twitter:TwitterCollector",
     "facebook": "harvester.facebook:FacebookCollector",
     "instagram": "harvester.instagram:InstagramCollector",
+    "instagram_graph": "harvester.instagram_graph:InstagramGraphCollector",
 }
 
 

@@ -30,6 +30,8 @@ class Permission(StrEnum):
     MARK_CONFIDENTIAL = "mark_confidential"
     #: the access log, and people's access and erasure requests
     PRIVACY = "privacy"
+    #: the queue of replies to citizens: approve, edit, discard; switch a channel on
+    APPROVE_REPLIES = "approve_replies"
 
 
 #: The role matrix. Agency users are further limited to their own inbox by Access;
@@ -52,6 +54,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Permission]] = {
             Permission.EXPORT,
             Permission.RETRY_DELIVERY,
             Permission.MARK_CONFIDENTIAL,
+            Permission.APPROVE_REPLIES,
         }
     ),
     Role.AGENCY: frozenset(

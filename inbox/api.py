@@ -57,6 +57,7 @@ from inbox.web import (
     DbSession,
     EngineDep,
     OriginalRoles,
+    reply_policy,
     routing_policy,
 )
 from lifecycle.reports import count_overdue, overdue_step, response_csv, response_times
@@ -240,6 +241,7 @@ def set_status(
                 actor=user.username,
                 note=body.note,
                 agency_code=scope,
+                replies=reply_policy(request),
             )
     except NotFound:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None

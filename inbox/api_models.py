@@ -406,6 +406,10 @@ class ServiceRequest(BaseModel):
     """A GeoReport v2 service request: one complaint, without who reported it."""
 
     service_request_id: str = Field(description="Complaint id")
+    public_number: str = Field(
+        description="The public complaint number citizens quote (DPS-26-00123); "
+        "requests/{public_number}.json finds the same request"
+    )
     status: str = Field(description="open or closed (closed = selesai)")
     status_notes: str | None = Field(description="The note of the latest status change")
     service_name: str = Field(description="Category name in Indonesian")

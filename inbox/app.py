@@ -18,6 +18,8 @@ from inbox import (
     inbox_pages,
     open311,
     privacy_pages,
+    reply_pages,
+    tracking_pages,
     triage_pages,
 )
 from inbox.api_docs import OPENAPI_URL
@@ -53,6 +55,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         triage_pages,
         admin_pages,
         privacy_pages,
+        reply_pages,
+        tracking_pages,
         api,
         open311,
     )
@@ -70,6 +74,7 @@ def create_app(
     original_text_roles: Collection[str] | None = None,
     api_docs: bool = False,
     calendar: WorkingCalendar | None = None,
+    tracking_per_minute: int = tracking_pages.DEFAULT_PER_MINUTE,
 ) -> FastAPI:
     """The web app over the store behind *engine*; *scheduler_state* feeds /healthz.
 
@@ -84,7 +89,8 @@ def create_app(
     *api_docs* serves the OpenAPI document (``/api/openapi.json``, open to anyone: it
     describes the API, it holds no data) and Swagger UI (``/api/docs``, from vendored
     files); both are off by default. *calendar* counts response times in working
-    hours (default: Indonesia's).
+    hours (default: Indonesia's). *tracking_per_minute*: look-ups of the public
+    tracking page /lacak per client address and minute.
     """
     app = FastAPI(
         title="aduan",
@@ -99,6 +105,7 @@ def create_app(
     setattr(app.state, POLICY_ATTR, policy)
     setattr(app.state, CALENDAR_ATTR, calendar)
     setattr(app.state, READ_CAPS_ATTR, dict(read_caps or {}))
+    setattr(app.state, tracking_pages.TRACKING_RATE_ATTR, tracking_per_minute)
     setattr(app.state, admin_pages.CONFIG_VIEW_ATTR, config_view)
     roles = (
         DEFAULT_ORIGINAL_ROLES if original_text_roles is None else frozenset(original_text_roles)

@@ -30,6 +30,7 @@ from inbox.web import (
     PolicyDep,
     RowId,
     original_roles,
+    reply_policy,
 )
 from lifecycle.escalation import escalations_of
 from lifecycle.reports import overdue_step
@@ -40,6 +41,7 @@ from models.confidential import set_confidential
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
 from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
+from models.replies import replies_of
 from models.tables import Agency, Complaint, User
 from models.types import utcnow
 from models.vocab import (
@@ -107,6 +109,7 @@ def _page(
         "history": history(session=db, complaint_id=complaint.id),
         "escalations": escalations_of(session=db, complaint_id=complaint.id),
         "notes": notes_of(session=db, complaint_id=complaint.id),
+        "replies": replies_of(session=db, complaint_id=complaint.id),
         "overdue": overdue_step(complaint, utcnow()),
         "can_change": access.can_change(user, complaint),
         "next_statuses": status_choices(complaint.status),
@@ -201,6 +204,7 @@ def set_status(
             actor=user.username,
             note=note,
             agency_code=access.inbox_filter(user),
+            replies=reply_policy(request),
         )
     except InvalidTransition as err:
         return _failed(request, engine, user, complaint_id, str(err), 409, draft)

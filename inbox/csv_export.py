@@ -29,6 +29,7 @@ BOM = "\ufeff"
 
 COLUMNS = (
     "id",
+    "nomor",
     "dibuat_wita",
     "status",
     "kategori",
@@ -69,6 +70,7 @@ def complaint_row(complaint: Complaint, mention: Mention | None, overdue: str | 
     outside = None if complaint.inside_city is None else not complaint.inside_city
     cells: list[Any] = [
         complaint.id,
+        complaint.public_number,
         complaint.created_at,
         complaint.status,
         complaint.category,

@@ -32,6 +32,7 @@ from models.complaints import count_by_inbox_status
 from models.dashboard import complaint_years, count_dead_letters, dead_letters, top_places
 from models.mentions import count_by_state
 from models.quarantine import quarantine_summary
+from models.replies import disabled_accounts, reply_counts
 from models.sources import all_health
 from models.tables import User
 from models.types import utcnow
@@ -126,6 +127,8 @@ def render_dashboard(
         "source_alerts": open_source_alerts(session=db),
         "dead": dead_letters(session=db) if can["retry_delivery"] else [],
         "dead_total": count_dead_letters(session=db),
+        "reply_counts": reply_counts(session=db),
+        "reply_disabled": disabled_accounts(session=db),
     }
     return TEMPLATES.TemplateResponse(request, "dashboard.html", context, status_code=status_code)
 

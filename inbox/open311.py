@@ -60,6 +60,7 @@ from models.complaint_detail import (
 )
 from models.complaint_view import origin_mentions
 from models.masking import mask_personal
+from models.public_number import normalize_number
 from models.tables import Complaint, Mention, StatusChange, User
 from models.types import MAX_ID, utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, ComplaintStatus, category_info
@@ -242,9 +243,13 @@ def list_requests(
 def one_request(service_request_id: str, db: DbSession, scope: Scope) -> list[ServiceRequest]:
     """One service request, as a list of one (GeoReport v2)."""
     found = []
+    number = normalize_number(service_request_id[:40])
     if _is_id(service_request_id):
         query = RequestQuery(inbox=scope, ids=(int(service_request_id),))
         found = service_requests(session=db, query=query)
+    elif number is not None:
+        # The citizen's public number names the same request (issue 13).
+        found = service_requests(session=db, query=RequestQuery(inbox=scope, numbers=(number,)))
     if not found:
         raise HTTPException(status_code=404, detail="Permintaan tidak ditemukan / not found")
     return _service_requests(db, found)
@@ -324,6 +329,7 @@ def _service_request(
     waiting = c.status in (ComplaintStatus.BARU, ComplaintStatus.RESPON_AWAL)
     return ServiceRequest(
         service_request_id=str(c.id),
+        public_number=c.public_number,
         status="closed" if c.status in STATUSES["closed"] else "open",
         status_notes=(mask_personal(change.note) or None) if change is not None else None,
         service_name=info.name,

@@ -26,6 +26,7 @@ from inbox.web import (
     EngineDep,
     PolicyDep,
     RowId,
+    reply_policy,
     row_id,
     whole_number,
 )
@@ -192,7 +193,11 @@ def merge_mention(
             raise Refused(f"Kiriman #{mention_id} tidak ditemukan.", 404)
         try:
             merge_into(
-                engine=engine, mention_id=mention_id, complaint_id=target, actor=user.username
+                engine=engine,
+                mention_id=mention_id,
+                complaint_id=target,
+                actor=user.username,
+                replies=reply_policy(request),
             )
         except NotFound:  # gone between the check and the merge
             raise Refused("Kiriman atau pengaduan tidak ditemukan.", 404) from None

@@ -24,6 +24,7 @@ from models.masking import mask_personal
 from models.types import MAX_ID
 from models.vocab import Role, label
 from models.wita import format_wita
+from notify.replies import ReplyPolicy
 from router.policy import RoutingPolicy
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -94,6 +95,12 @@ def working_calendar(request: Request) -> WorkingCalendar:
 
 
 CalendarDep = Annotated[WorkingCalendar, Depends(working_calendar)]
+
+
+def reply_policy(request: Request) -> ReplyPolicy | None:
+    """Who answers citizens and how (None: nobody, or no policy loaded)."""
+    policy: RoutingPolicy | None = getattr(request.app.state, POLICY_ATTR, None)
+    return policy.replies if policy is not None else None
 
 
 def original_roles(request: Request) -> frozenset[str]:

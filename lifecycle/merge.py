@@ -8,11 +8,22 @@ from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
 from models.tables import Complaint, ComplaintMerge, Mention
 from models.vocab import MentionState
+from notify.replies import ReplyPolicy, acknowledge
 from router.policy import RoutingPolicy
 
 
-def merge_into(*, engine: Engine, mention_id: int, complaint_id: int, actor: str) -> ComplaintMerge:
-    """Join a triaged mention to an existing complaint (same problem, reported again)."""
+def merge_into(
+    *,
+    engine: Engine,
+    mention_id: int,
+    complaint_id: int,
+    actor: str,
+    replies: ReplyPolicy | None = None,
+) -> ComplaintMerge:
+    """Join a triaged mention to an existing complaint (same problem, reported again).
+
+    Its author is acknowledged with the complaint's number, unless already (*replies*).
+    """
     with session_scope(engine) as session:
         mention = session.get(Mention, mention_id, with_for_update=True)
         complaint = session.get(Complaint, complaint_id)
@@ -38,6 +49,7 @@ def merge_into(*, engine: Engine, mention_id: int, complaint_id: int, actor: str
             actor=actor,
             detail="digabung oleh operator",
         )
+        acknowledge(session=session, policy=replies, complaint=complaint, mention=mention)
         merge = session.get(ComplaintMerge, merge_id)
         assert merge is not None
         return merge
@@ -64,6 +76,7 @@ def undo_merge(*, engine: Engine, policy: RoutingPolicy, merge_id: int, actor: s
             confidence=None,
             routed_by=f"unmerge:{actor}",
             channels=policy.channels.get(original.inbox, ()),
+            number_prefix=policy.number_prefix,
             details={
                 "route_reason": f"dipisah dari pengaduan #{original.id}",
                 "kecamatan": original.kecamatan,
@@ -76,4 +89,5 @@ def undo_merge(*, engine: Engine, policy: RoutingPolicy, merge_id: int, actor: s
         )
         if complaint is None:
             raise InvalidTransition(f"mention {mention.id} already has a complaint of its own")
+        acknowledge(session=session, policy=policy.replies, complaint=complaint, mention=mention)
         return complaint

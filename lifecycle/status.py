@@ -38,7 +38,15 @@ from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
 from models.tables import Complaint, Correction, Mention, Outbox, StatusChange
 from models.types import utcnow
-from models.vocab import CATEGORIES, NOT_COMPLAINT, STATUS_LABELS, ComplaintStatus, label
+from models.vocab import (
+    CATEGORIES,
+    NOT_COMPLAINT,
+    STATUS_LABELS,
+    ComplaintStatus,
+    ReplyEvent,
+    label,
+)
+from notify.replies import ReplyPolicy, draft_replies
 from router.policy import RoutingPolicy
 
 #: short alias: the table below reads like the city's own list
@@ -130,11 +138,13 @@ def change_status(
     actor: str,
     note: str = "",
     agency_code: str | None = None,
+    replies: ReplyPolicy | None = None,
 ) -> Complaint:
     """Move a complaint to *to_status*, recording who, when, from, to and *note*.
 
     Use ``bukan_wewenang()`` for that status and ``reassign()`` to return one to baru.
-    Reopening (selesai -> ditindaklanjuti) needs a note saying why.
+    Reopening (selesai -> ditindaklanjuti) needs a note saying why. With *replies*, the
+    reporters' replies announcing the new status are drafted in the same transaction.
     """
     target = S(to_status)
     note = note.strip()
@@ -171,6 +181,9 @@ def change_status(
             _record(session, complaint, step, actor, implied, now)
         _record(session, complaint, target, actor, note, now)
         session.flush()
+        draft_replies(
+            session=session, policy=replies, complaint=complaint, event=target.value, note=note
+        )
         return complaint
 
 
@@ -264,6 +277,7 @@ def reassign(
                 f"bisa dialihkan / only complaints refused as bukan_wewenang or new in the "
                 f"triage inbox can be reassigned"
             )
+        was_refused = complaint.status == S.BUKAN_WEWENANG
         mention = session.get(Mention, complaint.origin_mention_id)
         assert mention is not None
         record_correction(
@@ -283,6 +297,15 @@ def reassign(
         text = f"dialihkan ke {inbox} (kategori {label('category', category)})"
         _record(session, complaint, S.BARU, actor, f"{text}: {note.strip()}" if note else text, now)
         assert complaint.id is not None
+        if was_refused:
+            # The citizen hears that the right agency has it now.
+            session.flush()
+            draft_replies(
+                session=session,
+                policy=policy.replies,
+                complaint=complaint,
+                event=ReplyEvent.BUKAN_WEWENANG,
+            )
         for channel in policy.channels.get(inbox, ()):
             session.add(
                 Outbox(

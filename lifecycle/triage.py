@@ -9,6 +9,7 @@ from models.exceptions import AduanError, NotFound
 from models.tables import Complaint, Mention
 from models.types import utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, MentionState
+from notify.replies import acknowledge
 from router.policy import RoutingPolicy
 
 
@@ -42,7 +43,7 @@ def assign(
             session.add(mention)
             return None
         inbox = policy.inbox_for(category)
-        return file_complaint(
+        complaint = file_complaint(
             session=session,
             mention=mention,
             category=category,
@@ -51,4 +52,10 @@ def assign(
             routed_by=f"triage:{actor}",
             channels=policy.channels.get(inbox, ()),
             details=policy.deadline_details(utcnow()),
+            number_prefix=policy.number_prefix,
         )
+        if complaint is not None:
+            acknowledge(
+                session=session, policy=policy.replies, complaint=complaint, mention=mention
+            )
+        return complaint

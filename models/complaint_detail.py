@@ -36,6 +36,8 @@ class RequestQuery:
     #: the inbox an agency user is confined to; None for every inbox
     inbox: str | None
     ids: tuple[int, ...] = ()
+    #: public numbers (``DPS-26-00123``), canonical form
+    numbers: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     statuses: tuple[str, ...] = ()
     #: filed at or after (inclusive) and before (exclusive)
@@ -55,6 +57,8 @@ def service_requests(*, session: Session, query: RequestQuery) -> list[Complaint
         stmt = stmt.where(Complaint.inbox == query.inbox)
     if query.ids:
         stmt = stmt.where(col(Complaint.id).in_(query.ids))
+    if query.numbers:
+        stmt = stmt.where(col(Complaint.public_number).in_(query.numbers))
     if query.categories:
         stmt = stmt.where(col(Complaint.category).in_(query.categories))
     if query.statuses:
@@ -66,3 +70,54 @@ def service_requests(*, session: Session, query: RequestQuery) -> list[Complaint
     stmt = stmt.order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
     size = max(query.page_size, 1)
     return list(session.exec(stmt.offset((max(query.page, 1) - 1) * size).limit(size)))
+
+
+@dataclass(frozen=True)
+class TrackedComplaint:
+    """What the public tracking page may show of a complaint: no text, author or staff."""
+
+    number: str
+    status: str
+    #: None for a confidential complaint (its inbox would say too much)
+    agency: str | None
+    filed_at: datetime
+    updated_at: datetime
+    responded_at: datetime | None
+    followed_up_at: datetime | None
+    resolved_at: datetime | None
+    confidential: bool
+    #: (when, status, note) of each step, oldest first; empty for a confidential one
+    steps: tuple[tuple[datetime, str, str], ...]
+
+
+def track(*, session: Session, number: str) -> TrackedComplaint | None:
+    """The public view of the complaint numbered *number* (canonical form), or None."""
+    complaint = session.exec(select(Complaint).where(Complaint.public_number == number)).first()
+    if complaint is None or complaint.id is None:
+        return None
+    public = session.exec(
+        select(Complaint.id).where(Complaint.id == complaint.id, publicly_visible())
+    ).first()
+    steps: tuple[tuple[datetime, str, str], ...] = ()
+    agency = None
+    if public is not None:
+        rows = session.exec(
+            select(StatusChange)
+            .where(StatusChange.complaint_id == complaint.id)
+            .order_by(col(StatusChange.at), col(StatusChange.id))
+        )
+        steps = tuple((r.at, str(r.to_status), r.note) for r in rows)
+        agency = session.exec(select(Agency.name).where(Agency.code == complaint.inbox)).first()
+        agency = agency or complaint.inbox
+    return TrackedComplaint(
+        number=complaint.public_number,
+        status=str(complaint.status),
+        agency=agency,
+        filed_at=complaint.created_at,
+        updated_at=complaint.updated_at,
+        responded_at=complaint.responded_at,
+        followed_up_at=complaint.followed_up_at,
+        resolved_at=complaint.resolved_at,
+        confidential=public is None,
+        steps=steps,
+    )

@@ -7,6 +7,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, exists, func, or_
 from sqlmodel import Session, col, select
 
+from models.public_number import normalize_number
 from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus
 
@@ -87,7 +88,11 @@ def _conditions(f: ComplaintFilter, now: datetime, *, with_status: bool = True) 
                 col(Mention.platform) == f.platform,
             )
         )
-    if f.text and f.text.strip():
+    number = normalize_number(f.text) if f.text else None
+    if number is not None:
+        # A public number typed in the search box finds its complaint (unique index).
+        where.append(col(Complaint.public_number) == number)
+    elif f.text and f.text.strip():
         pattern = "%" + _escape_like(f.text.strip()) + "%"
         where.append(
             exists()

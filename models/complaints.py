@@ -9,6 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from models.exceptions import InvalidTransition
+from models.public_number import DEFAULT_PREFIX, next_number
 from models.tables import (
     Complaint,
     ComplaintMention,
@@ -31,6 +32,7 @@ def file_complaint(
     routed_by: str,
     channels: tuple[str, ...] = (),
     details: dict[str, Any] | None = None,
+    number_prefix: str = DEFAULT_PREFIX,
 ) -> Complaint | None:
     """File *mention* as a new complaint in *inbox*; None if it was filed already.
 
@@ -41,6 +43,9 @@ def file_complaint(
     nothing is written and None is returned, without a savepoint or an error that
     would spoil the transaction. *details* sets further complaint fields (location,
     route_reason, terms, deadlines).
+
+    The complaint's public number (*number_prefix*, the WITA year, the year's next
+    sequence) is drawn in the same transaction (``models.public_number``).
 
     Routing files thousands of complaints, so every row here is written with a plain
     insert rather than through the ORM's unit of work; the returned Complaint is
@@ -57,10 +62,11 @@ def file_complaint(
         status=ComplaintStatus.BARU,
         **(details or {}),
     )
+    conn = session.connection()
+    complaint.public_number = next_number(conn, prefix=number_prefix, filed_at=complaint.created_at)
     row = {c.key: getattr(complaint, c.key) for c in _COMPLAINT_COLUMNS}
     # Table-level statements on the session's connection: the ORM's bulk-insert path
     # costs more per row than the database does.
-    conn = session.connection()
     new_id = conn.execute(
         _insert_ignoring_filed(session).values(row).returning(_COMPLAINTS.c.id)
     ).scalar_one_or_none()

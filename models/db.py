@@ -8,6 +8,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
+# Registers the hook that numbers complaints added through the ORM (see the module).
+import models.public_number  # noqa: F401
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for *url*; SQLite gets WAL, foreign keys and a busy timeout."""

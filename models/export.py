@@ -14,6 +14,7 @@ from models.tables import Complaint, Mention
 
 COMPLAINT_FIELDS = (
     "id",
+    "public_number",
     "category",
     "inbox",
     "status",

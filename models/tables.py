@@ -105,6 +105,13 @@ class ComplaintBase(SQLModel):
     """
 
     id: int | None = Field(default=None, primary_key=True, description="Complaint id")
+    #: what the citizen quotes (``models.public_number``); given when filed, never changed
+    public_number: str = Field(
+        default="",
+        max_length=30,
+        description="Public complaint number, e.g. DPS-26-00123: the city prefix, the "
+        "year (WITA) and that year's sequence; never reused, kept across merges",
+    )
     category: str = Field(max_length=40, description="Category code")
     inbox: str = Field(foreign_key="agency.code", max_length=40, description="Inbox code")
     status: ComplaintStatus = Field(
@@ -136,6 +143,7 @@ class Complaint(ComplaintBase, table=True):
         # The platform filter (and its per-status counts) reads only this index for the
         # complaint side of the join to the origin mention.
         Index("ix_complaint_inbox_status_origin", "inbox", "status", "origin_mention_id"),
+        UniqueConstraint("public_number", name="uq_complaint_public_number"),
     )
 
     # Unique: filing the same mention twice cannot create a second complaint,
@@ -164,6 +172,16 @@ class Complaint(ComplaintBase, table=True):
     #: the closed complaint this one continues: a citizen's reply after the reopen window
     #: (no foreign key: adding one would make SQLite rebuild the complaint table)
     previous_complaint_id: int | None = Field(default=None)
+
+
+class PublicNumberCounter(SQLModel, table=True):
+    """The last public number drawn for a (prefix, WITA year): see ``models.public_number``."""
+
+    __tablename__ = "public_number_counter"
+
+    prefix: str = Field(primary_key=True, max_length=8)
+    year: int = Field(primary_key=True)
+    last_value: int = 0
 
 
 class ComplaintMerge(SQLModel, table=True):
@@ -391,6 +409,57 @@ class IncidentComplaint(SQLModel, table=True):
 
     incident_id: int = Field(foreign_key="incident.id", primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", primary_key=True, index=True)
+
+
+class CitizenReply(SQLModel, table=True):
+    """A public reply to a citizen's post, drafted with the event it announces.
+
+    At most one per (mention, event): the unique constraint holds across routers, daemons
+    and retries. Sending goes through the outbox (channel ``reply``); this row keeps what
+    the citizen sees, who approved it, and the platform's id of the posted reply.
+    """
+
+    __tablename__ = "citizen_reply"
+    __table_args__ = (
+        UniqueConstraint("mention_id", "event", name="uq_citizen_reply_mention_event"),
+        Index("ix_citizen_reply_status_id", "status", "id"),
+        Index("ix_citizen_reply_source_sent", "source", "sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    mention_id: int = Field(foreign_key="mention.id")
+    #: a models.vocab.ReplyEvent value
+    event: str = Field(max_length=30)
+    #: the configured source whose account answers (the mention's source)
+    source: str = Field(max_length=100)
+    #: how it is posted: a models.vocab.ReplyChannel value
+    channel: str = Field(max_length=20)
+    #: a models.vocab.ReplyStatus value
+    status: str = Field(max_length=20)
+    #: the reply's text, masked; empty for a skipped reply
+    text: str = ""
+    #: why it was skipped, blocked or failed, in Indonesian
+    reason: str | None = None
+    #: the id the platform gave the posted reply
+    platform_reply_id: str | None = Field(default=None, max_length=100)
+    approved_by: str | None = Field(default=None, max_length=200)
+    approved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    #: set just before a post is attempted: an attempt after it first looks for our reply
+    attempted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    updated_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
+class ReplyAccountState(SQLModel, table=True):
+    """A source's reply channel switched off (token expired): reading may go on."""
+
+    __tablename__ = "reply_account_state"
+
+    source: str = Field(primary_key=True, max_length=100)
+    disabled_reason: str | None = None
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class Correction(SQLModel, table=True):

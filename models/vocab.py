@@ -340,6 +340,8 @@ PLATFORM_LABELS: dict[str, str] = {
     Platform.TWITTER: "X (Twitter)",
     Platform.FACEBOOK: "Facebook",
     Platform.INSTAGRAM: "Instagram",
+    # a source's platform (its mentions are "instagram"): the official Graph API
+    "instagram_graph": "Instagram (Graph API)",
 }
 #: how pages name each routing state of a mention
 MENTION_STATE_LABELS: dict[str, str] = {
@@ -373,7 +375,75 @@ SORT_LABELS: dict[str, str] = {
     "reporters": "Pelapor terbanyak",
 }
 #: notification channels
-CHANNEL_LABELS: dict[str, str] = {"email": "e-mail", "webhook": "webhook"}
+CHANNEL_LABELS: dict[str, str] = {"email": "e-mail", "webhook": "webhook", "reply": "balasan warga"}
+
+
+class ReplyEvent(StrEnum):
+    """What a reply to a citizen announces."""
+
+    DITERIMA = "diterima"
+    RESPON_AWAL = "respon_awal"
+    DITINDAKLANJUTI = "ditindaklanjuti"
+    SELESAI = "selesai"
+    #: refused by one agency and given to the right one by triage
+    BUKAN_WEWENANG = "bukan_wewenang"
+
+
+REPLY_EVENT_LABELS: dict[str, str] = {
+    ReplyEvent.DITERIMA: "Tanda terima",
+    ReplyEvent.RESPON_AWAL: "Respon awal",
+    ReplyEvent.DITINDAKLANJUTI: "Ditindaklanjuti",
+    ReplyEvent.SELESAI: "Selesai",
+    ReplyEvent.BUKAN_WEWENANG: "Dialihkan ke instansi lain",
+}
+
+
+class ReplyStatus(StrEnum):
+    """Where a reply to a citizen stands."""
+
+    #: waiting for the Kominfo team (review mode)
+    DRAFT = "draft"
+    #: approved or automatic: in the outbox
+    QUEUED = "queued"
+    SENT = "sent"
+    #: not sent, and why (own post, deleted, hidden, channel off, refused by the platform)
+    SKIPPED = "skipped"
+    BLOCKED = "blocked"
+    DISCARDED = "discarded"
+    #: the platform has no reply API for this source: the team answers by hand
+    MANUAL = "manual"
+
+
+REPLY_STATUS_LABELS: dict[str, str] = {
+    ReplyStatus.DRAFT: "menunggu persetujuan",
+    ReplyStatus.QUEUED: "dalam antrean kirim",
+    ReplyStatus.SENT: "terkirim",
+    ReplyStatus.SKIPPED: "tidak dikirim",
+    ReplyStatus.BLOCKED: "diblokir",
+    ReplyStatus.DISCARDED: "dibuang",
+    ReplyStatus.MANUAL: "balas manual",
+}
+
+
+class ReplyChannel(StrEnum):
+    """How a source's replies are posted."""
+
+    X = "x"
+    FACEBOOK = "facebook"
+    INSTAGRAM_GRAPH = "instagram_graph"
+    #: instaloader sources: no posting API; a person replies by hand
+    MANUAL = "manual"
+    #: the demo/replay sink: a JSON-lines log instead of a platform
+    LOG = "log"
+
+
+REPLY_CHANNEL_LABELS: dict[str, str] = {
+    ReplyChannel.X: "X",
+    ReplyChannel.FACEBOOK: "Facebook",
+    ReplyChannel.INSTAGRAM_GRAPH: "Instagram (Graph API)",
+    ReplyChannel.MANUAL: "manual",
+    ReplyChannel.LOG: "log balasan (demo)",
+}
 #: history notes written by older versions in English, as pages show them
 HISTORY_NOTE_LABELS: dict[str, str] = {"filed": FILED_NOTE}
 
@@ -403,6 +473,9 @@ LABELS: dict[str, dict[str, str]] = {
     "retention_kind": RETENTION_KIND_LABELS,
     "alert_cause": ALERT_CAUSE_LABELS,
     "escalation_level": ESCALATION_LEVEL_LABELS,
+    "reply_event": REPLY_EVENT_LABELS,
+    "reply_status": REPLY_STATUS_LABELS,
+    "reply_channel": REPLY_CHANNEL_LABELS,
 }
 
 

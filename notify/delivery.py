@@ -50,10 +50,13 @@ from models.complaints import mentions_of
 from models.confidential import CONFIDENTIAL_NOTICE
 from models.masking import mask_personal
 from models.notices import sample_texts
+from models.replies import REPLY_CHANNEL
 from models.tables import Complaint, Mention, Outbox
 from models.types import utcnow
 from models.vocab import OutboxRecipient, OutboxStatus
 from notify.email_channel import EmailFailed, complaint_email, notice_email, send_email
+from notify.replies import ReplyPolicy
+from notify.reply_delivery import attempt_reply
 from notify.settings import (
     DeliverySettings,
     Recipient,
@@ -227,6 +230,19 @@ def claim_due(
     return sorted(claims, key=lambda c: c.id)  # RETURNING promises no order
 
 
+def postpone(engine: Engine, claim: Claim, *, until: datetime, why: str) -> bool:
+    """Make a claimed row wait until *until* without counting the attempt (a platform limit)."""
+    with engine.begin() as conn:
+        result = conn.execute(
+            _owned(claim).values(
+                attempts=claim.attempts - 1, next_attempt_at=until, last_error=_clip(why)
+            )
+        )
+    if result.rowcount == 1:
+        log.info("outbox %d: waits until %s: %s", claim.id, until.isoformat(), why)
+    return result.rowcount == 1
+
+
 def release(engine: Engine, claims: Iterable[Claim], *, now: datetime) -> int:
     """Give back claimed rows that were not attempted: due again, the attempt not counted."""
     released = 0
@@ -340,6 +356,7 @@ def complaint_document(complaint: Complaint, mentions: Sequence[Mention]) -> dic
         }
     return {
         "id": complaint.id,
+        "public_number": complaint.public_number,
         "category": complaint.category,
         "inbox": complaint.inbox,
         "status": complaint.status,
@@ -427,12 +444,15 @@ def deliver_due(
     contacts: Mapping[str, Recipient] | None = None,
     now: datetime | None = None,
     limit: int = 100,
+    replies: ReplyPolicy | None = None,
 ) -> DeliveryResult:
     """Send up to *limit* due outbox rows, oldest first, and record each outcome.
 
     E-mail rows to inboxes on the daily digest are left for ``notify.digest``. Safe to
-    run in several processes at once; delivery is at least once (see the module doc).
-    *contacts*: further recipients by ``contact_key``. *now* fixes the clock (tests).
+    run in several processes at once; delivery is at least once (see the module doc),
+    except replies to citizens, posted at most once (``notify.reply_delivery``) by the
+    accounts of *replies*. *contacts*: further recipients by ``contact_key``. *now*
+    fixes the clock (tests).
     """
     clock = _clock(now)
     result = DeliveryResult()
@@ -447,6 +467,7 @@ def deliver_due(
     http = None
     if any(c.channel == "webhook" for c in claims):
         http = webhook_session(settings.allow_private_webhooks)
+    platforms = requests.Session() if any(c.channel == REPLY_CHANNEL for c in claims) else None
     try:
         for i, claim in enumerate(claims):
             if _monotonic() - claimed_at > lease(settings) - settings_budget(settings):
@@ -455,6 +476,28 @@ def deliver_due(
                 n = release(engine, claims[i:], now=clock())
                 log.warning("delivery: lease nearly spent, %d claimed rows released", n)
                 break
+            if claim.channel == REPLY_CHANNEL:
+                assert platforms is not None
+                verdict = attempt_reply(
+                    engine=engine,
+                    reply_id=int(claim.payload.get("reply_id") or 0),
+                    policy=replies,
+                    http=platforms,
+                    now=clock(),
+                )
+                if verdict.wait_until is not None:
+                    if postpone(engine, claim, until=verdict.wait_until, why=verdict.error or ""):
+                        result.count("retried")
+                    continue
+                failure = None
+                if verdict.error is not None:
+                    failure = Failure(verdict.error, verdict.permanent)
+                result.count(
+                    record_outcome(
+                        engine=engine, claim=claim, failure=failure, settings=settings, now=clock()
+                    )
+                )
+                continue
             target = recipient_of(claim, agencies, contacts or {})
             failure = attempt(claim, events.get(claim.id), target, settings, http)
             result.count(
@@ -465,6 +508,8 @@ def deliver_due(
     finally:
         if http is not None:
             http.close()
+        if platforms is not None:
+            platforms.close()
     log.info(
         "delivery: %d sent, %d to retry, %d dead-lettered", result.sent, result.retried, result.dead
     )

@@ -87,10 +87,16 @@ def _safe_link(url: str | None) -> str | None:
     return None
 
 
+def _number(complaint: Mapping[str, Any]) -> str:
+    """The public number and the inbox's id: ``DPS-26-00123 (#57)``."""
+    number = complaint.get("public_number")
+    return f"{number} (#{complaint['id']})" if number else f"#{complaint['id']}"
+
+
 def describe_complaint(complaint: Mapping[str, Any]) -> list[str]:
     """The lines describing one complaint and every mention reporting it."""
     lines = [
-        f"Nomor pengaduan : #{complaint['id']}",
+        f"Nomor pengaduan : {_number(complaint)}",
         f"Kategori        : {complaint['category']}",
         f"Kotak masuk     : {complaint['inbox']}",
         f"Status          : {complaint['status']}",
@@ -143,7 +149,8 @@ def complaint_email(
     notice = event.get("notice") or {}
     title = str(notice.get("title") or EVENT_TITLES.get(event["event"], "Pemberitahuan pengaduan"))
     first = (complaint.get("mentions") or [{}])[0].get("text", "")
-    subject = f"[Aduan #{complaint['id']}] {title} {complaint['category']}"
+    number = complaint.get("public_number") or f"#{complaint['id']}"
+    subject = f"[Aduan {number}] {title} {complaint['category']}"
     if first:
         subject += f": {_one_line(str(first), 60)}"
     body = "\n".join(

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from notify.replies import ReplyPolicy
 from router.location import Location
 from router.rules import Rule
 
@@ -32,6 +33,10 @@ class RoutingPolicy:
     #: a citizen's reply in a closed complaint's conversation within this time reopens it;
     #: None: never (a later reply files a new complaint linked to the closed one)
     reopen_window: timedelta | None = timedelta(days=14)
+    #: the city prefix of public complaint numbers (``DPS`` in DPS-26-00123)
+    number_prefix: str = "DPS"
+    #: replies to citizens (None: nobody is answered)
+    replies: ReplyPolicy | None = None
 
     def inbox_for(self, category: str) -> str:
         """The inbox of *category*; unmapped categories go to triage."""

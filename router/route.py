@@ -35,9 +35,11 @@ from models.locks import hold_lock
 from models.mentions import pending_mentions
 from models.notes import add_note
 from models.reopen import lock_for_reopen, reopen_by_reply
+from models.replies import own_reply_ids
 from models.tables import Complaint, Mention
 from models.types import utcnow
 from models.vocab import NOT_COMPLAINT, ComplaintStatus, MentionState
+from notify.replies import acknowledge
 from router.dedupe import DuplicateIndex, Wanted, thread_complaint
 from router.location import Location
 from router.policy import RoutingPolicy
@@ -126,6 +128,9 @@ def route_pending(
             batch = pending_mentions(session=session, limit=batch_size)
             if not batch:
                 return result
+            batch = _without_our_replies(session, batch, policy, result)
+            if not batch:
+                continue
             # The first DECIDING_CHARS characters decide; the whole text stays stored.
             predictions = classifier.predict([deciding_part(m.text) for m in batch])
             # Each step flushes what later look-ups must see; autoflush before every
@@ -142,6 +147,28 @@ def route_pending(
                 )
                 for mention, prediction, plan in zip(batch, predictions, plans, strict=True):
                     _route_one(session, mention, prediction, plan, policy, index, result)
+
+
+def _without_our_replies(
+    session: Session, batch: list[Mention], policy: RoutingPolicy, result: RouteResult
+) -> list[Mention]:
+    """Keep our own replies, should a collector bring one back, out of routing."""
+    if policy.replies is None:
+        return batch
+    ours = own_reply_ids(session=session, platform_ids=[m.platform_id for m in batch])
+    if not ours:
+        return batch
+    kept = []
+    for mention in batch:
+        if mention.platform_id in ours:
+            log.info("mention %s is our own reply; kept, not routed", mention.id)
+            mention.state = MentionState.NOT_COMPLAINT
+            mention.routed_at = utcnow()
+            session.add(mention)
+            result.not_complaint += 1
+        else:
+            kept.append(mention)
+    return kept
 
 
 def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -> _Plan | None:
@@ -183,6 +210,13 @@ def _route_one(
             actor="router",
             detail="balasan dalam utas pengaduan",
         )
+        acknowledge(
+            session=session,
+            policy=policy.replies,
+            complaint=thread,
+            mention=mention,
+            routed=True,
+        )
         result.attached += 1
         return
     if plan is None:
@@ -204,6 +238,13 @@ def _route_one(
             detail=detail,
             reporters=index.add_reporter(duplicate.complaint, author),
         )
+        acknowledge(
+            session=session,
+            policy=policy.replies,
+            complaint=duplicate.complaint,
+            mention=mention,
+            routed=True,
+        )
         result.attached += 1
         return
     decision, location = plan.decision, plan.location
@@ -223,6 +264,7 @@ def _route_one(
         routed_by=decision.routed_by,
         channels=policy.channels.get(decision.inbox, ()),
         details=details,
+        number_prefix=policy.number_prefix,
     )
     if complaint is None:
         # Another router filed it first; it is filed, so it must not stay pending.
@@ -232,6 +274,14 @@ def _route_one(
         result.already_filed += 1
     else:
         index.filed(complaint, mention.text, mention.created_at, author)
+        acknowledge(
+            session=session,
+            policy=policy.replies,
+            complaint=complaint,
+            mention=mention,
+            new_complaint=True,
+            routed=True,
+        )
         result.filed += 1
 
 

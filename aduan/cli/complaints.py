@@ -50,7 +50,12 @@ def status(
 
     try:
         c = change_status(
-            engine=store(), complaint_id=complaint_id, to_status=to, actor=actor, note=note
+            engine=store(),
+            complaint_id=complaint_id,
+            to_status=to,
+            actor=actor,
+            note=note,
+            replies=policy_for(state.settings).replies,
         )
     except ValueError as exc:
         raise _usage(exc) from None

@@ -111,6 +111,16 @@ def _config(
             "options": {"path": str(replay)},
         }
     ]
+    # Hostile posts are answered too (into the demo sink): replies must not leak either.
+    data["replies"]["accounts"] = [
+        {
+            "source": "hostile",
+            "mode": "auto",
+            "channel": "log",
+            "max_per_hour": 1000,
+            "options": {"log_path": "replies.jsonl"},
+        }
+    ]
     data["delivery"] = {
         "schedule": {"seconds": 1},
         "smtp": {"host": "127.0.0.1", "port": smtp_port, "timeout_seconds": 2},

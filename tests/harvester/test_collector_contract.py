@@ -25,6 +25,7 @@ from sqlmodel import Session, select
 
 import harvester.facebook
 import harvester.instagram
+import harvester.instagram_graph
 import harvester.twitter
 from harvester import registry
 from harvester.base import Batch, Collector, CollectorOptions, SourceSpec
@@ -34,6 +35,7 @@ from models.sources import get_health
 from models.tables import Mention, MentionIn
 from tests.support import facebook as fb
 from tests.support import instagram as ig
+from tests.support import instagram_graph as igg
 from tests.support import twitter as tw
 from tests.support.paths import SAMPLE
 
@@ -101,11 +103,18 @@ def _instagram(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) 
     )
 
 
+def _instagram_graph(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Scenario:
+    """A business account through the Graph API: comments, replies, tags, a hashtag."""
+    monkeypatch.setattr(harvester.instagram_graph, "utcnow", lambda: igg.NOW)
+    return Scenario(igg.SOURCE, igg.collector, igg.serve, frozenset({"instagram"}))
+
+
 SCENARIOS: dict[str, Callable[[pytest.MonkeyPatch, pytest.FixtureRequest], Scenario]] = {
     "replay": _replay,
     "twitter": _twitter,
     "facebook": _facebook,
     "instagram": _instagram,
+    "instagram_graph": _instagram_graph,
 }
 PLATFORMS = sorted(platforms())
 each_platform = pytest.mark.parametrize("platform", PLATFORMS)

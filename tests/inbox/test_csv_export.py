@@ -13,6 +13,7 @@ from models import complaint_view
 from models.bidi import BIDI_CONTROLS
 from models.export import safe_cell as archive_cell
 from models.tables import Complaint, Mention
+from tests.support.numbers import number
 from tests.support.web import EVIL, add_complaint, signed_in
 
 
@@ -107,6 +108,7 @@ def test_export_lists_every_page_of_the_filtered_inbox(
     assert rows[0]["teks"] == "air mati lagi di sesetan nomor 1"
     assert rows[0]["tautan"] == "https://x.com/warga1/status/1001"
     assert rows[0]["dibuat_wita"] and rows[0]["pelapor"] == "1"
+    assert [r["nomor"] for r in rows] == [number(n) for n in range(1, 6)]
     everything = _read(client.get("/inbox/PDAM/export.csv").text)
     assert [r["teks"] for r in everything if r["status"] == "selesai"] == ["'=SUM(1+1)"]
     assert EVIL not in {r["teks"] for r in everything}  # LPJU's complaint is not in PDAM's

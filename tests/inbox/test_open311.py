@@ -122,6 +122,11 @@ def test_requests_fields_and_status_mapping(engine: Engine) -> None:
     assert _ids(api, op, service_request_id=wanted, status="open") == [ids["keruh"], ids["pungli"]]
     one = _get(api, f"/requests/{ids['evil']}.json", op)
     assert one.status_code == 200 and one.json() == [evil]
+    # The citizen's public number names the same request, in any case.
+    assert evil["public_number"].startswith("DPS-")
+    by_number = _get(api, f"/requests/{evil['public_number'].lower()}.json", op)
+    assert by_number.status_code == 200 and by_number.json() == [evil]
+    _is_error(_get(api, "/requests/DPS-99-00001.json", op), 404)
     _is_error(_get(api, "/requests.json", op, status="pending"), 400, "status: unknown pending")
     _is_error(_get(api, "/requests.json", op, service_code="NOT_COMPLAINT"), 400, "service_code")
     _is_error(_get(api, "/requests.json", op, service_request_id="1,x"), 400, "service_request_id")

@@ -49,6 +49,7 @@ from models.tables import (
 from models.vocab import ROLES, OutboxStatus
 from router.route import route_pending
 from tests.support.factories import agencies, mention
+from tests.support.numbers import number
 from tests.support.routing import POLICY, KeywordClassifier
 from tests.support.web import AUTH
 
@@ -190,6 +191,16 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/admin/access-log", ADMIN_ONLY),
         Case("GET", "/admin/access-log?action=complaint.view_original", ADMIN_ONLY),
         Case("GET", "/admin/access-log.csv", ADMIN_ONLY),
+        # The reply queue: the Kominfo team (admins, operators).
+        Case("GET", "/balasan", page(OK, 403, 403)),
+        # (no such reply, no switched-off channel: 404 past access control)
+        Case("POST", f"/balasan/{MISSING}/setujui", page(404, 403, 403), form={"text": ""}),
+        Case("POST", f"/balasan/{MISSING}/buang", page(404, 403, 403), form={}),
+        Case("POST", f"/balasan/akun/{w.user}/aktifkan", page(404, 403, 403), form={}),
+        # The public tracking page: no sign-in, for anyone with a number.
+        Case("GET", "/lacak", {r: OK for r in VISITORS}),
+        Case("GET", "/lacak?nomor=dps-26-1", {r: OK for r in VISITORS}),
+        Case("GET", f"/lacak/{number(1)}", {r: OK for r in VISITORS}),
     ]
     # Confidential complaints: seen by their own inbox and Kominfo staff, never by
     # viewers, and never given out through Open311.
@@ -501,6 +512,7 @@ def test_every_route_of_the_app_is_in_the_table() -> None:
     concrete = {
         ("GET", "/dashboard/charts/volume-{id}.svg"): "/dashboard/charts/volume-category.svg",
         ("GET", "/open311/v2/{id}"): "/open311/v2/discovery.xml",
+        ("GET", "/lacak/{id}"): f"/lacak/{number(1)}",
     }
     missing = sorted(
         r for r in routes - covered if not (r in concrete and ("GET", concrete[r]) in covered)

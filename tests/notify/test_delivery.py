@@ -48,6 +48,7 @@ from notify.webhook_channel import sign, verify_signature
 from tests.support.factories import mention
 from tests.support.mail import Mailbox
 from tests.support.net import free_port
+from tests.support.numbers import number
 
 WEBHOOK_SECRET = "rahasia-uji-webhook"
 #: the variable the test inbox names for its webhook secret
@@ -260,7 +261,7 @@ def test_email_carries_the_complaint_as_plain_text(engine: Engine, smtp: Mailbox
     assert (row.status, row.attempts, row.sent_at) == ("sent", 1, NOW)
     [msg] = smtp.messages
     assert msg["To"] == "lpju@denpasarkota.go.id"
-    assert msg["Subject"].startswith(f"[Aduan #{cid}] Pengaduan baru LPJU: <script>")
+    assert msg["Subject"].startswith(f"[Aduan {number(1)}] Pengaduan baru LPJU: <script>")
     assert msg["Message-ID"] == f"<aduan-{row.id}@denpasarkota.go.id>"
     assert msg["X-Aduan-Event"] == f"aduan-{row.id}"
     assert msg["Auto-Submitted"] == "auto-generated"
@@ -268,7 +269,7 @@ def test_email_carries_the_complaint_as_plain_text(engine: Engine, smtp: Mailbox
     body = msg.get_content()
     for line in NASTY.splitlines():
         assert "    " + line in body  # verbatim, indented as a quotation
-    assert f"Nomor pengaduan : #{cid}" in body
+    assert f"Nomor pengaduan : {number(1)} (#{cid})" in body
     assert "Kategori        : LPJU" in body
     assert "Jalan Raya Sesetan, Desa/Kel. Sesetan, Kec. Denpasar Selatan" in body
     # the mention was posted at 01:01 UTC: 09:01 in Denpasar
@@ -706,7 +707,8 @@ def test_digest_goes_out_once_a_day(engine: Engine, smtp: Mailbox, receiver: Rec
     )
     assert digest.get_content_type() == "text/plain"
     body = digest.get_content()
-    assert f"Nomor pengaduan : #{c1}" in body and f"Nomor pengaduan : #{c2}" in body
+    assert f"Nomor pengaduan : {number(1)} (#{c1})" in body
+    assert f"Nomor pengaduan : {number(2)} (#{c2})" in body
     for line in NASTY.splitlines():
         assert "    " + line in body
     emails = [r for r in _rows(engine) if r.channel == "email"]

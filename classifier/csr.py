@@ -8,8 +8,9 @@ the same three arrays scipy's CSR format uses (``data``, ``indices``, ``indptr``
 training can hand the rows to scikit-learn unchanged (:meth:`Csr.to_scipy`).
 
 For a batch of :data:`SCIPY_FROM_ROWS` rows or more the products are left to scipy after
-all: its compiled loops are faster than numpy's gather-and-sum (a fifth more mentions per
-second in ``bench/classifier_bench.py``), and a batch that size pays the import once.
+all: its compiled loops are faster than numpy's gather-and-sum (about a tenth more
+mentions per second in ``bench/classifier_bench.py``), and such a batch pays the import
+once.
 """
 
 from dataclasses import dataclass

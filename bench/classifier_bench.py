@@ -62,13 +62,15 @@ def main() -> None:
     examples = load_corpus()
     with threadpool_limits(limits=1), tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = train(tmp / "bundled", examples=examples)
         train_seconds = time.perf_counter() - started
+        train_cpu = time.process_time() - cpu
         extra = imported_rows([e for e in examples if e.split == "train"])
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         big = train(tmp / "big", examples=examples + extra)
         big_seconds = time.perf_counter() - started
+        big_cpu = time.process_time() - cpu
         size_mb = (result.folder / MODEL_FILE).stat().st_size / 1e6
         big_mb = (big.folder / MODEL_FILE).stat().st_size / 1e6
         started = time.perf_counter()
@@ -78,20 +80,23 @@ def main() -> None:
         texts = [e.text for e in examples]
         batch = (texts * (20_000 // len(texts) + 1))[:20_000]
         predictor.predict(batch[:500])  # warm-up
-        best = float("inf")
+        best = best_cpu = float("inf")
         for _ in range(3):
             normalize.cache_clear()
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             for i in range(0, len(batch), 500):  # the router's and classify --jsonl's batches
                 predictor.predict(batch[i : i + 500])
             best = min(best, time.perf_counter() - started)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
     words = sum(len(t.split()) for t in batch) / len(batch)
     print(f"corpus: {len(examples)} examples {result.meta['examples_by_source']}")
     print(
-        f"training on the corpus (fit, cross-register calibration, scoring): {train_seconds:.1f} s"
+        "training on the corpus (fit, cross-register calibration, scoring): "
+        f"{train_seconds:.1f} s (cpu {train_cpu:.1f} s)"
     )
     print(
-        f"training with {N_IMPORTED:,} imported rows added: {big_seconds:.1f} s  (target <= 60 s)"
+        f"training with {N_IMPORTED:,} imported rows added: {big_seconds:.1f} s "
+        f"(cpu {big_cpu:.1f} s)  (target <= 60 s)"
     )
     print(
         f"model file: {size_mb:.1f} MB, with the imported rows {big_mb:.1f} MB  (target <= 30 MB)"
@@ -100,7 +105,8 @@ def main() -> None:
     print(f'`aduan classify "text"` start to exit: {startup:.2f} s  (target < 1.5 s)')
     print(
         f"throughput, one core, batches of 500, {len(batch):,} corpus texts "
-        f"(mean {words:.0f} words): {len(batch) / best:,.0f} mentions/s  (target >= 5,000)"
+        f"(mean {words:.0f} words): {len(batch) / best:,.0f} mentions/s, "
+        f"{len(batch) / best_cpu:,.0f} per cpu second  (target >= 5,000)"
     )
     print(
         f"cpu count visible: {os.cpu_count()}, BLAS/OpenMP threads limited to 1; "

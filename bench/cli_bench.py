@@ -11,6 +11,7 @@ Run: .venv/bin/python bench/cli_bench.py [--model-dir DIR]   (without it, trains
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -24,15 +25,21 @@ ROOT = Path(__file__).parents[1]
 RUNS = 9
 
 
-def median_seconds(command: list[str]) -> float:
-    """The median wall time of *command* over RUNS runs, after one warm-up run."""
+def median_seconds(command: list[str]) -> tuple[float, float]:
+    """The median wall and CPU (user + system) time of *command* over RUNS runs.
+
+    On a shared machine the wall time grows with the load; the CPU time much less.
+    """
     subprocess.run(command, capture_output=True, check=True)
-    times = []
+    wall, cpu = [], []
     for _ in range(RUNS):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         subprocess.run(command, capture_output=True, check=True)
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
+        wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def config_for(model_dir: Path, tmp: Path) -> Path:
@@ -76,9 +83,10 @@ def main() -> None:
             ),
         }
     load = os.getloadavg()
-    for name, seconds in figures.items():
+    print(f"{'':<36}{'wall':>8}{'cpu':>9}")
+    for name, (wall, cpu) in figures.items():
         target = "  (target < 1.5 s)" if name.startswith("aduan") else ""
-        print(f"{name + ':':<36}{seconds:.3f} s{target}")
+        print(f"{name + ':':<36}{wall:>7.3f}s{cpu:>8.3f}s{target}")
     print(f"median of {RUNS} runs each; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 
 

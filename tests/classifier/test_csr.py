@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from classifier.csr import Csr, hstack
+from classifier.csr import SCIPY_FROM_ROWS, Csr, hstack
 
 
 def _random(rows: int, cols: int, density: float, seed: int) -> sparse.csr_matrix:
@@ -18,9 +18,10 @@ def _random(rows: int, cols: int, density: float, seed: int) -> sparse.csr_matri
     return m.tocsr()
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_products_and_joins_match_scipy(seed: int) -> None:
-    a, b = _random(37, 50, 0.1, seed), _random(37, 20, 0.2, seed + 100)
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("rows", [37, SCIPY_FROM_ROWS + 5])  # numpy's products, then scipy's
+def test_products_and_joins_match_scipy(seed: int, rows: int) -> None:
+    a, b = _random(rows, 50, 0.1, seed), _random(rows, 20, 0.2, seed + 100)
     weights = np.random.default_rng(seed).normal(size=(70, 5)).astype(np.float32)
     other = _random(50, 30, 0.1, seed + 7)
     joined = hstack([Csr.of(a), Csr.of(b)])

@@ -61,6 +61,7 @@ from models.dashboard import complaint_years, status_totals, top_places, volume_
 from models.db import make_engine, session_scope
 from models.mentions import count_by_state
 from models.migrate import current_revision, upgrade
+from models.public_number import format_number
 from models.tables import Agency, Complaint, ComplaintMention, Mention, StatusChange
 from models.types import utcnow
 from models.vocab import ComplaintStatus, MentionState
@@ -310,6 +311,8 @@ class Generator:
         }
         complaint = {
             "id": i,
+            # unique like the real ones; the sequence runs over all years (a bench world)
+            "public_number": format_number("DPS", filed.astimezone(WITA).year, i),
             "origin_mention_id": i,
             "category": category,
             "inbox": inbox,

@@ -45,6 +45,7 @@ def config(tmp_path: Path, store_url: str, engine: Engine) -> Path:
     data["sources"] = [
         dict(data["sources"][0], name="file", options={"path": str(replay), "batch_size": 10})
     ]
+    data["replies"] = {"accounts": []}  # the demo's reply account answers demo-replay
     return write_config(tmp_path, data)
 
 

@@ -136,6 +136,8 @@ class Complaint(ComplaintBase, table=True):
         # The platform filter (and its per-status counts) reads only this index for the
         # complaint side of the join to the origin mention.
         Index("ix_complaint_inbox_status_origin", "inbox", "status", "origin_mention_id"),
+        # "Pengaduan saya": a petugas's complaints by status.
+        Index("ix_complaint_assignee_status", "assignee_id", "status"),
     )
 
     # Unique: filing the same mention twice cannot create a second complaint,
@@ -164,6 +166,23 @@ class Complaint(ComplaintBase, table=True):
     #: the closed complaint this one continues: a citizen's reply after the reopen window
     #: (no foreign key: adding one would make SQLite rebuild the complaint table)
     previous_complaint_id: int | None = Field(default=None)
+    #: the agency user (petugas) working it; an active user of this inbox's agency
+    #: (no foreign key, like previous_complaint_id: SQLite would rebuild the table)
+    assignee_id: int | None = Field(default=None)
+
+
+class ComplaintAssignment(SQLModel, table=True):
+    """One change of a complaint's petugas: assigned, reassigned or unassigned."""
+
+    __tablename__ = "complaint_assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    #: the petugas before and after (None: nobody)
+    from_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    to_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor: str = Field(max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class ComplaintMerge(SQLModel, table=True):

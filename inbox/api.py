@@ -31,6 +31,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inbox.access import Permission, access
 from inbox.api_models import (
+    AssigneeIn,
+    AssigneeResult,
     CategoryOut,
     ComplaintDetail,
     ComplaintId,
@@ -59,6 +61,7 @@ from inbox.web import (
     OriginalRoles,
     routing_policy,
 )
+from lifecycle.assignment import assign, username_of
 from lifecycle.reports import count_overdue, overdue_step, response_csv, response_times
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.access_log import record_access_now
@@ -67,7 +70,7 @@ from models.complaint_search import search_complaints
 from models.complaint_view import linked_mentions, origin_mentions
 from models.complaints import count_by_inbox_status
 from models.db import session_scope
-from models.exceptions import InvalidTransition, NotFound
+from models.exceptions import AssignmentRefused, InvalidTransition, NotFound
 from models.masking import mask_personal
 from models.notes import add_note, notes_of
 from models.tables import Agency, Complaint, ComplaintNote, Mention, User
@@ -246,6 +249,41 @@ def set_status(
     except InvalidTransition as err:
         raise HTTPException(status_code=409, detail=str(err)) from None
     return StatusResult.model_validate(complaint)
+
+
+@router.post(
+    "/complaints/{complaint_id}/assignee",
+    response_model=AssigneeResult,
+    responses={
+        **COMPLAINT_ERRORS,
+        409: _error("Not an active agency user of the complaint's inbox (the reason named)"),
+    },
+)
+def set_assignee(
+    complaint_id: ComplaintId, body: AssigneeIn, engine: EngineDep, user: Worker
+) -> AssigneeResult:
+    """Assign a complaint to a petugas of its agency, reassign it, or unassign it (null).
+
+    An agency token reaches only its own inbox's complaints and its own colleagues.
+    """
+    try:
+        complaint = assign(
+            engine=engine,
+            complaint_id=complaint_id,
+            assignee=body.assignee or None,
+            actor=user.username,
+            agency_code=access.inbox_filter(user),
+        )
+    except NotFound:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    except AssignmentRefused as err:
+        raise HTTPException(status_code=409, detail=str(err)) from None
+    assert complaint.id is not None
+    with Session(engine) as db:
+        name = username_of(session=db, user_id=complaint.assignee_id)
+    return AssigneeResult(
+        id=complaint.id, inbox=complaint.inbox, assignee=name, updated_at=complaint.updated_at
+    )
 
 
 @router.post(

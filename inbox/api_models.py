@@ -299,6 +299,25 @@ class StatusChangeIn(BaseModel):
         return self
 
 
+class AssigneeIn(BaseModel):
+    """Who works a complaint: an agency user of its inbox, or null to unassign."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    assignee: str | None = Field(
+        max_length=100, description="Username of an active agency user of the complaint's inbox"
+    )
+
+
+class AssigneeResult(BaseModel):
+    """A complaint's petugas after a change."""
+
+    id: int = Field(description="Complaint id")
+    inbox: str = Field(description="Inbox holding it")
+    assignee: str | None = Field(description="Username of its petugas, or null")
+    updated_at: UtcTime = Field(description="Last change (UTC)")
+
+
 class NoteIn(BaseModel):
     """A new internal note."""
 

@@ -62,6 +62,8 @@ NOTICES: dict[str, str] = {
         "teksnya tidak dikirim dalam notifikasi."
     ),
     "bukan_rahasia": "Tanda rahasia dicabut.",
+    "petugas": "Petugas pengaduan diperbarui.",
+    "tanpa_petugas": "Pengaduan tidak lagi ditugaskan ke petugas mana pun.",
 }
 _FILTER_KEYS = (
     "q",

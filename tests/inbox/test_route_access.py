@@ -38,6 +38,7 @@ from models.mentions import insert_mentions
 from models.tables import (
     AccessLogEntry,
     Complaint,
+    ComplaintAssignment,
     ComplaintMention,
     ComplaintNote,
     Correction,
@@ -138,6 +139,8 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/dashboard/response-times.csv?year=2026", page(OK, 403, OK)),
         Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
         Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
+        Case("GET", "/pengaduan-saya", page(OK, OK, 403)),
+        Case("GET", "/pengaduan-saya?semua=1", page(OK, OK, 403)),
         Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
         Case("GET", "/inbox/PDAM", page(OK, OK, 403)),
         Case("GET", "/inbox/LPJU", page(OK, 404, 403)),
@@ -212,6 +215,19 @@ def cases(w: World) -> list[Case]:
             Case("GET", f"/complaints/{cid}", page(staff, agency, 403)),
             Case("POST", f"/complaints/{cid}/status", page(staff, agency, 403), form=status),
             Case("POST", f"/complaints/{cid}/notes", page(staff, agency, 403), form=note),
+            # The PDAM agency user is the petugas offered for a PDAM complaint.
+            Case(
+                "POST",
+                f"/complaints/{cid}/petugas",
+                page(staff, agency, 403),
+                form={"assignee": "agency"},
+            ),
+            Case(
+                "POST",
+                f"/api/v1/complaints/{cid}/assignee",
+                api(staff, agency, 403),
+                json={"assignee": "agency"},
+            ),
             Case("GET", f"/api/v1/complaints/{cid}", api(staff, agency, 403)),
             Case(
                 "POST",
@@ -403,6 +419,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             t.__name__: s.exec(select(func.count()).select_from(t)).one()
             for t in (
                 Complaint,
+                ComplaintAssignment,
                 ComplaintMention,
                 ComplaintNote,
                 Correction,
@@ -412,7 +429,8 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             )
         }
         complaints = sorted(
-            (c.id, c.status, c.inbox, c.category, c.confidential) for c in s.exec(select(Complaint))
+            (c.id, c.status, c.inbox, c.category, c.confidential, c.assignee_id)
+            for c in s.exec(select(Complaint))
         )
         mentions = sorted((m.id, m.state, m.text, m.author_handle) for m in s.exec(select(Mention)))
         outbox = sorted((o.id, o.status) for o in s.exec(select(Outbox)))

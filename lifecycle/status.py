@@ -36,7 +36,14 @@ from sqlmodel import Session, col, select
 from models.corrections import record_correction
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
-from models.tables import Complaint, Correction, Mention, Outbox, StatusChange
+from models.tables import (
+    Complaint,
+    ComplaintAssignment,
+    Correction,
+    Mention,
+    Outbox,
+    StatusChange,
+)
 from models.types import utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, STATUS_LABELS, ComplaintStatus, label
 from router.policy import RoutingPolicy
@@ -120,6 +127,26 @@ def _record(
     complaint.updated_at = now
     session.add(complaint)
     return row
+
+
+def move_inbox(
+    session: Session, complaint: Complaint, inbox: str, actor: str, now: datetime
+) -> None:
+    """Put *complaint* in *inbox*; its petugas (of the old inbox's agency) is released,
+    with an assignment history row, since only the new agency's users may work it."""
+    if complaint.inbox != inbox and complaint.assignee_id is not None:
+        assert complaint.id is not None
+        session.add(
+            ComplaintAssignment(
+                complaint_id=complaint.id,
+                from_user_id=complaint.assignee_id,
+                to_user_id=None,
+                actor=actor,
+                at=now,
+            )
+        )
+        complaint.assignee_id = None
+    complaint.inbox = inbox
 
 
 def change_status(
@@ -227,8 +254,9 @@ def bukan_wewenang(
         # The history shows the note as it is: the category by its name, not its code.
         suggestion = label("category", suggested_category)
         note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggestion})"
-        _record(session, complaint, S.BUKAN_WEWENANG, actor, note, utcnow())
-        complaint.inbox = policy.triage_inbox
+        now = utcnow()
+        _record(session, complaint, S.BUKAN_WEWENANG, actor, note, now)
+        move_inbox(session, complaint, policy.triage_inbox, actor, now)
         session.flush()
         return complaint
 
@@ -272,7 +300,7 @@ def reassign(
         now = utcnow()
         inbox = policy.inbox_for(category)
         complaint.category = category
-        complaint.inbox = inbox
+        move_inbox(session, complaint, inbox, actor, now)
         complaint.confidence = None
         complaint.routed_by = f"triage:{actor}"
         complaint.route_reason = f"dialihkan oleh triase ({actor})"

@@ -11,11 +11,12 @@ from lifecycle.assignment import (
     count_mine,
     my_complaints,
 )
-from lifecycle.status import change_status
+from lifecycle.status import bukan_wewenang, change_status
 from models.accounts import set_active
 from models.db import session_scope
 from models.exceptions import AssignmentRefused, NotFound
 from models.tables import Complaint, ComplaintAssignment, User
+from tests.support.routing import POLICY
 from tests.support.web import add_complaint, add_user
 
 
@@ -129,3 +130,27 @@ def test_my_complaints_are_the_open_ones_of_my_inbox(engine: Engine, desk: dict[
         s.add(row)
     with Session(engine) as s:
         assert my_complaints(session=s, user=_user(engine, "ayu")) == []
+
+
+def test_a_complaint_leaving_the_inbox_leaves_its_petugas(
+    engine: Engine, desk: dict[str, int]
+) -> None:
+    cid = desk["pdam"]
+    assign(engine=engine, complaint_id=cid, assignee="ayu", actor="ops")
+    bukan_wewenang(
+        engine=engine,
+        policy=POLICY,
+        complaint_id=cid,
+        actor="ayu",
+        reason="pipa provinsi",
+        suggested_category="PUPR",
+        agency_code="PDAM",
+    )
+    with Session(engine) as s:
+        assert s.get(Complaint, cid).assignee_id is None  # type: ignore[union-attr]
+        rows = assignment_history(session=s, complaint_id=cid)
+        assert count_mine(session=s, user=_user(engine, "ayu")) == 0
+    assert [(r.actor, r.from_user, r.to_user) for r in rows] == [
+        ("ops", None, "ayu"),
+        ("ayu", "ayu", None),
+    ]

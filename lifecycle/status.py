@@ -149,6 +149,50 @@ def move_inbox(
     complaint.inbox = inbox
 
 
+def apply_status(
+    session: Session,
+    complaint: Complaint,
+    to_status: str,
+    actor: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """``change_status`` on a complaint already locked in *session* (bulk actions use it).
+
+    Raises InvalidTransition, leaving *complaint* unchanged, when the change is not allowed.
+    """
+    target = S(to_status)
+    note = note.strip()
+    complaint_id = complaint.id
+    check_transition(complaint.status, target, complaint_id)
+    if target in (S.BARU, S.BUKAN_WEWENANG):
+        # Allowed by the table, but each needs more than a status: a reason and a
+        # suggested category, or triage's choice of category and inbox.
+        how = "bukan_wewenang()" if target == S.BUKAN_WEWENANG else "reassign()"
+        raise InvalidTransition(
+            f"{complaint.status} → {target} (pengaduan/complaint #{complaint_id}) "
+            f"hanya lewat / only through {how}"
+        )
+    reopen = complaint.status == S.SELESAI
+    if reopen and not note:
+        raise InvalidTransition(
+            f"membuka kembali pengaduan #{complaint_id} perlu catatan alasan / "
+            f"reopening complaint #{complaint_id} needs a note saying why"
+        )
+    if target in (S.RESPON_AWAL, S.DITINDAKLANJUTI, S.SELESAI):
+        complaint.responded_at = complaint.responded_at or now
+    if target in (S.DITINDAKLANJUTI, S.SELESAI):
+        complaint.followed_up_at = complaint.followed_up_at or now
+    if target == S.SELESAI:
+        complaint.resolved_at = now
+    if reopen:
+        complaint.resolved_at = None
+    for step in skipped_steps(complaint.status, target):
+        implied = IMPLIED_NOTE.format(label=STATUS_LABELS[target].lower())
+        _record(session, complaint, step, actor, implied, now)
+    _record(session, complaint, target, actor, note, now)
+
+
 def change_status(
     *,
     engine: Engine,
@@ -163,40 +207,11 @@ def change_status(
     Use ``bukan_wewenang()`` for that status and ``reassign()`` to return one to baru.
     Reopening (selesai -> ditindaklanjuti) needs a note saying why.
     """
-    target = S(to_status)
-    note = note.strip()
     with session_scope(engine) as session:
         complaint = lock_complaint(
             session=session, complaint_id=complaint_id, agency_code=agency_code
         )
-        check_transition(complaint.status, target, complaint_id)
-        if target in (S.BARU, S.BUKAN_WEWENANG):
-            # Allowed by the table, but each needs more than a status: a reason and a
-            # suggested category, or triage's choice of category and inbox.
-            how = "bukan_wewenang()" if target == S.BUKAN_WEWENANG else "reassign()"
-            raise InvalidTransition(
-                f"{complaint.status} → {target} (pengaduan/complaint #{complaint_id}) "
-                f"hanya lewat / only through {how}"
-            )
-        reopen = complaint.status == S.SELESAI
-        if reopen and not note:
-            raise InvalidTransition(
-                f"membuka kembali pengaduan #{complaint_id} perlu catatan alasan / "
-                f"reopening complaint #{complaint_id} needs a note saying why"
-            )
-        now = utcnow()
-        if target in (S.RESPON_AWAL, S.DITINDAKLANJUTI, S.SELESAI):
-            complaint.responded_at = complaint.responded_at or now
-        if target in (S.DITINDAKLANJUTI, S.SELESAI):
-            complaint.followed_up_at = complaint.followed_up_at or now
-        if target == S.SELESAI:
-            complaint.resolved_at = now
-        if reopen:
-            complaint.resolved_at = None
-        for step in skipped_steps(complaint.status, target):
-            implied = IMPLIED_NOTE.format(label=STATUS_LABELS[target].lower())
-            _record(session, complaint, step, actor, implied, now)
-        _record(session, complaint, target, actor, note, now)
+        apply_status(session, complaint, to_status, actor, note, utcnow())
         session.flush()
         return complaint
 

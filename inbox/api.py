@@ -33,6 +33,9 @@ from inbox.access import Permission, access
 from inbox.api_models import (
     AssigneeIn,
     AssigneeResult,
+    BulkIn,
+    BulkOut,
+    BulkRefusal,
     CategoryOut,
     ComplaintDetail,
     ComplaintId,
@@ -62,6 +65,7 @@ from inbox.web import (
     routing_policy,
 )
 from lifecycle.assignment import assign, username_of
+from lifecycle.bulk import BulkInputError, bulk_apply
 from lifecycle.reports import count_overdue, overdue_step, response_csv, response_times
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.access_log import record_access_now
@@ -249,6 +253,39 @@ def set_status(
     except InvalidTransition as err:
         raise HTTPException(status_code=409, detail=str(err)) from None
     return StatusResult.model_validate(complaint)
+
+
+@router.post(
+    "/complaints/bulk",
+    response_model=BulkOut,
+    responses={
+        403: _error("The token's role may not do this (viewer)"),
+        409: {"model": BulkOut, "description": "Refused for some: nothing was changed"},
+        422: _error("Nothing selected, over 100 complaints, no status or note"),
+    },
+)
+def bulk(body: BulkIn, engine: EngineDep, user: Worker) -> Response:
+    """Change status (one note for all), assign a petugas, or add a note, for several
+    complaints at once: all of them or none, each change in its complaint's history."""
+    try:
+        result = bulk_apply(
+            engine=engine,
+            ids=body.ids,
+            action=body.action,
+            actor=user.username,
+            agency_code=access.inbox_filter(user),
+            to_status=body.status,
+            note=body.note,
+            assignee=body.assignee or None,
+        )
+    except BulkInputError as err:
+        raise HTTPException(status_code=422, detail=str(err)) from None
+    out = BulkOut(
+        detail=result.summary(),
+        changed=result.changed,
+        refused=[BulkRefusal(id=cid, reason=why) for cid, why in result.refused],
+    )
+    return JSONResponse(out.model_dump(), status_code=200 if result.ok else 409)
 
 
 @router.post(

@@ -309,6 +309,41 @@ class AssigneeIn(BaseModel):
     )
 
 
+class BulkIn(BaseModel):
+    """One action for several complaints: all of them change, or none."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        description="Complaint ids (at most 100 different ones)"
+    )
+    action: str = Field(description="status | petugas | catatan")
+    status: str = Field(default="", description="action=status: the status to move to")
+    note: str = Field(
+        default="",
+        max_length=MAX_NOTE_LENGTH,
+        description="action=status: the note of every change; action=catatan: the note",
+    )
+    assignee: str | None = Field(
+        default=None, max_length=100, description="action=petugas: username, or null to unassign"
+    )
+
+
+class BulkRefusal(BaseModel):
+    """A complaint a bulk action could not change, and why (Indonesian)."""
+
+    id: int = Field(description="Complaint id")
+    reason: str = Field(description="Why it was refused")
+
+
+class BulkOut(BaseModel):
+    """The answer to a bulk action: what changed, or (409) what was refused."""
+
+    detail: str = Field(description="Summary in Indonesian")
+    changed: list[int] = Field(description="Complaints changed (empty when refused)")
+    refused: list[BulkRefusal] = Field(description="Complaints refused; nothing changed then")
+
+
 class AssigneeResult(BaseModel):
     """A complaint's petugas after a change."""
 

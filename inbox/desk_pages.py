@@ -1,18 +1,22 @@
-"""The agency desk: "Pengaduan saya", the complaints a petugas is assigned.
+"""The agency desk: "Pengaduan saya" (the complaints a petugas is assigned), bulk actions.
 
 An agency user sees the open complaints of their own inbox they are petugas of (with
 ``semua=1`` the finished ones too); Kominfo staff are nobody's petugas and get the page
 with an explanation. Viewers read no complaints (403). The navigation shows the count.
 """
 
+import re
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
-from inbox.auth import CurrentUser, signed_in_user
-from inbox.web import TEMPLATES, DbSession, store_engine
+from inbox.auth import CsrfUser, CurrentUser, signed_in_user
+from inbox.web import TEMPLATES, DbSession, EngineDep, row_id, store_engine
 from lifecycle.assignment import MY_LIMIT, count_mine, my_complaints
+from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
 from lifecycle.reports import overdue_step
 from models.types import utcnow
 from models.vocab import OVERDUE_LABELS, STATUS_LABELS, Role
@@ -52,3 +56,59 @@ def my_complaints_page(request: Request, db: DbSession, user: CurrentUser) -> HT
         "overdue_labels": OVERDUE_LABELS,
     }
     return TEMPLATES.TemplateResponse(request, "my_complaints.html", context)
+
+
+def _back(value: object) -> str:
+    """Where to go after a bulk action: an inbox list of this app, else the user's start."""
+    if isinstance(value, str) and re.fullmatch(
+        r"/(inbox/[A-Za-z0-9_-]+|complaints|pengaduan-saya)(\?[^#\\\s]*)?", value
+    ):
+        return value
+    return "/"
+
+
+@router.post("/complaints/massal", response_model=None)
+async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Response:
+    """One action for every selected complaint (``id`` repeated): all or none of them.
+
+    Refused items are listed with their reasons and nothing is changed; at most
+    ``MAX_BULK`` complaints per request.
+    """
+    if not access.can(user, Permission.WORK_COMPLAINTS):
+        raise Forbidden()
+    form = await request.form()
+    back = _back(form.get("kembali"))
+    raw_ids = [v for v in form.getlist("id") if isinstance(v, str)]
+    ids = [row_id(v) for v in raw_ids]
+    action, to_status, note, assignee = (
+        _field(form.get(k)) for k in ("tindakan", "to_status", "note", "assignee")
+    )
+    context: dict[str, Any] = {"back": back, "result": None, "error": None, "max": MAX_BULK}
+    if None in ids:
+        bad = next(v for v, i in zip(raw_ids, ids, strict=True) if i is None)
+        context["error"] = f"Nomor pengaduan tidak sah: {bad[:20]!r}."
+        return TEMPLATES.TemplateResponse(request, "bulk_result.html", context, status_code=400)
+    try:
+        result = bulk_apply(
+            engine=engine,
+            ids=[i for i in ids if i is not None],
+            action=action,
+            actor=user.username,
+            agency_code=access.inbox_filter(user),
+            to_status=to_status,
+            note=note,
+            assignee=assignee or None,
+        )
+    except BulkInputError as err:
+        context["error"] = str(err)
+        return TEMPLATES.TemplateResponse(request, "bulk_result.html", context, status_code=400)
+    if result.ok:
+        joiner = "&" if "?" in back else "?"
+        return RedirectResponse(f"{back}{joiner}ok=massal", status_code=303)
+    context["result"] = result
+    return TEMPLATES.TemplateResponse(request, "bulk_result.html", context, status_code=409)
+
+
+def _field(value: object) -> str:
+    # NUL cannot be stored on PostgreSQL and nobody types it.
+    return value.replace("\x00", "").strip() if isinstance(value, str) else ""

@@ -142,3 +142,105 @@ def test_the_api_assigns_within_the_agency_only(engine: Engine, desk: dict[str, 
     assert response.status_code == 200 and response.json()["assignee"] is None
     assert _assignee(engine, desk["pdam"]) is None and _assignee(engine, desk["lpju"]) == "citra"
     assert _history_rows(engine) == 3
+
+
+def _bulk(client: TestClient, csrf: str, ids: list[int | str], **fields: str) -> Any:
+    data: dict[str, Any] = {"csrf_token": csrf, "id": [str(i) for i in ids], **fields}
+    return client.post("/complaints/massal", data=data)
+
+
+def test_the_inbox_list_offers_the_selection_and_bulk_form(
+    engine: Engine, desk: dict[str, Any]
+) -> None:
+    client, _ = desk["budi"]
+    page = client.get("/inbox/PDAM").text
+    assert f'name="id" value="{desk["pdam"]}" form="massal"' in page
+    assert 'id="massal"' in page and 'value="ayu"' in page and 'value="citra"' not in page
+
+
+def test_a_bulk_status_change_applies_to_all_and_returns_to_the_list(
+    engine: Engine, desk: dict[str, Any]
+) -> None:
+    client, csrf = desk["ayu"]
+    ids = [desk["pdam"], desk["pdam2"]]
+    back = "/inbox/PDAM?status=baru"
+    response = _bulk(
+        client, csrf, ids, tindakan="status", to_status="respon_awal", note="dicek", kembali=back
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == "/inbox/PDAM?status=baru&ok=massal"
+    with Session(engine) as s:
+        assert {s.get(Complaint, i).status for i in ids} == {"respon_awal"}  # type: ignore[union-attr]
+    page = client.get(response.headers["location"]).text
+    assert "Tindakan massal diterapkan" in page
+
+
+def test_a_refused_bulk_action_names_each_refusal_and_changes_nothing(
+    engine: Engine, desk: dict[str, Any]
+) -> None:
+    done = [add_complaint(engine, n, status="selesai") for n in (10, 11)]
+    client, csrf = desk["ayu"]
+    ids = [desk["pdam"], desk["pdam2"], *done, desk["lpju"]]
+    response = _bulk(client, csrf, ids, tindakan="status", to_status="respon_awal")
+    assert response.status_code == 409
+    text = response.text
+    assert "Ditolak untuk 3 dari 5 pengaduan; tidak ada yang diubah." in text
+    assert text.count("tidak bisa dari Selesai ke Respon awal") == 2
+    assert "pengaduan tidak ditemukan" in text  # LPJU's complaint, to a PDAM user
+    with Session(engine) as s:
+        assert s.get(Complaint, desk["pdam"]).status == "baru"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("ids", "fields", "message"),
+    [
+        (["0"], {"tindakan": "catatan", "note": "x"}, "Nomor pengaduan tidak sah"),
+        (["abc"], {"tindakan": "catatan", "note": "x"}, "Nomor pengaduan tidak sah"),
+        ([str(2**31)], {"tindakan": "catatan", "note": "x"}, "Nomor pengaduan tidak sah"),
+        ([str(i) for i in range(1, 102)], {"tindakan": "catatan", "note": "x"}, "paling banyak"),
+        ([], {"tindakan": "catatan", "note": "x"}, "minimal satu"),
+        (["1"], {"tindakan": "status"}, "Pilih status tujuan"),
+    ],
+)
+def test_a_bulk_request_that_cannot_be_tried_says_why(
+    engine: Engine, desk: dict[str, Any], ids: list[str], fields: dict[str, str], message: str
+) -> None:
+    client, csrf = desk["ops"]
+    response = _bulk(client, csrf, list(ids), **fields)
+    assert response.status_code == 400
+    assert 'role="alert"' in response.text and message in response.text
+    assert _history_rows(engine) == 0
+
+
+def test_bulk_needs_csrf_and_never_returns_off_site(engine: Engine, desk: dict[str, Any]) -> None:
+    client, csrf = desk["ops"]
+    ids = [desk["pdam"]]
+    assert _bulk(client, "palsu", ids, tindakan="petugas", assignee="ayu").status_code == 403
+    assert _assignee(engine, desk["pdam"]) is None
+    response = _bulk(
+        client, csrf, ids, tindakan="petugas", assignee="ayu", kembali="https://evil.example/"
+    )
+    assert response.status_code == 303 and response.headers["location"] == "/?ok=massal"
+    assert _assignee(engine, desk["pdam"]) == "ayu"
+
+
+def test_the_bulk_api_answers_what_changed_or_what_was_refused(
+    engine: Engine, desk: dict[str, Any]
+) -> None:
+    api = TestClient(desk["app"])
+    ayu = _token(engine, "ayu")
+    body = {"ids": [desk["pdam"], desk["lpju"]], "action": "petugas", "assignee": "budi"}
+    response = api.post("/api/v1/complaints/bulk", json=body, headers=ayu)
+    assert response.status_code == 409
+    assert response.json()["refused"] == [
+        {"id": desk["lpju"], "reason": "pengaduan tidak ditemukan"}
+    ]
+    assert response.json()["changed"] == [] and _assignee(engine, desk["pdam"]) is None
+    body["ids"] = [desk["pdam"], desk["pdam2"]]
+    response = api.post("/api/v1/complaints/bulk", json=body, headers=ayu)
+    assert response.status_code == 200, response.text
+    assert sorted(response.json()["changed"]) == sorted(body["ids"])
+    assert _assignee(engine, desk["pdam2"]) == "budi"
+    too_many = {"ids": list(range(1, 102)), "action": "catatan", "note": "x"}
+    response = api.post("/api/v1/complaints/bulk", json=too_many, headers=ayu)
+    assert response.status_code == 422 and "paling banyak" in response.json()["detail"]

@@ -140,6 +140,31 @@ def cases(w: World) -> list[Case]:
         Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
         Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
         Case("GET", "/pengaduan-saya", page(OK, OK, 403)),
+        # Bulk: another inbox's complaint in the selection refuses the whole request.
+        Case(
+            "POST",
+            "/complaints/massal",
+            page(OK, OK, 403),
+            form={"tindakan": "catatan", "note": "cek massal", "id": str(w.pdam)},
+        ),
+        Case(
+            "POST",
+            "/complaints/massal",
+            page(OK, 409, 403),
+            form={"tindakan": "catatan", "note": "cek massal", "id": str(w.lpju)},
+        ),
+        Case(
+            "POST",
+            "/api/v1/complaints/bulk",
+            api(OK, OK, 403),
+            json={"ids": [w.pdam], "action": "catatan", "note": "cek massal"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/complaints/bulk",
+            api(OK, 409, 403),
+            json={"ids": [w.lpju], "action": "catatan", "note": "cek massal"},
+        ),
         Case("GET", "/pengaduan-saya?semua=1", page(OK, OK, 403)),
         Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
         Case("GET", "/inbox/PDAM", page(OK, OK, 403)),

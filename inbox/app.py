@@ -20,6 +20,7 @@ from inbox import (
     open311,
     privacy_pages,
     triage_pages,
+    view_pages,
 )
 from inbox.api_docs import OPENAPI_URL
 from inbox.api_docs import router as api_docs_router
@@ -52,6 +53,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         inbox_pages,
         complaint_pages,
         desk_pages,
+        view_pages,
         triage_pages,
         admin_pages,
         privacy_pages,

@@ -67,6 +67,7 @@ NOTICES: dict[str, str] = {
     "bukan_rahasia": "Tanda rahasia dicabut.",
     "petugas": "Petugas pengaduan diperbarui.",
     "tanpa_petugas": "Pengaduan tidak lagi ditugaskan ke petugas mana pun.",
+    "tampilan": "Tampilan disimpan; tautannya ada di navigasi.",
     "massal": "Tindakan massal diterapkan ke semua pengaduan yang dipilih.",
 }
 _FILTER_KEYS = (

@@ -446,6 +446,29 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
+class SavedView(SQLModel, table=True):
+    """A named set of list filters and sort, personal or shared with the owner's agency.
+
+    Filters hold codes (category, status, inbox), never names, so a view survives a
+    category's rename.
+    """
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_saved_view_owner_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    owner_id: int = Field(foreign_key="app_user.id", index=True)
+    #: the owner's agency when saved (None: Kominfo staff); sharing reaches its users
+    owner_agency: str | None = Field(default=None, max_length=40, index=True)
+    #: the inbox list it filters (None: the list of every inbox)
+    inbox: str | None = Field(default=None, max_length=40)
+    #: the list's GET parameters (q, status, category, ..., sort), empty ones left out
+    filters: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+    shared: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+
+
 class WebSession(SQLModel, table=True):
     """A signed-in browser session; logout or expiry ends it on the server too."""
 

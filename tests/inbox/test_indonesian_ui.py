@@ -260,6 +260,7 @@ def test_every_page_shows_indonesian_and_names(engine: Engine, tmp_path: Path) -
         "/inbox/KOMINFO",
         "/triage",
         "/pengaduan-saya",
+        "/tampilan",
         "/admin/users",
         "/admin/config",
         "/tidak-ada",

@@ -44,6 +44,7 @@ from models.tables import (
     Correction,
     Mention,
     Outbox,
+    SavedView,
     StatusChange,
     User,
 )
@@ -119,6 +120,7 @@ class World:
     token: int  # an API token of the account below
     secret_pdam: int  # a confidential complaint in the agency user's own inbox
     secret_lpju: int  # a confidential complaint in another inbox
+    view: int  # a saved view of the account below (shared: still nobody else's to delete)
     user: str = "sasaran"  # an account the admin's pages act on
     author: str = "twitter:warga2"  # a citizen whose data the privacy pages export, erase
 
@@ -140,6 +142,16 @@ def cases(w: World) -> list[Case]:
         Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
         Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
         Case("GET", "/pengaduan-saya", page(OK, OK, 403)),
+        Case("GET", "/tampilan", page(OK, OK, 403)),
+        Case("POST", "/tampilan", page(OK, OK, 403), form={"nama": "pagi", "status": "baru"}),
+        Case(
+            "POST",
+            "/tampilan",
+            page(OK, 404, 403),
+            form={"nama": "lampu", "kode_inbox": "LPJU"},
+        ),
+        Case("POST", f"/tampilan/{w.view}/hapus", page(404, 404, 403), form={}),
+        Case("POST", f"/tampilan/{MISSING}/hapus", page(404, 404, 403), form={}),
         # Bulk: another inbox's complaint in the selection refuses the whole request.
         Case(
             "POST",
@@ -326,6 +338,7 @@ def _template(path: str, w: World) -> str:
         (w.secret_pdam, "id"),
         (w.secret_lpju, "id"),
         (w.user, "id"),
+        (w.view, "id"),
     ):
         path = re.sub(rf"/{value}(?=/|\.json|$)", "/{" + name + "}", path)
     return path
@@ -379,8 +392,12 @@ def fill(engine: Engine) -> World:
         s.flush()
         assert dead.id is not None
         dead_id = dead.id
-        create_user(session=s, username="sasaran", role="viewer", password_hash="-")
+        target = create_user(session=s, username="sasaran", role="viewer", password_hash="-")
         _, token = issue_api_token(session=s, username="sasaran", name="sasaran")
+        view = SavedView(name="milik sasaran", owner_id=target.id or 0, shared=True)
+        s.add(view)
+        s.flush()
+        assert view.id is not None
         assert token.id is not None
         secret_pdam = complaint_of[by_text[TEXT_5]]
         secret_lpju = complaint_of[by_text[TEXT_6]]
@@ -395,6 +412,7 @@ def fill(engine: Engine) -> World:
         token=token.id,
         secret_pdam=secret_pdam,
         secret_lpju=secret_lpju,
+        view=view.id,
     )
 
 
@@ -451,6 +469,7 @@ def snapshot(engine: Engine) -> dict[str, Any]:
                 StatusChange,
                 Outbox,
                 AccessLogEntry,
+                SavedView,
             )
         }
         complaints = sorted(
@@ -528,7 +547,15 @@ def test_an_agency_list_never_holds_another_inbox(engine: Engine) -> None:
 
 def test_every_route_of_the_app_is_in_the_table() -> None:
     w = World(
-        pdam=11, lpju=12, bounced=13, mention=14, dead=15, token=16, secret_pdam=17, secret_lpju=18
+        pdam=11,
+        lpju=12,
+        bounced=13,
+        mention=14,
+        dead=15,
+        token=16,
+        secret_pdam=17,
+        secret_lpju=18,
+        view=19,
     )
     covered = {(c.method, _normalise(_template(c.path, w))) for c in cases(w)}
     routes = {
@@ -572,7 +599,7 @@ BAD_IDS = ("0", "-1", str(2**31), str(2**63), "1" * 30)
 
 def _with_bad_ids(case: Case, w: World) -> list[Case]:
     """*case* with each of its numeric ids (path segment or form field) made impossible."""
-    ids = {str(v) for v in (w.pdam, w.lpju, w.bounced, w.mention, w.dead, w.token, MISSING)}
+    ids = {str(v) for v in (w.pdam, w.lpju, w.bounced, w.mention, w.dead, w.token, w.view, MISSING)}
     out = []
     for bad in BAD_IDS:
         path = case.path

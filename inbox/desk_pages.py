@@ -1,4 +1,5 @@
-"""The agency desk: "Pengaduan saya" (the complaints a petugas is assigned), bulk actions.
+"""The agency desk: "Pengaduan saya" (the complaints a petugas is assigned), bulk actions,
+and the workload page (per petugas: open, overdue, median age).
 
 An agency user sees the open complaints of their own inbox they are petugas of (with
 ``semua=1`` the finished ones too); Kominfo staff are nobody's petugas and get the page
@@ -8,7 +9,7 @@ with an explanation. Viewers read no complaints (403). The navigation shows the 
 import re
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -18,6 +19,8 @@ from inbox.web import TEMPLATES, DbSession, EngineDep, row_id, store_engine
 from lifecycle.assignment import MY_LIMIT, count_mine, my_complaints
 from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
 from lifecycle.reports import overdue_step
+from lifecycle.workload import workload
+from models.agencies import list_agencies
 from models.types import utcnow
 from models.vocab import OVERDUE_LABELS, STATUS_LABELS, Role
 
@@ -112,3 +115,23 @@ async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Re
 def _field(value: object) -> str:
     # NUL cannot be stored on PostgreSQL and nobody types it.
     return value.replace("\x00", "").strip() if isinstance(value, str) else ""
+
+
+@router.get("/beban-kerja", response_class=HTMLResponse)
+def workload_page(request: Request, db: DbSession, user: CurrentUser) -> HTMLResponse:
+    """Per petugas of an inbox: open complaints, overdue ones and their median age.
+
+    Agency users see their own inbox; Kominfo staff choose one (``?inbox=CODE``).
+    """
+    own = access.inbox_filter(user)  # Forbidden for viewers
+    inboxes = {a.code: a.name for a in list_agencies(session=db)}
+    code = own or _field(request.query_params.get("inbox")) or None
+    if code is not None and (code not in inboxes or not access.can_read_inbox(user, code)):
+        raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
+    context: dict[str, Any] = {
+        "inboxes": inboxes,
+        "code": code,
+        "choose": own is None,
+        "rows": workload(session=db, inbox=code, now=utcnow()) if code else [],
+    }
+    return TEMPLATES.TemplateResponse(request, "workload.html", context)

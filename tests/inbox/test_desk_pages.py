@@ -1,5 +1,6 @@
 """The agency desk in the web inbox and the API: assigning a petugas, "Pengaduan saya"."""
 
+import re
 from typing import Any
 
 import pytest
@@ -244,3 +245,23 @@ def test_the_bulk_api_answers_what_changed_or_what_was_refused(
     too_many = {"ids": list(range(1, 102)), "action": "catatan", "note": "x"}
     response = api.post("/api/v1/complaints/bulk", json=too_many, headers=ayu)
     assert response.status_code == 422 and "paling banyak" in response.json()["detail"]
+
+
+def test_the_workload_page_shows_each_petugas_of_the_inbox(
+    engine: Engine, desk: dict[str, Any]
+) -> None:
+    ops, csrf = desk["ops"]
+    post(ops, f"/complaints/{desk['pdam']}/petugas", csrf, assignee="ayu")
+    ayu, _ = desk["ayu"]
+    page = ayu.get("/beban-kerja?inbox=LPJU").text  # an agency user gets their own inbox
+    rows = re.findall(r"<tr[^>]*>\s*<td>(.*?)</td>\s*<td>(\d+)</td>", page, re.S)
+    assert [(who.strip(), n) for who, n in rows] == [
+        ("ayu (ayu)", "1"),
+        ("budi (budi)", "0"),
+        ("<em>Belum ditugaskan</em>", "1"),
+    ]
+    assert "citra" not in page
+    page = ops.get("/beban-kerja?inbox=LPJU").text
+    assert "citra (citra)" in page and "ayu (ayu)" not in page
+    assert 'name="inbox"' in ops.get("/beban-kerja").text  # staff choose the inbox
+    assert ops.get("/beban-kerja?inbox=NOPE").status_code == 404

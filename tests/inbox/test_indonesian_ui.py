@@ -261,6 +261,7 @@ def test_every_page_shows_indonesian_and_names(engine: Engine, tmp_path: Path) -
         "/triage",
         "/pengaduan-saya",
         "/tampilan",
+        "/beban-kerja?inbox=PDAM",
         "/admin/users",
         "/admin/config",
         "/tidak-ada",

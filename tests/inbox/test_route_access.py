@@ -143,6 +143,11 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
         Case("GET", "/pengaduan-saya", page(OK, OK, 403)),
         Case("GET", "/tampilan", page(OK, OK, 403)),
+        Case("GET", "/beban-kerja", page(OK, OK, 403)),
+        Case("GET", "/beban-kerja?inbox=PDAM", page(OK, OK, 403)),
+        # An agency user always gets their own inbox's page, whatever they ask for.
+        Case("GET", "/beban-kerja?inbox=LPJU", page(OK, OK, 403)),
+        Case("GET", "/beban-kerja?inbox=NOPE", page(404, OK, 403)),
         Case("POST", "/tampilan", page(OK, OK, 403), form={"nama": "pagi", "status": "baru"}),
         Case(
             "POST",

@@ -510,6 +510,7 @@ def _detail(db: Session, complaint: Complaint, now: datetime, show: Show) -> Com
         complaint,
         update={
             "inbox_name": agency.name if agency is not None else None,
+            "assignee": username_of(session=db, user_id=complaint.assignee_id),
             # baru is reached again only through Kominfo triage's reassign, not this API.
             "next_statuses": sorted(
                 s for s in TRANSITIONS[complaint.status] if s != ComplaintStatus.BARU

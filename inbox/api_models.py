@@ -234,6 +234,7 @@ class ComplaintDetail(ComplaintPublic):
     """A complaint with everything an inbox user may see of it."""
 
     inbox_name: str | None = Field(description="Name of the inbox's agency")
+    assignee: str | None = Field(description="Username of its petugas, or null")
     next_statuses: list[ComplaintStatus] = Field(
         description="Statuses this API can move it to now (bukan_wewenang needs a reason)"
     )

@@ -129,6 +129,8 @@ def test_the_api_assigns_within_the_agency_only(engine: Engine, desk: dict[str, 
     response = api.post(path, json={"assignee": "budi"}, headers=ayu)
     assert response.status_code == 200, response.text
     assert response.json()["assignee"] == "budi" and response.json()["inbox"] == "PDAM"
+    detail = api.get(f"/api/v1/complaints/{desk['pdam']}", headers=ayu).json()
+    assert detail["assignee"] == "budi"
     response = api.post(path, json={"assignee": "citra"}, headers=ayu)
     assert response.status_code == 409 and "bukan petugas" in response.json()["detail"]
     response = api.post(

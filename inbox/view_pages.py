@@ -5,11 +5,13 @@ A view is opened by its link (the list with its filters), so opening one goes th
 the list's own access checks; counting also checks that the user may read its inbox.
 """
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
@@ -24,6 +26,7 @@ from models.saved_views import MAX_VIEWS, delete_view, save_view, visible_views
 from models.tables import User
 from models.types import utcnow
 
+log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
 
 FormText = Annotated[str, Form()]
@@ -70,8 +73,13 @@ def nav_views(request: Request) -> list[ViewLink]:
     user = signed_in_user(request)
     if user is None:
         return []
-    with Session(store_engine(request)) as db:
-        return view_links(db, user)
+    try:
+        with Session(store_engine(request)) as db:
+            return view_links(db, user)
+    except SQLAlchemyError:
+        # An error page must still render when the store fails: no views then.
+        log.warning("saved views left out of the navigation: the store failed", exc_info=True)
+        return []
 
 
 TEMPLATES.env.globals["nav_views"] = nav_views

@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, select
 
+from inbox import desk_pages, view_pages
 from inbox.app import create_app
 from lifecycle.status import change_status
 from models.tables import SavedView
@@ -114,3 +116,20 @@ def test_an_agency_user_cannot_save_a_view_of_another_inbox(
     assert response.headers["location"].startswith("/inbox/PDAM")
     with Session(engine) as s:
         assert [v.inbox for v in s.exec(select(SavedView))] == ["PDAM"]
+
+
+def test_a_page_still_renders_when_the_navigations_counts_fail(
+    engine: Engine, office: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ayu, csrf = office["ayu"]
+    post(ayu, "/tampilan", csrf, nama="Baru", status="baru")
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise OperationalError("SELECT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(view_pages, "view_links", broken)
+    monkeypatch.setattr(desk_pages, "count_mine", broken)
+    response = ayu.get("/pengaduan-saya")
+    assert response.status_code == 200
+    assert 'class="saved-view"' not in response.text
+    assert 'id="nav-saya">Pengaduan saya</a>' in response.text

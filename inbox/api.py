@@ -31,6 +31,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from inbox.access import Permission, access
 from inbox.api_models import (
+    AssigneeIn,
+    AssigneeResult,
+    BulkIn,
+    BulkOut,
+    BulkRefusal,
     CategoryOut,
     ComplaintDetail,
     ComplaintId,
@@ -60,6 +65,8 @@ from inbox.web import (
     reply_policy,
     routing_policy,
 )
+from lifecycle.assignment import assign, username_of
+from lifecycle.bulk import BulkInputError, bulk_apply
 from lifecycle.reports import count_overdue, overdue_step, response_csv, response_times
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history
 from models.access_log import record_access_now
@@ -68,7 +75,7 @@ from models.complaint_search import search_complaints
 from models.complaint_view import linked_mentions, origin_mentions
 from models.complaints import count_by_inbox_status
 from models.db import session_scope
-from models.exceptions import InvalidTransition, NotFound
+from models.exceptions import AssignmentRefused, InvalidTransition, NotFound
 from models.masking import mask_personal
 from models.notes import add_note, notes_of
 from models.tables import Agency, Complaint, ComplaintNote, Mention, User
@@ -248,6 +255,74 @@ def set_status(
     except InvalidTransition as err:
         raise HTTPException(status_code=409, detail=str(err)) from None
     return StatusResult.model_validate(complaint)
+
+
+@router.post(
+    "/complaints/bulk",
+    response_model=BulkOut,
+    responses={
+        403: _error("The token's role may not do this (viewer)"),
+        409: {"model": BulkOut, "description": "Refused for some: nothing was changed"},
+        422: _error("Nothing selected, over 100 complaints, no status or note"),
+    },
+)
+def bulk(body: BulkIn, engine: EngineDep, user: Worker) -> Response:
+    """Change status (one note for all), assign a petugas, or add a note, for several
+    complaints at once: all of them or none, each change in its complaint's history."""
+    try:
+        result = bulk_apply(
+            engine=engine,
+            ids=body.ids,
+            action=body.action,
+            actor=user.username,
+            agency_code=access.inbox_filter(user),
+            to_status=body.status,
+            note=body.note,
+            assignee=body.assignee or None,
+        )
+    except BulkInputError as err:
+        raise HTTPException(status_code=422, detail=str(err)) from None
+    out = BulkOut(
+        detail=result.summary(),
+        changed=result.changed,
+        refused=[BulkRefusal(id=cid, reason=why) for cid, why in result.refused],
+    )
+    return JSONResponse(out.model_dump(), status_code=200 if result.ok else 409)
+
+
+@router.post(
+    "/complaints/{complaint_id}/assignee",
+    response_model=AssigneeResult,
+    responses={
+        **COMPLAINT_ERRORS,
+        409: _error("Not an active agency user of the complaint's inbox (the reason named)"),
+    },
+)
+def set_assignee(
+    complaint_id: ComplaintId, body: AssigneeIn, engine: EngineDep, user: Worker
+) -> AssigneeResult:
+    """Assign a complaint to a petugas of its agency, reassign it, or unassign it (null).
+
+    An agency token reaches only its own inbox's complaints and its own colleagues.
+    """
+    try:
+        complaint = assign(
+            engine=engine,
+            complaint_id=complaint_id,
+            assignee=body.assignee or None,
+            actor=user.username,
+            agency_code=access.inbox_filter(user),
+        )
+    except NotFound:
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from None
+    except AssignmentRefused as err:
+        raise HTTPException(status_code=409, detail=str(err)) from None
+    assert complaint.id is not None
+    with Session(engine) as db:
+        name = username_of(session=db, user_id=complaint.assignee_id)
+    return AssigneeResult(
+        id=complaint.id, inbox=complaint.inbox, assignee=name, updated_at=complaint.updated_at
+    )
 
 
 @router.post(
@@ -437,6 +512,7 @@ def _detail(db: Session, complaint: Complaint, now: datetime, show: Show) -> Com
         complaint,
         update={
             "inbox_name": agency.name if agency is not None else None,
+            "assignee": username_of(session=db, user_id=complaint.assignee_id),
             # baru is reached again only through Kominfo triage's reassign, not this API.
             "next_statuses": sorted(
                 s for s in TRANSITIONS[complaint.status] if s != ComplaintStatus.BARU

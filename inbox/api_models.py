@@ -234,6 +234,7 @@ class ComplaintDetail(ComplaintPublic):
     """A complaint with everything an inbox user may see of it."""
 
     inbox_name: str | None = Field(description="Name of the inbox's agency")
+    assignee: str | None = Field(description="Username of its petugas, or null")
     next_statuses: list[ComplaintStatus] = Field(
         description="Statuses this API can move it to now (bukan_wewenang needs a reason)"
     )
@@ -297,6 +298,60 @@ class StatusChangeIn(BaseModel):
         if not refusing and (self.reason is not None or self.suggested_category is not None):
             raise ValueError("reason and suggested_category are only for bukan_wewenang")
         return self
+
+
+class AssigneeIn(BaseModel):
+    """Who works a complaint: an agency user of its inbox, or null to unassign."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    assignee: str | None = Field(
+        max_length=100, description="Username of an active agency user of the complaint's inbox"
+    )
+
+
+class BulkIn(BaseModel):
+    """One action for several complaints: all of them change, or none."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        description="Complaint ids (at most 100 different ones)"
+    )
+    action: str = Field(description="status | petugas | catatan")
+    status: str = Field(default="", description="action=status: the status to move to")
+    note: str = Field(
+        default="",
+        max_length=MAX_NOTE_LENGTH,
+        description="action=status: the note of every change; action=catatan: the note",
+    )
+    assignee: str | None = Field(
+        default=None, max_length=100, description="action=petugas: username, or null to unassign"
+    )
+
+
+class BulkRefusal(BaseModel):
+    """A complaint a bulk action could not change, and why (Indonesian)."""
+
+    id: int = Field(description="Complaint id")
+    reason: str = Field(description="Why it was refused")
+
+
+class BulkOut(BaseModel):
+    """The answer to a bulk action: what changed, or (409) what was refused."""
+
+    detail: str = Field(description="Summary in Indonesian")
+    changed: list[int] = Field(description="Complaints changed (empty when refused)")
+    refused: list[BulkRefusal] = Field(description="Complaints refused; nothing changed then")
+
+
+class AssigneeResult(BaseModel):
+    """A complaint's petugas after a change."""
+
+    id: int = Field(description="Complaint id")
+    inbox: str = Field(description="Inbox holding it")
+    assignee: str | None = Field(description="Username of its petugas, or null")
+    updated_at: UtcTime = Field(description="Last change (UTC)")
 
 
 class NoteIn(BaseModel):

@@ -15,12 +15,14 @@ from inbox import (
     dashboard_charts,
     dashboard_pages,
     delivery_pages,
+    desk_pages,
     inbox_pages,
     open311,
     privacy_pages,
     reply_pages,
     tracking_pages,
     triage_pages,
+    view_pages,
 )
 from inbox.api_docs import OPENAPI_URL
 from inbox.api_docs import router as api_docs_router
@@ -52,6 +54,8 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         delivery_pages,
         inbox_pages,
         complaint_pages,
+        desk_pages,
+        view_pages,
         triage_pages,
         admin_pages,
         privacy_pages,

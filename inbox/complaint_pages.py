@@ -32,6 +32,7 @@ from inbox.web import (
     original_roles,
     reply_policy,
 )
+from lifecycle.assignment import assign, assignable_users, assignment_history, username_of
 from lifecycle.escalation import escalations_of
 from lifecycle.reports import overdue_step
 from lifecycle.status import TRANSITIONS, bukan_wewenang, change_status, history, skipped_steps
@@ -39,7 +40,7 @@ from models.access_log import record_access
 from models.complaint_view import linked_mentions
 from models.confidential import set_confidential
 from models.db import session_scope
-from models.exceptions import InvalidTransition, NotFound
+from models.exceptions import AssignmentRefused, InvalidTransition, NotFound
 from models.notes import MAX_NOTE_LENGTH, add_note, notes_of
 from models.replies import replies_of
 from models.tables import Agency, Complaint, User
@@ -107,6 +108,9 @@ def _page(
         "can_open_inbox": access.can_read_inbox(user, complaint.inbox),
         "mentions": linked_mentions(session=db, complaint_id=complaint.id),
         "history": history(session=db, complaint_id=complaint.id),
+        "assignments": assignment_history(session=db, complaint_id=complaint.id),
+        "assignee": username_of(session=db, user_id=complaint.assignee_id),
+        "petugas": assignable_users(session=db, inbox=complaint.inbox),
         "escalations": escalations_of(session=db, complaint_id=complaint.id),
         "notes": notes_of(session=db, complaint_id=complaint.id),
         "replies": replies_of(session=db, complaint_id=complaint.id),
@@ -327,3 +331,30 @@ def mark_confidential(
             actor=user.username,
         )
     return _done(complaint_id, "rahasia" if confidential == "1" else "bukan_rahasia")
+
+
+@router.post("/complaints/{complaint_id}/petugas", response_model=None)
+def set_assignee(
+    request: Request,
+    complaint_id: ComplaintId,
+    engine: EngineDep,
+    user: CsrfUser,
+    assignee: FormText = "",
+) -> Response:
+    """Assign the complaint to a petugas of its agency, reassign it, or (empty) unassign it."""
+    _writable(engine, user, complaint_id)
+    assignee = _text(assignee)
+    try:
+        assign(
+            engine=engine,
+            complaint_id=complaint_id,
+            assignee=assignee or None,
+            actor=user.username,
+            agency_code=access.inbox_filter(user),
+        )
+    except AssignmentRefused as err:
+        draft = {"assignee": assignee}
+        return _failed(request, engine, user, complaint_id, str(err), 400, draft)
+    except NotFound:
+        raise HTTPException(status_code=404, detail="Pengaduan tidak ditemukan") from None
+    return _done(complaint_id, "petugas" if assignee else "tanpa_petugas")

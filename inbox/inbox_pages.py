@@ -25,12 +25,15 @@ from inbox.access import Forbidden, Permission, access, landing_page
 from inbox.auth import CurrentUser, require_permission
 from inbox.csv_export import complaint_row, csv_chunks
 from inbox.web import TEMPLATES, DbSession, EngineDep
+from lifecycle.assignment import assignable_users
+from lifecycle.bulk import MAX_BULK
 from lifecycle.reports import overdue_step
 from models.access_log import record_access_now
 from models.agencies import list_agencies
 from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
 from models.masking import mask_personal
+from models.notes import MAX_NOTE_LENGTH
 from models.tables import Agency, Complaint, Mention, User
 from models.types import utcnow
 from models.vocab import (
@@ -62,6 +65,10 @@ NOTICES: dict[str, str] = {
         "teksnya tidak dikirim dalam notifikasi."
     ),
     "bukan_rahasia": "Tanda rahasia dicabut.",
+    "petugas": "Petugas pengaduan diperbarui.",
+    "tanpa_petugas": "Pengaduan tidak lagi ditugaskan ke petugas mana pun.",
+    "tampilan": "Tampilan disimpan; tautannya ada di navigasi.",
+    "massal": "Tindakan massal diterapkan ke semua pengaduan yang dipilih.",
 }
 _FILTER_KEYS = (
     "q",
@@ -255,6 +262,16 @@ def _list_page(request: Request, db: Session, user: User, agency: Agency | None)
         "rows": [],
         "result": None,
         "counts": {},
+        "can_bulk": access.can(user, Permission.WORK_COMPLAINTS),
+        "bulk_statuses": [
+            (s, STATUS_LABELS[s])
+            for s in ComplaintStatus
+            if s not in (ComplaintStatus.BARU, ComplaintStatus.BUKAN_WEWENANG)
+        ],
+        "petugas": assignable_users(session=db, inbox=code) if code else [],
+        "max_bulk": MAX_BULK,
+        "max_note": MAX_NOTE_LENGTH,
+        "back_url": inbox_link(code, query.values),
     }
     if query.errors:
         return TEMPLATES.TemplateResponse(request, "inbox.html", context, status_code=400)

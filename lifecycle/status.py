@@ -36,7 +36,14 @@ from sqlmodel import Session, col, select
 from models.corrections import record_correction
 from models.db import session_scope
 from models.exceptions import InvalidTransition, NotFound
-from models.tables import Complaint, Correction, Mention, Outbox, StatusChange
+from models.tables import (
+    Complaint,
+    ComplaintAssignment,
+    Correction,
+    Mention,
+    Outbox,
+    StatusChange,
+)
 from models.types import utcnow
 from models.vocab import (
     CATEGORIES,
@@ -130,6 +137,70 @@ def _record(
     return row
 
 
+def move_inbox(
+    session: Session, complaint: Complaint, inbox: str, actor: str, now: datetime
+) -> None:
+    """Put *complaint* in *inbox*; its petugas (of the old inbox's agency) is released,
+    with an assignment history row, since only the new agency's users may work it."""
+    if complaint.inbox != inbox and complaint.assignee_id is not None:
+        assert complaint.id is not None
+        session.add(
+            ComplaintAssignment(
+                complaint_id=complaint.id,
+                from_user_id=complaint.assignee_id,
+                to_user_id=None,
+                actor=actor,
+                at=now,
+            )
+        )
+        complaint.assignee_id = None
+    complaint.inbox = inbox
+
+
+def apply_status(
+    session: Session,
+    complaint: Complaint,
+    to_status: str,
+    actor: str,
+    note: str,
+    now: datetime,
+) -> None:
+    """``change_status`` on a complaint already locked in *session* (bulk actions use it).
+
+    Raises InvalidTransition, leaving *complaint* unchanged, when the change is not allowed.
+    """
+    target = S(to_status)
+    note = note.strip()
+    complaint_id = complaint.id
+    check_transition(complaint.status, target, complaint_id)
+    if target in (S.BARU, S.BUKAN_WEWENANG):
+        # Allowed by the table, but each needs more than a status: a reason and a
+        # suggested category, or triage's choice of category and inbox.
+        how = "bukan_wewenang()" if target == S.BUKAN_WEWENANG else "reassign()"
+        raise InvalidTransition(
+            f"{complaint.status} → {target} (pengaduan/complaint #{complaint_id}) "
+            f"hanya lewat / only through {how}"
+        )
+    reopen = complaint.status == S.SELESAI
+    if reopen and not note:
+        raise InvalidTransition(
+            f"membuka kembali pengaduan #{complaint_id} perlu catatan alasan / "
+            f"reopening complaint #{complaint_id} needs a note saying why"
+        )
+    if target in (S.RESPON_AWAL, S.DITINDAKLANJUTI, S.SELESAI):
+        complaint.responded_at = complaint.responded_at or now
+    if target in (S.DITINDAKLANJUTI, S.SELESAI):
+        complaint.followed_up_at = complaint.followed_up_at or now
+    if target == S.SELESAI:
+        complaint.resolved_at = now
+    if reopen:
+        complaint.resolved_at = None
+    for step in skipped_steps(complaint.status, target):
+        implied = IMPLIED_NOTE.format(label=STATUS_LABELS[target].lower())
+        _record(session, complaint, step, actor, implied, now)
+    _record(session, complaint, target, actor, note, now)
+
+
 def change_status(
     *,
     engine: Engine,
@@ -146,43 +217,18 @@ def change_status(
     Reopening (selesai -> ditindaklanjuti) needs a note saying why. With *replies*, the
     reporters' replies announcing the new status are drafted in the same transaction.
     """
-    target = S(to_status)
-    note = note.strip()
     with session_scope(engine) as session:
         complaint = lock_complaint(
             session=session, complaint_id=complaint_id, agency_code=agency_code
         )
-        check_transition(complaint.status, target, complaint_id)
-        if target in (S.BARU, S.BUKAN_WEWENANG):
-            # Allowed by the table, but each needs more than a status: a reason and a
-            # suggested category, or triage's choice of category and inbox.
-            how = "bukan_wewenang()" if target == S.BUKAN_WEWENANG else "reassign()"
-            raise InvalidTransition(
-                f"{complaint.status} → {target} (pengaduan/complaint #{complaint_id}) "
-                f"hanya lewat / only through {how}"
-            )
-        reopen = complaint.status == S.SELESAI
-        if reopen and not note:
-            raise InvalidTransition(
-                f"membuka kembali pengaduan #{complaint_id} perlu catatan alasan / "
-                f"reopening complaint #{complaint_id} needs a note saying why"
-            )
-        now = utcnow()
-        if target in (S.RESPON_AWAL, S.DITINDAKLANJUTI, S.SELESAI):
-            complaint.responded_at = complaint.responded_at or now
-        if target in (S.DITINDAKLANJUTI, S.SELESAI):
-            complaint.followed_up_at = complaint.followed_up_at or now
-        if target == S.SELESAI:
-            complaint.resolved_at = now
-        if reopen:
-            complaint.resolved_at = None
-        for step in skipped_steps(complaint.status, target):
-            implied = IMPLIED_NOTE.format(label=STATUS_LABELS[target].lower())
-            _record(session, complaint, step, actor, implied, now)
-        _record(session, complaint, target, actor, note, now)
+        apply_status(session, complaint, to_status, actor, note, utcnow())
         session.flush()
         draft_replies(
-            session=session, policy=replies, complaint=complaint, event=target.value, note=note
+            session=session,
+            policy=replies,
+            complaint=complaint,
+            event=S(to_status).value,
+            note=note,
         )
         return complaint
 
@@ -240,8 +286,9 @@ def bukan_wewenang(
         # The history shows the note as it is: the category by its name, not its code.
         suggestion = label("category", suggested_category)
         note = f"bukan wewenang {complaint.inbox}: {reason} (saran kategori: {suggestion})"
-        _record(session, complaint, S.BUKAN_WEWENANG, actor, note, utcnow())
-        complaint.inbox = policy.triage_inbox
+        now = utcnow()
+        _record(session, complaint, S.BUKAN_WEWENANG, actor, note, now)
+        move_inbox(session, complaint, policy.triage_inbox, actor, now)
         session.flush()
         return complaint
 
@@ -286,7 +333,7 @@ def reassign(
         now = utcnow()
         inbox = policy.inbox_for(category)
         complaint.category = category
-        complaint.inbox = inbox
+        move_inbox(session, complaint, inbox, actor, now)
         complaint.confidence = None
         complaint.routed_by = f"triage:{actor}"
         complaint.route_reason = f"dialihkan oleh triase ({actor})"

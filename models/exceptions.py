@@ -49,3 +49,8 @@ class WeakPassword(AccountError):
 
 class ConfigError(AduanError):
     """The configuration file or environment is invalid; start-up stops with this message."""
+
+
+class AssignmentRefused(AduanError):
+    """A petugas who may not work the complaint (another agency, disabled, not an agency
+    user); the message, in Indonesian, says why."""

@@ -144,6 +144,8 @@ class Complaint(ComplaintBase, table=True):
         # complaint side of the join to the origin mention.
         Index("ix_complaint_inbox_status_origin", "inbox", "status", "origin_mention_id"),
         UniqueConstraint("public_number", name="uq_complaint_public_number"),
+        # "Pengaduan saya": a petugas's complaints by status.
+        Index("ix_complaint_assignee_status", "assignee_id", "status"),
     )
 
     # Unique: filing the same mention twice cannot create a second complaint,
@@ -172,6 +174,23 @@ class Complaint(ComplaintBase, table=True):
     #: the closed complaint this one continues: a citizen's reply after the reopen window
     #: (no foreign key: adding one would make SQLite rebuild the complaint table)
     previous_complaint_id: int | None = Field(default=None)
+    #: the agency user (petugas) working it; an active user of this inbox's agency
+    #: (no foreign key, like previous_complaint_id: SQLite would rebuild the table)
+    assignee_id: int | None = Field(default=None)
+
+
+class ComplaintAssignment(SQLModel, table=True):
+    """One change of a complaint's petugas: assigned, reassigned or unassigned."""
+
+    __tablename__ = "complaint_assignment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    #: the petugas before and after (None: nobody)
+    from_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    to_user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor: str = Field(max_length=200)
+    at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class PublicNumberCounter(SQLModel, table=True):
@@ -494,6 +513,29 @@ class User(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class SavedView(SQLModel, table=True):
+    """A named set of list filters and sort, personal or shared with the owner's agency.
+
+    Filters hold codes (category, status, inbox), never names, so a view survives a
+    category's rename.
+    """
+
+    __tablename__ = "saved_view"
+    __table_args__ = (UniqueConstraint("owner_id", "name", name="uq_saved_view_owner_name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    owner_id: int = Field(foreign_key="app_user.id", index=True)
+    #: the owner's agency when saved (None: Kominfo staff); sharing reaches its users
+    owner_agency: str | None = Field(default=None, max_length=40, index=True)
+    #: the inbox list it filters (None: the list of every inbox)
+    inbox: str | None = Field(default=None, max_length=40)
+    #: the list's GET parameters (q, status, category, ..., sort), empty ones left out
+    filters: dict[str, Any] = Field(default_factory=dict, sa_type=JSONDoc)
+    shared: bool = False
+    created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
 
 
 class WebSession(SQLModel, table=True):

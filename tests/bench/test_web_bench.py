@@ -88,4 +88,5 @@ def test_the_whole_bench_runs_on_a_tiny_sqlite_store(capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert f"SQLite: {N:,} complaints" in out
     assert "/ dashboard (admin)" in out and "query: yearly_report" in out
+    assert "/pengaduan-saya (agency)" in out and "saved view: Baru" in out
     assert "q=bocor" in out and "target: a filtered inbox page under 150 ms" in out

@@ -19,6 +19,7 @@ from sqlmodel import select
 from aduan.config_view import redacted_config
 from aduan.settings import load_settings
 from inbox.app import create_app
+from lifecycle.assignment import assign
 from lifecycle.status import bukan_wewenang, change_status
 from models.accounts import issue_api_token
 from models.agencies import sync_agencies
@@ -26,7 +27,7 @@ from models.db import session_scope
 from models.mentions import insert_mentions
 from models.notes import add_note
 from models.sources import get_health
-from models.tables import Mention, Outbox
+from models.tables import Complaint, Mention, Outbox
 from models.vocab import CATEGORIES, MentionState, OutboxStatus, SourceState
 from router.route import route_pending
 from tests.support.config import bundled_config, write_config
@@ -258,6 +259,9 @@ def test_every_page_shows_indonesian_and_names(engine: Engine, tmp_path: Path) -
         "/inbox/LPJU",
         "/inbox/KOMINFO",
         "/triage",
+        "/pengaduan-saya",
+        "/tampilan",
+        "/beban-kerja?inbox=PDAM",
         "/admin/users",
         "/admin/config",
         "/tidak-ada",
@@ -266,6 +270,19 @@ def test_every_page_shows_indonesian_and_names(engine: Engine, tmp_path: Path) -
         *(f"/complaints/{cid}" for cid in ids.values()),
     ):
         pages[path] = client.get(path)
+    # A petugas's own list, with a complaint assigned, and that complaint's assignment history.
+    add_user(engine, "petugas1", "agency", agency="PDAM")
+    with session_scope(engine) as s:
+        pdam = s.exec(select(Complaint.id).where(Complaint.inbox == "PDAM")).first()
+    assert pdam is not None
+    assign(engine=engine, complaint_id=pdam, assignee="petugas1", actor="admin1")
+    petugas = TestClient(app)
+    assert login(petugas, "petugas1").status_code in (200, 303)
+    pages["/pengaduan-saya (petugas)"] = petugas.get("/pengaduan-saya")
+    pages["/pengaduan-saya?semua=1 (petugas)"] = petugas.get("/pengaduan-saya?semua=1")
+    pages[f"/complaints/{pdam} (petugas)"] = petugas.get(f"/complaints/{pdam}")
+    assert f'href="/complaints/{pdam}"' in pages["/pengaduan-saya (petugas)"].text
+    assert "Riwayat petugas" in pages[f"/complaints/{pdam} (petugas)"].text
     # Agency names are proper names; an acronym in one ("PLN UP3 Bali") is not a code.
     names = frozenset(w for a in settings.agencies for w in WORD.findall(a.name))
     wrong = {}

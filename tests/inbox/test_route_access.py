@@ -38,11 +38,13 @@ from models.mentions import insert_mentions
 from models.tables import (
     AccessLogEntry,
     Complaint,
+    ComplaintAssignment,
     ComplaintMention,
     ComplaintNote,
     Correction,
     Mention,
     Outbox,
+    SavedView,
     StatusChange,
     User,
 )
@@ -119,6 +121,7 @@ class World:
     token: int  # an API token of the account below
     secret_pdam: int  # a confidential complaint in the agency user's own inbox
     secret_lpju: int  # a confidential complaint in another inbox
+    view: int  # a saved view of the account below (shared: still nobody else's to delete)
     user: str = "sasaran"  # an account the admin's pages act on
     author: str = "twitter:warga2"  # a citizen whose data the privacy pages export, erase
 
@@ -139,6 +142,48 @@ def cases(w: World) -> list[Case]:
         Case("GET", "/dashboard/response-times.csv?year=2026", page(OK, 403, OK)),
         Case("POST", f"/deliveries/{w.dead}/retry", page(OK, 403, 403), form={}),
         Case("GET", "/complaints", page(OK, 303, 403)),  # agency users: their own inbox
+        Case("GET", "/pengaduan-saya", page(OK, OK, 403)),
+        Case("GET", "/tampilan", page(OK, OK, 403)),
+        Case("GET", "/beban-kerja", page(OK, OK, 403)),
+        Case("GET", "/beban-kerja?inbox=PDAM", page(OK, OK, 403)),
+        # An agency user always gets their own inbox's page, whatever they ask for.
+        Case("GET", "/beban-kerja?inbox=LPJU", page(OK, OK, 403)),
+        Case("GET", "/beban-kerja?inbox=NOPE", page(404, OK, 403)),
+        Case("POST", "/tampilan", page(OK, OK, 403), form={"nama": "pagi", "status": "baru"}),
+        Case(
+            "POST",
+            "/tampilan",
+            page(OK, 404, 403),
+            form={"nama": "lampu", "kode_inbox": "LPJU"},
+        ),
+        Case("POST", f"/tampilan/{w.view}/hapus", page(404, 404, 403), form={}),
+        Case("POST", f"/tampilan/{MISSING}/hapus", page(404, 404, 403), form={}),
+        # Bulk: another inbox's complaint in the selection refuses the whole request.
+        Case(
+            "POST",
+            "/complaints/massal",
+            page(OK, OK, 403),
+            form={"tindakan": "catatan", "note": "cek massal", "id": str(w.pdam)},
+        ),
+        Case(
+            "POST",
+            "/complaints/massal",
+            page(OK, 409, 403),
+            form={"tindakan": "catatan", "note": "cek massal", "id": str(w.lpju)},
+        ),
+        Case(
+            "POST",
+            "/api/v1/complaints/bulk",
+            api(OK, OK, 403),
+            json={"ids": [w.pdam], "action": "catatan", "note": "cek massal"},
+        ),
+        Case(
+            "POST",
+            "/api/v1/complaints/bulk",
+            api(OK, 409, 403),
+            json={"ids": [w.lpju], "action": "catatan", "note": "cek massal"},
+        ),
+        Case("GET", "/pengaduan-saya?semua=1", page(OK, OK, 403)),
         Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
         Case("GET", "/inbox/PDAM", page(OK, OK, 403)),
         Case("GET", "/inbox/LPJU", page(OK, 404, 403)),
@@ -223,6 +268,19 @@ def cases(w: World) -> list[Case]:
             Case("GET", f"/complaints/{cid}", page(staff, agency, 403)),
             Case("POST", f"/complaints/{cid}/status", page(staff, agency, 403), form=status),
             Case("POST", f"/complaints/{cid}/notes", page(staff, agency, 403), form=note),
+            # The PDAM agency user is the petugas offered for a PDAM complaint.
+            Case(
+                "POST",
+                f"/complaints/{cid}/petugas",
+                page(staff, agency, 403),
+                form={"assignee": "agency"},
+            ),
+            Case(
+                "POST",
+                f"/api/v1/complaints/{cid}/assignee",
+                api(staff, agency, 403),
+                json={"assignee": "agency"},
+            ),
             Case("GET", f"/api/v1/complaints/{cid}", api(staff, agency, 403)),
             Case(
                 "POST",
@@ -296,6 +354,7 @@ def _template(path: str, w: World) -> str:
         (w.secret_pdam, "id"),
         (w.secret_lpju, "id"),
         (w.user, "id"),
+        (w.view, "id"),
     ):
         path = re.sub(rf"/{value}(?=/|\.json|$)", "/{" + name + "}", path)
     return path
@@ -349,8 +408,12 @@ def fill(engine: Engine) -> World:
         s.flush()
         assert dead.id is not None
         dead_id = dead.id
-        create_user(session=s, username="sasaran", role="viewer", password_hash="-")
+        target = create_user(session=s, username="sasaran", role="viewer", password_hash="-")
         _, token = issue_api_token(session=s, username="sasaran", name="sasaran")
+        view = SavedView(name="milik sasaran", owner_id=target.id or 0, shared=True)
+        s.add(view)
+        s.flush()
+        assert view.id is not None
         assert token.id is not None
         secret_pdam = complaint_of[by_text[TEXT_5]]
         secret_lpju = complaint_of[by_text[TEXT_6]]
@@ -365,6 +428,7 @@ def fill(engine: Engine) -> World:
         token=token.id,
         secret_pdam=secret_pdam,
         secret_lpju=secret_lpju,
+        view=view.id,
     )
 
 
@@ -414,16 +478,19 @@ def snapshot(engine: Engine) -> dict[str, Any]:
             t.__name__: s.exec(select(func.count()).select_from(t)).one()
             for t in (
                 Complaint,
+                ComplaintAssignment,
                 ComplaintMention,
                 ComplaintNote,
                 Correction,
                 StatusChange,
                 Outbox,
                 AccessLogEntry,
+                SavedView,
             )
         }
         complaints = sorted(
-            (c.id, c.status, c.inbox, c.category, c.confidential) for c in s.exec(select(Complaint))
+            (c.id, c.status, c.inbox, c.category, c.confidential, c.assignee_id)
+            for c in s.exec(select(Complaint))
         )
         mentions = sorted((m.id, m.state, m.text, m.author_handle) for m in s.exec(select(Mention)))
         outbox = sorted((o.id, o.status) for o in s.exec(select(Outbox)))
@@ -496,7 +563,15 @@ def test_an_agency_list_never_holds_another_inbox(engine: Engine) -> None:
 
 def test_every_route_of_the_app_is_in_the_table() -> None:
     w = World(
-        pdam=11, lpju=12, bounced=13, mention=14, dead=15, token=16, secret_pdam=17, secret_lpju=18
+        pdam=11,
+        lpju=12,
+        bounced=13,
+        mention=14,
+        dead=15,
+        token=16,
+        secret_pdam=17,
+        secret_lpju=18,
+        view=19,
     )
     covered = {(c.method, _normalise(_template(c.path, w))) for c in cases(w)}
     routes = {
@@ -541,7 +616,7 @@ BAD_IDS = ("0", "-1", str(2**31), str(2**63), "1" * 30)
 
 def _with_bad_ids(case: Case, w: World) -> list[Case]:
     """*case* with each of its numeric ids (path segment or form field) made impossible."""
-    ids = {str(v) for v in (w.pdam, w.lpju, w.bounced, w.mention, w.dead, w.token, MISSING)}
+    ids = {str(v) for v in (w.pdam, w.lpju, w.bounced, w.mention, w.dead, w.token, w.view, MISSING)}
     out = []
     for bad in BAD_IDS:
         path = case.path

@@ -2,8 +2,10 @@
 
 import csv
 import io
-from datetime import UTC, datetime, timedelta
+import random
+from datetime import UTC, datetime, time, timedelta
 
+import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -27,6 +29,33 @@ def test_working_hours_skip_weekends_and_holidays() -> None:
     # WITA to Saturday 26 only Wednesday's last 4 hours are working hours
     wednesday = datetime(2026, 12, 23, 12, 0, tzinfo=UTC)
     assert CALENDAR.working_hours_between(wednesday, wednesday + timedelta(days=3)) == 4
+
+
+def _hours_day_by_day(start: datetime, end: datetime) -> float:
+    """The plain definition: each local day's share of [start, end], if a working day."""
+    tz = CALENDAR.tz
+    local_start, local_end = start.astimezone(tz), end.astimezone(tz)
+    day, total = local_start.date(), 0.0
+    while day <= local_end.date():
+        if CALENDAR.is_working_day(day):
+            begin = datetime.combine(day, time(0), tzinfo=tz)
+            span = min(begin + timedelta(days=1), local_end) - max(begin, local_start)
+            total += max(span.total_seconds(), 0.0) / 3600
+        day += timedelta(days=1)
+    return total
+
+
+def test_working_hours_by_arithmetic_match_the_day_by_day_count() -> None:
+    # The report asks this for every complaint of a year; the whole days between are
+    # counted by arithmetic. Random spans over holidays, weekends and year ends.
+    rnd = random.Random(14)
+    base = datetime(2025, 12, 1, tzinfo=UTC)
+    for _ in range(400):
+        start = base + timedelta(minutes=rnd.randrange(0, 60 * 24 * 500))
+        end = start + timedelta(minutes=rnd.randrange(0, 60 * 24 * rnd.choice((1, 9, 90))))
+        assert CALENDAR.working_hours_between(start, end) == pytest.approx(
+            _hours_day_by_day(start, end), abs=1e-9
+        )
 
 
 def test_percentile_interpolates() -> None:

@@ -5,6 +5,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 import uvicorn
@@ -212,30 +213,20 @@ def build_scheduler(
         id="route",
         next_run_time=now,
     )
-    if settings.escalation.enabled:
+    # The watchers of issue 14, each on its own schedule when turned on.
+    watchers = (
+        ("escalate", settings.escalation, jobs.escalate),
+        ("source-alerts", settings.alerts, jobs.source_alerts),
+        ("incidents", settings.incidents, jobs.incidents),
+    )
+    for name, section, job in watchers:
+        if not section.enabled:
+            continue
         scheduler.add_job(
-            TrackedJob("escalate", lambda: jobs.escalate(settings=settings, engine=engine)),
+            TrackedJob(name, partial(job, settings=settings, engine=engine)),
             "interval",
-            seconds=settings.escalation.schedule.interval_seconds,
-            id="escalate",
-            next_run_time=now,
-        )
-    if settings.alerts.enabled:
-        scheduler.add_job(
-            TrackedJob(
-                "source-alerts", lambda: jobs.source_alerts(settings=settings, engine=engine)
-            ),
-            "interval",
-            seconds=settings.alerts.schedule.interval_seconds,
-            id="source-alerts",
-            next_run_time=now,
-        )
-    if settings.incidents.enabled:
-        scheduler.add_job(
-            TrackedJob("incidents", lambda: jobs.incidents(settings=settings, engine=engine)),
-            "interval",
-            seconds=settings.incidents.schedule.interval_seconds,
-            id="incidents",
+            seconds=section.schedule.interval_seconds,
+            id=name,
             next_run_time=now,
         )
     # Daily, at a quiet hour in Denpasar; a daemon down at that hour runs it when it

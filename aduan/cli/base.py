@@ -3,17 +3,18 @@
 import getpass
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pythonjsonlogger.json import JsonFormatter
 from rich.console import Console
 from rich.logging import RichHandler
-from sqlalchemy.engine import Engine
 
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, load_settings
-from aduan.wiring import open_store
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(
     help="aduan: social-media complaints to the right agency.",
@@ -51,9 +52,11 @@ def cli_actor() -> str:
         return "cli"
 
 
-def store() -> Engine:
+def store() -> "Engine":
     """The configured store, migrated and with the configured agencies loaded; a
     StoreError naming ``store.url`` when it cannot be opened."""
+    from aduan.wiring import open_store  # the store's modules load only for commands using it
+
     return open_store(state.settings)
 
 

@@ -7,8 +7,9 @@ from typing import Annotated
 import typer
 
 from aduan.cli.base import app, err, out, state, store
+from aduan.predictor import predictor_for
 from aduan.shutdown import install_stop_handlers
-from aduan.wiring import auth_config_for, predictor_for
+from aduan.wiring import auth_config_for
 from models.access_log import record_access_now
 from models.accounts import ensure_first_admin
 from models.vocab import AccessAction

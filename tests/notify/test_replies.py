@@ -14,7 +14,7 @@ from models.exceptions import InvalidTransition
 from models.replies import approve, discard
 from models.tables import Complaint
 from models.vocab import ReplyChannel, ReplyStatus
-from notify.replies import acknowledge, check_template, clip, render
+from notify.replies import acknowledge, check_template, clip, draft_replies, render
 from tests.support.factories import mention
 from tests.support.replies import (
     TRACKING,
@@ -147,8 +147,8 @@ def test_every_reporter_is_acknowledged_once_and_status_replies_reach_each(
     assert sorted(r.mention_id for r in status_replies) == [stored[0].id, stored[2].id]
     # Automatic replies never carry the note: only a reviewed draft may.
     assert all("petugas" not in r.text for r in status_replies)
-    # The same event again (reopened) is not replied to twice.
     change_status(engine=engine, complaint_id=cid, to_status="selesai", actor="p", replies=replies)
+    # Reopened and worked again: a new round, each reporter answered once more.
     change_status(
         engine=engine,
         complaint_id=cid,
@@ -157,8 +157,19 @@ def test_every_reporter_is_acknowledged_once_and_status_replies_reach_each(
         note="muncul lagi",
         replies=replies,
     )
-    events = [r.event for r in replies_in(engine)]
-    assert events.count("ditindaklanjuti") == 2 and events.count("selesai") == 2
+    change_status(engine=engine, complaint_id=cid, to_status="selesai", actor="p", replies=replies)
+    rounds = sorted((r.event, r.occurrence, r.mention_id) for r in replies_in(engine))
+    reporters = [stored[0].id, stored[2].id]
+    assert rounds == sorted(
+        [("diterima", 0, m) for m in reporters]
+        + [(e, n, m) for e in ("ditindaklanjuti", "selesai") for n in (0, 1) for m in reporters]
+    )
+    # Within a round, drafting again (a retry, a second daemon) writes nothing.
+    with session_scope(engine) as s:
+        complaint = s.get(Complaint, cid)
+        assert complaint is not None
+        assert draft_replies(session=s, policy=replies, complaint=complaint, event="selesai") == []
+    assert len(replies_in(engine)) == len(rounds)
 
 
 def test_a_reviewed_status_draft_offers_the_agency_note(engine: Engine) -> None:

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lifecycle.status import change_status
+from lifecycle.status import change_status, history
 from models.complaints import attach_mention
 from models.db import session_scope
 from models.exceptions import InvalidTransition
@@ -22,6 +22,7 @@ from tests.support.replies import (
     number_of,
     policy,
     replies_in,
+    reply_entries,
     reply_rows,
     store_mentions,
 )
@@ -217,3 +218,68 @@ def test_render_masks_the_note_and_keeps_the_citys_own_words(engine: Engine) -> 
         assert text.startswith(complaint.public_number)
         assert "081299998888" not in text and "sudah dihubungi" in text
         assert text.endswith("Call center 0361-223344")  # the city's hotline stays
+
+
+def test_approval_and_discarding_are_recorded_on_the_complaints_history(engine: Engine) -> None:
+    replies = policy(mode="review")
+    cid = file_with_ack(engine, replies)
+    change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam", replies=replies
+    )
+    ack, response = replies_in(engine)
+    assert ack.id is not None and response.id is not None
+    assert reply_entries(engine, cid) == []  # drafts waiting: nothing happened yet
+    number = number_of(engine, cid)
+    approve(engine=engine, reply_id=ack.id, actor="kominfo", text=f"Nomor {number}, terima kasih.")
+    discard(engine=engine, reply_id=response.id, actor="ayu")
+    assert reply_entries(engine, cid) == [
+        (
+            "kominfo",
+            "respon_awal",
+            "respon_awal",
+            f"Balasan #{ack.id} (Tanda terima) disetujui, teks diubah sebelum disetujui",
+        ),
+        ("ayu", "respon_awal", "respon_awal", f"Balasan #{response.id} (Respon awal) dibuang"),
+    ]
+    cid2 = file_with_ack(engine, replies, 2)
+    [draft] = [r for r in replies_in(engine) if r.complaint_id == cid2]
+    assert draft.id is not None
+    approve(engine=engine, reply_id=draft.id, actor="kominfo", text=draft.text)
+    assert reply_entries(engine, cid2) == [
+        (
+            "kominfo",
+            "baru",
+            "baru",
+            f"Balasan #{draft.id} (Tanda terima) disetujui, tanpa perubahan teks",
+        )
+    ]
+    # The history's status changes are what they were; the status too.
+    with Session(engine) as s:
+        changes = [h for h in history(session=s, complaint_id=cid) if h.kind == "status"]
+        assert [str(h.to_status) for h in changes] == ["baru", "respon_awal"]
+        complaint = s.get(Complaint, cid)
+        assert complaint is not None and complaint.status == "respon_awal"
+
+
+def test_replies_by_hand_and_skipped_ones_are_recorded_with_why(engine: Engine) -> None:
+    manual = file_with_ack(engine, policy(ReplyChannel.MANUAL))
+    own = file_with_ack(engine, policy(), 2, author_handle="ProDenpasar")
+    by_hand, skipped = replies_in(engine)
+    assert reply_entries(engine, manual) == [
+        (
+            "balasan:test",
+            "baru",
+            "baru",
+            f"Balasan #{by_hand.id} (Tanda terima) perlu dibalas manual: "
+            "sumber ini tidak bisa membalas lewat API: balas manual",
+        )
+    ]
+    assert reply_entries(engine, own) == [
+        (
+            "balasan:test",
+            "baru",
+            "baru",
+            f"Balasan #{skipped.id} (Tanda terima) tidak dikirim: "
+            "kiriman akun kota sendiri: tidak dibalas",
+        )
+    ]

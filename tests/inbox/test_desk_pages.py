@@ -278,7 +278,9 @@ def test_bulk_status_changes_from_the_desk_and_the_api_draft_the_replies(
     app = create_app(engine, auth_config=AUTH, policy=replace(POLICY, replies=replies))
     ids = [file_with_ack(engine, replies, n) for n in (1, 2, 3)]
     client, csrf = quick_client(engine, app, "ayu", "agency", "PDAM")
-    response = _bulk(client, csrf, ids[:2], tindakan="status", to_status="respon_awal")
+    response = _bulk(
+        client, csrf, [str(i) for i in ids[:2]], tindakan="status", to_status="respon_awal"
+    )
     assert response.status_code == 303
     api = TestClient(app)
     body = {"ids": ids, "action": "status", "status": "ditindaklanjuti"}

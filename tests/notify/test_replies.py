@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lifecycle.status import change_status, history
+from lifecycle.status import bukan_wewenang, change_status, history, reassign
 from models.complaints import attach_mention
 from models.db import session_scope
 from models.exceptions import InvalidTransition
@@ -26,6 +26,7 @@ from tests.support.replies import (
     reply_rows,
     store_mentions,
 )
+from tests.support.routing import POLICY
 
 HOSTILE = "air mati! hubungi saya 081234567890 NIK 5171010101010001 <script>x</script>"
 
@@ -283,3 +284,38 @@ def test_replies_by_hand_and_skipped_ones_are_recorded_with_why(engine: Engine) 
             "kiriman akun kota sendiri: tidak dibalas",
         )
     ]
+
+
+def test_a_complaint_given_to_another_agency_is_answered_again_by_it(engine: Engine) -> None:
+    replies = policy()
+    routing = replace(POLICY, replies=replies)
+    cid = file_with_ack(engine, replies)
+
+    def refuse() -> None:
+        bukan_wewenang(
+            engine=engine,
+            policy=routing,
+            complaint_id=cid,
+            actor="pdam",
+            reason="bukan jaringan kami",
+            suggested_category="LPJU",
+        )
+        reassign(engine=engine, policy=routing, complaint_id=cid, category="LPJU", actor="ops")
+
+    change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam", replies=replies
+    )
+    refuse()
+    change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="lpju", replies=replies
+    )
+    refuse()  # LPJU refuses too: triage gives it to LPJU's inbox again
+    answered = [(r.event, r.occurrence) for r in replies_in(engine)]
+    assert answered == [
+        ("diterima", 0),
+        ("respon_awal", 0),
+        ("bukan_wewenang", 0),
+        ("respon_awal", 1),  # the second agency's response is news to the citizen
+        ("bukan_wewenang", 1),
+    ]
+    assert "Dishub LPJU" in replies_in(engine)[3].text

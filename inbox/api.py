@@ -266,7 +266,7 @@ def set_status(
         422: _error("Nothing selected, over 100 complaints, no status or note"),
     },
 )
-def bulk(body: BulkIn, engine: EngineDep, user: Worker) -> Response:
+def bulk(request: Request, body: BulkIn, engine: EngineDep, user: Worker) -> Response:
     """Change status (one note for all), assign a petugas, or add a note, for several
     complaints at once: all of them or none, each change in its complaint's history."""
     try:
@@ -279,6 +279,7 @@ def bulk(body: BulkIn, engine: EngineDep, user: Worker) -> Response:
             to_status=body.status,
             note=body.note,
             assignee=body.assignee or None,
+            replies=reply_policy(request),
         )
     except BulkInputError as err:
         raise HTTPException(status_code=422, detail=str(err)) from None

@@ -212,7 +212,7 @@ class MentionOut(SQLModel):
 
 
 class HistoryEntryOut(StatusChangeBase):
-    """One status change."""
+    """One history entry: a status change, or what became of a reply to the citizen."""
 
     model_config = PUBLIC
 
@@ -245,7 +245,9 @@ class ComplaintDetail(ComplaintPublic):
     location: LocationOut
     deadlines: DeadlinesOut
     mentions: list[MentionOut] = Field(description="The posts reporting it, oldest first")
-    history: list[HistoryEntryOut] = Field(description="Status changes, oldest first")
+    history: list[HistoryEntryOut] = Field(
+        description="Status changes and reply entries (kind balasan), oldest first"
+    )
     notes: list[NoteOut] = Field(description="Internal notes, oldest first")
 
 

@@ -2,8 +2,9 @@
 or discard, replies to write by hand, blocked ones, and reply channels switched off.
 
 Approval records who approved (``citizen_reply.approved_by``) and puts the reply in the
-outbox; the sender and the platform's reply id are recorded when it is posted, all
-shown on the complaint's page.
+outbox; the sender and the platform's reply id are recorded when it is posted. Each
+approval (edited or not), discarding, sending and blocking is also an entry of the
+complaint's history (``models.reply_history``), on its page and in the API.
 """
 
 from typing import Annotated

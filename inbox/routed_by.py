@@ -2,7 +2,9 @@
 
 ``Complaint.routed_by`` is a code: ``model:<model id>``, ``rule:<name>``,
 ``triage:<user>`` or ``unmerge:<user>``; history rows carry the same code as their
-actor when routing made them. Pages show words, and the model's id only as a tooltip.
+actor when routing made them, and ``balasan:<source>`` when a source's reply account
+sent (or could not send) a reply to a citizen. Pages show words, and the model's id
+only as a tooltip.
 """
 
 from dataclasses import dataclass
@@ -36,6 +38,8 @@ def actor_words(actor: str) -> RoutedBy:
         return RoutedBy(f"triase oleh {rest}")
     if kind == "unmerge":
         return RoutedBy(f"dipisahkan oleh {rest}")
+    if kind == "balasan":
+        return RoutedBy(f"akun balasan {rest}")
     return RoutedBy(actor)
 
 

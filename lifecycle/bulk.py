@@ -4,7 +4,10 @@ All or nothing: every complaint is locked (in id order, so two bulk requests can
 deadlock) and checked first; if any one cannot take the change, nothing is written and
 the result names each refused complaint with the reason in Indonesian ("tidak bisa
 dari Selesai ke Respon awal"). Otherwise each complaint gets its own history row (its
-status change, assignment or note), exactly as if it had been changed alone.
+status change, assignment or note), exactly as if it had been changed alone; a status
+change also drafts each complaint's replies to its reporters as ``change_status`` does
+(review or automatic per source), in the same transaction, so a refused request leaves
+no reply either.
 
 Complaints the actor may not see (another agency's inbox) are refused like ids that
 do not exist, so a bulk request cannot probe other inboxes.
@@ -24,6 +27,7 @@ from models.notes import MAX_NOTE_LENGTH, add_note
 from models.tables import Complaint
 from models.types import utcnow
 from models.vocab import STATUS_LABELS, ComplaintStatus
+from notify.replies import ReplyPolicy, draft_replies
 
 #: the most complaints one bulk request may change (a page of the inbox list is 50)
 MAX_BULK = 100
@@ -114,18 +118,31 @@ def bulk_apply(
     to_status: str = "",
     note: str = "",
     assignee: str | None = None,
+    replies: ReplyPolicy | None = None,
 ) -> BulkResult:
     """Apply *action* to every complaint of *ids*, or to none (see the module's doc).
 
     BulkInputError when the request itself is wrong (nothing selected, over MAX_BULK,
-    no status or note); otherwise a BulkResult, refused items listed.
+    no status or note); otherwise a BulkResult, refused items listed. With *replies*,
+    a status change drafts the replies announcing it.
     """
     unique, which = check_input(ids, action, to_status=to_status, note=note)
     note = note.strip()
     result = BulkResult(requested=len(unique))
     try:
         with session_scope(engine) as session:
-            _apply(session, unique, which, actor, agency_code, to_status, note, assignee, result)
+            _apply(
+                session,
+                unique,
+                which,
+                actor,
+                agency_code,
+                to_status,
+                note,
+                assignee,
+                replies,
+                result,
+            )
             if result.refused:
                 raise _Rollback
     except _Rollback:
@@ -142,6 +159,7 @@ def _apply(
     to_status: str,
     note: str,
     assignee: str | None,
+    replies: ReplyPolicy | None,
     result: BulkResult,
 ) -> None:
     now = utcnow()
@@ -158,6 +176,14 @@ def _apply(
                     result.refused.append((cid, problem))
                     continue
                 apply_status(session, complaint, to_status, actor, note, now)
+                if not result.refused:  # else all is rolled back: no use drafting
+                    draft_replies(
+                        session=session,
+                        policy=replies,
+                        complaint=complaint,
+                        event=ComplaintStatus(to_status).value,
+                        note=note,
+                    )
             elif which == BulkAction.ASSIGN:
                 assign_in_session(
                     session=session, complaint=complaint, assignee=assignee, actor=actor, now=now

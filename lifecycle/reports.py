@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from lifecycle.deadlines import WorkingCalendar
 from models.complaint_search import overdue_condition
 from models.tables import Complaint, StatusChange
-from models.vocab import ComplaintStatus
+from models.vocab import ComplaintStatus, HistoryKind
 from models.wita import WITA
 
 #: short alias, as in lifecycle.status
@@ -256,6 +256,7 @@ def response_times(
         .join(Complaint, col(Complaint.id) == col(StatusChange.complaint_id))
         .where(*in_year)
         .where(StatusChange.from_status == S.SELESAI, StatusChange.to_status == S.DITINDAKLANJUTI)
+        .where(StatusChange.kind == HistoryKind.STATUS)
         .group_by(col(StatusChange.complaint_id))
     )
     reopens = {cid: int(n) for cid, n in session.exec(reopen_stmt)}

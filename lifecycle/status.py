@@ -50,6 +50,7 @@ from models.vocab import (
     NOT_COMPLAINT,
     STATUS_LABELS,
     ComplaintStatus,
+    HistoryKind,
     ReplyEvent,
     label,
 )
@@ -367,7 +368,7 @@ def reassign(
 
 
 def history(*, session: Session, complaint_id: int) -> list[StatusChange]:
-    """A complaint's status changes, oldest first."""
+    """A complaint's history, oldest first: status changes and reply entries (``kind``)."""
     stmt = (
         select(StatusChange)
         .where(StatusChange.complaint_id == complaint_id)
@@ -399,6 +400,7 @@ def latest_bounce(*, session: Session, complaint_id: int) -> Bounce | None:
         select(StatusChange)
         .where(StatusChange.complaint_id == complaint_id)
         .where(StatusChange.to_status == S.BUKAN_WEWENANG)
+        .where(StatusChange.kind == HistoryKind.STATUS)
         .order_by(col(StatusChange.id).desc())
         .limit(1)
     ).first()

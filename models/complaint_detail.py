@@ -9,15 +9,17 @@ from sqlmodel import Session, col, select
 
 from models.confidential import publicly_visible
 from models.tables import Agency, Complaint, StatusChange
+from models.vocab import HistoryKind
 
 
 def latest_changes(*, session: Session, complaint_ids: Sequence[int]) -> dict[int, StatusChange]:
-    """The newest history entry of each complaint, by complaint id."""
+    """The newest status change of each complaint, by complaint id (reply entries left out)."""
     if not complaint_ids:
         return {}
     newest = (
         select(func.max(StatusChange.id))
         .where(col(StatusChange.complaint_id).in_(complaint_ids))
+        .where(StatusChange.kind == HistoryKind.STATUS)
         .group_by(col(StatusChange.complaint_id))
     )
     rows = session.exec(select(StatusChange).where(col(StatusChange.id).in_(newest)))
@@ -104,6 +106,8 @@ def track(*, session: Session, number: str) -> TrackedComplaint | None:
         rows = session.exec(
             select(StatusChange)
             .where(StatusChange.complaint_id == complaint.id)
+            # Reply entries name staff and platform ids: not for the public.
+            .where(StatusChange.kind == HistoryKind.STATUS)
             .order_by(col(StatusChange.at), col(StatusChange.id))
         )
         steps = tuple((r.at, str(r.to_status), r.note) for r in rows)

@@ -1,9 +1,15 @@
 """The store side of replies to citizens: drafting rows, recording attempts and outcomes.
 
 ``notify.replies`` decides what a reply says and whom it answers; the functions here
-write and read ``citizen_reply`` rows. A row is unique per (mention, event), inserted
-with ``ON CONFLICT DO NOTHING`` so a second router, daemon or retry drafting the same
-reply writes nothing.
+write and read ``citizen_reply`` rows. A row is unique per (mention, complaint, event,
+occurrence), inserted with ``ON CONFLICT DO NOTHING`` so a second router, daemon or
+retry drafting the same reply writes nothing; the occurrence (``models.reply_history``)
+makes a complaint reopened and worked again a new round with its own replies.
+
+Approving, discarding, sending, marking for a reply by hand, blocking and skipping a
+reply each add an entry to the complaint's history in the same transaction
+(``models.reply_history``), naming who approved (and whether the text was edited), the
+sending account and the platform's reply id, or why it was not sent.
 """
 
 from datetime import datetime, timedelta
@@ -16,9 +22,10 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
 from models.exceptions import InvalidTransition, NotFound
+from models.reply_history import record_reply_entry, reply_words, sender
 from models.tables import CitizenReply, Complaint, Mention, Outbox, ReplyAccountState
 from models.types import utcnow
-from models.vocab import OutboxStatus, ReplyStatus
+from models.vocab import REPLY_CHANNEL_LABELS, OutboxStatus, ReplyStatus
 
 _REPLIES: Table = CitizenReply.__table__  # type: ignore[attr-defined]
 _OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
@@ -28,6 +35,7 @@ _REPLY_COLUMNS = (
     "complaint_id",
     "mention_id",
     "event",
+    "occurrence",
     "source",
     "channel",
     "status",
@@ -39,11 +47,13 @@ _REPLY_COLUMNS = (
 
 
 def _insert_reply(make_insert: Any) -> Any:
-    """INSERT ... ON CONFLICT (mention_id, event) DO NOTHING RETURNING id, built once."""
+    """INSERT ... ON CONFLICT (the reply's key) DO NOTHING RETURNING id, built once."""
     return (
         make_insert(_REPLIES)
         .values({c: bindparam(c) for c in _REPLY_COLUMNS})
-        .on_conflict_do_nothing(index_elements=["mention_id", "event"])
+        .on_conflict_do_nothing(
+            index_elements=["mention_id", "complaint_id", "event", "occurrence"]
+        )
         .returning(_REPLIES.c.id)
     )
 
@@ -62,15 +72,20 @@ def insert_reply(
     status: ReplyStatus,
     text: str,
     reason: str | None = None,
+    occurrence: int = 0,
     now: datetime | None = None,
 ) -> int | None:
-    """Store a drafted reply (and its outbox row when queued); None when it exists already."""
+    """Store a drafted reply (and its outbox row when queued); None when it exists already.
+
+    A reply to write by hand or not to send at all gets its history entry here.
+    """
     assert complaint.id is not None and mention.id is not None
     now = now or utcnow()
     row = {
         "complaint_id": complaint.id,
         "mention_id": mention.id,
         "event": event,
+        "occurrence": occurrence,
         "source": mention.source,
         "channel": channel,
         "status": status,
@@ -85,7 +100,24 @@ def insert_reply(
         return None
     if status == ReplyStatus.QUEUED:
         queue(conn, reply_id=int(reply_id), complaint=complaint, event=event, now=now)
+    elif status in _UNSENT_WORDS:
+        record_reply_entry(
+            conn,
+            complaint_id=complaint.id,
+            actor=sender(mention.source),
+            note=f"{reply_words(int(reply_id), event)} {_UNSENT_WORDS[status]}: {reason or '-'}",
+            now=now,
+            status=complaint.status,
+        )
     return int(reply_id)
+
+
+#: how a history entry says a reply was not (or not automatically) sent
+_UNSENT_WORDS: dict[str, str] = {
+    ReplyStatus.MANUAL: "perlu dibalas manual",
+    ReplyStatus.SKIPPED: "tidak dikirim",
+    ReplyStatus.BLOCKED: "diblokir",
+}
 
 
 def queue(
@@ -141,6 +173,7 @@ def approve(*, engine: Engine, reply_id: int, actor: str, text: str | None = Non
         complaint = session.get(Complaint, reply.complaint_id)
         assert complaint is not None
         now = utcnow()
+        edited = text is not None and text != reply.text
         if text is not None:
             reply.text = text
         reply.status = ReplyStatus.QUEUED
@@ -148,8 +181,16 @@ def approve(*, engine: Engine, reply_id: int, actor: str, text: str | None = Non
         reply.approved_at = reply.updated_at = now
         session.add(reply)
         session.flush()
-        queue(
-            session.connection(), reply_id=reply_id, complaint=complaint, event=reply.event, now=now
+        conn = session.connection()
+        queue(conn, reply_id=reply_id, complaint=complaint, event=reply.event, now=now)
+        how = "teks diubah sebelum disetujui" if edited else "tanpa perubahan teks"
+        record_reply_entry(
+            conn,
+            complaint_id=reply.complaint_id,
+            actor=actor,
+            note=f"{reply_words(reply_id, reply.event)} disetujui, {how}",
+            now=now,
+            status=complaint.status,
         )
         session.commit()
         session.refresh(reply)
@@ -168,6 +209,14 @@ def discard(*, engine: Engine, reply_id: int, actor: str) -> CitizenReply:
         reply.reason = f"dibuang oleh {actor}"
         reply.updated_at = utcnow()
         session.add(reply)
+        session.flush()
+        record_reply_entry(
+            session.connection(),
+            complaint_id=reply.complaint_id,
+            actor=actor,
+            note=f"{reply_words(reply_id, reply.event)} dibuang",
+            now=reply.updated_at,
+        )
         session.commit()
         session.refresh(reply)
         return reply
@@ -193,11 +242,14 @@ def mark_attempted(engine: Engine, reply_id: int, now: datetime) -> None:
 
 
 def mark_sent(engine: Engine, reply_id: int, platform_reply_id: str, now: datetime) -> None:
-    """Record the posted reply's platform id."""
+    """Record the posted reply's platform id, and the sending in the complaint's history.
+
+    A reply recorded as sent already keeps its first record (and gets no second entry).
+    """
     with engine.begin() as conn:
-        conn.execute(
+        changed = conn.execute(
             update(CitizenReply)
-            .where(col(CitizenReply.id) == reply_id)
+            .where(col(CitizenReply.id) == reply_id, col(CitizenReply.status) != ReplyStatus.SENT)
             .values(
                 status=ReplyStatus.SENT,
                 platform_reply_id=platform_reply_id,
@@ -205,16 +257,59 @@ def mark_sent(engine: Engine, reply_id: int, platform_reply_id: str, now: dateti
                 updated_at=now,
                 reason=None,
             )
+            .returning(
+                col(CitizenReply.complaint_id),
+                col(CitizenReply.event),
+                col(CitizenReply.source),
+                col(CitizenReply.channel),
+            )
+        ).first()
+        if changed is None:
+            return
+        complaint_id, event, source, channel = changed
+        record_reply_entry(
+            conn,
+            complaint_id=complaint_id,
+            actor=sender(source),
+            note=(
+                f"{reply_words(reply_id, event)} terkirim lewat akun {source} "
+                f"({REPLY_CHANNEL_LABELS.get(channel, channel)}); id balasan di platform: "
+                f"{platform_reply_id}"
+            ),
+            now=now,
         )
 
 
 def mark_unsent(engine: Engine, reply_id: int, status: ReplyStatus, reason: str) -> None:
-    """Record why a reply was not (or will not be) posted: skipped, blocked, queued again."""
+    """Record why a reply was not (or will not be) posted: skipped, blocked, queued again.
+
+    A reply becoming blocked or skipped gets a history entry saying why; waiting again
+    in the queue (a limit, a retry) does not.
+    """
+    now = utcnow()
     with engine.begin() as conn:
+        before = conn.execute(
+            select(
+                CitizenReply.status,
+                CitizenReply.complaint_id,
+                CitizenReply.event,
+                CitizenReply.source,
+            ).where(col(CitizenReply.id) == reply_id)
+        ).first()
         conn.execute(
             update(CitizenReply)
             .where(col(CitizenReply.id) == reply_id)
-            .values(status=status, reason=reason[:1000], updated_at=utcnow())
+            .values(status=status, reason=reason[:1000], updated_at=now)
+        )
+        if before is None or before[0] == status or status not in _UNSENT_WORDS:
+            return
+        _, complaint_id, event, source = before
+        record_reply_entry(
+            conn,
+            complaint_id=complaint_id,
+            actor=sender(source),
+            note=f"{reply_words(reply_id, event)} {_UNSENT_WORDS[status]}: {reason[:1000]}",
+            now=now,
         )
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from models.types import ComplaintStatusType, JSONDoc, UTCDateTime, utcnow
-from models.vocab import ComplaintStatus, MentionState, OutboxStatus, SourceState
+from models.vocab import ComplaintStatus, HistoryKind, MentionState, OutboxStatus, SourceState
 
 # Named constraints let later migrations alter them on SQLite (batch mode) and PostgreSQL.
 SQLModel.metadata.naming_convention = {
@@ -255,6 +255,15 @@ class StatusChangeBase(SQLModel):
     )
     to_status: ComplaintStatus = Field(sa_type=ComplaintStatusType, description="Status after")
     note: str = Field(default="", description="The note given with the change")
+    kind: str = Field(
+        default=HistoryKind.STATUS,
+        max_length=20,
+        sa_column_kwargs={"server_default": HistoryKind.STATUS.value},
+        description=(
+            "status: a status change; balasan: what became of a reply to the citizen "
+            "(approved, discarded, sent, to write by hand, blocked), status unchanged"
+        ),
+    )
 
 
 class StatusChange(StatusChangeBase, table=True):
@@ -433,14 +442,21 @@ class IncidentComplaint(SQLModel, table=True):
 class CitizenReply(SQLModel, table=True):
     """A public reply to a citizen's post, drafted with the event it announces.
 
-    At most one per (mention, event): the unique constraint holds across routers, daemons
-    and retries. Sending goes through the outbox (channel ``reply``); this row keeps what
-    the citizen sees, who approved it, and the platform's id of the posted reply.
+    At most one per (mention, complaint, event, occurrence): the unique constraint holds
+    across routers, daemons and retries. The occurrence counts how often the complaint
+    reached the event's status before (0 the first time; 1 after a reopening, or for the
+    second agency's response after triage gave it on), so a complaint worked again is
+    answered again, once per round; the complaint is in the key so a report split off
+    by an undone merge is acknowledged with its new number. Sending goes through the
+    outbox (channel ``reply``); this row keeps what the citizen sees, who approved it,
+    and the platform's id of the posted reply.
     """
 
     __tablename__ = "citizen_reply"
     __table_args__ = (
-        UniqueConstraint("mention_id", "event", name="uq_citizen_reply_mention_event"),
+        UniqueConstraint(
+            "mention_id", "complaint_id", "event", "occurrence", name="uq_citizen_reply_occurrence"
+        ),
         Index("ix_citizen_reply_status_id", "status", "id"),
         Index("ix_citizen_reply_source_sent", "source", "sent_at"),
     )
@@ -450,6 +466,8 @@ class CitizenReply(SQLModel, table=True):
     mention_id: int = Field(foreign_key="mention.id")
     #: a models.vocab.ReplyEvent value
     event: str = Field(max_length=30)
+    #: how many times the complaint had reached the event's status before (see above)
+    occurrence: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     #: the configured source whose account answers (the mention's source)
     source: str = Field(max_length=100)
     #: how it is posted: a models.vocab.ReplyChannel value

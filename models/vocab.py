@@ -425,6 +425,25 @@ REPLY_STATUS_LABELS: dict[str, str] = {
 }
 
 
+class HistoryKind(StrEnum):
+    """What a row of a complaint's history records.
+
+    Only ``status`` rows are status changes: response times, reopenings, the latest
+    status note (Open311, /lacak) and refusals read those alone. A ``balasan`` row
+    records what became of a reply to a citizen (approved, discarded, sent, to write by
+    hand, blocked); its from and to status are both the complaint's status at the time.
+    """
+
+    STATUS = "status"
+    BALASAN = "balasan"
+
+
+HISTORY_KIND_LABELS: dict[str, str] = {
+    HistoryKind.STATUS: "Perubahan status",
+    HistoryKind.BALASAN: "Balasan ke warga",
+}
+
+
 class ReplyChannel(StrEnum):
     """How a source's replies are posted."""
 
@@ -469,6 +488,7 @@ LABELS: dict[str, dict[str, str]] = {
     "channel": CHANNEL_LABELS,
     "sort": SORT_LABELS,
     "history_note": HISTORY_NOTE_LABELS,
+    "history_kind": HISTORY_KIND_LABELS,
     "access_action": ACCESS_ACTION_LABELS,
     "retention_kind": RETENTION_KIND_LABELS,
     "alert_cause": ALERT_CAUSE_LABELS,

@@ -13,7 +13,8 @@ A confidential complaint's reply is the ``rahasia`` template, which has only the
 number. A reply never quotes a post; the agency's status note (``catatan``) is offered
 only to drafts a person approves.
 
-Whom it answers: each reporter's first post (one reply per person and event), never
+Whom it answers: each reporter's first post (one reply per person and event, and per
+round of the event: a complaint reopened and worked again is answered again), never
 the city's own accounts, never one of our replies, never a deleted or hidden post
 (a skipped row records why).
 """
@@ -31,6 +32,7 @@ from sqlmodel import Session
 from models.complaints import mentions_of
 from models.masking import mask_personal
 from models.replies import acknowledged, insert_reply, own_reply_ids
+from models.reply_history import event_status, occurrence
 from models.tables import Complaint, Mention
 from models.vocab import STATUS_LABELS, ReplyChannel, ReplyEvent, ReplyStatus
 
@@ -195,7 +197,10 @@ def draft_replies(
         if routed
         else own_reply_ids(session=session, platform_ids=[m.platform_id for m in answered])
     )
+    if event_status(event) is not None:
+        session.flush()  # the status change this reply announces counts in its round
     conn = session.connection()
+    round_no = occurrence(conn, complaint_id=complaint.id, event=event)
     new: list[int] = []
     for mention in answered:
         account = policy.accounts[mention.source]
@@ -219,6 +224,7 @@ def draft_replies(
             status=status,
             text=text,
             reason=reason,
+            occurrence=round_no,
         )
         if reply_id is not None:
             new.append(reply_id)

@@ -1,4 +1,4 @@
-"""Posting one claimed reply row: at most once per (mention, event), and never silently lost.
+"""Posting one claimed reply row: at most once per (mention, event, round), never silently lost.
 
 The outbox row (channel ``reply``) is claimed like any other (``notify.delivery``):
 leases and the attempt fencing token keep two daemons from posting the same row at

@@ -35,8 +35,14 @@ def test_operator_edits_and_approves_a_reply_and_the_number_is_trackable(
     expect(row).to_contain_text("dalam antrean kirim")
     expect(row).to_contain_text("operator1")
     expect(row).to_contain_text(f"Laporan {number} sudah kami terima. Terima kasih.")
-    steps.shot("complaint page")
     [reply] = replies_in(live_server.engine)
+    entry = page.locator("section.history tr.history-balasan")
+    expect(entry).to_have_count(1)
+    expect(entry).to_contain_text("operator1")
+    expect(entry).to_contain_text(
+        f"Balasan #{reply.id} (Tanda terima) disetujui, teks diubah sebelum disetujui"
+    )
+    steps.shot("complaint page")
     assert (reply.status, reply.approved_by) == ("queued", "operator1")
 
     # The citizen, signed in nowhere, follows the number.
@@ -48,4 +54,5 @@ def test_operator_edits_and_approves_a_reply_and_the_number_is_trackable(
     expect(citizen.locator("#nomor-pengaduan")).to_contain_text(number)
     expect(citizen.locator("#instansi")).to_have_text("PDAM Denpasar")
     expect(citizen.get_by_text("air mati di sesetan")).to_have_count(0)
+    expect(citizen.get_by_text("operator1")).to_have_count(0)  # the approval is not public
     steps.shot("tracking page", citizen)

@@ -1,6 +1,7 @@
 """The agency desk in the web inbox and the API: assigning a petugas, "Pengaduan saya"."""
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -12,6 +13,7 @@ from inbox.app import create_app
 from models.accounts import issue_api_token
 from models.db import session_scope
 from models.tables import Complaint, ComplaintAssignment, User
+from tests.support.replies import file_with_ack, policy, replies_in, reply_rows
 from tests.support.routing import POLICY
 from tests.support.web import AUTH, add_complaint, post, quick_client
 
@@ -267,3 +269,26 @@ def test_the_workload_page_shows_each_petugas_of_the_inbox(
     assert "citra (citra)" in page and "ayu (ayu)" not in page
     assert 'name="inbox"' in ops.get("/beban-kerja").text  # staff choose the inbox
     assert ops.get("/beban-kerja?inbox=NOPE").status_code == 404
+
+
+def test_bulk_status_changes_from_the_desk_and_the_api_draft_the_replies(
+    engine: Engine,
+) -> None:
+    replies = policy()
+    app = create_app(engine, auth_config=AUTH, policy=replace(POLICY, replies=replies))
+    ids = [file_with_ack(engine, replies, n) for n in (1, 2, 3)]
+    client, csrf = quick_client(engine, app, "ayu", "agency", "PDAM")
+    response = _bulk(
+        client, csrf, [str(i) for i in ids[:2]], tindakan="status", to_status="respon_awal"
+    )
+    assert response.status_code == 303
+    api = TestClient(app)
+    body = {"ids": ids, "action": "status", "status": "ditindaklanjuti"}
+    response = api.post("/api/v1/complaints/bulk", json=body, headers=_token(engine, "ayu"))
+    assert response.status_code == 200, response.text
+    drafted = sorted((r.complaint_id, r.event) for r in replies_in(engine) if r.event != "diterima")
+    assert drafted == sorted(
+        [(i, "respon_awal") for i in ids[:2]] + [(i, "ditindaklanjuti") for i in ids]
+    )
+    assert all(r.status == "queued" for r in replies_in(engine))
+    assert len(reply_rows(engine)) == len(replies_in(engine))

@@ -31,4 +31,5 @@ def test_rules_triage_and_people_are_named_plainly() -> None:
     )
     assert actor_words("triage:operator1").text == "triase oleh operator1"
     assert actor_words("unmerge:operator1").text == "dipisahkan oleh operator1"
+    assert actor_words("balasan:x-pemkot").text == "akun balasan x-pemkot"
     assert actor_words("pdam1") == RoutedBy("pdam1")

@@ -1,11 +1,15 @@
 """Bulk actions: all or nothing, each item's change recorded, refusals named, a limit."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
+from lifecycle.status import change_status
 from models.tables import Complaint, ComplaintAssignment, ComplaintNote, StatusChange
+from tests.support.replies import file_with_ack, number_of, policy, replies_in, reply_rows
 from tests.support.web import add_complaint, add_user
 
 
@@ -94,7 +98,68 @@ def test_bulk_assign_and_note_record_each_item(engine: Engine) -> None:
     ],
 )
 def test_a_request_that_cannot_be_tried_is_refused_before_the_store(
-    engine: Engine, ids: list[int], action: str, fields: dict[str, str], message: str
+    engine: Engine, ids: list[int], action: str, fields: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(BulkInputError, match=message):
         bulk_apply(engine=engine, ids=ids, action=action, actor="ops", **fields)
+
+
+@pytest.mark.parametrize("mode", ["auto", "review"])
+def test_a_bulk_status_change_drafts_each_reply_as_a_single_change_does(
+    engine: Engine, mode: str
+) -> None:
+    replies = policy(mode=mode)
+    alone, *together = [file_with_ack(engine, replies, n) for n in (1, 2, 3)]
+    acks = len(replies_in(engine))
+    note = "petugas dijadwalkan besok"
+    change_status(
+        engine=engine,
+        complaint_id=alone,
+        to_status="ditindaklanjuti",
+        actor="ops",
+        note=note,
+        replies=replies,
+    )
+    result = bulk_apply(
+        engine=engine,
+        ids=together,
+        action="status",
+        to_status="ditindaklanjuti",
+        note=note,
+        actor="ops",
+        replies=replies,
+    )
+    assert result.ok
+
+    def drafted(cid: int) -> list[tuple[str, str, int, str, str]]:
+        number = number_of(engine, cid)
+        return [
+            (r.event, r.status, r.occurrence, r.channel, r.text.replace(number, "NOMOR"))
+            for r in replies_in(engine)[acks:]
+            if r.complaint_id == cid
+        ]
+
+    expected = drafted(alone)
+    assert [e[:2] for e in expected] == [
+        ("ditindaklanjuti", "draft" if mode == "review" else "queued")
+    ]
+    assert (note in expected[0][4]) == (mode == "review")  # only a reviewed draft quotes it
+    assert [drafted(cid) for cid in together] == [expected, expected]
+    queued = {row.complaint_id for row in reply_rows(engine)[acks:]}
+    assert queued == (set() if mode == "review" else {alone, *together})
+
+
+def test_a_refused_bulk_change_drafts_no_reply(engine: Engine) -> None:
+    replies = policy()
+    ids = [file_with_ack(engine, replies, n) for n in (1, 2)]
+    before = (len(replies_in(engine)), len(reply_rows(engine)))
+    result = bulk_apply(
+        engine=engine,
+        ids=[*ids, 987_654],
+        action="status",
+        to_status="respon_awal",
+        actor="ops",
+        replies=replies,
+    )
+    assert not result.ok and result.refused == [(987_654, "pengaduan tidak ditemukan")]
+    assert (len(replies_in(engine)), len(reply_rows(engine))) == before

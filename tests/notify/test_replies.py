@@ -7,14 +7,14 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lifecycle.status import change_status
+from lifecycle.status import bukan_wewenang, change_status, history, reassign
 from models.complaints import attach_mention
 from models.db import session_scope
 from models.exceptions import InvalidTransition
 from models.replies import approve, discard
 from models.tables import Complaint
 from models.vocab import ReplyChannel, ReplyStatus
-from notify.replies import acknowledge, check_template, clip, render
+from notify.replies import acknowledge, check_template, clip, draft_replies, render
 from tests.support.factories import mention
 from tests.support.replies import (
     TRACKING,
@@ -22,9 +22,11 @@ from tests.support.replies import (
     number_of,
     policy,
     replies_in,
+    reply_entries,
     reply_rows,
     store_mentions,
 )
+from tests.support.routing import POLICY
 
 HOSTILE = "air mati! hubungi saya 081234567890 NIK 5171010101010001 <script>x</script>"
 
@@ -147,8 +149,8 @@ def test_every_reporter_is_acknowledged_once_and_status_replies_reach_each(
     assert sorted(r.mention_id for r in status_replies) == [stored[0].id, stored[2].id]
     # Automatic replies never carry the note: only a reviewed draft may.
     assert all("petugas" not in r.text for r in status_replies)
-    # The same event again (reopened) is not replied to twice.
     change_status(engine=engine, complaint_id=cid, to_status="selesai", actor="p", replies=replies)
+    # Reopened and worked again: a new round, each reporter answered once more.
     change_status(
         engine=engine,
         complaint_id=cid,
@@ -157,8 +159,19 @@ def test_every_reporter_is_acknowledged_once_and_status_replies_reach_each(
         note="muncul lagi",
         replies=replies,
     )
-    events = [r.event for r in replies_in(engine)]
-    assert events.count("ditindaklanjuti") == 2 and events.count("selesai") == 2
+    change_status(engine=engine, complaint_id=cid, to_status="selesai", actor="p", replies=replies)
+    rounds = sorted((r.event, r.occurrence, r.mention_id) for r in replies_in(engine))
+    reporters = [stored[0].id, stored[2].id]
+    assert rounds == sorted(
+        [("diterima", 0, m) for m in reporters]
+        + [(e, n, m) for e in ("ditindaklanjuti", "selesai") for n in (0, 1) for m in reporters]
+    )
+    # Within a round, drafting again (a retry, a second daemon) writes nothing.
+    with session_scope(engine) as s:
+        complaint = s.get(Complaint, cid)
+        assert complaint is not None
+        assert draft_replies(session=s, policy=replies, complaint=complaint, event="selesai") == []
+    assert len(replies_in(engine)) == len(rounds)
 
 
 def test_a_reviewed_status_draft_offers_the_agency_note(engine: Engine) -> None:
@@ -206,3 +219,103 @@ def test_render_masks_the_note_and_keeps_the_citys_own_words(engine: Engine) -> 
         assert text.startswith(complaint.public_number)
         assert "081299998888" not in text and "sudah dihubungi" in text
         assert text.endswith("Call center 0361-223344")  # the city's hotline stays
+
+
+def test_approval_and_discarding_are_recorded_on_the_complaints_history(engine: Engine) -> None:
+    replies = policy(mode="review")
+    cid = file_with_ack(engine, replies)
+    change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam", replies=replies
+    )
+    ack, response = replies_in(engine)
+    assert ack.id is not None and response.id is not None
+    assert reply_entries(engine, cid) == []  # drafts waiting: nothing happened yet
+    number = number_of(engine, cid)
+    approve(engine=engine, reply_id=ack.id, actor="kominfo", text=f"Nomor {number}, terima kasih.")
+    discard(engine=engine, reply_id=response.id, actor="ayu")
+    assert reply_entries(engine, cid) == [
+        (
+            "kominfo",
+            "respon_awal",
+            "respon_awal",
+            f"Balasan #{ack.id} (Tanda terima) disetujui, teks diubah sebelum disetujui",
+        ),
+        ("ayu", "respon_awal", "respon_awal", f"Balasan #{response.id} (Respon awal) dibuang"),
+    ]
+    cid2 = file_with_ack(engine, replies, 2)
+    [draft] = [r for r in replies_in(engine) if r.complaint_id == cid2]
+    assert draft.id is not None
+    approve(engine=engine, reply_id=draft.id, actor="kominfo", text=draft.text)
+    assert reply_entries(engine, cid2) == [
+        (
+            "kominfo",
+            "baru",
+            "baru",
+            f"Balasan #{draft.id} (Tanda terima) disetujui, tanpa perubahan teks",
+        )
+    ]
+    # The history's status changes are what they were; the status too.
+    with Session(engine) as s:
+        changes = [h for h in history(session=s, complaint_id=cid) if h.kind == "status"]
+        assert [str(h.to_status) for h in changes] == ["baru", "respon_awal"]
+        complaint = s.get(Complaint, cid)
+        assert complaint is not None and complaint.status == "respon_awal"
+
+
+def test_replies_by_hand_and_skipped_ones_are_recorded_with_why(engine: Engine) -> None:
+    manual = file_with_ack(engine, policy(ReplyChannel.MANUAL))
+    own = file_with_ack(engine, policy(), 2, author_handle="ProDenpasar")
+    by_hand, skipped = replies_in(engine)
+    assert reply_entries(engine, manual) == [
+        (
+            "balasan:test",
+            "baru",
+            "baru",
+            f"Balasan #{by_hand.id} (Tanda terima) perlu dibalas manual: "
+            "sumber ini tidak bisa membalas lewat API: balas manual",
+        )
+    ]
+    assert reply_entries(engine, own) == [
+        (
+            "balasan:test",
+            "baru",
+            "baru",
+            f"Balasan #{skipped.id} (Tanda terima) tidak dikirim: "
+            "kiriman akun kota sendiri: tidak dibalas",
+        )
+    ]
+
+
+def test_a_complaint_given_to_another_agency_is_answered_again_by_it(engine: Engine) -> None:
+    replies = policy()
+    routing = replace(POLICY, replies=replies)
+    cid = file_with_ack(engine, replies)
+
+    def refuse() -> None:
+        bukan_wewenang(
+            engine=engine,
+            policy=routing,
+            complaint_id=cid,
+            actor="pdam",
+            reason="bukan jaringan kami",
+            suggested_category="LPJU",
+        )
+        reassign(engine=engine, policy=routing, complaint_id=cid, category="LPJU", actor="ops")
+
+    change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="pdam", replies=replies
+    )
+    refuse()
+    change_status(
+        engine=engine, complaint_id=cid, to_status="respon_awal", actor="lpju", replies=replies
+    )
+    refuse()  # LPJU refuses too: triage gives it to LPJU's inbox again
+    answered = [(r.event, r.occurrence) for r in replies_in(engine)]
+    assert answered == [
+        ("diterima", 0),
+        ("respon_awal", 0),
+        ("bukan_wewenang", 0),
+        ("respon_awal", 1),  # the second agency's response is news to the citizen
+        ("bukan_wewenang", 1),
+    ]
+    assert "Dishub LPJU" in replies_in(engine)[3].text

@@ -31,6 +31,7 @@ from tests.support.replies import (
     posted,
     recorded,
     replies_in,
+    reply_entries,
     reply_rows,
     set_secrets,
 )
@@ -93,6 +94,16 @@ def test_x_reply_is_posted_in_the_thread_and_recorded(engine: Engine, api: Any) 
     assert [r.status for r in reply_rows(engine)] == ["sent"]
     assert deliver(engine, replies, NOW + timedelta(hours=1)) == DeliveryResult()
     assert len(posted(api)) == 1
+    # The sender and the platform's reply id are on the complaint's history.
+    assert reply_entries(engine, cid) == [
+        (
+            "balasan:test",
+            "baru",
+            "baru",
+            f"Balasan #{reply.id} (Tanda terima) terkirim lewat akun test (X); "
+            "id balasan di platform: 1861000000000000999",
+        )
+    ]
 
 
 def test_x_post_accepted_but_answered_503_is_not_posted_again(engine: Engine, api: Any) -> None:
@@ -173,6 +184,10 @@ def test_x_token_rejected_on_write_switches_off_replies_only(engine: Engine, api
     assert first.status == second.status == "blocked"
     assert "perbarui token" in (first.reason or "")
     assert "dimatikan" in (second.reason or "")
+    for reply in (first, second):
+        [(actor, _, _, note)] = reply_entries(engine, reply.complaint_id)
+        assert actor == "balasan:test"
+        assert note == f"Balasan #{reply.id} (Tanda terima) diblokir: {reply.reason}"
     with Session(engine) as s:
         state = s.get(ReplyAccountState, "test")
         assert state is not None and state.disabled_at is not None
@@ -185,6 +200,10 @@ def test_x_token_rejected_on_write_switches_off_replies_only(engine: Engine, api
     _x(api, "POST", TWEETS, "create_tweet.json", 201)
     _x(api, "POST", TWEETS, "create_tweet.json", 201)
     assert deliver(engine, replies, NOW + timedelta(minutes=1)) == DeliveryResult(sent=2)
+    for reply in replies_in(engine):
+        blocked, sent = (note for _, _, _, note in reply_entries(engine, reply.complaint_id))
+        assert blocked.startswith(f"Balasan #{reply.id} (Tanda terima) diblokir: ")
+        assert sent.startswith(f"Balasan #{reply.id} (Tanda terima) terkirim lewat akun test")
 
 
 def test_x_reply_to_a_deleted_post_is_skipped_with_the_reason(engine: Engine, api: Any) -> None:
@@ -231,6 +250,7 @@ def test_two_daemons_racing_one_reply_post_it_once(engine: Engine, api: Any) -> 
     assert len(posted(api)) == 1
     assert sorted(r.sent for r in results) == [0, 1]
     assert replies_in(engine)[0].status == "sent"
+    assert len(reply_entries(engine, replies_in(engine)[0].complaint_id)) == 1
 
 
 # --- Facebook -----------------------------------------------------------------------------

@@ -9,12 +9,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from aduan.settings import DeliveryConfig, SmtpConfig
+from lifecycle.status import history
 from models.agencies import sync_agencies
 from models.complaints import file_complaint
 from models.db import session_scope
 from models.mentions import insert_mentions
 from models.tables import CitizenReply, Complaint, Mention, Outbox
-from models.vocab import ReplyChannel
+from models.vocab import HistoryKind, ReplyChannel
 from notify.delivery import DeliveryResult, deliver_due
 from notify.replies import ReplyAccount, ReplyPolicy, acknowledge
 from notify.settings import Recipient
@@ -170,3 +171,13 @@ def body_of(call: Any) -> dict[str, Any]:
     """A JSON request body."""
     data: dict[str, Any] = json.loads(call.request.body)
     return data
+
+
+def reply_entries(engine: Engine, complaint_id: int) -> list[tuple[str, str, str, str]]:
+    """A complaint's history entries about replies: (actor, from status, to status, note)."""
+    with Session(engine) as s:
+        return [
+            (h.actor, str(h.from_status), str(h.to_status), h.note)
+            for h in history(session=s, complaint_id=complaint_id)
+            if h.kind == HistoryKind.BALASAN
+        ]

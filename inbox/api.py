@@ -62,6 +62,7 @@ from inbox.web import (
     DbSession,
     EngineDep,
     OriginalRoles,
+    loaded_policy,
     reply_policy,
     routing_policy,
 )
@@ -266,7 +267,7 @@ def set_status(
         422: _error("Nothing selected, over 100 complaints, no status or note"),
     },
 )
-def bulk(body: BulkIn, engine: EngineDep, user: Worker) -> Response:
+def bulk(request: Request, body: BulkIn, engine: EngineDep, user: Worker) -> Response:
     """Change status (one note for all), assign a petugas, or add a note, for several
     complaints at once: all of them or none, each change in its complaint's history."""
     try:
@@ -279,6 +280,7 @@ def bulk(body: BulkIn, engine: EngineDep, user: Worker) -> Response:
             to_status=body.status,
             note=body.note,
             assignee=body.assignee or None,
+            policy=loaded_policy(request),
         )
     except BulkInputError as err:
         raise HTTPException(status_code=422, detail=str(err)) from None
@@ -299,7 +301,7 @@ def bulk(body: BulkIn, engine: EngineDep, user: Worker) -> Response:
     },
 )
 def set_assignee(
-    complaint_id: ComplaintId, body: AssigneeIn, engine: EngineDep, user: Worker
+    request: Request, complaint_id: ComplaintId, body: AssigneeIn, engine: EngineDep, user: Worker
 ) -> AssigneeResult:
     """Assign a complaint to a petugas of its agency, reassign it, or unassign it (null).
 
@@ -312,6 +314,7 @@ def set_assignee(
             assignee=body.assignee or None,
             actor=user.username,
             agency_code=access.inbox_filter(user),
+            policy=loaded_policy(request),
         )
     except NotFound:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None

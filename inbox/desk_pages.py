@@ -17,7 +17,7 @@ from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser, signed_in_user
-from inbox.web import TEMPLATES, DbSession, EngineDep, row_id, store_engine
+from inbox.web import TEMPLATES, DbSession, EngineDep, loaded_policy, row_id, store_engine
 from lifecycle.assignment import MY_LIMIT, count_mine, my_complaints
 from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
 from lifecycle.reports import overdue_step
@@ -109,6 +109,7 @@ async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Re
             to_status=to_status,
             note=note,
             assignee=assignee or None,
+            policy=loaded_policy(request),
         )
     except BulkInputError as err:
         context["error"] = str(err)

@@ -24,6 +24,7 @@ from models.notes import MAX_NOTE_LENGTH, add_note
 from models.tables import Complaint
 from models.types import utcnow
 from models.vocab import STATUS_LABELS, ComplaintStatus
+from router.policy import RoutingPolicy
 
 #: the most complaints one bulk request may change (a page of the inbox list is 50)
 MAX_BULK = 100
@@ -114,6 +115,7 @@ def bulk_apply(
     to_status: str = "",
     note: str = "",
     assignee: str | None = None,
+    policy: RoutingPolicy | None = None,
 ) -> BulkResult:
     """Apply *action* to every complaint of *ids*, or to none (see the module's doc).
 
@@ -125,7 +127,18 @@ def bulk_apply(
     result = BulkResult(requested=len(unique))
     try:
         with session_scope(engine) as session:
-            _apply(session, unique, which, actor, agency_code, to_status, note, assignee, result)
+            _apply(
+                session,
+                unique,
+                which,
+                actor,
+                agency_code,
+                to_status,
+                note,
+                assignee,
+                result,
+                policy,
+            )
             if result.refused:
                 raise _Rollback
     except _Rollback:
@@ -143,6 +156,7 @@ def _apply(
     note: str,
     assignee: str | None,
     result: BulkResult,
+    policy: RoutingPolicy | None = None,
 ) -> None:
     now = utcnow()
     for cid in ids:
@@ -160,7 +174,12 @@ def _apply(
                 apply_status(session, complaint, to_status, actor, note, now)
             elif which == BulkAction.ASSIGN:
                 assign_in_session(
-                    session=session, complaint=complaint, assignee=assignee, actor=actor, now=now
+                    session=session,
+                    complaint=complaint,
+                    assignee=assignee,
+                    actor=actor,
+                    now=now,
+                    policy=policy,
                 )
             else:
                 add_note(session=session, complaint_id=cid, author=actor, text=note)

@@ -191,6 +191,9 @@ class ComplaintAssignment(SQLModel, table=True):
     to_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     actor: str = Field(max_length=200)
     at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    #: how the new petugas was told: the outbox channels queued ("email", "email,webhook"),
+    #: "none" when they could not be (no e-mail address); None for an unassignment
+    notified: str | None = Field(default=None, max_length=40)
 
 
 class PublicNumberCounter(SQLModel, table=True):
@@ -510,6 +513,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)
     #: the only inbox an agency user may see
     agency_code: str | None = Field(default=None, foreign_key="agency.code", max_length=40)
+    #: where they hear of complaints assigned to them (``models.accounts.normalize_email``)
+    email: str | None = Field(default=None, max_length=254)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -1,5 +1,7 @@
 """Bulk actions: all or nothing, each item's change recorded, refusals named, a limit."""
 
+from typing import Any
+
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -94,7 +96,7 @@ def test_bulk_assign_and_note_record_each_item(engine: Engine) -> None:
     ],
 )
 def test_a_request_that_cannot_be_tried_is_refused_before_the_store(
-    engine: Engine, ids: list[int], action: str, fields: dict[str, str], message: str
+    engine: Engine, ids: list[int], action: str, fields: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(BulkInputError, match=message):
         bulk_apply(engine=engine, ids=ids, action=action, actor="ops", **fields)

@@ -261,6 +261,7 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         reopen_window=timedelta(days=settings.routing.reopen_days),
         number_prefix=settings.public.number_prefix,
         replies=reply_policy_for(settings),
+        web_base_url=settings.public.base_url,
     )
 
 

@@ -17,14 +17,23 @@ from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser, signed_in_user
-from inbox.web import TEMPLATES, DbSession, EngineDep, loaded_policy, row_id, store_engine
+from inbox.web import (
+    TEMPLATES,
+    CalendarDep,
+    DbSession,
+    EngineDep,
+    loaded_policy,
+    row_id,
+    store_engine,
+)
 from lifecycle.assignment import MY_LIMIT, count_mine, my_complaints
 from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
-from lifecycle.reports import overdue_step
+from lifecycle.reports import overdue_step, response_times_by_assignee
 from lifecycle.workload import workload
 from models.agencies import list_agencies
 from models.types import utcnow
 from models.vocab import OVERDUE_LABELS, STATUS_LABELS, Role
+from models.wita import WITA
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -127,8 +136,11 @@ def _field(value: object) -> str:
 
 
 @router.get("/beban-kerja", response_class=HTMLResponse)
-def workload_page(request: Request, db: DbSession, user: CurrentUser) -> HTMLResponse:
-    """Per petugas of an inbox: open complaints, overdue ones and their median age.
+def workload_page(
+    request: Request, db: DbSession, user: CurrentUser, calendar: CalendarDep
+) -> HTMLResponse:
+    """Per petugas of an inbox: open complaints, overdue ones and their median age, and
+    the response times of the year's complaints (``?tahun=``, default this year).
 
     Agency users see their own inbox; Kominfo staff choose one (``?inbox=CODE``).
     """
@@ -137,10 +149,21 @@ def workload_page(request: Request, db: DbSession, user: CurrentUser) -> HTMLRes
     code = own or _field(request.query_params.get("inbox")) or None
     if code is not None and (code not in inboxes or not access.can_read_inbox(user, code)):
         raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
+    this_year = utcnow().astimezone(WITA).year
+    asked = _field(request.query_params.get("tahun"))
+    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= this_year else this_year
+    per_petugas = (
+        response_times_by_assignee(session=db, calendar=calendar, year=year, inbox=code)
+        if code
+        else []
+    )
     context: dict[str, Any] = {
         "inboxes": inboxes,
         "code": code,
         "choose": own is None,
         "rows": workload(session=db, inbox=code, now=utcnow()) if code else [],
+        "year": year,
+        "per_petugas": per_petugas,
+        "open_petugas": True,
     }
     return TEMPLATES.TemplateResponse(request, "workload.html", context)

@@ -229,6 +229,7 @@ def cases(w: World) -> list[Case]:
         Case("POST", f"/admin/users/{w.user}/enable", ADMIN_ONLY, form={}),
         Case("POST", f"/admin/users/{w.user}/reset-password", ADMIN_ONLY, form={}),
         Case("POST", f"/admin/users/{w.user}/tokens", ADMIN_ONLY, form={"name": "sinkron"}),
+        Case("POST", f"/admin/users/{w.user}/email", ADMIN_ONLY, form={"email": "a@b.example"}),
         Case("POST", f"/admin/tokens/{w.token}/revoke", ADMIN_ONLY, form={}),
         Case("GET", "/admin/config", ADMIN_ONLY),
         Case("GET", f"/admin/privacy?author={w.author}", ADMIN_ONLY),

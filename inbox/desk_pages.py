@@ -78,7 +78,7 @@ def my_complaints_page(request: Request, db: DbSession, user: CurrentUser) -> HT
     return TEMPLATES.TemplateResponse(request, "my_complaints.html", context)
 
 
-def _back(value: object) -> str:
+def back_url(value: object) -> str:
     """Where to go after a bulk action: an inbox list of this app, else the user's start."""
     if isinstance(value, str) and re.fullmatch(
         r"/(inbox/[A-Za-z0-9_-]+|complaints|pengaduan-saya)(\?[^#\\\s]*)?", value
@@ -97,11 +97,11 @@ async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Re
     if not access.can(user, Permission.WORK_COMPLAINTS):
         raise Forbidden()
     form = await request.form()
-    back = _back(form.get("kembali"))
+    back = back_url(form.get("kembali"))
     raw_ids = [v for v in form.getlist("id") if isinstance(v, str)]
     ids = [row_id(v) for v in raw_ids]
     action, to_status, note, assignee = (
-        _field(form.get(k)) for k in ("tindakan", "to_status", "note", "assignee")
+        form_text(form.get(k)) for k in ("tindakan", "to_status", "note", "assignee")
     )
     context: dict[str, Any] = {"back": back, "result": None, "error": None, "max": MAX_BULK}
     if None in ids:
@@ -130,7 +130,7 @@ async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Re
     return TEMPLATES.TemplateResponse(request, "bulk_result.html", context, status_code=409)
 
 
-def _field(value: object) -> str:
+def form_text(value: object) -> str:
     # NUL cannot be stored on PostgreSQL and nobody types it.
     return value.replace("\x00", "").strip() if isinstance(value, str) else ""
 
@@ -146,11 +146,11 @@ def workload_page(
     """
     own = access.inbox_filter(user)  # Forbidden for viewers
     inboxes = {a.code: a.name for a in list_agencies(session=db)}
-    code = own or _field(request.query_params.get("inbox")) or None
+    code = own or form_text(request.query_params.get("inbox")) or None
     if code is not None and (code not in inboxes or not access.can_read_inbox(user, code)):
         raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
     this_year = utcnow().astimezone(WITA).year
-    asked = _field(request.query_params.get("tahun"))
+    asked = form_text(request.query_params.get("tahun"))
     year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= this_year else this_year
     per_petugas = (
         response_times_by_assignee(session=db, calendar=calendar, year=year, inbox=code)

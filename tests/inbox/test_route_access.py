@@ -183,6 +183,21 @@ def cases(w: World) -> list[Case]:
             api(OK, 409, 403),
             json={"ids": [w.lpju], "action": "catatan", "note": "cek massal"},
         ),
+        # Bulk export: the ticked ones (another inbox's id refuses it all), or a list.
+        Case("POST", "/complaints/massal/ekspor.csv", page(OK, OK, 403), form={"id": str(w.pdam)}),
+        Case("POST", "/complaints/massal/ekspor.csv", page(OK, 409, 403), form={"id": str(w.lpju)}),
+        Case(
+            "POST",
+            "/complaints/massal/ekspor.csv",
+            page(OK, 404, 403),
+            form={"cakupan": "hasil", "kembali": "/inbox/LPJU?status=baru"},
+        ),
+        Case(
+            "POST",
+            "/complaints/massal/ekspor.csv",
+            page(OK, OK, 403),
+            form={"cakupan": "hasil", "kembali": "/complaints?inbox=LPJU"},
+        ),
         Case("GET", "/pengaduan-saya?semua=1", page(OK, OK, 403)),
         Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
         Case("GET", "/inbox/PDAM", page(OK, OK, 403)),

@@ -183,6 +183,8 @@ class ComplaintAssignment(SQLModel, table=True):
     """One change of a complaint's petugas: assigned, reassigned or unassigned."""
 
     __tablename__ = "complaint_assignment"
+    # Round-robin auto-assignment reads each petugas's latest assignment.
+    __table_args__ = (Index("ix_complaint_assignment_to_user_at", "to_user_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)

@@ -16,7 +16,7 @@ DeadlineFn = Callable[[datetime], tuple[datetime, datetime]]
 #: (location, text) -> (owner inbox, reason) for roads the city does not own
 OwnerFn = Callable[[Location, str], tuple[str, str] | None]
 #: (session, complaints that just entered their inbox, policy) -> None, in their transaction
-InboxEntryHook = Callable[[Session, Sequence[Complaint], "RoutingPolicy"], None]
+InboxEntryHook = Callable[[Session, Sequence[Complaint], "RoutingPolicy"], object]
 
 
 @dataclass(frozen=True)
@@ -61,3 +61,10 @@ class RoutingPolicy:
             return {}
         respond_by, follow_up_by = self.deadlines(filed_at)
         return {"respond_by": respond_by, "follow_up_by": follow_up_by}
+
+
+def enter_inbox(session: Session, complaint: Complaint, policy: RoutingPolicy) -> None:
+    """Tell *policy*'s inbox-entry hook (auto-assignment) that *complaint* just entered
+    its inbox, in *session*'s transaction; nothing when no hook is set."""
+    if policy.on_inbox_entry is not None:
+        policy.on_inbox_entry(session, [complaint], policy)

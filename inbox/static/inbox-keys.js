@@ -9,11 +9,13 @@
 // looked up on every key press, so it keeps working after htmx swaps the results.
 (function () {
   "use strict";
+  // The complaint's number link in the first cell of its row.
+  var OPEN = 'td:first-child > a[href^="/complaints/"]';
 
   function rows() {
     return Array.prototype.filter.call(
       document.querySelectorAll("table.inbox tbody tr"),
-      function (tr) { return tr.querySelector("a[data-open]") !== null; }
+      function (tr) { return tr.querySelector(OPEN) !== null; }
     );
   }
 
@@ -32,7 +34,7 @@
     var row = list[index];
     row.classList.add("kb-current");
     row.setAttribute("aria-current", "true");
-    row.querySelector("a[data-open]").focus();
+    row.querySelector(OPEN).focus();
   }
 
   function typing(target) {
@@ -49,7 +51,7 @@
       // No bulk form with this action here (the list of every inbox has no petugas):
       // the complaint's own page has the form.
       if (index >= 0 && action === "petugas") {
-        window.location.href = list[index].querySelector("a[data-open]").href + "#form-petugas";
+        window.location.href = list[index].querySelector(OPEN).href + "#form-petugas";
       }
       return;
     }
@@ -73,7 +75,7 @@
       var next = key === "j" ? Math.min(index + 1, list.length - 1) : Math.max(index - 1, 0);
       select(list, index < 0 ? 0 : next);
     } else if (key === "o" || (key === "Enter" && index >= 0 && event.target === document.body)) {
-      if (index >= 0) { window.location.href = list[index].querySelector("a[data-open]").href; }
+      if (index >= 0) { window.location.href = list[index].querySelector(OPEN).href; }
     } else if (key === "x") {
       if (index < 0) { return; }
       var box = list[index].querySelector('input[type="checkbox"][form="massal"]');

@@ -8,8 +8,9 @@ from playwright.sync_api import Browser, Page, expect
 from tests.support.browser import LiveServer, Steps, sign_in
 from tests.support.web import PASSWORD, add_complaint
 
-#: the current row as the script marks it
+#: the current row as the script marks it, and a row's number link
 CURRENT = "table.inbox tbody tr.kb-current"
+OPEN = 'td:first-child > a[href^="/complaints/"]'
 
 
 def _more_complaints(server: LiveServer) -> list[int]:
@@ -26,8 +27,8 @@ def test_move_open_assign_and_change_status_by_keyboard_then_save_a_view(
     expect(page.locator("#pintasan")).to_contain_text("j/k pindah")
     rows = page.locator("table.inbox tbody tr")
     expect(rows).to_have_count(3)
-    first_id = rows.nth(0).locator("a[data-open]").inner_text()
-    second_id = rows.nth(1).locator("a[data-open]").inner_text()
+    first_id = rows.nth(0).locator(OPEN).inner_text()
+    second_id = rows.nth(1).locator(OPEN).inner_text()
 
     # Typing in the search box is typing, not a shortcut.
     page.get_by_label("Cari teks").press("j")
@@ -40,7 +41,7 @@ def test_move_open_assign_and_change_status_by_keyboard_then_save_a_view(
     expect(page.locator(CURRENT)).to_contain_text(first_id)
     page.keyboard.press("j")
     expect(page.locator(CURRENT)).to_contain_text(second_id)
-    expect(rows.nth(1).locator("a[data-open]")).to_be_focused()
+    expect(rows.nth(1).locator(OPEN)).to_be_focused()
     page.keyboard.press("k")
     expect(page.locator(CURRENT)).to_contain_text(first_id)
     steps.shot("moved by keyboard")
@@ -91,7 +92,7 @@ def test_move_open_assign_and_change_status_by_keyboard_then_save_a_view(
     page.get_by_role("link", name="Dicek hari ini (2)").click()
     page.locator("h1").click()
     page.keyboard.press("j")
-    opened = page.locator(CURRENT).locator("a[data-open]").inner_text()
+    opened = page.locator(CURRENT).locator(OPEN).inner_text()
     page.keyboard.press("o")
     expect(page).to_have_url(re.compile(r"/complaints/\d+$"))
     expect(page.locator("h1")).to_contain_text(opened)

@@ -9,9 +9,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from inbox.app import create_app
-from models.accounts import issue_api_token
+from models.accounts import issue_api_token, set_email
 from models.db import session_scope
-from models.tables import Complaint, ComplaintAssignment, User
+from models.tables import Complaint, ComplaintAssignment, Outbox, User
 from tests.support.routing import POLICY
 from tests.support.web import AUTH, add_complaint, post, quick_client
 
@@ -267,3 +267,19 @@ def test_the_workload_page_shows_each_petugas_of_the_inbox(
     assert "citra (citra)" in page and "ayu (ayu)" not in page
     assert 'name="inbox"' in ops.get("/beban-kerja").text  # staff choose the inbox
     assert ops.get("/beban-kerja?inbox=NOPE").status_code == 404
+
+
+def test_the_history_says_how_the_petugas_was_told(engine: Engine, desk: dict[str, Any]) -> None:
+    with session_scope(engine) as s:
+        set_email(session=s, username="budi", email="budi@pdam.example.org")
+    client, csrf = desk["ops"]
+    cid = desk["pdam"]
+    post(client, f"/complaints/{cid}/petugas", csrf, assignee="ayu")  # no address
+    post(client, f"/complaints/{cid}/petugas", csrf, assignee="budi")
+    cells = re.findall(r'<td class="notified">([^<]*)</td>', client.get(f"/complaints/{cid}").text)
+    assert cells == ["tidak bisa diberi tahu (tanpa alamat e-mail)", "email"]
+    with Session(engine) as s:
+        queued = s.exec(select(Outbox).where(Outbox.recipient == "petugas")).all()
+    assert [o.payload["to"] for o in queued] == ["budi@pdam.example.org"]
+    # The link in it points at the inbox the configuration names (none here: a path).
+    assert queued[0].payload["data"]["link"] == f"/complaints/{cid}"

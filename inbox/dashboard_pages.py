@@ -24,7 +24,6 @@ from lifecycle.reports import (
     overdue_step,
     report_total,
     response_times,
-    response_times_by_assignee,
     yearly_report,
 )
 from lifecycle.source_alerts import open_source_alerts
@@ -119,12 +118,6 @@ def render_dashboard(
         "report_total": report_total(report),
         "figures": {r.inbox: r for r in figures},
         "monthly": monthly,
-        # Figures of named people: for Kominfo's supervisors, not city-wide viewers.
-        "per_petugas": (
-            response_times_by_assignee(session=db, calendar=calendar, year=year)
-            if can["work_complaints"]
-            else None
-        ),
         "sources": sources,
         "disabled_sources": [s for s in sources if s.disabled],
         "quarantine": quarantine_summary(session=db),

@@ -136,11 +136,8 @@ def form_text(value: object) -> str:
 
 
 @router.get("/beban-kerja", response_class=HTMLResponse)
-def workload_page(
-    request: Request, db: DbSession, user: CurrentUser, calendar: CalendarDep
-) -> HTMLResponse:
-    """Per petugas of an inbox: open complaints, overdue ones and their median age, and
-    the response times of the year's complaints (``?tahun=``, default this year).
+def workload_page(request: Request, db: DbSession, user: CurrentUser) -> HTMLResponse:
+    """Per petugas of an inbox: open complaints, overdue ones and their median age.
 
     Agency users see their own inbox; Kominfo staff choose one (``?inbox=CODE``).
     """
@@ -149,21 +146,43 @@ def workload_page(
     code = own or form_text(request.query_params.get("inbox")) or None
     if code is not None and (code not in inboxes or not access.can_read_inbox(user, code)):
         raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
-    this_year = utcnow().astimezone(WITA).year
-    asked = form_text(request.query_params.get("tahun"))
-    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= this_year else this_year
-    per_petugas = (
-        response_times_by_assignee(session=db, calendar=calendar, year=year, inbox=code)
-        if code
-        else []
-    )
     context: dict[str, Any] = {
         "inboxes": inboxes,
         "code": code,
         "choose": own is None,
         "rows": workload(session=db, inbox=code, now=utcnow()) if code else [],
-        "year": year,
-        "per_petugas": per_petugas,
-        "open_petugas": True,
     }
     return TEMPLATES.TemplateResponse(request, "workload.html", context)
+
+
+@router.get("/laporan/petugas", response_class=HTMLResponse)
+def petugas_report(
+    request: Request, db: DbSession, user: CurrentUser, calendar: CalendarDep
+) -> HTMLResponse:
+    """The response-time report per petugas: complaints received in a year (``?tahun=``,
+    this year by default), median first response and median resolution, per inbox.
+
+    Agency users see their own inbox's people only; Kominfo staff every inbox, or one
+    (``?inbox=CODE``). A page of its own: reading a year of complaints is too slow for
+    the dashboard and the workload page, which link here.
+    """
+    own = access.inbox_filter(user)  # Forbidden for viewers: named people's figures
+    inboxes = {a.code: a.name for a in list_agencies(session=db)}
+    code = own or form_text(request.query_params.get("inbox")) or None
+    if code is not None and (code not in inboxes or not access.can_read_inbox(user, code)):
+        raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
+    this_year = utcnow().astimezone(WITA).year
+    asked = form_text(request.query_params.get("tahun"))
+    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= this_year else this_year
+    context: dict[str, Any] = {
+        "inboxes": inboxes,
+        "code": code,
+        "choose": own is None,
+        "year": year,
+        "years": list(range(this_year, this_year - 5, -1)),
+        "per_petugas": response_times_by_assignee(
+            session=db, calendar=calendar, year=year, inbox=code
+        ),
+        "open_petugas": True,
+    }
+    return TEMPLATES.TemplateResponse(request, "petugas_report.html", context)

@@ -149,6 +149,10 @@ def cases(w: World) -> list[Case]:
         # An agency user always gets their own inbox's page, whatever they ask for.
         Case("GET", "/beban-kerja?inbox=LPJU", page(OK, OK, 403)),
         Case("GET", "/beban-kerja?inbox=NOPE", page(404, OK, 403)),
+        # The response times per petugas: named people's figures, never for viewers.
+        Case("GET", "/laporan/petugas", page(OK, OK, 403)),
+        Case("GET", "/laporan/petugas?inbox=LPJU&tahun=2026", page(OK, OK, 403)),
+        Case("GET", "/laporan/petugas?inbox=NOPE", page(404, OK, 403)),
         Case("POST", "/tampilan", page(OK, OK, 403), form={"nama": "pagi", "status": "baru"}),
         Case(
             "POST",

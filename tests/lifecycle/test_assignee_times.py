@@ -81,26 +81,29 @@ def test_figures_per_inbox_and_petugas(engine: Engine) -> None:
     assert [(r.username, r.received) for r in earlier] == [("budi", 1)]
 
 
-def test_the_dashboard_shows_them_to_kominfo_staff_not_to_viewers(engine: Engine) -> None:
+def test_the_report_page_shows_them_to_kominfo_staff_not_to_viewers(engine: Engine) -> None:
     _seed(engine)
     app = create_app(engine, auth_config=AUTH, policy=POLICY)
     ops, _ = quick_client(engine, app, "ops", "operator")
-    page = ops.get(f"/?year={YEAR}").text
+    dashboard = ops.get(f"/?year={YEAR}").text
+    assert f'href="/laporan/petugas?tahun={YEAR}"' in dashboard
+    page = ops.get(f"/laporan/petugas?tahun={YEAR}").text
     assert 'id="per-petugas"' in page and "(ayu)" in page and "(citra)" in page
+    lpju = ops.get(f"/laporan/petugas?tahun={YEAR}&inbox=LPJU").text
+    assert "(citra)" in lpju and "(ayu)" not in lpju
+    assert "Tidak ada pengaduan pada tahun" in ops.get("/laporan/petugas?tahun=2001").text
     viewer, _ = quick_client(engine, app, "lihat", "viewer")
-    page = viewer.get(f"/?year={YEAR}").text
-    assert "Laporan tahunan" in page  # the report itself is there
-    assert 'id="per-petugas"' not in page and "(ayu)" not in page
+    dashboard = viewer.get(f"/?year={YEAR}").text
+    assert "Laporan tahunan" in dashboard and "/laporan/petugas" not in dashboard
+    assert viewer.get(f"/laporan/petugas?tahun={YEAR}").status_code == 403
 
 
-def test_the_workload_page_shows_only_the_agencys_own_people(engine: Engine) -> None:
+def test_an_agency_sees_only_its_own_people(engine: Engine) -> None:
     _seed(engine)
     app = create_app(engine, auth_config=AUTH, policy=POLICY)
-    ayu: TestClient = quick_client(engine, app, "pdam_kepala", "agency", "PDAM")[0]
-    page = ayu.get(f"/beban-kerja?tahun={YEAR}&inbox=LPJU").text
+    head: TestClient = quick_client(engine, app, "pdam_kepala", "agency", "PDAM")[0]
+    assert 'href="/laporan/petugas?inbox=PDAM"' in head.get("/beban-kerja").text
+    page = head.get(f"/laporan/petugas?tahun={YEAR}&inbox=LPJU").text
     assert 'id="per-petugas"' in page
     assert "(ayu)" in page and "(budi)" in page
     assert "(citra)" not in page  # another agency's petugas: never, whatever is asked
-    ops, _ = quick_client(engine, app, "ops", "operator")
-    page = ops.get(f"/beban-kerja?inbox=LPJU&tahun={YEAR}").text
-    assert "(citra)" in page and "(ayu)" not in page

@@ -48,13 +48,16 @@ def count_overdue(*, session: Session, now: datetime) -> dict[str, int]:
 
 def overdue_step(complaint: Complaint, now: datetime) -> ComplaintStatus | None:
     """The step whose deadline *complaint* missed (respon_awal, ditindaklanjuti), or None."""
-    if complaint.status == S.BARU and complaint.respond_by and complaint.respond_by < now:
+    return missed_step(complaint.status, complaint.respond_by, complaint.follow_up_by, now)
+
+
+def missed_step(
+    status: str, respond_by: datetime | None, follow_up_by: datetime | None, now: datetime
+) -> ComplaintStatus | None:
+    """``overdue_step`` from a complaint's columns (lists that read only those)."""
+    if status == S.BARU and respond_by and respond_by < now:
         return S.RESPON_AWAL
-    if (
-        complaint.status == S.RESPON_AWAL
-        and complaint.follow_up_by
-        and complaint.follow_up_by < now
-    ):
+    if status == S.RESPON_AWAL and follow_up_by and follow_up_by < now:
         return S.DITINDAKLANJUTI
     return None
 

@@ -135,6 +135,7 @@ def _agency(agency: AgencyConfig, env: Mapping[str, str]) -> dict[str, Any]:
         else None,
         "head_email": agency.head_email,
         "head_webhook": mask_url(agency.head_webhook) if agency.head_webhook else None,
+        "auto_assign": agency.auto_assign,
     }
 
 

@@ -149,6 +149,9 @@ class AgencyConfig(Strict):
     #: the head of the agency, told at level 2; default: the escalation contacts
     head_email: str | None = None
     head_webhook: str | None = None
+    #: give each complaint entering this inbox a petugas (an active agency user of it):
+    #: round_robin (in turn) or least_loaded (fewest open complaints); None: by hand
+    auto_assign: Literal["round_robin", "least_loaded"] | None = None
 
     @property
     def webhook_secret(self) -> str | None:
@@ -606,6 +609,13 @@ class Settings(Strict):
             )
         allow_private = self.delivery.allow_private_webhooks
         for i, agency in enumerate(self.agencies):
+            if agency.auto_assign and agency.external:
+                problems.append(
+                    (
+                        ("agencies", i, "auto_assign"),
+                        "an external body (external: true) has no petugas in aduan to assign",
+                    )
+                )
             hooks = agency.webhooks()
             if not hooks:
                 continue

@@ -13,6 +13,7 @@ from aduan.settings import RuleConfig, Settings, SourceConfig
 from classifier.normalize import normalize
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
+from lifecycle.auto_assign import assign_entered
 from lifecycle.deadlines import WorkingCalendar, deadline_fn
 from lifecycle.escalation import EscalationPolicy
 from lifecycle.source_alerts import AlertRules, WatchedSource
@@ -227,6 +228,9 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         reopen_window=timedelta(days=settings.routing.reopen_days),
         number_prefix=settings.public.number_prefix,
         replies=reply_policy_for(settings),
+        web_base_url=settings.public.base_url,
+        auto_assign={a.code: a.auto_assign for a in settings.agencies if a.auto_assign},
+        on_inbox_entry=assign_entered,
     )
 
 

@@ -13,13 +13,25 @@ after --warmup unmeasured ones; the HTTP status of each page is printed, so a pa
 does not (yet) take a parameter, or answers an error, is visible rather than fatal.
 Target (issue): a filtered inbox page under 150 ms on SQLite and on PostgreSQL.
 
+The agency desk (issue 16) is timed as the agency user uses it: "Pengaduan saya" (open,
+and with the finished ones), each saved view as its navigation link opens it (every
+page also counts the views for the navigation), the workload page, the per-petugas
+response-time report (a report page: shown, not held to the target) and a bulk CSV
+export of MAX_BULK ticked complaints. Their p95 is also
+printed as a ratio of the unfiltered inbox page's p95 measured in the same run, and the
+load average (``os.getloadavg``) before and after each store, since the machine may be
+shared.
+
 Run: .venv/bin/python bench/web_bench.py [--complaints 100000] [--store sqlite|postgresql|both]
      [--requests 20] [--warmup 2] [--seed 7] [--revision head] [--strict]
+     [--db-prefix aduan_webbench]
 """
 
 import argparse
 import math
+import os
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -45,6 +57,7 @@ from aduan.settings import Settings, load_settings
 from aduan.wiring import policy_for
 from inbox.app import create_app
 from inbox.sessions import AuthConfig
+from lifecycle.bulk import MAX_BULK
 from lifecycle.reports import count_overdue, overdue, yearly_report
 from models.accounts import create_account
 from models.agencies import sync_agencies
@@ -592,6 +605,29 @@ def time_page(
     return Timing(timing.median_ms, timing.p95_ms, response.status_code, len(response.content))
 
 
+#: the CSRF token as pages embed it in their forms
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def time_export(client: TestClient, engine: Engine, requests: int, warmup: int) -> Timing:
+    """The bulk CSV export of the agency's MAX_BULK newest complaints, ticked."""
+    found = CSRF.search(client.get(f"/inbox/{AGENCY}").text)
+    if found is None:
+        raise SystemExit("no CSRF token on the inbox page: cannot post the bulk export")
+    with Session(engine) as session:
+        ids = session.exec(
+            select(Complaint.id)
+            .where(Complaint.inbox == AGENCY)
+            .order_by(col(Complaint.id).desc())
+            .limit(MAX_BULK)
+        ).all()
+    data = {"csrf_token": found.group(1), "cakupan": "pilihan", "id": [str(i) for i in ids]}
+    timing, response = measure(
+        lambda: client.post("/complaints/massal/ekspor.csv", data=data), requests, warmup
+    )
+    return Timing(timing.median_ms, timing.p95_ms, response.status_code, len(response.content))
+
+
 def searcher(
     f: ComplaintFilter, now: datetime, counts: dict[str, int]
 ) -> Callable[[Session], ComplaintPage]:
@@ -693,7 +729,7 @@ def bench_store(
     task = None
     if progress is not None:
         task = progress.add_task(
-            "timing", total=3 * len(cases) + 2 + len(DESK_VIEWS) + len(queries)
+            "timing", total=3 * len(cases) + 6 + len(DESK_VIEWS) + len(queries)
         )
     rows = []
 
@@ -720,6 +756,20 @@ def bench_store(
     for name, filters in DESK_VIEWS.items() if has_desk else ():
         page = time_page(agency_client, f"/inbox/{AGENCY}", filters, requests, warmup)
         rows.append(Row(f"saved view: {name}", page, inbox_page=True))
+        step()
+    if has_desk:
+        everything = time_page(agency_client, "/pengaduan-saya", {"semua": "1"}, requests, warmup)
+        rows.append(Row("/pengaduan-saya?semua=1 (agency)", everything, inbox_page=True))
+        step()
+        load = time_page(agency_client, "/beban-kerja", {}, requests, warmup)
+        rows.append(Row("/beban-kerja (agency)", load, inbox_page=True))
+        step()
+        # A report page (a year of the inbox's complaints): shown, not held to the target.
+        report = time_page(agency_client, "/laporan/petugas", {}, requests, warmup)
+        rows.append(Row("/laporan/petugas (agency, report)", report))
+        step()
+        export = time_export(agency_client, engine, requests, warmup)
+        rows.append(Row(f"bulk export: {MAX_BULK} ticked (agency)", export, inbox_page=True))
         step()
     for label, run, size in queries:
         query, result = time_query(engine, run, requests, warmup)
@@ -785,6 +835,29 @@ def figures_table(title: str, rows: list[Row]) -> Table:
     return table
 
 
+#: the desk's rows, compared with the unfiltered inbox page of the same run
+DESK_PREFIXES = ("/pengaduan-saya", "saved view:", "/beban-kerja", "/laporan", "bulk export:")
+
+
+def desk_ratios(rows: list[Row]) -> str:
+    """Each desk row's p95 as a multiple of the unfiltered inbox page's p95 (same run)."""
+    base = next((r.page for r in rows if r.label == f"/inbox/{AGENCY} unfiltered"), None)
+    if base is None or base.p95_ms <= 0:
+        return "ratios: no unfiltered inbox page to compare with"
+    parts = [
+        f"{r.label} {r.page.p95_ms / base.p95_ms:.2f}x"
+        for r in rows
+        if r.page is not None and r.label.startswith(DESK_PREFIXES)
+    ]
+    return f"p95 / unfiltered inbox page p95 ({base.p95_ms:.1f} ms): " + "; ".join(parts)
+
+
+def load_average() -> str:
+    """The machine's load average (1, 5, 15 minutes), for reading the figures."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
+
+
 def failures(rows: list[Row]) -> int:
     return sum(1 for r in rows if "FAIL" in verdict(r) or "median only" in verdict(r))
 
@@ -799,11 +872,13 @@ class Store:
     cleanup: Callable[[], None] = field(default=lambda: None)
 
 
-def stores(which: str, tmp: Path, pg_admin: str, console: Console) -> Iterator[Store]:
+def stores(
+    which: str, tmp: Path, pg_admin: str, console: Console, prefix: str = "aduan_webbench"
+) -> Iterator[Store]:
     if which in ("sqlite", "both"):
         yield Store("SQLite", f"sqlite:///{tmp / 'web_bench.db'}")
     if which in ("postgresql", "both"):
-        name = f"aduan_webbench_{uuid.uuid4().hex[:8]}"
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         try:
             with psycopg.connect(pg_admin, autocommit=True, connect_timeout=3) as conn:
                 conn.execute(f'CREATE DATABASE "{name}"')
@@ -839,7 +914,9 @@ def run_store(store: Store, world: World, args: argparse.Namespace, console: Con
                 f"in {stats.seconds:.1f} s ({total / stats.seconds:,.0f} rows/s)"
             )
             console.print(f"{store.label}: {describe(engine, now)}")
+            console.print(f"{store.label}: before timing, {load_average()}")
             rows = bench_store(engine, world, now, args.requests, args.warmup, progress)
+            console.print(f"{store.label}: after timing, {load_average()}")
         return rows
     finally:
         engine.dispose()
@@ -854,6 +931,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=2, help="unmeasured requests first")
     parser.add_argument("--seed", type=int, default=7, help="random seed of the data")
     parser.add_argument("--pg-admin", default=PG_ADMIN, help="server to create the database on")
+    parser.add_argument(
+        "--db-prefix",
+        default="aduan_webbench",
+        help="name prefix of the PostgreSQL database created (and dropped) for the run",
+    )
     parser.add_argument(
         "--revision",
         default="head",
@@ -871,13 +953,14 @@ def main(argv: list[str] | None = None) -> int:
     world = load_world()
     missed = 0
     with tempfile.TemporaryDirectory() as tmp:
-        for store in stores(args.store, Path(tmp), args.pg_admin, console):
+        for store in stores(args.store, Path(tmp), args.pg_admin, console, args.db_prefix):
             rows = run_store(store, world, args, console)
             title = (
                 f"{store.label}: {args.complaints:,} complaints; ms, median and p95 of "
                 f"{args.requests} after {args.warmup} warm-ups"
             )
             console.print(figures_table(title, rows))
+            console.print(f"{store.label}: {desk_ratios(rows)}")
             missed += failures(rows)
     console.print(
         f"target: a filtered inbox page under {TARGET_MS:.0f} ms (judged on p95; "

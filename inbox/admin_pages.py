@@ -32,10 +32,12 @@ from models.accounts import (
     issue_api_token,
     list_api_tokens,
     list_users,
+    normalize_email,
     normalize_username,
     reset_password,
     revoke_api_token,
     set_active,
+    set_email,
 )
 from models.credentials import generate_password
 from models.db import session_scope
@@ -54,10 +56,15 @@ DONE = {
     "enabled": "Akun {user} diaktifkan kembali. Token API lamanya tetap dicabut; buat token "
     "baru bila perlu.",
     "revoked": "Token API #{token} dicabut.",
+    "email": "Alamat e-mail {user} diperbarui.",
 }
 BAD_USERNAME = (
     "Nama pengguna harus 2-100 karakter: huruf kecil, angka, titik, garis bawah atau "
     "tanda hubung, diawali huruf atau angka."
+)
+BAD_EMAIL = (
+    "Alamat e-mail tidak sah: tulis satu alamat saja, mis. nama@pdam.denpasarkota.go.id "
+    "(paling banyak 254 karakter)."
 )
 SELF_DISABLE = "Anda tidak dapat menonaktifkan akun Anda sendiri; tidak ada yang diubah."
 
@@ -134,6 +141,14 @@ def users_page(request: Request, db: DbSession, _: ManagerPage) -> HTMLResponse:
     return render_users(request, db, notice=_notice(dict(request.query_params)))
 
 
+def _checked_email(email: str) -> str:
+    """*email* as it will be stored ("" for none); Refused (400) in Indonesian."""
+    try:
+        return normalize_email(email) or ""
+    except AccountError:
+        raise Refused(BAD_EMAIL, 400) from None
+
+
 def _checked_new_user(
     s: Session, username: str, display_name: str, role: str, agency: str
 ) -> tuple[str, str | None]:
@@ -169,12 +184,20 @@ def create_user_form(
     display_name: Text = "",
     role: Text = "",
     agency: Text = "",
+    email: Text = "",
 ) -> HTMLResponse:
     """Create an account with a random password, shown once in this answer."""
-    draft = {"username": username, "display_name": display_name, "role": role, "agency": agency}
+    draft = {
+        "username": username,
+        "display_name": display_name,
+        "role": role,
+        "agency": agency,
+        "email": email,
+    }
     try:
         with session_scope(engine) as s:
             name, agency_code = _checked_new_user(s, username, display_name, role, agency)
+            address = _checked_email(email)
             password = generate_password(name)
             create_account(
                 session=s,
@@ -183,6 +206,7 @@ def create_user_form(
                 password=password,
                 display_name=display_name,
                 agency_code=agency_code,
+                email=address,
             )
             _audit(s, admin, AccessAction.USER_CREATE, f"user:{name}", {"role": role})
     except Refused as err:
@@ -243,6 +267,27 @@ def _existing(s: Session, username: str) -> User:
 
 def _refused(request: Request, db: Session, err: Refused) -> HTMLResponse:
     return render_users(request, db, error=err.message, status_code=err.status_code)
+
+
+@router.post("/admin/users/{username}/email", response_model=None)
+def set_email_form(
+    request: Request,
+    admin: ManagerForm,
+    username: str,
+    engine: EngineDep,
+    db: DbSession,
+    email: Text = "",
+) -> HTMLResponse | RedirectResponse:
+    """Set (or, empty, remove) the address where the account hears of its assignments."""
+    try:
+        with session_scope(engine) as s:
+            user = _existing(s, username)
+            set_email(session=s, username=user.username, email=_checked_email(email))
+            details = {"set": bool(email.strip())}
+            _audit(s, admin, AccessAction.USER_EMAIL, f"user:{user.username}", details)
+    except Refused as err:
+        return _refused(request, db, err)
+    return _back(done="email", user=user.username)
 
 
 @router.post("/admin/users/{username}/reset-password", response_class=HTMLResponse)

@@ -62,6 +62,7 @@ from inbox.web import (
     DbSession,
     EngineDep,
     OriginalRoles,
+    loaded_policy,
     reply_policy,
     routing_policy,
 )
@@ -280,6 +281,7 @@ def bulk(request: Request, body: BulkIn, engine: EngineDep, user: Worker) -> Res
             note=body.note,
             assignee=body.assignee or None,
             replies=reply_policy(request),
+            policy=loaded_policy(request),
         )
     except BulkInputError as err:
         raise HTTPException(status_code=422, detail=str(err)) from None
@@ -300,7 +302,7 @@ def bulk(request: Request, body: BulkIn, engine: EngineDep, user: Worker) -> Res
     },
 )
 def set_assignee(
-    complaint_id: ComplaintId, body: AssigneeIn, engine: EngineDep, user: Worker
+    request: Request, complaint_id: ComplaintId, body: AssigneeIn, engine: EngineDep, user: Worker
 ) -> AssigneeResult:
     """Assign a complaint to a petugas of its agency, reassign it, or unassign it (null).
 
@@ -313,6 +315,7 @@ def set_assignee(
             assignee=body.assignee or None,
             actor=user.username,
             agency_code=access.inbox_filter(user),
+            policy=loaded_policy(request),
         )
     except NotFound:
         raise HTTPException(status_code=404, detail=NOT_FOUND) from None

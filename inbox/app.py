@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from inbox import (
     admin_pages,
     api,
+    bulk_export,
     complaint_pages,
     dashboard_charts,
     dashboard_pages,
@@ -55,6 +56,7 @@ ROUTERS: tuple[APIRouter, ...] = tuple(
         inbox_pages,
         complaint_pages,
         desk_pages,
+        bulk_export,
         view_pages,
         triage_pages,
         admin_pages,

@@ -29,6 +29,7 @@ from inbox.web import (
     OriginalRoles,
     PolicyDep,
     RowId,
+    loaded_policy,
     original_roles,
     reply_policy,
 )
@@ -351,6 +352,7 @@ def set_assignee(
             assignee=assignee or None,
             actor=user.username,
             agency_code=access.inbox_filter(user),
+            policy=loaded_policy(request),
         )
     except AssignmentRefused as err:
         draft = {"assignee": assignee}

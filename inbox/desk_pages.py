@@ -17,14 +17,24 @@ from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser, signed_in_user
-from inbox.web import TEMPLATES, DbSession, EngineDep, reply_policy, row_id, store_engine
+from inbox.web import (
+    TEMPLATES,
+    CalendarDep,
+    DbSession,
+    EngineDep,
+    loaded_policy,
+    reply_policy,
+    row_id,
+    store_engine,
+)
 from lifecycle.assignment import MY_LIMIT, count_mine, my_complaints
 from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
-from lifecycle.reports import overdue_step
+from lifecycle.reports import overdue_step, response_times_by_assignee
 from lifecycle.workload import workload
 from models.agencies import list_agencies
 from models.types import utcnow
 from models.vocab import OVERDUE_LABELS, STATUS_LABELS, Role
+from models.wita import WITA
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -69,7 +79,7 @@ def my_complaints_page(request: Request, db: DbSession, user: CurrentUser) -> HT
     return TEMPLATES.TemplateResponse(request, "my_complaints.html", context)
 
 
-def _back(value: object) -> str:
+def back_url(value: object) -> str:
     """Where to go after a bulk action: an inbox list of this app, else the user's start."""
     if isinstance(value, str) and re.fullmatch(
         r"/(inbox/[A-Za-z0-9_-]+|complaints|pengaduan-saya)(\?[^#\\\s]*)?", value
@@ -88,11 +98,11 @@ async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Re
     if not access.can(user, Permission.WORK_COMPLAINTS):
         raise Forbidden()
     form = await request.form()
-    back = _back(form.get("kembali"))
+    back = back_url(form.get("kembali"))
     raw_ids = [v for v in form.getlist("id") if isinstance(v, str)]
     ids = [row_id(v) for v in raw_ids]
     action, to_status, note, assignee = (
-        _field(form.get(k)) for k in ("tindakan", "to_status", "note", "assignee")
+        form_text(form.get(k)) for k in ("tindakan", "to_status", "note", "assignee")
     )
     context: dict[str, Any] = {"back": back, "result": None, "error": None, "max": MAX_BULK}
     if None in ids:
@@ -110,6 +120,7 @@ async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Re
             note=note,
             assignee=assignee or None,
             replies=reply_policy(request),
+            policy=loaded_policy(request),
         )
     except BulkInputError as err:
         context["error"] = str(err)
@@ -121,7 +132,7 @@ async def bulk_action(request: Request, engine: EngineDep, user: CsrfUser) -> Re
     return TEMPLATES.TemplateResponse(request, "bulk_result.html", context, status_code=409)
 
 
-def _field(value: object) -> str:
+def form_text(value: object) -> str:
     # NUL cannot be stored on PostgreSQL and nobody types it.
     return value.replace("\x00", "").strip() if isinstance(value, str) else ""
 
@@ -134,7 +145,7 @@ def workload_page(request: Request, db: DbSession, user: CurrentUser) -> HTMLRes
     """
     own = access.inbox_filter(user)  # Forbidden for viewers
     inboxes = {a.code: a.name for a in list_agencies(session=db)}
-    code = own or _field(request.query_params.get("inbox")) or None
+    code = own or form_text(request.query_params.get("inbox")) or None
     if code is not None and (code not in inboxes or not access.can_read_inbox(user, code)):
         raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
     context: dict[str, Any] = {
@@ -144,3 +155,36 @@ def workload_page(request: Request, db: DbSession, user: CurrentUser) -> HTMLRes
         "rows": workload(session=db, inbox=code, now=utcnow()) if code else [],
     }
     return TEMPLATES.TemplateResponse(request, "workload.html", context)
+
+
+@router.get("/laporan/petugas", response_class=HTMLResponse)
+def petugas_report(
+    request: Request, db: DbSession, user: CurrentUser, calendar: CalendarDep
+) -> HTMLResponse:
+    """The response-time report per petugas: complaints received in a year (``?tahun=``,
+    this year by default), median first response and median resolution, per inbox.
+
+    Agency users see their own inbox's people only; Kominfo staff every inbox, or one
+    (``?inbox=CODE``). A page of its own: reading a year of complaints is too slow for
+    the dashboard and the workload page, which link here.
+    """
+    own = access.inbox_filter(user)  # Forbidden for viewers: named people's figures
+    inboxes = {a.code: a.name for a in list_agencies(session=db)}
+    code = own or form_text(request.query_params.get("inbox")) or None
+    if code is not None and (code not in inboxes or not access.can_read_inbox(user, code)):
+        raise HTTPException(status_code=404, detail="Inbox tidak ditemukan")
+    this_year = utcnow().astimezone(WITA).year
+    asked = form_text(request.query_params.get("tahun"))
+    year = int(asked) if asked.isdigit() and 2000 <= int(asked) <= this_year else this_year
+    context: dict[str, Any] = {
+        "inboxes": inboxes,
+        "code": code,
+        "choose": own is None,
+        "year": year,
+        "years": list(range(this_year, this_year - 5, -1)),
+        "per_petugas": response_times_by_assignee(
+            session=db, calendar=calendar, year=year, inbox=code
+        ),
+        "open_petugas": True,
+    }
+    return TEMPLATES.TemplateResponse(request, "petugas_report.html", context)

@@ -263,6 +263,7 @@ def _list_page(request: Request, db: Session, user: User, agency: Agency | None)
         "result": None,
         "counts": {},
         "can_bulk": access.can(user, Permission.WORK_COMPLAINTS),
+        "can_bulk_export": access.can(user, Permission.EXPORT),
         "bulk_statuses": [
             (s, STATUS_LABELS[s])
             for s in ComplaintStatus
@@ -306,7 +307,7 @@ def export_csv(
     # A search for a NIK or a phone number is recorded as a search, not the number.
     filters = {"inbox": code, **{k: mask_personal(v) for k, v in query.values.items() if v}}
     return StreamingResponse(
-        _csv_stream(engine, query.filter, now, user.username, filters),
+        csv_stream(engine, query.filter, now, user.username, filters),
         media_type="text/csv; charset=utf-8",
         headers={
             "Content-Disposition": f'attachment; filename="aduan-{name}-{stamp}.csv"',
@@ -316,7 +317,7 @@ def export_csv(
     )
 
 
-def _csv_stream(
+def csv_stream(
     engine: Engine, flt: ComplaintFilter, now: datetime, actor: str, filters: dict[str, str]
 ) -> Iterator[str]:
     """The CSV, then an access-log entry with the filters and the rows actually sent."""

@@ -103,6 +103,12 @@ def reply_policy(request: Request) -> ReplyPolicy | None:
     return policy.replies if policy is not None else None
 
 
+def loaded_policy(request: Request) -> RoutingPolicy | None:
+    """The routing policy when one is loaded (assignment notices use it), else None."""
+    policy: RoutingPolicy | None = getattr(request.app.state, POLICY_ATTR, None)
+    return policy
+
+
 def original_roles(request: Request) -> frozenset[str]:
     """The roles the configuration lets ask for citizens' original text."""
     roles: frozenset[str] = getattr(request.app.state, ORIGINAL_ROLES_ATTR, DEFAULT_ORIGINAL_ROLES)

@@ -5,22 +5,31 @@ agency user can assign only to colleagues and Kominfo staff only to users of tha
 agency. Every change (assign, reassign, unassign) locks the complaint like a status
 change and writes a ``ComplaintAssignment`` row in the same transaction.
 
-Users have no e-mail address or webhook in the store, so the petugas is not notified
-through the outbox; they find the complaint under "Pengaduan saya".
+The new petugas is told through the outbox in the same transaction
+(``notify.assignee``): an e-mail to their own address and, when the inbox has a
+webhook, an event to it; a petugas without an address (and no inbox webhook) is
+recorded as not notifiable (``ComplaintAssignment.notified`` "none"), which is no
+error: they find the complaint under "Pengaduan saya".
 """
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import Table, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
 from lifecycle.status import lock_complaint
 from models.db import session_scope
 from models.exceptions import AssignmentRefused
-from models.tables import Complaint, ComplaintAssignment, User
+from models.tables import Complaint, ComplaintAssignment, Outbox, User
 from models.types import utcnow
-from models.vocab import ComplaintStatus, Role
+from models.vocab import ComplaintStatus, OutboxRecipient, OutboxStatus, Role
+from notify.assignee import assignment_payload, channels_for, notified_value
+from router.policy import RoutingPolicy
+
+_OUTBOX: Table = Outbox.__table__  # type: ignore[attr-defined]
 
 #: a petugas's list: the statuses still being worked
 OPEN_STATUSES = (
@@ -64,11 +73,14 @@ def assign_in_session(
     assignee: str | None,
     actor: str,
     now: datetime | None = None,
+    policy: RoutingPolicy | None = None,
 ) -> ComplaintAssignment | None:
     """Make *assignee* (a username; None: nobody) the petugas of a locked *complaint*.
 
     Returns the history row, or None when the petugas stays the same (nothing written).
-    Raises AssignmentRefused for a user who may not work it.
+    Raises AssignmentRefused for a user who may not work it. The new petugas's
+    notifications are queued in the session's transaction (*policy*: the inboxes'
+    webhooks and the web inbox's address for the link).
     """
     assert complaint.id is not None
     target = _petugas(session, complaint, assignee) if assignee else None
@@ -76,18 +88,67 @@ def assign_in_session(
     if to_id == complaint.assignee_id:
         return None
     now = now or utcnow()
+    notified = None
+    if target is not None:
+        rows, notified = notice_rows(complaint, target, actor, policy, now)
+        if rows:
+            session.connection().execute(insert(_OUTBOX), rows)
     row = ComplaintAssignment(
         complaint_id=complaint.id,
         from_user_id=complaint.assignee_id,
         to_user_id=to_id,
         actor=actor,
         at=now,
+        notified=notified,
     )
     session.add(row)
     complaint.assignee_id = to_id
     complaint.updated_at = now
     session.add(complaint)
     return row
+
+
+def notice_rows(
+    complaint: Complaint,
+    user: User,
+    actor: str,
+    policy: RoutingPolicy | None,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], str]:
+    """The outbox rows telling *user* that *complaint* is theirs, and what to record
+    in ``ComplaintAssignment.notified`` ("none": nobody could be told)."""
+    assert complaint.id is not None
+    inbox_channels = policy.channels.get(complaint.inbox, ()) if policy else ()
+    channels = channels_for(user.email, inbox_channels)
+    payload = assignment_payload(
+        complaint_id=complaint.id,
+        public_number=complaint.public_number,
+        category=complaint.category,
+        inbox=complaint.inbox,
+        assignee=user.username,
+        actor=actor,
+        base_url=policy.web_base_url if policy else "",
+    )
+    rows = []
+    for channel in channels:
+        row_payload = dict(payload)
+        if channel == "email":
+            row_payload["to"] = user.email
+            row_payload["to_name"] = user.display_name or user.username
+        rows.append(
+            {
+                "complaint_id": complaint.id,
+                "agency_code": complaint.inbox,
+                "recipient": OutboxRecipient.PETUGAS.value,
+                "channel": channel,
+                "payload": row_payload,
+                "status": OutboxStatus.PENDING,
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        )
+    return rows, notified_value(channels)
 
 
 def assign(
@@ -97,17 +158,22 @@ def assign(
     assignee: str | None,
     actor: str,
     agency_code: str | None = None,
+    policy: RoutingPolicy | None = None,
 ) -> Complaint:
     """Assign, reassign or unassign (*assignee* None) the complaint's petugas.
 
     With *agency_code* (the acting agency user's), a complaint of another inbox raises
     NotFound like a missing id. AssignmentRefused names why a petugas cannot take it.
+    The new petugas's notifications are queued in the same transaction (*policy*: see
+    ``assign_in_session``).
     """
     with session_scope(engine) as session:
         complaint = lock_complaint(
             session=session, complaint_id=complaint_id, agency_code=agency_code
         )
-        assign_in_session(session=session, complaint=complaint, assignee=assignee, actor=actor)
+        assign_in_session(
+            session=session, complaint=complaint, assignee=assignee, actor=actor, policy=policy
+        )
         session.flush()
         session.refresh(complaint)
         session.expunge(complaint)
@@ -122,6 +188,8 @@ class AssignmentEntry:
     actor: str
     from_user: str | None
     to_user: str | None
+    #: how the new petugas was told ("email", "email,webhook", "none"); None: unassigned
+    notified: str | None = None
 
 
 def assignment_history(*, session: Session, complaint_id: int) -> list[AssignmentEntry]:
@@ -145,6 +213,7 @@ def assignment_history(*, session: Session, complaint_id: int) -> list[Assignmen
             r.actor,
             names.get(r.from_user_id) if r.from_user_id else None,
             names.get(r.to_user_id) if r.to_user_id else None,
+            r.notified,
         )
         for r in rows
     ]

@@ -28,6 +28,7 @@ from models.tables import Complaint
 from models.types import utcnow
 from models.vocab import STATUS_LABELS, ComplaintStatus
 from notify.replies import ReplyPolicy, draft_replies
+from router.policy import RoutingPolicy
 
 #: the most complaints one bulk request may change (a page of the inbox list is 50)
 MAX_BULK = 100
@@ -119,6 +120,7 @@ def bulk_apply(
     note: str = "",
     assignee: str | None = None,
     replies: ReplyPolicy | None = None,
+    policy: RoutingPolicy | None = None,
 ) -> BulkResult:
     """Apply *action* to every complaint of *ids*, or to none (see the module's doc).
 
@@ -142,6 +144,7 @@ def bulk_apply(
                 assignee,
                 replies,
                 result,
+                policy,
             )
             if result.refused:
                 raise _Rollback
@@ -161,6 +164,7 @@ def _apply(
     assignee: str | None,
     replies: ReplyPolicy | None,
     result: BulkResult,
+    policy: RoutingPolicy | None = None,
 ) -> None:
     now = utcnow()
     for cid in ids:
@@ -186,7 +190,12 @@ def _apply(
                     )
             elif which == BulkAction.ASSIGN:
                 assign_in_session(
-                    session=session, complaint=complaint, assignee=assignee, actor=actor, now=now
+                    session=session,
+                    complaint=complaint,
+                    assignee=assignee,
+                    actor=actor,
+                    now=now,
+                    policy=policy,
                 )
             else:
                 add_note(session=session, complaint_id=cid, author=actor, text=note)

@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import case, func, or_
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from lifecycle.deadlines import WorkingCalendar
 from models.complaint_search import overdue_condition
-from models.tables import Complaint, StatusChange
+from models.tables import Complaint, StatusChange, User
 from models.vocab import ComplaintStatus, HistoryKind
 from models.wita import WITA
 
@@ -47,13 +48,16 @@ def count_overdue(*, session: Session, now: datetime) -> dict[str, int]:
 
 def overdue_step(complaint: Complaint, now: datetime) -> ComplaintStatus | None:
     """The step whose deadline *complaint* missed (respon_awal, ditindaklanjuti), or None."""
-    if complaint.status == S.BARU and complaint.respond_by and complaint.respond_by < now:
+    return missed_step(complaint.status, complaint.respond_by, complaint.follow_up_by, now)
+
+
+def missed_step(
+    status: str, respond_by: datetime | None, follow_up_by: datetime | None, now: datetime
+) -> ComplaintStatus | None:
+    """``overdue_step`` from a complaint's columns (lists that read only those)."""
+    if status == S.BARU and respond_by and respond_by < now:
         return S.RESPON_AWAL
-    if (
-        complaint.status == S.RESPON_AWAL
-        and complaint.follow_up_by
-        and complaint.follow_up_by < now
-    ):
+    if status == S.RESPON_AWAL and follow_up_by and follow_up_by < now:
         return S.DITINDAKLANJUTI
     return None
 
@@ -276,3 +280,74 @@ def response_csv(rows: list[ResponseRow]) -> str:
         figures = [getattr(r, name) for name, _ in RESPONSE_COLUMNS]
         writer.writerow([r.inbox, r.month or "", *("" if v is None else v for v in figures)])
     return out.getvalue()
+
+
+@dataclass(frozen=True)
+class AssigneeRow:
+    """Response times of the complaints one petugas of an inbox is assigned (received in a
+    year); ``user_id`` None: the inbox's complaints nobody is assigned."""
+
+    inbox: str
+    user_id: int | None
+    username: str | None
+    display_name: str
+    received: int
+    #: median working hours from receipt to the initial response (of those answered)
+    response_median_hours: float | None
+    #: median working hours from receipt to selesai (of those resolved)
+    resolution_median_hours: float | None
+
+
+def response_times_by_assignee(
+    *,
+    session: Session,
+    calendar: WorkingCalendar,
+    year: int,
+    inbox: str | None = None,
+) -> list[AssigneeRow]:
+    """Per inbox and current petugas: complaints received in *year* (WITA), median first
+    response and median resolution in working hours; by inbox, then username, with the
+    unassigned line last. Complaints refused as bukan wewenang are left out, as in
+    ``response_times``."""
+    start, end = year_bounds(year)
+    # sqlalchemy's select: sqlmodel's is typed for at most four columns.
+    stmt = sa_select(
+        col(Complaint.inbox),
+        col(Complaint.assignee_id),
+        col(Complaint.created_at),
+        col(Complaint.responded_at),
+        col(Complaint.resolved_at),
+    ).where(
+        col(Complaint.created_at) >= start,
+        col(Complaint.created_at) < end,
+        col(Complaint.status) != S.BUKAN_WEWENANG,
+    )
+    if inbox is not None:
+        stmt = stmt.where(col(Complaint.inbox) == inbox)
+    groups: dict[tuple[str, int | None], tuple[list[int], list[float], list[float]]] = {}
+    for code, assignee, created, responded, resolved in session.connection().execute(stmt):
+        count, response, resolution = groups.setdefault((code, assignee), ([0], [], []))
+        count[0] += 1
+        if responded is not None:
+            response.append(calendar.working_hours_between(created, responded))
+        if resolved is not None:
+            resolution.append(calendar.working_hours_between(created, resolved))
+    ids = {uid for _, uid in groups if uid is not None}
+    users = (
+        {u.id: u for u in session.exec(select(User).where(col(User.id).in_(ids)))} if ids else {}
+    )
+    rows = []
+    for (code, uid), (count, response, resolution) in groups.items():
+        user = users.get(uid) if uid is not None else None
+        rows.append(
+            AssigneeRow(
+                inbox=code,
+                user_id=uid,
+                username=user.username if user else None,
+                display_name=(user.display_name or user.username) if user else "",
+                received=count[0],
+                response_median_hours=_round(percentile(response, 0.5)),
+                resolution_median_hours=_round(percentile(resolution, 0.5)),
+            )
+        )
+    return sorted(rows, key=lambda r: (r.inbox, r.username is None, r.username or ""))

@@ -55,7 +55,7 @@ from models.vocab import (
     label,
 )
 from notify.replies import ReplyPolicy, draft_replies
-from router.policy import RoutingPolicy
+from router.policy import RoutingPolicy, enter_inbox
 
 #: short alias: the table below reads like the city's own list
 S = ComplaintStatus
@@ -291,6 +291,7 @@ def bukan_wewenang(
         _record(session, complaint, S.BUKAN_WEWENANG, actor, note, now)
         move_inbox(session, complaint, policy.triage_inbox, actor, now)
         session.flush()
+        enter_inbox(session, complaint, policy)
         return complaint
 
 
@@ -363,6 +364,8 @@ def reassign(
                     payload={"event": "complaint.reassigned", "complaint_id": complaint.id},
                 )
             )
+        session.flush()
+        enter_inbox(session, complaint, policy)
         session.flush()
         return complaint
 

@@ -10,7 +10,7 @@ from models.tables import Complaint, Mention
 from models.types import utcnow
 from models.vocab import CATEGORIES, NOT_COMPLAINT, MentionState
 from notify.replies import acknowledge
-from router.policy import RoutingPolicy
+from router.policy import RoutingPolicy, enter_inbox
 
 
 class NotInTriage(AduanError):
@@ -58,4 +58,5 @@ def assign(
             acknowledge(
                 session=session, policy=policy.replies, complaint=complaint, mention=mention
             )
+            enter_inbox(session, complaint, policy)
         return complaint

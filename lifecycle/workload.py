@@ -11,10 +11,11 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from lifecycle.assignment import OPEN_STATUSES, assignable_users
-from lifecycle.reports import overdue_step
+from lifecycle.reports import missed_step
 from models.tables import Complaint, User
 
 
@@ -33,14 +34,20 @@ class WorkloadRow:
 
 def workload(*, session: Session, inbox: str, now: datetime) -> list[WorkloadRow]:
     """The petugas lines of *inbox* by most open complaints, then the unassigned line."""
-    stmt = select(Complaint).where(
-        Complaint.inbox == inbox, col(Complaint.status).in_(OPEN_STATUSES)
-    )
+    # The five columns only, not whole complaints: a large inbox has thousands open.
+    stmt = sa_select(
+        col(Complaint.assignee_id),
+        col(Complaint.created_at),
+        col(Complaint.status),
+        col(Complaint.respond_by),
+        col(Complaint.follow_up_by),
+    ).where(col(Complaint.inbox) == inbox, col(Complaint.status).in_(OPEN_STATUSES))
     ages: dict[int | None, list[float]] = {}
     late: dict[int | None, int] = {}
-    for c in session.exec(stmt):
-        ages.setdefault(c.assignee_id, []).append((now - c.created_at).total_seconds() / 86400)
-        late[c.assignee_id] = late.get(c.assignee_id, 0) + (overdue_step(c, now) is not None)
+    for assignee, created, status, respond_by, follow_up_by in session.connection().execute(stmt):
+        ages.setdefault(assignee, []).append((now - created).total_seconds() / 86400)
+        missed = missed_step(status, respond_by, follow_up_by, now)
+        late[assignee] = late.get(assignee, 0) + (missed is not None)
     users = {u.id: u for u in assignable_users(session=session, inbox=inbox)}
     gone = [i for i in ages if i is not None and i not in users]
     if gone:

@@ -33,6 +33,13 @@ from models.vocab import ROLES, Role
 log = logging.getLogger(__name__)
 
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,99}$")
+#: a plain address: local part of the usual characters, a domain of dot-separated labels
+EMAIL_PATTERN = re.compile(
+    r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}$"
+)
+#: the longest address SMTP carries (RFC 5321's path limit less the brackets)
+MAX_EMAIL = 254
 #: the administrator created on first start when there is none
 FIRST_ADMIN = "admin"
 
@@ -46,6 +53,38 @@ def normalize_username(username: str) -> str:
             "or '-', starting with a letter or digit"
         )
     return name
+
+
+def normalize_email(email: str) -> str | None:
+    """The stored form of *email* (trimmed, domain in lower case); None for an empty one.
+
+    AccountError names what is wrong: a display name, several addresses, a line break
+    (header injection), a missing or malformed domain, or more than 254 characters.
+    """
+    value = email.strip()
+    if not value:
+        return None
+    if len(value) > MAX_EMAIL:
+        raise AccountError(
+            f"e-mail address too long ({len(value)} characters; at most {MAX_EMAIL})"
+        )
+    if not EMAIL_PATTERN.fullmatch(value):
+        shown = value if len(value) <= 80 else value[:77] + "..."
+        raise AccountError(
+            f"invalid e-mail address {shown!r}: one plain address like nama@pdam.denpasarkota.go.id"
+        )
+    local, _, domain = value.rpartition("@")
+    if len(local) > 64:
+        raise AccountError("invalid e-mail address: the part before @ is over 64 characters")
+    return f"{local}@{domain.lower()}"
+
+
+def set_email(*, session: Session, username: str, email: str) -> User:
+    """Give a user an e-mail address (an empty one removes it); AccountError if it is invalid."""
+    user = get_user(session=session, username=username)
+    user.email = normalize_email(email)
+    session.add(user)
+    return user
 
 
 def check_role(*, session: Session, role: str, agency_code: str | None) -> None:
@@ -71,9 +110,11 @@ def create_user(
     password_hash: str,
     display_name: str = "",
     agency_code: str | None = None,
+    email: str = "",
 ) -> User:
     """Add a user after checking the name is free and the role and agency fit together."""
     name = normalize_username(username)
+    address = normalize_email(email)
     check_role(session=session, role=role, agency_code=agency_code)
     if find_user(session=session, username=name) is not None:
         raise AccountError(f"user {name!r} already exists")
@@ -83,6 +124,7 @@ def create_user(
         password_hash=password_hash,
         role=role,
         agency_code=agency_code or None,
+        email=address,
     )
     session.add(user)
     session.flush()
@@ -214,10 +256,12 @@ def create_account(
     password: str,
     display_name: str = "",
     agency_code: str | None = None,
+    email: str = "",
 ) -> User:
-    """Create a user with *password* after checking role, agency and password strength."""
+    """Create a user with *password* after checking role, agency, e-mail and password."""
     name = normalize_username(username)
     check_role(session=session, role=role, agency_code=agency_code)
+    normalize_email(email)
     return create_user(
         session=session,
         username=name,
@@ -225,6 +269,7 @@ def create_account(
         password_hash=hash_password(password, username=name),
         display_name=display_name,
         agency_code=agency_code,
+        email=email,
     )
 
 

@@ -65,3 +65,15 @@ def all_matching(
     stmt = matching(filter, now).limit(limit).execution_options(yield_per=BATCH)
     for rows in session.exec(stmt).partitions(BATCH):
         yield list(rows)
+
+
+def complaints_by_ids(
+    *, session: Session, ids: list[int], inbox: str | None = None
+) -> list[Complaint]:
+    """The complaints of *ids* that exist (in *inbox* only, when given), by id."""
+    if not ids:
+        return []
+    stmt = select(Complaint).where(col(Complaint.id).in_(ids))
+    if inbox is not None:
+        stmt = stmt.where(Complaint.inbox == inbox)
+    return list(session.exec(stmt.order_by(col(Complaint.id))))

@@ -183,6 +183,8 @@ class ComplaintAssignment(SQLModel, table=True):
     """One change of a complaint's petugas: assigned, reassigned or unassigned."""
 
     __tablename__ = "complaint_assignment"
+    # Round-robin auto-assignment reads each petugas's latest assignment.
+    __table_args__ = (Index("ix_complaint_assignment_to_user_at", "to_user_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
@@ -191,6 +193,9 @@ class ComplaintAssignment(SQLModel, table=True):
     to_user_id: int | None = Field(default=None, foreign_key="app_user.id")
     actor: str = Field(max_length=200)
     at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
+    #: how the new petugas was told: the outbox channels queued ("email", "email,webhook"),
+    #: "none" when they could not be (no e-mail address); None for an unassignment
+    notified: str | None = Field(default=None, max_length=40)
 
 
 class PublicNumberCounter(SQLModel, table=True):
@@ -528,6 +533,8 @@ class User(SQLModel, table=True):
     role: str = Field(max_length=20)
     #: the only inbox an agency user may see
     agency_code: str | None = Field(default=None, foreign_key="agency.code", max_length=40)
+    #: where they hear of complaints assigned to them (``models.accounts.normalize_email``)
+    email: str | None = Field(default=None, max_length=254)
     active: bool = True
     created_at: datetime = Field(sa_type=UTCDateTime, default_factory=utcnow)
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

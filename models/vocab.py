@@ -221,6 +221,9 @@ class OutboxRecipient(StrEnum):
     HEAD = "head"
     #: the administrators (source alerts)
     ADMINS = "admins"
+    #: a complaint's new petugas: e-mail to their own address (in the row's payload),
+    #: webhook to their inbox's (``notify.assignee``)
+    PETUGAS = "petugas"
 
 
 class AlertCause(StrEnum):
@@ -306,6 +309,7 @@ class AccessAction(StrEnum):
     USER_DISABLE = "user.disable"
     USER_ENABLE = "user.enable"
     USER_PASSWORD = "user.reset_password"  # noqa: S105 (an action name)
+    USER_EMAIL = "user.email"
     TOKEN_ISSUE = "token.issue"  # noqa: S105 (an action name)
     TOKEN_REVOKE = "token.revoke"  # noqa: S105 (an action name)
     CONFIG_CHANGED = "config.changed"
@@ -327,6 +331,7 @@ ACCESS_ACTION_LABELS: dict[str, str] = {
     AccessAction.USER_DISABLE: "Menonaktifkan akun",
     AccessAction.USER_ENABLE: "Mengaktifkan akun",
     AccessAction.USER_PASSWORD: "Mengganti kata sandi akun",
+    AccessAction.USER_EMAIL: "Mengubah alamat e-mail akun",
     AccessAction.TOKEN_ISSUE: "Membuat token API",
     AccessAction.TOKEN_REVOKE: "Mencabut token API",
     AccessAction.CONFIG_CHANGED: "Konfigurasi berubah",

@@ -58,6 +58,7 @@ from notify.email_channel import EmailFailed, complaint_email, notice_email, sen
 from notify.replies import ReplyPolicy
 from notify.reply_delivery import attempt_reply
 from notify.settings import (
+    Contact,
     DeliverySettings,
     Recipient,
     SmtpSettings,
@@ -431,7 +432,9 @@ def complaint_events(engine: Engine, claims: Sequence[Claim]) -> dict[int, dict[
             complaint = complaints.get(claim.complaint_id)
             if complaint is None:
                 continue
-            event["complaint"] = complaint_document(complaint, mentions[claim.complaint_id])
+            if claim.recipient != OutboxRecipient.PETUGAS:
+                # A petugas's notice carries its own lines: no citizen's text or name.
+                event["complaint"] = complaint_document(complaint, mentions[claim.complaint_id])
         events[claim.id] = event
     return events
 
@@ -519,9 +522,19 @@ def deliver_due(
 def recipient_of(
     claim: Claim, agencies: Mapping[str, Recipient], contacts: Mapping[str, Recipient]
 ) -> Recipient | None:
-    """Where *claim* goes: its inbox's own address, or one of the further contacts."""
+    """Where *claim* goes: its inbox's own address, one of the further contacts, or a
+    petugas (their address in the payload; the webhook is their inbox's)."""
     if claim.recipient == OutboxRecipient.INBOX:
         return agencies.get(claim.agency_code or "")
+    if claim.recipient == OutboxRecipient.PETUGAS:
+        inbox = agencies.get(claim.agency_code or "")
+        if claim.channel == "webhook":
+            return inbox
+        to = claim.payload.get("to")
+        if not isinstance(to, str) or not to:
+            return None
+        name = str(claim.payload.get("to_name") or to)
+        return Contact(code=claim.agency_code or "", name=name, email=to)
     return contacts.get(contact_key(claim.recipient, claim.agency_code))
 
 

@@ -145,8 +145,14 @@ def route_pending(
                     session=session,
                     wanted=[_wanted(m, p) for m, p in zip(batch, plans, strict=True) if p],
                 )
+                filed: list[Complaint] = []
                 for mention, prediction, plan in zip(batch, predictions, plans, strict=True):
-                    _route_one(session, mention, prediction, plan, policy, index, result)
+                    new = _route_one(session, mention, prediction, plan, policy, index, result)
+                    if new is not None:
+                        filed.append(new)
+                # Once per batch: auto-assignment reads its petugas in one query.
+                if filed and policy.on_inbox_entry is not None:
+                    policy.on_inbox_entry(session, filed, policy)
 
 
 def _without_our_replies(
@@ -194,12 +200,13 @@ def _route_one(
     policy: RoutingPolicy,
     index: DuplicateIndex,
     result: RouteResult,
-) -> None:
+) -> Complaint | None:
+    """Route one mention; the complaint it filed, if it filed one."""
     thread = thread_complaint(session=session, mention=mention)
     previous: int | None = None
     if thread is not None and thread.status == ComplaintStatus.SELESAI:
         if _reply_to_closed(session, mention, prediction, plan, policy, thread, result):
-            return
+            return None
         previous, thread = thread.id, None
     if thread is not None:
         attach_mention(
@@ -218,10 +225,10 @@ def _route_one(
             routed=True,
         )
         result.attached += 1
-        return
+        return None
     if plan is None:
         _keep(session, mention, prediction, result)
-        return
+        return None
     author = f"{mention.platform}:{mention.author_handle}"
     duplicate = index.find(wanted=_wanted(mention, plan), text=mention.text)
     if duplicate is not None:
@@ -246,7 +253,7 @@ def _route_one(
             routed=True,
         )
         result.attached += 1
-        return
+        return None
     decision, location = plan.decision, plan.location
     details = _details(decision, location, prediction, policy)
     if previous is not None:
@@ -283,6 +290,8 @@ def _route_one(
             routed=True,
         )
         result.filed += 1
+        return complaint
+    return None
 
 
 def _reply_to_closed(

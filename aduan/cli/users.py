@@ -20,6 +20,7 @@ from models.accounts import (
     list_users,
     revoke_api_token,
     set_active,
+    set_email,
 )
 from models.accounts import reset_password as reset
 from models.credentials import generate_password
@@ -69,6 +70,9 @@ def create(
         str | None, typer.Option("--agency", help="Agency code; required for --role agency.")
     ] = None,
     name: Annotated[str, typer.Option("--name", help="Name shown in the inbox.")] = "",
+    email: Annotated[
+        str, typer.Option("--email", help="Where they hear of complaints assigned to them.")
+    ] = "",
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create a user; prints a random password once (unless --password-stdin)."""
@@ -82,6 +86,7 @@ def create(
             password=password,
             display_name=name,
             agency_code=agency,
+            email=email,
         )
         _audit(session, AccessAction.USER_CREATE, f"user:{user.username}", {"role": user.role})
     where = f" for agency {user.agency_code}" if user.agency_code else ""
@@ -98,7 +103,9 @@ def list_(
 
     with session_scope(store()) as session:
         users = list_users(session=session)
-    table = Table("username", "name", "role", "agency", "active", "last login", title="Users")
+    table = Table(
+        "username", "name", "role", "agency", "e-mail", "active", "last login", title="Users"
+    )
     for u in users:
         if show_all or u.active:
             table.add_row(
@@ -106,10 +113,27 @@ def list_(
                 u.display_name,
                 u.role,
                 u.agency_code or "-",
+                u.email or "-",
                 "yes" if u.active else "no",
                 format_wita(u.last_login_at),
             )
     out.print(table)
+
+
+@users_app.command("set-email")
+def set_email_(
+    username: Annotated[str, typer.Argument(help="Whose address to set.")],
+    email: Annotated[str, typer.Argument(help="The address; an empty string ('') removes it.")],
+) -> None:
+    """Set the address where a user hears of complaints assigned to them."""
+
+    with session_scope(store()) as session:
+        user = set_email(session=session, username=username, email=email)
+        _audit(session, AccessAction.USER_EMAIL, f"user:{user.username}", {"set": bool(user.email)})
+    if user.email:
+        out.print(f"e-mail of {user.username} set to {user.email}", highlight=False)
+    else:
+        out.print(f"e-mail of {user.username} removed", highlight=False)
 
 
 @users_app.command("disable")

@@ -208,3 +208,37 @@ def test_errors_are_messages_in_a_real_process(config: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "unknown agency code 'NOPE'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_email_address_is_set_listed_and_removed(config: Path, engine: Engine) -> None:
+    args = ["create", "ayu", "--role", "agency", "--agency", "PDAM"]
+    made = cli(config, "users", *args, "--email", "Ayu@PDAM.Example.org")
+    assert made.exit_code == 0, made.output
+    with Session(engine) as s:
+        assert s.exec(select(User.email).where(User.username == "ayu")).one() == (
+            "Ayu@pdam.example.org"
+        )
+    changed = cli(config, "users", "set-email", "ayu", "ayu.baru@pdam.example.org")
+    assert changed.exit_code == 0, changed.output
+    assert "e-mail of ayu set to ayu.baru@pdam.example.org" in changed.stdout
+    assert "ayu.baru@pdam.example.org" in cli(config, "users", "list").stdout
+    removed = cli(config, "users", "set-email", "ayu", "")
+    assert removed.exit_code == 0 and "e-mail of ayu removed" in removed.stdout
+    with Session(engine) as s:
+        assert s.exec(select(User.email).where(User.username == "ayu")).one() is None
+
+
+@pytest.mark.parametrize("bad", ["ayu", "ayu@pdam", "Ayu <ayu@pdam.example.org>"])
+def test_an_invalid_email_address_is_refused_naming_it(
+    config: Path, engine: Engine, bad: str
+) -> None:
+    made = cli(config, "users", "create", "budi", "--role", "operator", "--email", bad)
+    assert isinstance(made.exception, AccountError)
+    assert "invalid e-mail address" in str(made.exception) and bad in str(made.exception)
+    with Session(engine) as s:
+        assert s.exec(select(User).where(User.username == "budi")).first() is None
+    assert cli(config, "users", "create", "budi", "--role", "operator").exit_code == 0
+    refused = cli(config, "users", "set-email", "budi", bad)
+    assert isinstance(refused.exception, AccountError) and bad in str(refused.exception)
+    with Session(engine) as s:
+        assert s.exec(select(User.email).where(User.username == "budi")).one() is None

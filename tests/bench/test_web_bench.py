@@ -89,4 +89,8 @@ def test_the_whole_bench_runs_on_a_tiny_sqlite_store(capsys: pytest.CaptureFixtu
     assert f"SQLite: {N:,} complaints" in out
     assert "/ dashboard (admin)" in out and "query: yearly_report" in out
     assert "/pengaduan-saya (agency)" in out and "saved view: Baru" in out
+    assert "/pengaduan-saya?semua=1 (agency)" in out and "/beban-kerja (agency)" in out
+    assert "/laporan/petugas (agency, report)" in out
+    assert f"bulk export: {web_bench.MAX_BULK} ticked (agency)" in out
+    assert "p95 / unfiltered inbox page p95" in out and "load average" in out
     assert "q=bocor" in out and "target: a filtered inbox page under 150 ms" in out

@@ -143,6 +143,7 @@ def assert_inert(page: Page) -> None:
     expect(page.locator('a[href^="javascript:"]')).to_have_count(0)
     expect(page.locator("img[src='x']")).to_have_count(0)
     expect(page.locator("main b")).to_have_count(0)
-    # The page's only script is the vendored htmx.
-    expect(page.locator("script")).to_have_count(1)
-    expect(page.locator("script")).to_have_attribute("src", "/static/vendor/htmx/htmx.min.js")
+    # The page's only scripts are the vendored htmx and the list's keyboard shortcuts.
+    sources = page.locator("script").evaluate_all("(all) => all.map((s) => s.getAttribute('src'))")
+    assert set(sources) <= {"/static/vendor/htmx/htmx.min.js", "/static/inbox-keys.js"}, sources
+    assert "/static/vendor/htmx/htmx.min.js" in sources

@@ -24,7 +24,7 @@ from models.accounts import create_user, issue_api_token
 from models.agencies import sync_agencies
 from models.credentials import verify_password
 from models.db import session_scope
-from models.tables import ApiToken, User, WebSession
+from models.tables import AccessLogEntry, ApiToken, User, WebSession
 from tests.support.config import SECRETS, URL_SECRETS, settings_with_secrets
 from tests.support.factories import agencies
 from tests.support.web import AUTH, SCRIPT
@@ -96,7 +96,7 @@ def state(engine: Engine) -> dict[str, Any]:
     """Everything an admin action could change."""
     with Session(engine) as s:
         users = sorted(
-            (u.username, u.role, u.agency_code, u.active, u.password_hash, u.display_name)
+            (u.username, u.role, u.agency_code, u.active, u.password_hash, u.display_name, u.email)
             for u in s.exec(select(User))
         )
         tokens = sorted((t.id, t.user_id, t.revoked_at) for t in s.exec(select(ApiToken)))
@@ -192,6 +192,7 @@ def test_pages_are_refused_to_everyone_but_the_admin(engine: Engine, role: str) 
         ("/admin/users/lihat/enable", {}),
         ("/admin/users/kominfo/reset-password", {}),
         ("/admin/users/kominfo/tokens", {"name": "curian"}),
+        ("/admin/users/kominfo/email", {"email": "curian@example.org"}),
         (f"/admin/tokens/{token.id}/revoke", {}),
     ]
     for path, data in posts:
@@ -213,6 +214,7 @@ def test_forms_without_the_csrf_token_change_nothing(engine: Engine) -> None:
         ("/admin/users/ops/disable", {}),
         ("/admin/users/ops/reset-password", {}),
         ("/admin/users/ops/tokens", {"name": "curian"}),
+        ("/admin/users/ops/email", {"email": "curian@example.org"}),
         (f"/admin/tokens/{token.id}/revoke", {}),
     ]
     for path, data in posts:
@@ -233,6 +235,7 @@ def test_a_refused_new_user_says_why_in_indonesian_and_changes_nothing(engine: E
         ({"username": "dinas", "role": "raja"}, "Peran tidak dikenal"),
         ({"username": "x", "role": "viewer"}, "Nama pengguna harus 2-100 karakter"),
         ({"username": "dinas", "role": "viewer", "display_name": "A" * 201}, "paling banyak 200"),
+        ({"username": "dinas", "role": "viewer", "email": "dinas@"}, "Alamat e-mail tidak sah"),
     ]
     for form, message in refused:
         response = admin.post("/admin/users", form)
@@ -390,3 +393,52 @@ def test_the_active_token_count_ignores_other_users(engine: Engine) -> None:
     with Session(engine) as s:
         owners = set(s.exec(select(ApiToken.user_id).where(col(ApiToken.revoked_at).is_(None))))
     assert owners == {user(engine, "pdam").id}
+
+
+# --- e-mail addresses (where a petugas hears of assignments) -------------------------
+
+
+def test_the_admin_sets_changes_and_removes_an_email_address(engine: Engine) -> None:
+    who = browsers(engine)
+    admin = who["kominfo"]
+    response = admin.post("/admin/users/pdam/email", email=" Pdam.Satu@PDAM.Example.ORG ")
+    assert response.status_code == 303
+    assert user(engine, "pdam").email == "Pdam.Satu@pdam.example.org"
+    page = admin.get(response.headers["location"]).text
+    assert "Alamat e-mail pdam diperbarui." in page
+    assert 'value="Pdam.Satu@pdam.example.org"' in page
+    assert admin.post("/admin/users/pdam/email", email="").status_code == 303
+    assert user(engine, "pdam").email is None
+    created = admin.post(
+        "/admin/users", username="petugas2", role="agency", agency="PDAM", email="p2@example.org"
+    )
+    assert created.status_code == 200
+    assert user(engine, "petugas2").email == "p2@example.org"
+    with Session(engine) as s:
+        logged = s.exec(select(AccessLogEntry).where(AccessLogEntry.action == "user.email")).all()
+    assert [(e.actor, e.target) for e in logged] == [("kominfo", "user:pdam")] * 2
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "pdam",
+        "pdam@",
+        "Budi <budi@example.org>",
+        "a@example.org, b@example.org",
+        "a@example.org\r\nBcc: x@example.org",
+        "a" * 250 + "@example.org",
+        "a..b@example.org",
+    ],
+)
+def test_an_invalid_address_is_refused_naming_it_and_changes_nothing(
+    engine: Engine, bad: str
+) -> None:
+    admin = browsers(engine)["kominfo"]
+    before = state(engine)
+    response = admin.post("/admin/users/pdam/email", email=bad)
+    assert response.status_code == 400
+    assert "Alamat e-mail tidak sah" in response.text
+    assert state(engine) == before
+    missing = admin.post("/admin/users/hantu/email", email="a@example.org")
+    assert missing.status_code == 404

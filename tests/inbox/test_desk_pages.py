@@ -10,9 +10,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from inbox.app import create_app
-from models.accounts import issue_api_token
+from models.accounts import issue_api_token, set_email
 from models.db import session_scope
-from models.tables import Complaint, ComplaintAssignment, User
+from models.tables import Complaint, ComplaintAssignment, Outbox, User
 from tests.support.replies import file_with_ack, policy, replies_in, reply_rows
 from tests.support.routing import POLICY
 from tests.support.web import AUTH, add_complaint, post, quick_client
@@ -292,3 +292,19 @@ def test_bulk_status_changes_from_the_desk_and_the_api_draft_the_replies(
     )
     assert all(r.status == "queued" for r in replies_in(engine))
     assert len(reply_rows(engine)) == len(replies_in(engine))
+
+
+def test_the_history_says_how_the_petugas_was_told(engine: Engine, desk: dict[str, Any]) -> None:
+    with session_scope(engine) as s:
+        set_email(session=s, username="budi", email="budi@pdam.example.org")
+    client, csrf = desk["ops"]
+    cid = desk["pdam"]
+    post(client, f"/complaints/{cid}/petugas", csrf, assignee="ayu")  # no address
+    post(client, f"/complaints/{cid}/petugas", csrf, assignee="budi")
+    cells = re.findall(r'<td class="notified">([^<]*)</td>', client.get(f"/complaints/{cid}").text)
+    assert cells == ["tidak bisa diberi tahu (tanpa alamat e-mail)", "email"]
+    with Session(engine) as s:
+        queued = s.exec(select(Outbox).where(Outbox.recipient == "petugas")).all()
+    assert [o.payload["to"] for o in queued] == ["budi@pdam.example.org"]
+    # The link in it points at the inbox the configuration names (none here: a path).
+    assert queued[0].payload["data"]["link"] == f"/complaints/{cid}"

@@ -149,6 +149,10 @@ def cases(w: World) -> list[Case]:
         # An agency user always gets their own inbox's page, whatever they ask for.
         Case("GET", "/beban-kerja?inbox=LPJU", page(OK, OK, 403)),
         Case("GET", "/beban-kerja?inbox=NOPE", page(404, OK, 403)),
+        # The response times per petugas: named people's figures, never for viewers.
+        Case("GET", "/laporan/petugas", page(OK, OK, 403)),
+        Case("GET", "/laporan/petugas?inbox=LPJU&tahun=2026", page(OK, OK, 403)),
+        Case("GET", "/laporan/petugas?inbox=NOPE", page(404, OK, 403)),
         Case("POST", "/tampilan", page(OK, OK, 403), form={"nama": "pagi", "status": "baru"}),
         Case(
             "POST",
@@ -182,6 +186,21 @@ def cases(w: World) -> list[Case]:
             "/api/v1/complaints/bulk",
             api(OK, 409, 403),
             json={"ids": [w.lpju], "action": "catatan", "note": "cek massal"},
+        ),
+        # Bulk export: the ticked ones (another inbox's id refuses it all), or a list.
+        Case("POST", "/complaints/massal/ekspor.csv", page(OK, OK, 403), form={"id": str(w.pdam)}),
+        Case("POST", "/complaints/massal/ekspor.csv", page(OK, 409, 403), form={"id": str(w.lpju)}),
+        Case(
+            "POST",
+            "/complaints/massal/ekspor.csv",
+            page(OK, 404, 403),
+            form={"cakupan": "hasil", "kembali": "/inbox/LPJU?status=baru"},
+        ),
+        Case(
+            "POST",
+            "/complaints/massal/ekspor.csv",
+            page(OK, OK, 403),
+            form={"cakupan": "hasil", "kembali": "/complaints?inbox=LPJU"},
         ),
         Case("GET", "/pengaduan-saya?semua=1", page(OK, OK, 403)),
         Case("GET", "/complaints?status=baru&inbox=LPJU", page(OK, 303, 403)),
@@ -229,6 +248,7 @@ def cases(w: World) -> list[Case]:
         Case("POST", f"/admin/users/{w.user}/enable", ADMIN_ONLY, form={}),
         Case("POST", f"/admin/users/{w.user}/reset-password", ADMIN_ONLY, form={}),
         Case("POST", f"/admin/users/{w.user}/tokens", ADMIN_ONLY, form={"name": "sinkron"}),
+        Case("POST", f"/admin/users/{w.user}/email", ADMIN_ONLY, form={"email": "a@b.example"}),
         Case("POST", f"/admin/tokens/{w.token}/revoke", ADMIN_ONLY, form={}),
         Case("GET", "/admin/config", ADMIN_ONLY),
         Case("GET", f"/admin/privacy?author={w.author}", ADMIN_ONLY),

@@ -8,7 +8,7 @@ complaint and number), are answered again, still at most once per round.
 (``balasan``) written beside them. Existing rows: occurrence 0, kind ``status``.
 
 Revision ID: 0013_reply_rounds
-Revises: 0011_agency_desk
+Revises: 0012_user_email
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -17,7 +17,7 @@ import sqlmodel
 
 
 revision = '0013_reply_rounds'
-down_revision = '0011_agency_desk'
+down_revision = '0012_user_email'
 branch_labels = None
 depends_on = None
 

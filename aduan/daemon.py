@@ -17,19 +17,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from aduan import jobs
-from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
 from aduan.shutdown import install_stop_handlers
-from aduan.wiring import (
-    calendar_for,
-    contacts,
-    original_text_roles,
-    policy_for,
-    recipients,
-    reply_policy_for,
-)
-from inbox.app import create_app
+from aduan.web_app import build_web_app
+from aduan.wiring import contacts, recipients, reply_policy_for
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
 from models.sources import record_source_failure
@@ -348,8 +340,20 @@ def _harvester(
     return run
 
 
-def web_server_config(web: WebConfig, app: Any, *, log_level: str = "warning") -> uvicorn.Config:
+def web_server_config(
+    web: WebConfig,
+    app: Any,
+    *,
+    log_level: str = "warning",
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 1,
+) -> uvicorn.Config:
     """How uvicorn serves *app*: address, port, and which proxies' headers it believes.
+
+    *app* is the app itself, or for several *workers* the import string of a factory
+    (``aduan.web_app.FACTORY``) each worker process builds its own app with. *host* and
+    *port* override the config's.
 
     uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 unless told otherwise, so a
     process on the same machine could pose as any address (and dodge the sign-in
@@ -359,8 +363,10 @@ def web_server_config(web: WebConfig, app: Any, *, log_level: str = "warning") -
     trusted = [str(network) for network in web.trusted_proxies]
     config = uvicorn.Config(
         app,
-        host=web.host,
-        port=web.port,
+        host=web.host if host is None else host,
+        port=web.port if port is None else port,
+        workers=workers,
+        factory=isinstance(app, str),
         log_level=log_level,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or "",
@@ -404,19 +410,11 @@ def run_daemon(
     try:
         if serve_web and settings.web.enabled:
             assert auth_config is not None, "the web inbox needs its sign-in settings"
-            app = create_app(
+            app = build_web_app(
+                settings,
                 engine,
-                scheduler_state=lambda: scheduler_state(scheduler),
                 auth_config=auth_config,
-                policy=policy_for(settings),
-                read_caps={
-                    s.name: s.monthly_read_cap for s in settings.sources if s.monthly_read_cap
-                },
-                config_view=redacted_config(settings),
-                original_text_roles=original_text_roles(settings),
-                api_docs=settings.web.api_docs,
-                calendar=calendar_for(settings),
-                tracking_per_minute=settings.public.tracking_per_minute,
+                scheduler_state=lambda: scheduler_state(scheduler),
             )
             server = uvicorn.Server(web_server_config(settings.web, app))
             # a stop asked for before uvicorn put its own handlers in place

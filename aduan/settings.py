@@ -498,11 +498,15 @@ class PublicConfig(Strict):
 
 
 class WebConfig(Strict):
-    """The web inbox served by the daemon."""
+    """The web inbox: served by the daemon (embedded) or alone by ``aduan web``."""
 
+    #: ``aduan run`` serves the inbox in its own process (the single-machine default);
+    #: false when ``aduan web`` serves it (``aduan web`` serves it either way)
     enabled: bool = True
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    #: worker processes of ``aduan web`` (the embedded server is one)
+    workers: Annotated[int, Field(ge=1, le=64)] = 2
     #: NAME of the environment variable holding the cookie-signing key; when unset, a
     #: random key is created once in the data directory
     secret_key_env: str = "ADUAN_WEB_SECRET"  # noqa: S105 (a variable name, not a secret)

@@ -15,6 +15,7 @@ from aduan.cli import (  # noqa: F401  (importing registers the commands)
     store,
     triage,
     users,
+    web,
 )
 from aduan.cli.base import app, err
 from models.exceptions import AduanError

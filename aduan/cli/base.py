@@ -14,6 +14,9 @@ from sqlalchemy.engine import Engine
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, load_settings
 from aduan.wiring import open_store
+from models.access_log import record_access_now
+from models.accounts import ensure_first_admin
+from models.vocab import AccessAction
 
 app = typer.Typer(
     help="aduan: social-media complaints to the right agency.",
@@ -49,6 +52,26 @@ def cli_actor() -> str:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):  # no user name in the environment or the password file
         return "cli"
+
+
+def announce_first_admin(engine: Engine) -> None:
+    """On a store without accounts, create the administrator and print its password once."""
+    password = ensure_first_admin(engine)
+    if password is None:
+        out.print("Sign in with your account; `aduan users` manages accounts.")
+        return
+    record_access_now(
+        engine,
+        actor="system",
+        action=AccessAction.USER_CREATE,
+        target="user:admin",
+        details={"role": "admin", "first_start": True},
+    )
+    out.print(
+        f"First administrator created. Sign in as [bold]admin[/] with password "
+        f"[bold]{password}[/]\nIt is shown only this once; add more users with "
+        "`aduan users create`."
+    )
 
 
 def store() -> Engine:

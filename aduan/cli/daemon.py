@@ -6,12 +6,9 @@ from typing import Annotated
 
 import typer
 
-from aduan.cli.base import app, err, out, state, store
+from aduan.cli.base import announce_first_admin, app, err, out, state, store
 from aduan.shutdown import install_stop_handlers
 from aduan.wiring import auth_config_for, predictor_for
-from models.access_log import record_access_now
-from models.accounts import ensure_first_admin
-from models.vocab import AccessAction
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +44,7 @@ def run(
     if serve:
         url = f"http://{settings.web.host}:{settings.web.port}/"
         out.print(f"[bold green]aduan is running.[/] Inbox: [link={url}]{url}[/link]")
-        password = ensure_first_admin(engine)
-        if password is not None:
-            record_access_now(
-                engine,
-                actor="system",
-                action=AccessAction.USER_CREATE,
-                target="user:admin",
-                details={"role": "admin", "first_start": True},
-            )
-            out.print(
-                f"First administrator created. Sign in as [bold]admin[/] with password "
-                f"[bold]{password}[/]\nIt is shown only this once; add more users with "
-                "`aduan users create`."
-            )
-        else:
-            out.print("Sign in with your account; `aduan users` manages accounts.")
+        announce_first_admin(engine)
         out.print("Ctrl-C stops.")
     run_daemon(settings, engine, predictor, serve_web=web, auth_config=auth_config, stop=stop)
 

@@ -226,13 +226,14 @@ def build_scheduler(
         lambda: jobs.route(settings=settings, engine=engine, classifier=predictor)
     )
     route_soon.scheduler = scheduler
+    after_store = route_soon.kick if settings.routing.after_harvest else None
     for source in settings.sources:
         if not source.enabled:
             continue
         scheduler.add_job(
             TrackedJob(
                 f"harvest:{source.name}",
-                _harvester(engine, source, after_store=route_soon.kick),
+                _harvester(engine, source, after_store=after_store),
                 on_error=_source_failure(engine, source),
             ),
             "interval",

@@ -393,6 +393,9 @@ class RoutingConfig(Strict):
     """The routing job."""
 
     schedule: Schedule = Schedule(seconds=10)
+    #: route right after each harvest that stored something (the schedule stays the
+    #: fallback); false routes on the schedule only
+    after_harvest: bool = True
     #: mentions classified and routed per transaction (larger batches classify faster)
     batch_size: PositiveInt = 500
     triage_inbox: Name = "KOMINFO"

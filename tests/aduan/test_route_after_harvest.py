@@ -22,11 +22,14 @@ from tests.support.routing import KeywordClassifier
 FALLBACK = {"hours": 1}
 
 
-def _settings(tmp_path: Path, engine: Engine, stream: Path) -> Settings:
+def _settings(
+    tmp_path: Path, engine: Engine, stream: Path, *, after_harvest: bool = True
+) -> Settings:
     data = bundled_config()
     data["data_dir"] = str(tmp_path / "data")
     data["store"]["url"] = engine.url.render_as_string(hide_password=False)
     data["routing"]["schedule"] = FALLBACK
+    data["routing"]["after_harvest"] = after_harvest
     data["sources"] = [
         {
             "name": "replay",
@@ -99,6 +102,20 @@ def test_a_harvest_that_stores_nothing_does_not_route(engine: Engine, tmp_path: 
         route_job = scheduler.get_job(ROUTE_JOB)
         assert route_job.func.outcome is JobOutcome.NOT_RUN
         assert route_job.next_run_time == before
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def test_routing_after_harvest_can_be_turned_off(engine: Engine, tmp_path: Path) -> None:
+    stream = replay_file(tmp_path / "stream.jsonl", 5)
+    settings = _settings(tmp_path, engine, stream, after_harvest=False)
+    scheduler = _started(settings, engine)
+    try:
+        before = scheduler.get_job(ROUTE_JOB).next_run_time
+        scheduler.get_job("harvest:replay").func()
+        time.sleep(0.5)
+        assert _pending(engine) == 5  # left for the route job's own schedule
+        assert scheduler.get_job(ROUTE_JOB).next_run_time == before
     finally:
         scheduler.shutdown(wait=True)
 

@@ -20,7 +20,7 @@ from aduan import jobs
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
 from aduan.shutdown import install_stop_handlers
-from aduan.web_app import build_web_app
+from aduan.web_app import build_web_app, health_app
 from aduan.wiring import contacts, recipients, reply_policy_for
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
@@ -393,9 +393,11 @@ def run_daemon(
     serve_web: bool = True,
     auth_config: AuthConfig | None = None,
     stop: threading.Event | None = None,
+    health_port: int | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM (or *stop* is set); the web inbox runs in the same
-    process if enabled. A *stop* already set (a signal during start-up) ends it at once."""
+    process if enabled, else /healthz and /metrics alone on *health_port* if given.
+    A *stop* already set (a signal during start-up) ends it at once."""
     # Whoever embeds the daemon, its logs pass the personal-data and secrets filter.
     install_log_filter()
     # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal to the handler
@@ -409,6 +411,7 @@ def run_daemon(
     scheduler.start()
     log.info("daemon started: %d jobs", len(scheduler.get_jobs()))
     try:
+        port = None
         if serve_web and settings.web.enabled:
             assert auth_config is not None, "the web inbox needs its sign-in settings"
             app = build_web_app(
@@ -417,7 +420,13 @@ def run_daemon(
                 auth_config=auth_config,
                 scheduler_state=lambda: scheduler_state(scheduler),
             )
-            server = uvicorn.Server(web_server_config(settings.web, app))
+        elif health_port is not None:
+            # The inbox is served elsewhere (`aduan web`); this daemon's jobs still report.
+            app, port = health_app(engine, lambda: scheduler_state(scheduler)), health_port
+        else:
+            app = None
+        if app is not None:
+            server = uvicorn.Server(web_server_config(settings.web, app, port=port))
             # a stop asked for before uvicorn put its own handlers in place
             threading.Thread(
                 target=_exit_when, args=(stop, server), name="stop-watcher", daemon=True

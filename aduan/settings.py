@@ -510,6 +510,9 @@ class WebConfig(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
     #: worker processes of ``aduan web`` (the embedded server is one)
     workers: Annotated[int, Field(ge=1, le=64)] = 2
+    #: a daemon that does not serve the inbox serves /healthz and /metrics alone on
+    #: this port (on ``host``); none: no health endpoint (``aduan run --health-port``)
+    health_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     #: NAME of the environment variable holding the cookie-signing key; when unset, a
     #: random key is created once in the data directory
     secret_key_env: str = "ADUAN_WEB_SECRET"  # noqa: S105 (a variable name, not a secret)

@@ -27,6 +27,8 @@ from aduan.wiring import (
     policy_for,
 )
 from inbox.app import create_app
+from inbox.ops import ops_router
+from inbox.security_headers import SecurityHeaders
 from inbox.sessions import AuthConfig
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,14 @@ def build_web_app(
         calendar=calendar_for(settings),
         tracking_per_minute=settings.public.tracking_per_minute,
     )
+
+
+def health_app(engine: Engine, scheduler_state: Callable[[], dict[str, Any]]) -> FastAPI:
+    """Only /healthz and /metrics, for a daemon whose inbox ``aduan web`` serves."""
+    app = FastAPI(title="aduan", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
+    app.include_router(ops_router(engine, scheduler_state))
+    return app
 
 
 def app_from_environment() -> FastAPI:

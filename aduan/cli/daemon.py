@@ -16,6 +16,15 @@ log = logging.getLogger(__name__)
 @app.command()
 def run(
     web: Annotated[bool, typer.Option(help="Serve the web inbox in the same process.")] = True,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Without the inbox: serve /healthz and /metrics on this port "
+            "(default: web.health_port).",
+        ),
+    ] = None,
 ) -> None:
     """Run the daemon: scheduled harvesting and routing, and the web inbox."""
     # First thing: a SIGTERM from now on stops the daemon cleanly, even during start-up.
@@ -46,7 +55,18 @@ def run(
         out.print(f"[bold green]aduan is running.[/] Inbox: [link={url}]{url}[/link]")
         announce_first_admin(engine)
         out.print("Ctrl-C stops.")
-    run_daemon(settings, engine, predictor, serve_web=web, auth_config=auth_config, stop=stop)
+    health = None if serve else (health_port or settings.web.health_port)
+    if health is not None:
+        out.print(f"Health: http://{settings.web.host}:{health}/healthz")
+    run_daemon(
+        settings,
+        engine,
+        predictor,
+        serve_web=web,
+        auth_config=auth_config,
+        stop=stop,
+        health_port=health,
+    )
 
 
 def _stopped(stop: threading.Event) -> bool:

@@ -1,16 +1,22 @@
-"""``aduan web --workers 2`` as a real process: health, sign-in and pages across workers."""
+"""``aduan web --workers 2`` as a real process; the health port of a daemon without the inbox."""
 
 import re
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import httpx
+from sqlalchemy.engine import Engine
 
+from aduan.daemon import run_daemon
+from aduan.settings import load_settings
+from aduan.wiring import prepare_store
 from tests.support.config import bundled_config, write_config
 from tests.support.daemon import wait_for
 from tests.support.net import free_port
+from tests.support.routing import KeywordClassifier
 
 
 def _workers(pid: int) -> list[str]:
@@ -85,3 +91,44 @@ def test_aduan_web_serves_health_and_signed_in_pages_from_two_workers(tmp_path: 
         proc.send_signal(signal.SIGTERM)
         code = proc.wait(timeout=30)
     assert code == 0, log.read_text()
+
+
+def test_a_daemon_without_the_inbox_serves_its_health_alone(engine: Engine, tmp_path: Path) -> None:
+    data = bundled_config()
+    data["data_dir"] = str(tmp_path / "data")
+    data["store"]["url"] = engine.url.render_as_string(hide_password=False)
+    data["web"]["enabled"] = False
+    data["replies"] = {"accounts": []}
+    settings = load_settings(write_config(tmp_path, data))
+    prepare_store(settings, engine)
+    port = free_port()
+    answers: dict[str, httpx.Response] = {}
+    stop = threading.Event()
+
+    def probe() -> None:
+        try:
+            wait_for(lambda: _up(f"http://127.0.0.1:{port}/healthz"), 30, "the health port")
+            for path in ("/healthz", "/metrics", "/login", "/complaints"):
+                answers[path] = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+        finally:
+            stop.set()
+
+    prober = threading.Thread(target=probe)
+    prober.start()
+    # The daemon's own thread is this one: it installs the signal handlers (put back after).
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        run_daemon(
+            settings, engine, KeywordClassifier(), serve_web=True, stop=stop, health_port=port
+        )
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    prober.join(10)
+    health = answers["/healthz"].json()
+    assert health["scheduler"]["running"] is True
+    assert {"route", "harvest:demo-replay", "deliver"} <= set(health["scheduler"]["jobs"])
+    assert 'aduan_job_failed{job="route"}' in answers["/metrics"].text
+    # the inbox is not served here
+    assert answers["/login"].status_code == 404 and answers["/complaints"].status_code == 404
+    assert answers["/healthz"].headers["x-frame-options"] == "DENY"

@@ -13,11 +13,10 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser, signed_in_user
-from inbox.web import TEMPLATES, DbSession, EngineDep, row_id, store_engine
+from inbox.web import TEMPLATES, DbSession, EngineDep, request_session, row_id
 from lifecycle.assignment import MY_LIMIT, count_mine, my_complaints
 from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
 from lifecycle.reports import overdue_step
@@ -36,7 +35,7 @@ def my_open_count(request: Request) -> int | None:
     if user is None or user.role != Role.AGENCY:
         return None
     try:
-        with Session(store_engine(request)) as db:
+        with request_session(request) as db:
             return count_mine(session=db, user=user)
     except SQLAlchemyError:
         # An error page must still render when the store fails: no count then.

@@ -164,7 +164,12 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
     """SIGTERM, and wait for a clean end."""
     if proc.poll() is None:
         proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            print(f"process {proc.pid} did not stop within 60 s of SIGTERM; killed")
+            proc.kill()
+            proc.wait()
 
 
 def aduan(config: Path, *args: str) -> list[str]:
@@ -292,10 +297,13 @@ def hammer(clients: list[httpx.Client], seconds: float) -> tuple[list[float], in
     def run(client: httpx.Client) -> None:
         while time.monotonic() < end:
             started = time.perf_counter()
-            response = client.get(PAGE)
+            try:
+                ok = client.get(PAGE).status_code == 200
+            except httpx.HTTPError:
+                ok = False
             took = (time.perf_counter() - started) * 1000
             with lock:
-                if response.status_code == 200:
+                if ok:
                     times.append(took)
                 else:
                     errors[0] += 1
@@ -362,10 +370,12 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
         for c in clients:
             c.close()
     finally:
-        for proc in (daemon, web):
-            if proc is not None:
-                stop(proc)
-        drop_database(name)
+        try:
+            for proc in (daemon, web):
+                if proc is not None:
+                    stop(proc)
+        finally:
+            drop_database(name)
     print(f"== web: {PAGE} on 2 web workers while one daemon ingests {n:,} mentions (PostgreSQL)")
     print(
         f"{rounds} rounds of 3 s at 1 client and 5 s at 20; {final['mentions']:,} stored, "
@@ -445,9 +455,11 @@ def daemons_run(
         result = counts(engine)
         engine.dispose()
     finally:
-        for p in procs:
-            stop(p)
-        drop_database(name)
+        try:
+            for p in procs:
+                stop(p)
+        finally:
+            drop_database(name)
     return n / seconds, wall, result, rss
 
 

@@ -183,6 +183,12 @@ def peak_rss_mb(pid: int) -> float:
     return int(status.split("VmHWM:")[1].split()[0]) / 1024
 
 
+def cpu_seconds(pid: int) -> float:
+    """A live process's CPU time so far (user + system), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def worker_pids(pid: int) -> list[int]:
     """The uvicorn worker processes (multiprocessing's spawned children) of *pid*."""
     pids = []
@@ -363,8 +369,10 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
             many += t
             errors += e + e2
             rounds += 1
-        web_rss = [peak_rss_mb(pid) for pid in worker_pids(web.pid)]
-        daemon_rss = peak_rss_mb(daemon.pid)
+        workers = worker_pids(web.pid)
+        web_rss = [peak_rss_mb(pid) for pid in workers]
+        web_cpu = [cpu_seconds(pid) for pid in workers]
+        daemon_rss, daemon_cpu = peak_rss_mb(daemon.pid), cpu_seconds(daemon.pid)
         final = counts(engine)
         engine.dispose()
         for c in clients:
@@ -390,6 +398,11 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
     print(
         f"  p95 20 clients / 1 client: {p95_many / p95_one:.1f}x; target p95 <= "
         f"{TARGET_P95_MS:.0f} ms: {'met' if p95_many <= TARGET_P95_MS else 'NOT met'}"
+    )
+    print(
+        "  CPU seconds: web workers "
+        + ", ".join(f"{cpu:.0f}" for cpu in web_cpu)
+        + f"; daemon {daemon_cpu:.0f} (how evenly the kernel spread the clients' connections)"
     )
     print(
         "  peak RSS: web workers "

@@ -32,6 +32,7 @@ def web(
 
     from aduan.daemon import web_server_config
     from aduan.web_app import FACTORY
+    from aduan.web_listen import worker_listeners
 
     settings = state.settings
     engine = store()  # migrated once here, not by every worker
@@ -47,7 +48,8 @@ def web(
     engine.dispose()  # the workers open their own connections
     out.print("Ctrl-C stops.")
     if count > 1:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        # one socket per worker (SO_REUSEPORT): the kernel spreads the connections
+        Multiprocess(config, sockets=worker_listeners(config.host, config.port)).run()
     else:
         uvicorn.Server(config).run()
     log.info("web stopped")

@@ -32,7 +32,6 @@ from router.policy import RoutingPolicy
 from router.rules import Rule
 
 if TYPE_CHECKING:
-    from classifier.model import Predictor
     from inbox.sessions import AuthConfig
 
 log = logging.getLogger(__name__)
@@ -93,39 +92,6 @@ def prepare_store(settings: Settings, engine: Engine) -> None:
                 session=session,
                 agencies=[Agency.model_validate(a.model_dump()) for a in settings.agencies],
             )
-
-
-def predictor_for(settings: Settings, *, train_if_missing: bool = False) -> "Predictor":
-    """The active model with the configured thresholds; trains one first if asked to.
-
-    Raises ModelMissing when there is no model and training was not asked for.
-    """
-    # scikit-learn loads only for the commands that classify (not for `aduan --help`)
-    from classifier.exceptions import ModelOutdated
-    from classifier.model import Predictor, load_active
-    from classifier.persist import active_id
-    from classifier.train import train
-
-    cfg = settings.classifier
-
-    def load() -> Predictor:
-        return load_active(
-            cfg.model_dir,
-            threshold_overrides=cfg.thresholds,
-            default_threshold=cfg.default_threshold,
-        )
-
-    if train_if_missing and active_id(cfg.model_dir) is None:
-        log.info("no trained model in %s; training one from the bundled corpus", cfg.model_dir)
-        train(cfg.model_dir)
-    try:
-        return load()
-    except ModelOutdated:
-        if not train_if_missing:
-            raise
-        log.info("the active model is in an older format; training a new one")
-        train(cfg.model_dir)
-        return load()
 
 
 def auth_config_for(settings: Settings) -> "AuthConfig":

@@ -1,11 +1,12 @@
 """CLI start-up benchmark: ``aduan --help`` and ``aduan classify "text"``, median timings.
 
-Target (issue 11): ``aduan classify`` start-up under 1.5 s. ``aduan --help`` loads every
-command module, so it is what each command pays before it starts working; the heavy
-libraries load only in the commands that use them (tests/aduan/test_cli_startup.py
-checks which). ``aduan classify`` adds numpy, the model file and the routing policy;
-it needs neither scikit-learn nor scipy (tests/classifier/test_csr.py checks), and the
-run prints what importing scipy.sparse would have added.
+Target (issue 11): ``aduan classify`` start-up under 1.5 s. Commands register lazily
+(aduan.cli.COMMANDS): ``aduan classify`` imports its own command module, the settings
+and the model, not the other commands, the store's router, the gazetteer or the web
+inbox; it needs neither scikit-learn nor scipy (tests/aduan/test_cli.py and
+tests/classifier/test_csr.py check). ``aduan --help`` loads every command module (the
+help lists them all) but none of the heavy libraries (tests/aduan/test_cli_startup.py).
+The run prints what importing scipy.sparse would have added.
 Run: .venv/bin/python bench/cli_bench.py [--model-dir DIR]   (without it, trains one)
 """
 

@@ -55,8 +55,9 @@ def run_one(store_url: str, stream: Path, model_dir: Path, cap: int) -> dict[str
     """The measured run, inside its own process (so its peak RSS is its own)."""
     import classifier.normalize
     from aduan import jobs
+    from aduan.predictor import predictor_for
     from aduan.settings import load_settings
-    from aduan.wiring import engine_for, predictor_for, prepare_store
+    from aduan.wiring import engine_for, prepare_store
 
     classifier.normalize.DECIDING_CHARS = cap
     with tempfile.TemporaryDirectory() as tmp:

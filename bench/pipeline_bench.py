@@ -43,8 +43,9 @@ def make_stream(path: Path, n: int) -> None:
 def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
     """The measured end-to-end run, inside its own process (so its peak RSS is its own)."""
     from aduan import jobs
+    from aduan.predictor import predictor_for
     from aduan.settings import load_settings
-    from aduan.wiring import engine_for, predictor_for, prepare_store
+    from aduan.wiring import engine_for, prepare_store
 
     with tempfile.TemporaryDirectory() as tmp:
         data = yaml.safe_load((ROOT / "config.yaml").read_text())

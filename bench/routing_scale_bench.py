@@ -96,7 +96,8 @@ class Routed:
 def routed(store_url: str, routers: int, model_dir: Path, stream: Path) -> Routed:
     """Harvest the stream into a fresh store, route it with *routers* at once: figures."""
     from aduan import jobs
-    from aduan.wiring import engine_for, policy_for, predictor_for, prepare_store
+    from aduan.predictor import predictor_for
+    from aduan.wiring import engine_for, policy_for, prepare_store
     from models.db import make_engine
     from models.tables import Complaint, ComplaintMerge, Mention
     from router.route import route_pending

@@ -3,20 +3,18 @@
 import getpass
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from pythonjsonlogger.json import JsonFormatter
 from rich.console import Console
 from rich.logging import RichHandler
-from sqlalchemy.engine import Engine
 
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, load_settings
-from aduan.wiring import open_store
-from models.access_log import record_access_now
-from models.accounts import ensure_first_admin
-from models.vocab import AccessAction
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
 
 app = typer.Typer(
     help="aduan: social-media complaints to the right agency.",
@@ -54,29 +52,11 @@ def cli_actor() -> str:
         return "cli"
 
 
-def announce_first_admin(engine: Engine) -> None:
-    """On a store without accounts, create the administrator and print its password once."""
-    password = ensure_first_admin(engine)
-    if password is None:
-        out.print("Sign in with your account; `aduan users` manages accounts.")
-        return
-    record_access_now(
-        engine,
-        actor="system",
-        action=AccessAction.USER_CREATE,
-        target="user:admin",
-        details={"role": "admin", "first_start": True},
-    )
-    out.print(
-        f"First administrator created. Sign in as [bold]admin[/] with password "
-        f"[bold]{password}[/]\nIt is shown only this once; add more users with "
-        "`aduan users create`."
-    )
-
-
-def store() -> Engine:
+def store() -> "Engine":
     """The configured store, migrated and with the configured agencies loaded; a
     StoreError naming ``store.url`` when it cannot be opened."""
+    from aduan.wiring import open_store  # the store's modules load only for commands using it
+
     return open_store(state.settings)
 
 

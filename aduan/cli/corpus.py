@@ -193,7 +193,7 @@ def evaluate(
     ] = None,
 ) -> None:
     """Per-class figures, confusion matrix and precision/coverage per data source."""
-    from aduan.wiring import predictor_for
+    from aduan.predictor import predictor_for
     from classifier.corpus import Example, load_corpus
     from classifier.evaluate import evaluate_examples, write_plots
     from classifier.train import source_keys

@@ -6,9 +6,11 @@ from typing import Annotated
 
 import typer
 
-from aduan.cli.base import announce_first_admin, app, err, out, state, store
+from aduan.cli.base import app, err, out, state, store
+from aduan.cli.first_admin import announce_first_admin
+from aduan.predictor import predictor_for
 from aduan.shutdown import install_stop_handlers
-from aduan.wiring import auth_config_for, predictor_for
+from aduan.wiring import auth_config_for
 
 log = logging.getLogger(__name__)
 

@@ -2,18 +2,17 @@
 
 import json
 import sys
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from sqlmodel import Session
 
 from aduan.cli.base import app, err, out, state, store
-from aduan.wiring import policy_for, predictor_for
-from models.corrections import all_corrections
+from aduan.predictor import predictor_for
+from aduan.settings import Settings
 from models.vocab import NOT_COMPLAINT
-from router.policy import RoutingPolicy
-from router.route import Classifier
+
+if TYPE_CHECKING:
+    from router.route import Classifier
 
 JSONL_BATCH = 500
 
@@ -27,16 +26,17 @@ def classify(
 ) -> None:
     """Classify a text (or JSON lines on stdin) with the active model."""
     settings = state.settings
+    # the inbox map is read from the settings: building the routing policy would load
+    # the gazetteer and the store's modules for a command that needs neither
     predictor = predictor_for(settings)
-    policy = policy_for(settings)
     if jsonl:
-        _classify_jsonl(predictor, policy)
+        _classify_jsonl(predictor, settings)
         return
     if text is None:
         err.print("[red]give a text, or --jsonl to read JSON lines from stdin[/]")
         raise typer.Exit(2)
     p = predictor.predict([text])[0]
-    inbox = _inbox(p.category, p.abstained, policy)
+    inbox = _inbox(p.category, p.abstained, settings)
     out.print(f"category:   {p.category}")
     out.print(
         f"confidence: {p.confidence:.2f}{' (abstained: goes to triage)' if p.abstained else ''}"
@@ -47,13 +47,15 @@ def classify(
         out.print(f"reason:     {p.reason}")
 
 
-def _inbox(category: str, abstained: bool, policy: RoutingPolicy) -> str | None:
+def _inbox(category: str, abstained: bool, settings: Settings) -> str | None:
+    """The inbox routing would choose on the model alone (RoutingPolicy.inbox_for)."""
+    triage = settings.routing.triage_inbox
     if abstained:
-        return policy.triage_inbox
-    return None if category == NOT_COMPLAINT else policy.inbox_for(category)
+        return triage
+    return None if category == NOT_COMPLAINT else settings.categories.get(category, triage)
 
 
-def _classify_jsonl(predictor: Classifier, policy: RoutingPolicy) -> None:
+def _classify_jsonl(predictor: "Classifier", settings: Settings) -> None:
     batch: list[dict[str, Any]] = []
 
     def flush() -> None:
@@ -62,7 +64,7 @@ def _classify_jsonl(predictor: Classifier, policy: RoutingPolicy) -> None:
                 category=p.category,
                 confidence=p.confidence,
                 abstained=p.abstained,
-                inbox=_inbox(p.category, p.abstained, policy),
+                inbox=_inbox(p.category, p.abstained, settings),
                 reason=p.reason,
             )
             sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -105,9 +107,13 @@ def train(
     ] = True,
 ) -> None:
     """Train on the bundled corpus and imported history; activate it if the gate allows."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from sqlmodel import Session
+
     from aduan.cli.corpus import imported_examples, print_gate
     from classifier.persist import active_id
     from classifier.retrain import correction_examples, retrain
+    from models.corrections import all_corrections
 
     model_dir = state.settings.classifier.model_dir
     if if_missing and active_id(model_dir) is not None:

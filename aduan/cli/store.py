@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from aduan import jobs
 from aduan.cli.base import app, cli_actor, err, out, state, store
-from aduan.wiring import predictor_for
+from aduan.predictor import predictor_for
 from models.access_log import record_access_now
 from models.complaints import count_by_inbox_status
 from models.export import complaint_records, write_csv, write_jsonl

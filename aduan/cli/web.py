@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from aduan.cli.base import announce_first_admin, app, out, state, store
+from aduan.cli.base import app, out, state, store
+from aduan.cli.first_admin import announce_first_admin
 from aduan.wiring import auth_config_for
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,11 @@ import yaml
 from tests.support.cli import run_entry
 
 
-def aduan(config: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def aduan(
+    config: Path, *args: str, stdin: str | None = None, python: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "aduan", "--config", str(config), *args],
+        [sys.executable, *python, "-m", "aduan", "--config", str(config), *args],
         input=stdin,
         capture_output=True,
         text=True,
@@ -47,8 +49,20 @@ def test_classify_jsonl_round_trips_extra_keys(config_file: Path) -> None:
         {"text": "terima kasih pemkot, mantap", "source": "ig"},
     ]
     stdin = "".join(json.dumps(x) + "\n" for x in lines)
-    result = aduan(config_file, "classify", "--jsonl", stdin=stdin)
+    result = aduan(config_file, "classify", "--jsonl", stdin=stdin, python=("-X", "importtime"))
     assert result.returncode == 0, result.stderr
+    # classify loads the model and the settings, not the store's router, the gazetteer
+    # (lokal), the web inbox or scikit-learn (bench/cli_bench.py times the start-up)
+    loaded = {
+        line.split("|")[-1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and "|" in line
+    }
+    assert "aduan.cli.model" in loaded and "classifier.model" in loaded  # the trace is whole
+    top = {name.split(".")[0] for name in loaded}
+    not_needed = ("sklearn", "scipy", "lokal", "router", "inbox", "fastapi", "lifecycle")
+    assert sorted(top.intersection(not_needed)) == []
+    assert not {"aduan.wiring", "aduan.cli.users", "aduan.cli.complaints"} & loaded
     rows = [json.loads(x) for x in result.stdout.splitlines()]
     assert rows[0]["id"] == 1 and rows[0]["meta"] == {"a": [1]}
     assert rows[0]["category"] == "LPJU"

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner, Result
 
-from aduan.cli.base import app
+from aduan.cli import app
 from aduan.daemon import build_scheduler
 from aduan.settings import load_settings
 from models.db import session_scope

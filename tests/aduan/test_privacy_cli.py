@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 from typer.testing import CliRunner, Result
 
-from aduan.cli.base import app
+from aduan.cli import app
 from models.erasure import Author
 from models.retention import ERASED_TEXT
 from models.tables import AccessLogEntry, Mention

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
-from aduan.cli.base import app
+from aduan.cli import app
 from models.quarantine import list_quarantined
 from models.tables import Mention
 from tests.support.config import bundled_config, write_config

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 from typer.testing import CliRunner, Result
 
-from aduan.cli.base import app
+from aduan.cli import app
 from inbox.sessions import AuthConfig, Authenticator, LoginResult
 from models.exceptions import AccountError, NotFound, WeakPassword
 from models.tables import ApiToken, User, WebSession

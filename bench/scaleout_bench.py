@@ -353,6 +353,7 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
         wait_until(lambda: pending(engine)[0] > 0, 120, "the daemon's first harvest")
         one: list[float] = []
         many: list[float] = []
+        client_cpu = time.process_time()
         errors = 0
         rounds = 0
         while True:
@@ -369,6 +370,7 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
             many += t
             errors += e + e2
             rounds += 1
+        client_cpu = time.process_time() - client_cpu
         workers = worker_pids(web.pid)
         web_rss = [peak_rss_mb(pid) for pid in workers]
         web_cpu = [cpu_seconds(pid) for pid in workers]
@@ -402,7 +404,7 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
     print(
         "  CPU seconds: web workers "
         + ", ".join(f"{cpu:.0f}" for cpu in web_cpu)
-        + f"; daemon {daemon_cpu:.0f} (how evenly the kernel spread the clients' connections)"
+        + f"; daemon {daemon_cpu:.0f}; the clients (this process) {client_cpu:.0f}"
     )
     print(
         "  peak RSS: web workers "

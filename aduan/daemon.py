@@ -10,24 +10,18 @@ from typing import Any
 
 import uvicorn
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES
+from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from aduan import jobs
-from aduan.config_view import redacted_config
 from aduan.log_privacy import install_log_filter
 from aduan.settings import Settings, SourceConfig, WebConfig
 from aduan.shutdown import install_stop_handlers
-from aduan.wiring import (
-    calendar_for,
-    contacts,
-    original_text_roles,
-    policy_for,
-    recipients,
-    reply_policy_for,
-)
-from inbox.app import create_app
+from aduan.web_app import build_web_app, health_app
+from aduan.wiring import contacts, recipients, reply_policy_for
 from inbox.log_redaction import redact_access_log
 from inbox.sessions import AuthConfig
 from models.sources import record_source_failure
@@ -165,6 +159,58 @@ def _iso(at: datetime | None) -> str | None:
     return at.isoformat() if at is not None else None
 
 
+#: the routing job's id; a harvest that stored something asks it to run at once
+ROUTE_JOB = "route"
+
+
+class RouteSoon:
+    """The routing job's work, which a harvest can ask to run right away.
+
+    A harvest that stored mentions calls ``kick``: the route job is moved to now, so
+    they reach their inbox (or triage) within a second or two instead of waiting for
+    the next tick; the job's own schedule stays as the fallback. A kick while routing
+    runs makes that run go round once more (the scheduler would only count a skipped
+    tick). It stays one APScheduler job, so its outcome, failures and skipped ticks
+    are reported as before, and ``router.route.route_pending`` still takes the route
+    lock batch by batch, so routers of several instances keep taking turns.
+    """
+
+    def __init__(self, work: Callable[[], object]) -> None:
+        self.work = work
+        self.scheduler: BaseScheduler | None = None
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+
+    def __call__(self) -> None:
+        with self._lock:
+            self._running = True
+        try:
+            while True:
+                with self._lock:
+                    self._again = False
+                self.work()
+                with self._lock:
+                    if not self._again:
+                        return
+        finally:
+            with self._lock:
+                self._running = False
+
+    def kick(self) -> None:
+        """Route as soon as possible: now, or once more right after the run going on."""
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+        if self.scheduler is None:
+            return
+        try:
+            self.scheduler.modify_job(ROUTE_JOB, next_run_time=datetime.now(UTC))
+        except JobLookupError:
+            log.debug("no routing job to run (the scheduler is stopping)")
+
+
 def build_scheduler(
     settings: Settings, engine: Engine, predictor: Classifier
 ) -> BackgroundScheduler:
@@ -176,13 +222,18 @@ def build_scheduler(
     )
     scheduler.add_listener(lambda event: _skipped(scheduler, event.job_id), EVENT_JOB_MAX_INSTANCES)
     now = datetime.now(UTC)
+    route_soon = RouteSoon(
+        lambda: jobs.route(settings=settings, engine=engine, classifier=predictor)
+    )
+    route_soon.scheduler = scheduler
+    after_store = route_soon.kick if settings.routing.after_harvest else None
     for source in settings.sources:
         if not source.enabled:
             continue
         scheduler.add_job(
             TrackedJob(
                 f"harvest:{source.name}",
-                _harvester(engine, source),
+                _harvester(engine, source, after_store=after_store),
                 on_error=_source_failure(engine, source),
             ),
             "interval",
@@ -204,13 +255,12 @@ def build_scheduler(
         id="deliver",
         next_run_time=now,
     )
+    # On its schedule, and at once after a harvest that stored something (RouteSoon).
     scheduler.add_job(
-        TrackedJob(
-            "route", lambda: jobs.route(settings=settings, engine=engine, classifier=predictor)
-        ),
+        TrackedJob(ROUTE_JOB, route_soon),
         "interval",
         seconds=settings.routing.schedule.interval_seconds,
-        id="route",
+        id=ROUTE_JOB,
         next_run_time=now,
     )
     # The watchers of issue 14, each on its own schedule when turned on.
@@ -278,12 +328,33 @@ def _source_failure(engine: Engine, source: SourceConfig) -> Callable[[BaseExcep
     return record
 
 
-def _harvester(engine: Engine, source: SourceConfig) -> Any:
-    return lambda: jobs.harvest(engine=engine, source=source)
+def _harvester(
+    engine: Engine, source: SourceConfig, *, after_store: Callable[[], None] | None = None
+) -> Callable[[], None]:
+    """One harvest of *source*; *after_store* is called when it stored mentions."""
+
+    def run() -> None:
+        result = jobs.harvest(engine=engine, source=source)
+        if result.stored and after_store is not None:
+            after_store()
+
+    return run
 
 
-def web_server_config(web: WebConfig, app: Any, *, log_level: str = "warning") -> uvicorn.Config:
+def web_server_config(
+    web: WebConfig,
+    app: Any,
+    *,
+    log_level: str = "warning",
+    host: str | None = None,
+    port: int | None = None,
+    workers: int = 1,
+) -> uvicorn.Config:
     """How uvicorn serves *app*: address, port, and which proxies' headers it believes.
+
+    *app* is the app itself, or for several *workers* the import string of a factory
+    (``aduan.web_app.FACTORY``) each worker process builds its own app with. *host* and
+    *port* override the config's.
 
     uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 unless told otherwise, so a
     process on the same machine could pose as any address (and dodge the sign-in
@@ -293,8 +364,10 @@ def web_server_config(web: WebConfig, app: Any, *, log_level: str = "warning") -
     trusted = [str(network) for network in web.trusted_proxies]
     config = uvicorn.Config(
         app,
-        host=web.host,
-        port=web.port,
+        host=web.host if host is None else host,
+        port=web.port if port is None else port,
+        workers=workers,
+        factory=isinstance(app, str),
         log_level=log_level,
         proxy_headers=bool(trusted),
         forwarded_allow_ips=trusted or "",
@@ -320,9 +393,11 @@ def run_daemon(
     serve_web: bool = True,
     auth_config: AuthConfig | None = None,
     stop: threading.Event | None = None,
+    health_port: int | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM (or *stop* is set); the web inbox runs in the same
-    process if enabled. A *stop* already set (a signal during start-up) ends it at once."""
+    process if enabled, else /healthz and /metrics alone on *health_port* if given.
+    A *stop* already set (a signal during start-up) ends it at once."""
     # Whoever embeds the daemon, its logs pass the personal-data and secrets filter.
     install_log_filter()
     # uvicorn handles SIGINT/SIGTERM itself, then re-raises the signal to the handler
@@ -336,23 +411,22 @@ def run_daemon(
     scheduler.start()
     log.info("daemon started: %d jobs", len(scheduler.get_jobs()))
     try:
+        port = None
         if serve_web and settings.web.enabled:
             assert auth_config is not None, "the web inbox needs its sign-in settings"
-            app = create_app(
+            app = build_web_app(
+                settings,
                 engine,
-                scheduler_state=lambda: scheduler_state(scheduler),
                 auth_config=auth_config,
-                policy=policy_for(settings),
-                read_caps={
-                    s.name: s.monthly_read_cap for s in settings.sources if s.monthly_read_cap
-                },
-                config_view=redacted_config(settings),
-                original_text_roles=original_text_roles(settings),
-                api_docs=settings.web.api_docs,
-                calendar=calendar_for(settings),
-                tracking_per_minute=settings.public.tracking_per_minute,
+                scheduler_state=lambda: scheduler_state(scheduler),
             )
-            server = uvicorn.Server(web_server_config(settings.web, app))
+        elif health_port is not None:
+            # The inbox is served elsewhere (`aduan web`); this daemon's jobs still report.
+            app, port = health_app(engine, lambda: scheduler_state(scheduler)), health_port
+        else:
+            app = None
+        if app is not None:
+            server = uvicorn.Server(web_server_config(settings.web, app, port=port))
             # a stop asked for before uvicorn put its own handlers in place
             threading.Thread(
                 target=_exit_when, args=(stop, server), name="stop-watcher", daemon=True

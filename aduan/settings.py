@@ -396,6 +396,9 @@ class RoutingConfig(Strict):
     """The routing job."""
 
     schedule: Schedule = Schedule(seconds=10)
+    #: route right after each harvest that stored something (the schedule stays the
+    #: fallback); false routes on the schedule only
+    after_harvest: bool = True
     #: mentions classified and routed per transaction (larger batches classify faster)
     batch_size: PositiveInt = 500
     triage_inbox: Name = "KOMINFO"
@@ -501,11 +504,18 @@ class PublicConfig(Strict):
 
 
 class WebConfig(Strict):
-    """The web inbox served by the daemon."""
+    """The web inbox: served by the daemon (embedded) or alone by ``aduan web``."""
 
+    #: ``aduan run`` serves the inbox in its own process (the single-machine default);
+    #: false when ``aduan web`` serves it (``aduan web`` serves it either way)
     enabled: bool = True
     host: str = "127.0.0.1"
     port: Annotated[int, Field(ge=1, le=65535)] = 8000
+    #: worker processes of ``aduan web`` (the embedded server is one)
+    workers: Annotated[int, Field(ge=1, le=64)] = 2
+    #: a daemon that does not serve the inbox serves /healthz and /metrics alone on
+    #: this port (on ``host``); none: no health endpoint (``aduan run --health-port``)
+    health_port: Annotated[int, Field(ge=1, le=65535)] | None = None
     #: NAME of the environment variable holding the cookie-signing key; when unset, a
     #: random key is created once in the data directory
     secret_key_env: str = "ADUAN_WEB_SECRET"  # noqa: S105 (a variable name, not a secret)

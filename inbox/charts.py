@@ -11,9 +11,10 @@ import io
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
-from matplotlib.figure import Figure
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 PALETTE = [
     "#0b4f8a",
@@ -44,14 +45,24 @@ def short(label: object, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _figure(width: float, height: float) -> "Figure":
+    # matplotlib (with numpy and Pillow, about 50 MB) loads with the first chart a
+    # dashboard asks for, not in every web worker and daemon at start.
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height))
+
+
 def _style() -> AbstractContextManager[None]:
+    import matplotlib as mpl
+
     # rcParams are global: only ever changed under _lock.
     return mpl.rc_context(
         {"text.parse_math": False, "svg.fonttype": "path", "svg.hashsalt": "aduan"}
     )
 
 
-def _svg(fig: Figure) -> bytes:
+def _svg(fig: "Figure") -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
     return buf.getvalue()
@@ -62,7 +73,7 @@ def volume_chart(series: Mapping[str, Mapping[str, int]], title: str) -> bytes:
     days = list(series)
     keys = sorted({k for day in series.values() for k in day})
     with _lock, _style():
-        fig = Figure(figsize=(8, 3.2))
+        fig = _figure(8, 3.2)
         ax = fig.subplots()
         bottom = [0] * len(days)
         for i, key in enumerate(keys):
@@ -97,7 +108,7 @@ def volume_chart(series: Mapping[str, Mapping[str, int]], title: str) -> bytes:
 def bar_chart(items: Sequence[tuple[str, int]], title: str) -> bytes:
     """Horizontal bars, in the order given, first on top."""
     with _lock, _style():
-        fig = Figure(figsize=(5, 0.35 * max(len(items), 3) + 0.8))
+        fig = _figure(5, 0.35 * max(len(items), 3) + 0.8)
         ax = fig.subplots()
         labels = [short(label) for label, _ in items][::-1]
         values = [value for _, value in items][::-1]

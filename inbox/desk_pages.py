@@ -13,7 +13,6 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser, signed_in_user
@@ -24,8 +23,8 @@ from inbox.web import (
     EngineDep,
     loaded_policy,
     reply_policy,
+    request_session,
     row_id,
-    store_engine,
 )
 from lifecycle.assignment import MY_LIMIT, count_mine, my_complaints
 from lifecycle.bulk import MAX_BULK, BulkInputError, bulk_apply
@@ -46,7 +45,7 @@ def my_open_count(request: Request) -> int | None:
     if user is None or user.role != Role.AGENCY:
         return None
     try:
-        with Session(store_engine(request)) as db:
+        with request_session(request) as db:
             return count_mine(session=db, user=user)
     except SQLAlchemyError:
         # An error page must still render when the store fails: no count then.

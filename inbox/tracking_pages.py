@@ -7,21 +7,27 @@ confidential complaint shows only its number, status and dates.
 
 Look-ups are limited per client address (``public.tracking_per_minute``): numbers
 run in sequence, so the limit is what keeps anyone from reading them all at speed.
+They are counted in the store (``models.lookup_limits``), so every web worker shares
+the one limit.
 What a number shows is public anyway (Open311 shows the same and more).
 """
 
-import threading
-import time
-from collections import deque
+import hashlib
+import hmac
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
 
-from inbox.auth import client_address
+from inbox.auth import authenticator, client_address
+from inbox.signing import subkey
 from inbox.web import TEMPLATES, DbSession
 from models.complaint_detail import track
+from models.lookup_limits import take_lookup
 from models.public_number import normalize_number
+from models.types import utcnow
 from models.vocab import STATUS_LABELS
 
 router = APIRouter(include_in_schema=False)
@@ -29,52 +35,26 @@ router = APIRouter(include_in_schema=False)
 #: app.state attribute holding the look-ups allowed per client address per minute
 TRACKING_RATE_ATTR = "aduan_tracking_per_minute"
 DEFAULT_PER_MINUTE = 20
-_WINDOW_S = 60.0
 _HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
 
 
-class RateLimiter:
-    """A sliding one-minute window of look-ups per client address, in memory."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def wait(self, address: str, per_minute: int, now: float | None = None) -> float:
-        """0 and counted when *address* may look up now; else seconds until it may."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            if len(self._seen) > 10_000:  # forget idle addresses, keep memory bounded
-                self._seen = {a: q for a, q in self._seen.items() if q and q[-1] > now - _WINDOW_S}
-            seen = self._seen.setdefault(address, deque())
-            while seen and seen[0] <= now - _WINDOW_S:
-                seen.popleft()
-            if len(seen) >= per_minute:
-                return seen[0] + _WINDOW_S - now
-            seen.append(now)
-            return 0.0
+def _client_key(request: Request) -> str:
+    """A keyed digest of the client's address: the store counts look-ups, never keeps it."""
+    key = subkey(authenticator(request).config.secret_key, "tracking-lookups")
+    digest = hmac.new(key, client_address(request).encode(), hashlib.sha256).hexdigest()
+    return f"lacak:{digest}"
 
 
-#: app.state attribute holding the app's RateLimiter (one per app: tests stay apart)
-_LIMITER_ATTR = "aduan_tracking_limiter"
-_LIMITER_LOCK = threading.Lock()
-
-
-def _limiter(request: Request) -> RateLimiter:
-    with _LIMITER_LOCK:
-        limiter = getattr(request.app.state, _LIMITER_ATTR, None)
-        if limiter is None:
-            limiter = RateLimiter()
-            setattr(request.app.state, _LIMITER_ATTR, limiter)
-        return limiter
-
-
-def _limited(request: Request) -> Response | None:
+def _limited(request: Request, db: Session) -> Response | None:
     per_minute = getattr(request.app.state, TRACKING_RATE_ATTR, None) or DEFAULT_PER_MINUTE
-    wait = _limiter(request).wait(client_address(request), int(per_minute))
-    if wait <= 0:
+    verdict = take_lookup(
+        session=db, client_key=_client_key(request), per_minute=int(per_minute), now=utcnow()
+    )
+    # Counted at once: the page's own work must not hold the count back from other workers.
+    db.commit()
+    if verdict.allowed:
         return None
-    seconds = max(int(wait) + 1, 1)
+    seconds = max(math.ceil(verdict.retry_after.total_seconds()), 1)
     response = _page(
         request,
         error=f"Terlalu banyak pencarian. Coba lagi dalam {seconds} detik.",
@@ -118,7 +98,7 @@ def lacak_form(
 @router.get("/lacak/{number}", response_class=HTMLResponse, response_model=None)
 def lacak(request: Request, number: str, db: DbSession) -> Response:
     """One complaint as the public may see it; 404 for a number nobody has."""
-    limited = _limited(request)
+    limited = _limited(request, db)
     if limited is not None:
         return limited
     canonical = normalize_number(number[:40])

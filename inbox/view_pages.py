@@ -17,7 +17,7 @@ from sqlmodel import Session
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser, CurrentUser, signed_in_user
 from inbox.inbox_pages import inbox_link, parse_query
-from inbox.web import TEMPLATES, DbSession, EngineDep, RowId, store_engine
+from inbox.web import TEMPLATES, DbSession, EngineDep, RowId, request_session
 from models.agencies import list_agencies
 from models.complaint_search import status_counts
 from models.db import session_scope
@@ -74,7 +74,7 @@ def nav_views(request: Request) -> list[ViewLink]:
     if user is None:
         return []
     try:
-        with Session(store_engine(request)) as db:
+        with request_session(request) as db:
             return view_links(db, user)
     except SQLAlchemyError:
         # An error page must still render when the store fails: no views then.

@@ -7,6 +7,7 @@ them through the dependencies below, so each router module can be a plain
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -61,10 +62,35 @@ def store_engine(request: Request) -> Engine:
 EngineDep = Annotated[Engine, Depends(store_engine)]
 
 
-def db_session(engine: EngineDep) -> Iterator[Session]:
-    """A read session for one request (changes go through the router's functions)."""
+#: ``request.state`` attribute holding the request's session (``db_session``)
+REQUEST_SESSION_ATTR = "aduan_db_session"
+
+
+def db_session(request: Request, engine: EngineDep) -> Iterator[Session]:
+    """A read session for one request (changes go through the router's functions).
+
+    Kept on ``request.state`` so the page's navigation (``request_session``) reads
+    through it too: a page that held one pooled connection while its navigation waited
+    for a second could, with as many requests at once as the pool has connections,
+    leave every request waiting for another (until the pool's timeout).
+    """
     with Session(engine) as session:
+        setattr(request.state, REQUEST_SESSION_ATTR, session)
+        try:
+            yield session
+        finally:
+            setattr(request.state, REQUEST_SESSION_ATTR, None)
+
+
+@contextmanager
+def request_session(request: Request) -> Iterator[Session]:
+    """The request's own session if it has one (``db_session``), else a new one."""
+    session = getattr(request.state, REQUEST_SESSION_ATTR, None)
+    if isinstance(session, Session):
         yield session
+        return
+    with Session(store_engine(request)) as own:
+        yield own
 
 
 DbSession = Annotated[Session, Depends(db_session)]

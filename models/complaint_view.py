@@ -3,7 +3,9 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
+from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
 from models.complaint_search import ComplaintFilter, matching
@@ -36,7 +38,10 @@ def origin_mentions(*, session: Session, complaints: list[Complaint]) -> dict[in
     ids = {c.origin_mention_id for c in complaints}
     if not ids:
         return {}
-    found = {m.id: m for m in session.exec(select(Mention).where(col(Mention.id).in_(ids)))}
+    # The platform's raw answer (often the largest column) is not shown in lists.
+    raw = cast(QueryableAttribute[Any], Mention.raw)  # SQLModel types it as its value
+    stmt = select(Mention).where(col(Mention.id).in_(ids)).options(defer(raw))
+    found = {m.id: m for m in session.exec(stmt)}
     return {c.id: found[c.origin_mention_id] for c in complaints if c.id is not None}
 
 

@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "triage": "triage",
     "users": "users",
     "tokens": "users",
+    "web": "web",
 }
 
 #: the main callback's options that take a value (``--config FILE``)

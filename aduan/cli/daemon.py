@@ -7,12 +7,10 @@ from typing import Annotated
 import typer
 
 from aduan.cli.base import app, err, out, state, store
+from aduan.cli.first_admin import announce_first_admin
 from aduan.predictor import predictor_for
 from aduan.shutdown import install_stop_handlers
 from aduan.wiring import auth_config_for
-from models.access_log import record_access_now
-from models.accounts import ensure_first_admin
-from models.vocab import AccessAction
 
 log = logging.getLogger(__name__)
 
@@ -20,6 +18,15 @@ log = logging.getLogger(__name__)
 @app.command()
 def run(
     web: Annotated[bool, typer.Option(help="Serve the web inbox in the same process.")] = True,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65535,
+            help="Without the inbox: serve /healthz and /metrics on this port "
+            "(default: web.health_port).",
+        ),
+    ] = None,
 ) -> None:
     """Run the daemon: scheduled harvesting and routing, and the web inbox."""
     # First thing: a SIGTERM from now on stops the daemon cleanly, even during start-up.
@@ -48,24 +55,20 @@ def run(
     if serve:
         url = f"http://{settings.web.host}:{settings.web.port}/"
         out.print(f"[bold green]aduan is running.[/] Inbox: [link={url}]{url}[/link]")
-        password = ensure_first_admin(engine)
-        if password is not None:
-            record_access_now(
-                engine,
-                actor="system",
-                action=AccessAction.USER_CREATE,
-                target="user:admin",
-                details={"role": "admin", "first_start": True},
-            )
-            out.print(
-                f"First administrator created. Sign in as [bold]admin[/] with password "
-                f"[bold]{password}[/]\nIt is shown only this once; add more users with "
-                "`aduan users create`."
-            )
-        else:
-            out.print("Sign in with your account; `aduan users` manages accounts.")
+        announce_first_admin(engine)
         out.print("Ctrl-C stops.")
-    run_daemon(settings, engine, predictor, serve_web=web, auth_config=auth_config, stop=stop)
+    health = None if serve else (health_port or settings.web.health_port)
+    if health is not None:
+        out.print(f"Health: http://{settings.web.host}:{health}/healthz")
+    run_daemon(
+        settings,
+        engine,
+        predictor,
+        serve_web=web,
+        auth_config=auth_config,
+        stop=stop,
+        health_port=health,
+    )
 
 
 def _stopped(stop: threading.Event) -> bool:

@@ -1,21 +1,28 @@
 """The public tracking page /lacak: what a citizen with a number sees, and nothing more."""
 
+from datetime import UTC, datetime, timedelta
+
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from inbox.app import create_app
 from lifecycle.status import change_status
 from models.db import session_scope
-from models.tables import Complaint
+from models.lookup_limits import LOOKUP_USERNAME, LOOKUP_WINDOW, take_lookup
+from models.sessions import record_login_attempt
+from models.tables import Complaint, LoginAttempt
 from tests.support import numbers
 from tests.support.personal import HOSTILE_TEXT
 from tests.support.routing import POLICY
 from tests.support.web import AUTH, EVIL, add_complaint
 
 
-def _public(engine: Engine, per_minute: int = 100) -> TestClient:
+def _public(
+    engine: Engine, per_minute: int = 100, client: tuple[str, int] = ("testclient", 50000)
+) -> TestClient:
     app = create_app(engine, auth_config=AUTH, policy=POLICY, tracking_per_minute=per_minute)
-    return TestClient(app, follow_redirects=False)
+    return TestClient(app, follow_redirects=False, client=client)
 
 
 def _number(engine: Engine, cid: int) -> str:
@@ -99,5 +106,30 @@ def test_look_ups_are_limited_per_client(engine: Engine) -> None:
     refused = client.get(f"/lacak/{number}")
     assert refused.status_code == 429 and "Terlalu banyak" in refused.text
     assert 1 <= int(refused.headers["retry-after"]) <= 61
-    # Another app (another daemon) keeps its own count.
-    assert _public(engine, per_minute=3).get(f"/lacak/{number}").status_code == 200
+    # Another app on the same store (another web worker or daemon) shares the count ...
+    assert _public(engine, per_minute=3).get(f"/lacak/{number}").status_code == 429
+    # ... per client address; and the store never keeps the address itself.
+    other = _public(engine, per_minute=3, client=("198.51.100.7", 40000))
+    assert other.get(f"/lacak/{number}").status_code == 200
+    with session_scope(engine) as s:
+        addresses = set(s.exec(select(LoginAttempt.address)).all())
+    assert len(addresses) == 2 and not any("198.51" in a or "testclient" in a for a in addresses)
+
+
+def test_look_ups_leave_the_count_after_a_minute(engine: Engine) -> None:
+    start = datetime(2026, 5, 4, 2, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        record_login_attempt(session=s, username="budi", address="k", success=False, at=start)
+        assert take_lookup(session=s, client_key="k", per_minute=1, now=start).allowed
+    with session_scope(engine) as s:
+        refused = take_lookup(
+            session=s, client_key="k", per_minute=1, now=start + timedelta(seconds=20)
+        )
+    assert not refused.allowed and refused.retry_after == timedelta(seconds=40)
+    with session_scope(engine) as s:
+        later = start + LOOKUP_WINDOW + timedelta(seconds=1)
+        assert take_lookup(session=s, client_key="k", per_minute=1, now=later).allowed
+    with session_scope(engine) as s:
+        # the expired look-up is gone; a sign-in's rows are never touched
+        rows = s.exec(select(LoginAttempt.username, LoginAttempt.at)).all()
+    assert sorted(name for name, _ in rows) == ["budi", LOOKUP_USERNAME]

@@ -1,0 +1,153 @@
+"""Latency: how long a stored mention waits before it is in its inbox (or triage).
+
+Runs the real daemon (``aduan run --no-web``) with the default schedule of
+``config.yaml`` (the bundled replay source: 8 mentions every 5 s; routing every 10 s)
+on a fresh store for --seconds, twice in the same run: routing right after each
+harvest that stored something (``routing.after_harvest: true``, the default) and on
+its schedule only (``false``, as before). For every mention the latency is
+``routed_at - fetched_at`` (both written by the store's own clock: ``fetched_at`` in
+the harvest's transaction, ``routed_at`` in the routing one); a mention still pending
+when the daemon is stopped counts with the time it had waited by then. Prints p50,
+p95 and max per case, their ratio, and the load average.
+
+Target (issue 17): p95 <= 5 s with the default schedule.
+
+Run: .venv/bin/python bench/latency_bench.py [--seconds 60] [--store sqlite|postgresql]
+"""
+
+import argparse
+import json
+import math
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psycopg
+import yaml
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from models.db import make_engine
+from models.tables import Mention
+
+ROOT = Path(__file__).parents[1]
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+TARGET_P95_S = 5.0
+
+
+def make_stream(path: Path, n: int) -> None:
+    """*n* distinct mentions from the bundled sample, each its own post."""
+    sample = ROOT / "harvester" / "samples" / "denpasar.jsonl"
+    records = [json.loads(x) for x in sample.read_text().splitlines() if x.strip()]
+    with path.open("w") as out:
+        for i in range(n):
+            r = dict(records[i % len(records)])
+            r["id"] = f"{r['id']}-{i}"
+            r["conversation_id"], r["reply_to_id"] = r["id"], None
+            r["text"] = f"{r['text']} ({i})"
+            out.write(json.dumps(r, ensure_ascii=False) + "\n")
+
+
+def write_config(folder: Path, url: str, stream: Path, models: Path, after: bool) -> Path:
+    """The bundled config as it is (schedules included), on *url*, replaying *stream*."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["data_dir"] = str(folder / "data")
+    data["store"]["url"] = url
+    data["classifier"]["model_dir"] = str(models)
+    data["routing"]["after_harvest"] = after
+    data["sources"][0]["options"]["path"] = str(stream)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    return path
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The *q* quantile (0..1) by the nearest-rank method."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(q * len(ordered)) - 1, 0)]
+
+
+def run_case(
+    url: str, folder: Path, stream: Path, models: Path, after: bool, seconds: float
+) -> list[float]:
+    """Latencies (s) of every mention the daemon stored in *seconds*."""
+    config = write_config(folder, url, stream, models, after)
+    log = folder / "daemon.log"
+    command = [sys.executable, "-m", "aduan", "--config", str(config), "run", "--no-web"]
+    proc = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
+    try:
+        time.sleep(seconds)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    stopped = datetime.now(UTC)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        rows = session.exec(select(Mention.fetched_at, Mention.routed_at)).all()
+    engine.dispose()
+    if not rows:
+        raise SystemExit(f"the daemon stored nothing; see {log}:\n{log.read_text()[-2000:]}")
+    return [((routed or stopped) - fetched).total_seconds() for fetched, routed in rows]
+
+
+def _store_url(kind: str, base: Path, tag: str) -> tuple[str, str | None]:
+    if kind == "sqlite":
+        return f"sqlite:///{base / tag / 'data' / 'aduan.db'}", None
+    name = f"issue_17_scaleout_latency_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    pg = make_url(PG_ADMIN).set(drivername="postgresql+psycopg", database=name)
+    return pg.render_as_string(hide_password=False), name
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    from classifier.train import train
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--store", choices=("sqlite", "postgresql"), default="sqlite")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="issue-17-scaleout-") as tmp:
+        base = Path(tmp)
+        stream = base / "stream.jsonl"
+        make_stream(stream, 2_000)
+        models = base / "models"
+        train(models)
+        results: dict[str, list[float]] = {}
+        for label, after in (("after each harvest", True), ("schedule only", False)):
+            folder = base / ("after" if after else "schedule")
+            (folder / "data").mkdir(parents=True)
+            url, created = _store_url(args.store, base, folder.name)
+            try:
+                results[label] = run_case(url, folder, stream, models, after, args.seconds)
+            finally:
+                if created:
+                    _drop(created)
+            load = os.getloadavg()
+            lat = results[label]
+            print(
+                f"{args.store:10s} {label:20s} {len(lat):4d} mentions  "
+                f"p50 {percentile(lat, 0.5):5.2f} s  p95 {percentile(lat, 0.95):5.2f} s  "
+                f"max {max(lat):5.2f} s   load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
+            )
+    now, before = results["after each harvest"], results["schedule only"]
+    p95_now, p95_before = percentile(now, 0.95), percentile(before, 0.95)
+    print(
+        f"p95 schedule only / after each harvest: {p95_before / max(p95_now, 1e-9):.1f}x; "
+        f"target p95 <= {TARGET_P95_S:.0f} s: {'met' if p95_now <= TARGET_P95_S else 'NOT met'}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 #: version of the saved layout; a model saved in another layout must be retrained
-MODEL_FORMAT = 5
+MODEL_FORMAT = 6
 #: regularisation of the linear SVM (chosen by leaving one register out: accuracy on the
 #: held-out register 0.890 at C=0.5, 0.896 at 1, 0.900 at 2, 0.899 at 4)
 SVM_C = 2.0
@@ -180,12 +180,12 @@ class Model:
         rows = self.features.rows(normalised)
         blocks = rows.blocks
         best, matrix = signals(
-            self.calibrator.rescale(self.linear.scores(blocks)),
+            self.calibrator.combined(self.linear.scores(blocks), self.second.scores(blocks[0])),
             rows.coverage,
             rows.n_tokens,
             self.classes.index(NOT_COMPLAINT),
             self.neighbours.nearest(blocks[0]),
-            self.second.scores(blocks[0]).argmax(axis=1),
+            self.second.scores(blocks[0]),
         )
         inquiry = np.fromiter((asks(t) for t in normalised), bool, len(normalised)) & rows.topical
         return Assessment(

@@ -179,13 +179,14 @@ class Model:
         """Best class, calibrated confidence and familiarity of normalised texts."""
         rows = self.features.rows(normalised)
         blocks = rows.blocks
+        second = self.second.scores(blocks[0])
         best, matrix = signals(
-            self.calibrator.combined(self.linear.scores(blocks), self.second.scores(blocks[0])),
+            self.calibrator.combined(self.linear.scores(blocks), second),
             rows.coverage,
             rows.n_tokens,
             self.classes.index(NOT_COMPLAINT),
             self.neighbours.nearest(blocks[0]),
-            self.second.scores(blocks[0]),
+            second,
         )
         inquiry = np.fromiter((asks(t) for t in normalised), bool, len(normalised)) & rows.topical
         return Assessment(

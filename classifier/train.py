@@ -28,15 +28,7 @@ from classifier.features import Analysed, Fitted, words
 from classifier.neighbours import Neighbours
 from classifier.normalize import normalize
 from classifier.persist import activate, save_model
-from classifier.pipeline import (
-    KEEP,
-    MODEL_FORMAT,
-    LinearModel,
-    Model,
-    asks,
-    fit_linear,
-    fit_second,
-)
+from classifier.pipeline import KEEP, MODEL_FORMAT, LinearModel, Model, fit_linear, fit_second
 from models.vocab import NOT_COMPLAINT
 
 #: precision the complaint categories' thresholds aim for on the calibration data
@@ -92,10 +84,6 @@ class _Scored:
     neighbour: tuple[np.ndarray, np.ndarray]
     #: the second opinion's scores per text and class
     second: np.ndarray
-    #: the texts' rows in the calibration pool (train + dev examples)
-    docs: np.ndarray
-    #: whether each text names a topic of the lexicon (with a question: an inquiry)
-    topical: np.ndarray
     group: str = "dev"
 
 
@@ -131,14 +119,7 @@ def _predict_with(fit: _Fit, analysed: Analysed, docs: np.ndarray, truth: list[s
     near = fit.neighbours.nearest(rows.blocks[0])
     second = fit.second.scores(rows.blocks[0])
     return _Scored(
-        fit.linear.scores(rows.blocks),
-        truth,
-        rows.coverage,
-        rows.n_tokens,
-        near,
-        second,
-        docs,
-        rows.topical,
+        fit.linear.scores(rows.blocks), truth, rows.coverage, rows.n_tokens, near, second
     )
 
 
@@ -213,12 +194,7 @@ def train(
         ),
     )
     confidence = calibrator.confidence(matrix)
-    # a NOT_COMPLAINT guess on a question about a service goes to triage whatever its
-    # confidence (Model.decide), so it does not decide NOT_COMPLAINT's threshold
-    asking = np.fromiter((asks(norm[e.text]) for e in pool), bool, len(pool))
-    inquiry = np.concatenate([asking[p.docs] & p.topical for p in parts])
-    exempt = inquiry & (best == classes.index(NOT_COMPLAINT))
-    thresholds = choose_thresholds(classes, best, confidence, truth, weights, exempt=exempt)
+    thresholds = choose_thresholds(classes, best, confidence, truth, weights)
     model = Model(features, main.linear, calibrator, main.neighbours, main.second)
 
     metrics = {"dev": _score_set(model, dev_ex, norm, thresholds)}
@@ -239,9 +215,8 @@ def train(
     for part in held_out:
         n = len(part.truth)
         part_best = best[n_in + offset : n_in + offset + n]
-        abstained = exempt[n_in + offset : n_in + offset + n] | (
-            confidence[n_in + offset : n_in + offset + n]
-            < np.asarray([thresholds[classes[b]] for b in part_best])
+        abstained = confidence[n_in + offset : n_in + offset + n] < np.asarray(
+            [thresholds[classes[b]] for b in part_best]
         )
         cross[part.group] = score(classes, part_best, abstained, part.truth)
         offset += n
@@ -329,7 +304,6 @@ def choose_thresholds(
     truth: list[str],
     weights: np.ndarray | None = None,
     prior: float | None = None,
-    exempt: np.ndarray | None = None,
 ) -> dict[str, float]:
     """Per category, the lowest confidence at which its (weighted) precision reaches target.
 
@@ -340,17 +314,9 @@ def choose_thresholds(
     confidence of its most confident prediction (with shrinkage, at least the confidence
     at which the pooled curve reaches the target), so most of it goes to triage; no
     threshold is below :data:`MIN_THRESHOLD`.
-
-    Predictions marked *exempt* go to triage whatever their confidence (a NOT_COMPLAINT
-    guess on a question about a city service): they are left out of the curves, so a
-    threshold is the precision of the predictions it actually decides.
     """
     prior = THRESHOLD_PRIOR if prior is None else prior
     weights = np.ones(len(truth)) if weights is None else weights
-    if exempt is not None:
-        kept = ~np.asarray(exempt, dtype=bool)
-        best, confidence, weights = best[kept], confidence[kept], weights[kept]
-        truth = [t for t, k in zip(truth, kept, strict=True) if k]
     truth_arr = np.asarray(truth)
     right = truth_arr == np.asarray(classes)[best]
     nc = classes.index(NOT_COMPLAINT) if NOT_COMPLAINT in classes else -1

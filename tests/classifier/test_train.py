@@ -95,21 +95,3 @@ def test_the_calibrator_keeps_its_second_opinion_weight() -> None:
     scores = rng.normal(size=(4, 3))
     second = rng.normal(size=(4, 3))
     np.testing.assert_allclose(loaded.combined(scores, second), combine(scores, second, 1.5))
-
-
-def test_questions_sent_to_triage_anyway_do_not_decide_not_complaints_threshold() -> None:
-    rng = np.random.default_rng(4)
-    confidence = rng.uniform(0.5, 1.0, 400)
-    truth = [NOT_COMPLAINT] * 400
-    # 20 complaints put as questions, guessed NOT_COMPLAINT with high confidence: the
-    # inquiry rule sends them to triage whatever the threshold
-    confidence = np.concatenate([confidence, rng.uniform(0.95, 1.0, 20)])
-    truth += ["PDAM"] * 20
-    best = np.full(420, CLASSES.index(NOT_COMPLAINT))
-    exempt = np.arange(420) >= 400
-    counted = choose_thresholds(CLASSES, best, confidence, truth)
-    decided = choose_thresholds(CLASSES, best, confidence, truth, exempt=exempt)
-    # counted, the questions push the threshold to the top; left out, every remaining
-    # NOT_COMPLAINT guess is right and the least confident of them is the threshold
-    assert counted[NOT_COMPLAINT] > 0.95
-    assert decided[NOT_COMPLAINT] == round(float(confidence[:400].min()), 4)

@@ -1,7 +1,8 @@
 """The model: TF-IDF features, a linear classifier over every category, and a calibrator.
 
 The linear classifier (one-vs-rest linear SVM, fitted with scikit-learn) gives a
-score per category; the best one is the prediction. How far to trust it is the
+score per category; with the second opinion's vote added (naive Bayes on the words,
+:func:`classifier.calibrate.combine`) the best one is the prediction. How far to trust it is the
 calibrator's question (:mod:`classifier.calibrate`): it turns the score, its margin
 over the runner-up and how familiar the text looks into the probability that the
 prediction is right, learned from predictions on registers the model had not seen.
@@ -81,8 +82,9 @@ def fit_second(
 
     Built differently from the SVM (word counts per class, no margin), it disagrees
     with it mostly where the SVM is wrong: leaving one register out, the SVM was right
-    on 92-98 % of the texts where the two agreed and on 31-69 % of the others. Whether
-    they agree is a signal of the calibrator. Columns follow *classes*; a class absent
+    on 92-98 % of the texts where the two agreed and on 31-69 % of the others. Its
+    scores are added to the SVM's (:func:`classifier.calibrate.combine`), and whether
+    the two agree is a signal of the calibrator. Columns follow *classes*; a class absent
     from *labels* never wins.
     """
     from sklearn.naive_bayes import ComplementNB

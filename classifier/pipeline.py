@@ -1,7 +1,8 @@
 """The model: TF-IDF features, a linear classifier over every category, and a calibrator.
 
 The linear classifier (one-vs-rest linear SVM, fitted with scikit-learn) gives a
-score per category; the best one is the prediction. How far to trust it is the
+score per category; with the second opinion's vote added (naive Bayes on the words,
+:func:`classifier.calibrate.combine`) the best one is the prediction. How far to trust it is the
 calibrator's question (:mod:`classifier.calibrate`): it turns the score, its margin
 over the runner-up and how familiar the text looks into the probability that the
 prediction is right, learned from predictions on registers the model had not seen.
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 #: version of the saved layout; a model saved in another layout must be retrained
-MODEL_FORMAT = 5
+MODEL_FORMAT = 6
 #: regularisation of the linear SVM (chosen by leaving one register out: accuracy on the
 #: held-out register 0.890 at C=0.5, 0.896 at 1, 0.900 at 2, 0.899 at 4)
 SVM_C = 2.0
@@ -81,8 +82,9 @@ def fit_second(
 
     Built differently from the SVM (word counts per class, no margin), it disagrees
     with it mostly where the SVM is wrong: leaving one register out, the SVM was right
-    on 92-98 % of the texts where the two agreed and on 31-69 % of the others. Whether
-    they agree is a signal of the calibrator. Columns follow *classes*; a class absent
+    on 92-98 % of the texts where the two agreed and on 31-69 % of the others. Its
+    scores are added to the SVM's (:func:`classifier.calibrate.combine`), and whether
+    the two agree is a signal of the calibrator. Columns follow *classes*; a class absent
     from *labels* never wins.
     """
     from sklearn.naive_bayes import ComplementNB
@@ -179,13 +181,14 @@ class Model:
         """Best class, calibrated confidence and familiarity of normalised texts."""
         rows = self.features.rows(normalised)
         blocks = rows.blocks
+        second = self.second.scores(blocks[0])
         best, matrix = signals(
-            self.calibrator.rescale(self.linear.scores(blocks)),
+            self.calibrator.combined(self.linear.scores(blocks), second),
             rows.coverage,
             rows.n_tokens,
             self.classes.index(NOT_COMPLAINT),
             self.neighbours.nearest(blocks[0]),
-            self.second.scores(blocks[0]).argmax(axis=1),
+            second,
         )
         inquiry = np.fromiter((asks(t) for t in normalised), bool, len(normalised)) & rows.topical
         return Assessment(

@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.calibrate import Calibrator, fit_class_scaling, signals
+from classifier.calibrate import SECOND_WEIGHT, Calibrator, combine, fit_class_scaling, signals
 from classifier.corpus import Example, corpus_hash, load_corpus
 from classifier.csr import hstack
 from classifier.features import Analysed, Fitted, words
@@ -82,7 +82,7 @@ class _Scored:
     coverage: np.ndarray
     n_tokens: np.ndarray
     neighbour: tuple[np.ndarray, np.ndarray]
-    #: the second opinion's class per text
+    #: the second opinion's scores per text and class
     second: np.ndarray
     group: str = "dev"
 
@@ -117,7 +117,7 @@ def _fit(
 def _predict_with(fit: _Fit, analysed: Analysed, docs: np.ndarray, truth: list[str]) -> _Scored:
     rows = fit.fitted.rows(analysed, docs)
     near = fit.neighbours.nearest(rows.blocks[0])
-    second = fit.second.scores(rows.blocks[0]).argmax(axis=1)
+    second = fit.second.scores(rows.blocks[0])
     return _Scored(
         fit.linear.scores(rows.blocks), truth, rows.coverage, rows.n_tokens, near, second
     )
@@ -167,8 +167,11 @@ def train(
     scaling = fit_class_scaling(
         np.vstack([p.scores for p in parts]), np.asarray(truth), classes, weights
     )
+    second = np.vstack([p.second for p in parts])
     best, matrix = signals(
-        np.vstack([p.scores for p in parts]) * scaling[0] + scaling[1],
+        combine(
+            np.vstack([p.scores for p in parts]) * scaling[0] + scaling[1], second, SECOND_WEIGHT
+        ),
         np.concatenate([p.coverage for p in parts]),
         np.concatenate([p.n_tokens for p in parts]),
         classes.index(NOT_COMPLAINT),
@@ -176,7 +179,7 @@ def train(
             np.concatenate([p.neighbour[0] for p in parts]),
             np.concatenate([p.neighbour[1] for p in parts]),
         ),
-        np.concatenate([p.second for p in parts]),
+        second,
     )
     correct = np.asarray([classes[b] == t for b, t in zip(best, truth, strict=True)])
     calibrator = Calibrator.fit(

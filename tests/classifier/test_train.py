@@ -4,6 +4,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.naive_bayes import ComplementNB
 
+from classifier.calibrate import SECOND_FLOOR, SIGNALS, Calibrator, combine
 from classifier.csr import Csr
 from classifier.pipeline import fit_second
 from classifier.train import MIN_THRESHOLD, choose_thresholds
@@ -60,3 +61,37 @@ def test_second_opinion_predicts_as_complement_naive_bayes() -> None:
     picked = second.scores(Csr.of(x)).argmax(axis=1)
     assert [CLASSES[k] for k in picked] == list(reference.predict(x))
     assert CLASSES.index("PDAM") not in picked
+
+
+def test_combined_score_adds_the_second_opinion_relative_to_its_best_class() -> None:
+    rescaled = np.asarray([[1.0, 0.8, -2.0], [0.0, 0.5, 0.4]])
+    # the second opinion prefers the runner-up of row 0 and never saw the last class
+    second = np.asarray([[-9.0, -5.0, -np.inf], [-3.0, -2.0, -np.inf]])
+    combined = combine(rescaled, second, 0.5)
+    assert np.all(np.isfinite(combined))
+    # row 0: 1.0 - 0.5 * 4 = -1.0 against 0.8 + 0: the second opinion turns the choice
+    assert combined[0].argmax() == 1
+    np.testing.assert_allclose(combined[1, :2], [0.0 - 0.5, 0.5])
+    # the class it never saw is floored, not minus infinity
+    assert combined[0, 2] == -2.0 + 0.5 * SECOND_FLOOR
+    np.testing.assert_array_equal(combine(rescaled, second, 0.0), rescaled)
+
+
+def test_the_calibrator_keeps_its_second_opinion_weight() -> None:
+    rng = np.random.default_rng(3)
+    matrix = rng.normal(size=(200, len(SIGNALS)))
+    correct = matrix[:, 0] + rng.normal(size=200) > 0
+    calibrator = Calibrator.fit(
+        (np.ones(3), np.zeros(3)),
+        matrix,
+        correct,
+        dev_coverage=rng.uniform(0.5, 1, 50),
+        dev_neighbour=rng.uniform(0, 1, 50),
+        train_log_tokens=rng.uniform(1, 4, 200),
+        second_weight=1.5,
+    )
+    loaded = Calibrator.from_arrays(calibrator.to_arrays("c_"), "c_")
+    assert loaded.second_weight == 1.5
+    scores = rng.normal(size=(4, 3))
+    second = rng.normal(size=(4, 3))
+    np.testing.assert_allclose(loaded.combined(scores, second), combine(scores, second, 1.5))

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import Table, bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -82,6 +82,34 @@ def pending_mentions(*, session: Session, limit: int = 200) -> list[Mention]:
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.exec(stmt))
+
+
+_MENTIONS: Table = Mention.__table__  # type: ignore[attr-defined]
+#: what routing records on each mention it handled (``record_routing``)
+ROUTING_FIELDS = (
+    "state",
+    "category",
+    "confidence",
+    "abstained",
+    "model_id",
+    "terms",
+    "abstain_reason",
+    "routed_at",
+)
+_RECORD_ROUTING = (
+    update(_MENTIONS)
+    .where(_MENTIONS.c.id == bindparam("mention_id"))
+    .values({f: bindparam(f) for f in ROUTING_FIELDS})
+)
+
+
+def record_routing(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write routing's outcome on many mentions with one executemany UPDATE.
+
+    Each row holds ``mention_id`` and every field of ``ROUTING_FIELDS``.
+    """
+    if rows:
+        session.connection().execute(_RECORD_ROUTING, list(rows))
 
 
 def count_by_state(*, session: Session) -> dict[str, int]:

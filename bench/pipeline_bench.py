@@ -25,7 +25,8 @@ from pathlib import Path
 
 import psycopg
 import yaml
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
 
 ROOT = Path(__file__).parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -48,7 +49,7 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
     """The measured end-to-end run, inside its own process (so its peak RSS is its own)."""
     from aduan import jobs
     from aduan.settings import load_settings
-    from aduan.wiring import engine_for, predictor_for, prepare_store
+    from aduan.wiring import engine_for, policy_for, predictor_for, prepare_store
 
     with tempfile.TemporaryDirectory() as tmp:
         data = yaml.safe_load((ROOT / "config.yaml").read_text())
@@ -73,7 +74,11 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
         prepare_store(settings, engine)
         predictor = predictor_for(settings)
         source = settings.source("bench")
-        started = time.perf_counter()
+        # The daemon builds its routing policy (gazetteer, holidays, the place libraries'
+        # imports: about a second) when it starts; the run measures its steady work.
+        policy_for(settings)
+        server = server_cpu(engine)
+        started, cpu = time.perf_counter(), time.process_time()
         stored = 0
         while True:
             result = jobs.harvest(engine=engine, source=source)
@@ -82,12 +87,39 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
             if result.fetched == 0:
                 break
         elapsed = time.perf_counter() - started
+        cpu = time.process_time() - cpu
+        server = server_cpu(engine) - server
+        engine.dispose()
     return {
         "stored": stored,
         "seconds": elapsed,
         "rate": stored / elapsed,
+        "cpu_seconds": cpu + server,
+        "server_cpu_seconds": server,
         "peak_rss_mb": peak_rss_mb(),
     }
+
+
+def server_cpu(engine: Engine) -> float:
+    """CPU seconds used so far by the PostgreSQL backends serving this store (0 on SQLite).
+
+    The database server runs on this machine; its backends' CPU is part of what each
+    mention costs, and unlike wall time it does not grow with other agents' load.
+    """
+    if engine.dialect.name != "postgresql":
+        return 0.0
+    with engine.connect() as conn:
+        pids = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE datname = current_database()")
+        ).scalars()
+        total = 0
+        for pid in pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def run_classify(stream: Path, model_dir: Path, batch_size: int) -> dict[str, float]:
@@ -103,14 +135,17 @@ def run_classify(stream: Path, model_dir: Path, batch_size: int) -> dict[str, fl
         if line.strip()
     ]
     predictor = load_active(model_dir)
+    best = best_cpu = float("inf")
     with threadpool_limits(limits=1):
         predictor.predict(texts[:batch_size])  # warm-up, as the daemon's first batch
-        normalize.cache_clear()
-        started = time.perf_counter()
-        for i in range(0, len(texts), batch_size):
-            predictor.predict(texts[i : i + batch_size])
-        elapsed = time.perf_counter() - started
-    return {"classify_rate": len(texts) / elapsed}
+        for _ in range(2):  # best of two: other processes share the machine
+            normalize.cache_clear()
+            started, cpu = time.perf_counter(), time.process_time()
+            for i in range(0, len(texts), batch_size):
+                predictor.predict(texts[i : i + batch_size])
+            best = min(best, time.perf_counter() - started)
+            best_cpu = min(best_cpu, time.process_time() - cpu)
+    return {"classify_rate": len(texts) / best, "classify_cpu_rate": len(texts) / best_cpu}
 
 
 def peak_rss_mb() -> float:
@@ -199,11 +234,16 @@ def main() -> None:
                 r = _child("--classify", str(stream), str(model_dir), batch)
                 r.update(_child("--one", url, str(stream), str(model_dir)))
                 r.update(_child("--bare", bare_url, str(stream)))
+                cpu_rate = r["stored"] / r["cpu_seconds"]
+                cpu_ratio = cpu_rate / r["classify_cpu_rate"]
                 print(
                     f"{label:10s} {int(r['stored']):,} mentions in {r['seconds']:.1f} s: "
                     f"{r['rate']:,.0f} mentions/s end to end (harvest, classify, route, outbox); "
                     f"bare classify {r['classify_rate']:,.0f} mentions/s "
                     f"(end to end / bare classify = {r['rate'] / r['classify_rate']:.2f}); "
+                    f"per CPU second (the database server's included: "
+                    f"{r['server_cpu_seconds']:.1f} s): end to end {cpu_rate:,.0f}, bare classify "
+                    f"{r['classify_cpu_rate']:,.0f} (ratio {cpu_ratio:.2f}); "
                     f"bare bulk insert {r['bare_rate']:,.0f} rows/s "
                     f"(overhead x{r['bare_rate'] / r['rate']:.1f}); "
                     f"daemon-work peak RSS {r['peak_rss_mb']:.0f} MB"

@@ -20,12 +20,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, bindparam, func, select, update
 from sqlmodel import Session
 
 from models.exceptions import InvalidTransition
+from models.many_rows import insert_rows
 from models.public_number import next_numbers
 from models.tables import (
     Complaint,
@@ -198,10 +197,14 @@ class FilingBatch:
             for new, number in zip(self._new, numbers, strict=True):
                 new.row["public_number"] = new.ref.public_number = number
                 rows.append(new.row)
-            stmt = _insert_ignoring_filed(conn.dialect.name).returning(
-                _COMPLAINTS.c.id, _COMPLAINTS.c.origin_mention_id
+            written = insert_rows(
+                conn,
+                _COMPLAINTS,
+                rows,
+                skip_conflicts_on=["origin_mention_id"],
+                returning=["id", "origin_mention_id"],
             )
-            ids = {origin: cid for cid, origin in conn.execute(stmt, rows)}
+            ids = {int(r.origin_mention_id): int(r.id) for r in written}
             missing = [
                 n.ref.origin_mention_id for n in self._new if n.ref.origin_mention_id not in ids
             ]
@@ -210,15 +213,12 @@ class FilingBatch:
             for new in self._new:
                 new.ref.id = int(ids[new.ref.origin_mention_id])
             links += [_link(n.ref, n.ref.origin_mention_id, "origin", self.now) for n in self._new]
-            conn.execute(insert(_HISTORY), [self._history(n) for n in self._new])
-            outbox = [o for n in self._new for o in self._outbox(n)]
-            if outbox:
-                conn.execute(insert(_OUTBOX), outbox)
+            insert_rows(conn, _HISTORY, [self._history(n) for n in self._new])
+            insert_rows(conn, _OUTBOX, [o for n in self._new for o in self._outbox(n)])
         links += [_link(j.ref, j.mention_id, j.reason, self.now) for j in self._joins]
-        if links:
-            conn.execute(insert(_LINKS), links)
+        insert_rows(conn, _LINKS, links)
         if self._joins:
-            conn.execute(insert(_MERGES), [self._merge(j) for j in self._joins])
+            insert_rows(conn, _MERGES, [self._merge(j) for j in self._joins])
             _recount_reporters(conn, sorted({_id(j.ref) for j in self._joins}), self.now)
 
     def _history(self, new: _New) -> dict[str, Any]:
@@ -265,11 +265,6 @@ def _id(ref: ComplaintRef) -> int:
 
 def _link(ref: ComplaintRef, mention_id: int, reason: str, at: datetime) -> dict[str, Any]:
     return {"mention_id": mention_id, "complaint_id": _id(ref), "linked_at": at, "reason": reason}
-
-
-def _insert_ignoring_filed(dialect: str) -> Any:
-    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    return make_insert(_COMPLAINTS).on_conflict_do_nothing(index_elements=["origin_mention_id"])
 
 
 def _recount_reporters(conn: Any, complaint_ids: list[int], now: datetime) -> None:

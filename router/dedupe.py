@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from classifier.normalize import DECIDING_CHARS, deciding_part, normalize
 from models.filing import REF_COLUMNS, ComplaintRef, ref_of
+from models.mentions import PendingMention
 from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus
 from router.location import Location
@@ -66,7 +67,7 @@ class ThreadIndex:
     def __init__(self) -> None:
         self._by_post: dict[tuple[str, str], ComplaintRef] = {}
 
-    def load(self, *, session: Session, mentions: Sequence[Mention]) -> None:
+    def load(self, *, session: Session, mentions: Sequence[PendingMention]) -> None:
         """Fetch the complaints of every post the *mentions* reply to or hang under."""
         wanted: dict[str, set[str]] = {}
         for m in mentions:
@@ -92,7 +93,7 @@ class ThreadIndex:
             ref = refs.setdefault(complaint[0], ref_of(complaint))
             self._by_post[(platform, platform_id)] = ref
 
-    def find(self, mention: Mention) -> ComplaintRef | None:
+    def find(self, mention: PendingMention) -> ComplaintRef | None:
         """The complaint of the post *mention* replies to (the oldest, if two differ)."""
         found = [
             ref
@@ -101,12 +102,12 @@ class ThreadIndex:
         ]
         return min(found, key=lambda r: r.created_at) if found else None
 
-    def link(self, mention: Mention, complaint: ComplaintRef) -> None:
+    def link(self, mention: PendingMention, complaint: ComplaintRef) -> None:
         """*mention* is now in *complaint*: replies to it belong there too."""
         self._by_post[(mention.platform, mention.platform_id)] = complaint
 
 
-def _targets(mention: Mention) -> set[str]:
+def _targets(mention: PendingMention) -> set[str]:
     targets = {i for i in (mention.reply_to_id, mention.conversation_id) if i}
     targets.discard(mention.platform_id)
     return targets

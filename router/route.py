@@ -34,7 +34,7 @@ from models.complaints import attach_mention
 from models.db import session_scope
 from models.filing import ComplaintRef, FiledMeanwhile, FilingBatch, filed_already
 from models.locks import hold_lock
-from models.mentions import pending_mentions, record_routing
+from models.mentions import PendingMention, claim_pending, record_routing, update_routing
 from models.notes import add_note
 from models.reopen import lock_for_reopen, reopen_by_reply
 from models.replies import own_reply_ids
@@ -144,7 +144,7 @@ def route_pending(
         done = RouteResult()
         try:
             with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
-                batch = pending_mentions(session=session, limit=batch_size)
+                batch = claim_pending(session=session, limit=batch_size)
                 if not batch:
                     return result
                 _route_batch(session, batch, classifier, policy, done)
@@ -156,7 +156,7 @@ def route_pending(
 
 def _route_batch(
     session: Session,
-    batch: list[Mention],
+    batch: list[PendingMention],
     classifier: Classifier,
     policy: RoutingPolicy,
     result: RouteResult,
@@ -201,9 +201,9 @@ class _BatchRouting:
         self.filed_before: set[int] = set()
         self.deadlines = policy.deadline_details(now)
         #: acknowledgements to draft once the complaints have numbers: (complaint, mention, new)
-        self.acks: list[tuple[ComplaintRef, Mention, bool]] = []
+        self.acks: list[tuple[ComplaintRef, PendingMention, bool]] = []
 
-    def load(self, batch: list[Mention], plans: list["_Plan | None"]) -> None:
+    def load(self, batch: list[PendingMention], plans: list["_Plan | None"]) -> None:
         """The batch's look-ups: a query each, whatever the batch's size."""
         self.filed_before = filed_already(
             session=self.session, mention_ids=[m.id for m in batch if m.id is not None]
@@ -214,7 +214,9 @@ class _BatchRouting:
             wanted=[_wanted(m, p) for m, p in zip(batch, plans, strict=True) if p],
         )
 
-    def route(self, mention: Mention, prediction: PredictionLike, plan: "_Plan | None") -> str:
+    def route(
+        self, mention: PendingMention, prediction: PredictionLike, plan: "_Plan | None"
+    ) -> str:
         """Decide *mention*; the state it ends in."""
         assert mention.id is not None
         if mention.id in self.filed_before:
@@ -277,32 +279,38 @@ class _BatchRouting:
         complaints = {
             c.id: c for c in self.session.exec(select(Complaint).where(col(Complaint.id).in_(ids)))
         }
+        wanted = [m.id for _, m, _ in self.acks]
+        mentions = {
+            m.id: m for m in self.session.exec(select(Mention).where(col(Mention.id).in_(wanted)))
+        }
         for ref, mention, new in self.acks:
             assert ref.id is not None
             acknowledge(
                 session=self.session,
                 policy=self.policy.replies,
                 complaint=complaints[ref.id],
-                mention=mention,
+                mention=mentions[mention.id],
                 new_complaint=new,
                 routed=True,
             )
 
-    def _join(self, complaint: ComplaintRef, mention: Mention, reason: str, detail: str) -> None:
+    def _join(
+        self, complaint: ComplaintRef, mention: PendingMention, reason: str, detail: str
+    ) -> None:
         assert mention.id is not None
         self.filing.join(complaint=complaint, mention_id=mention.id, reason=reason, detail=detail)
         self.threads.link(mention, complaint)
         self._ack(complaint, mention, new=False)
         self.result.attached += 1
 
-    def _ack(self, complaint: ComplaintRef, mention: Mention, *, new: bool) -> None:
+    def _ack(self, complaint: ComplaintRef, mention: PendingMention, *, new: bool) -> None:
         replies = self.policy.replies
         if replies is not None and mention.source in replies.accounts:
             self.acks.append((complaint, mention, new))
 
     def _reply_to_closed(
         self,
-        mention: Mention,
+        mention: PendingMention,
         prediction: PredictionLike,
         plan: "_Plan | None",
         closed: ComplaintRef,
@@ -341,7 +349,7 @@ class _BatchRouting:
         reopen_by_reply(
             session=session,
             complaint=complaint,
-            mention=mention,
+            mention=self._stored(mention),
             channels=policy.channels.get(complaint.inbox, ()),
             now=self.now,
         )
@@ -349,13 +357,19 @@ class _BatchRouting:
         self.result.reopened += 1
         return True
 
+    def _stored(self, mention: PendingMention) -> Mention:
+        """The ORM object of *mention*, for the row-by-row paths."""
+        stored = self.session.get(Mention, mention.id)
+        assert stored is not None
+        return stored
+
     def _attach_now(
-        self, complaint: Complaint, ref: ComplaintRef, mention: Mention, detail: str
+        self, complaint: Complaint, ref: ComplaintRef, mention: PendingMention, detail: str
     ) -> None:
         attach_mention(
             session=self.session,
             complaint=complaint,
-            mention=mention,
+            mention=self._stored(mention),
             reason="reply",
             actor="router",
             detail=detail,
@@ -365,28 +379,30 @@ class _BatchRouting:
 
 
 def _without_our_replies(
-    session: Session, batch: list[Mention], policy: RoutingPolicy, result: RouteResult
-) -> list[Mention]:
+    session: Session, batch: list[PendingMention], policy: RoutingPolicy, result: RouteResult
+) -> list[PendingMention]:
     """Keep our own replies, should a collector bring one back, out of routing."""
     if policy.replies is None:
         return batch
     ours = own_reply_ids(session=session, platform_ids=[m.platform_id for m in batch])
     if not ours:
         return batch
-    kept = []
+    kept, now = [], utcnow()
+    mine = []
     for mention in batch:
         if mention.platform_id in ours:
             log.info("mention %s is our own reply; kept, not routed", mention.id)
-            mention.state = MentionState.NOT_COMPLAINT
-            mention.routed_at = utcnow()
-            session.add(mention)
+            mine.append({"id": mention.id, "state": MentionState.NOT_COMPLAINT, "routed_at": now})
             result.not_complaint += 1
         else:
             kept.append(mention)
+    update_routing(session=session, rows=mine)
     return kept
 
 
-def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -> _Plan | None:
+def _plan(
+    mention: PendingMention, prediction: PredictionLike, policy: RoutingPolicy
+) -> _Plan | None:
     """Where the mention would be filed, before looking at the store; None: not filed."""
     text = deciding_part(mention.text)
     decision = _decide(mention, normalize(text), prediction, policy)
@@ -396,17 +412,17 @@ def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -
     return _Plan(_place(decision, location, text, policy), location)
 
 
-def _wanted(mention: Mention, plan: _Plan) -> Wanted:
+def _wanted(mention: PendingMention, plan: _Plan) -> Wanted:
     return Wanted(plan.decision.category, plan.location, mention.created_at)
 
 
 def _routed_row(
-    mention: Mention, prediction: PredictionLike, state: str, now: datetime
+    mention: PendingMention, prediction: PredictionLike, state: str, now: datetime
 ) -> dict[str, Any]:
     """What routing records on *mention*: the prediction, its new state, when."""
     reason = prediction.reason if prediction.abstained else None
     return {
-        "mention_id": mention.id,
+        "id": mention.id,
         "state": state,
         "category": prediction.category,
         "confidence": prediction.confidence,
@@ -419,7 +435,7 @@ def _routed_row(
 
 
 def _decide(
-    mention: Mention, normalised: str, prediction: PredictionLike, policy: RoutingPolicy
+    mention: PendingMention, normalised: str, prediction: PredictionLike, policy: RoutingPolicy
 ) -> _Decision | None:
     """The rule's or the model's decision; None when the mention is not to be filed."""
     rule = first_match(policy.rules, mention, normalised)

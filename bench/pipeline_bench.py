@@ -22,11 +22,15 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 import yaml
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+
+if TYPE_CHECKING:
+    from aduan.settings import Settings
 
 ROOT = Path(__file__).parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -45,31 +49,37 @@ def make_stream(path: Path, n: int) -> None:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
+def bench_settings(tmp: Path, store_url: str, stream: Path, model_dir: Path) -> "Settings":
+    """The bundled config on *store_url*, with one replay source ``bench`` reading *stream*."""
+    from aduan.settings import load_settings
+
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["store"]["url"] = store_url
+    data["classifier"]["model_dir"] = str(model_dir)
+    data["data_dir"] = str(tmp)
+    for agency in data["agencies"]:
+        agency["email"] = f"{agency['code'].lower()}@example.org"
+    data["replies"] = {"accounts": []}  # the pipeline as measured before replies
+    data["sources"] = [
+        {
+            "name": "bench",
+            "platform": "replay",
+            "schedule": {"seconds": 1},
+            "options": {"path": str(stream), "batch_size": 1000},
+        }
+    ]
+    config = tmp / "config.yaml"
+    config.write_text(yaml.safe_dump(data))
+    return load_settings(config)
+
+
 def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
     """The measured end-to-end run, inside its own process (so its peak RSS is its own)."""
     from aduan import jobs
-    from aduan.settings import load_settings
     from aduan.wiring import engine_for, policy_for, predictor_for, prepare_store
 
     with tempfile.TemporaryDirectory() as tmp:
-        data = yaml.safe_load((ROOT / "config.yaml").read_text())
-        data["store"]["url"] = store_url
-        data["classifier"]["model_dir"] = str(model_dir)
-        data["data_dir"] = tmp
-        for agency in data["agencies"]:
-            agency["email"] = f"{agency['code'].lower()}@example.org"
-        data["replies"] = {"accounts": []}  # the pipeline as measured before replies
-        data["sources"] = [
-            {
-                "name": "bench",
-                "platform": "replay",
-                "schedule": {"seconds": 1},
-                "options": {"path": str(stream), "batch_size": 1000},
-            }
-        ]
-        config = Path(tmp) / "config.yaml"
-        config.write_text(yaml.safe_dump(data))
-        settings = load_settings(config)
+        settings = bench_settings(Path(tmp), store_url, stream, model_dir)
         engine = engine_for(settings)
         prepare_store(settings, engine)
         predictor = predictor_for(settings)

@@ -16,6 +16,8 @@ from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus
 from router.location import Location
 
+#: how far a platform's clock may run ahead of ours (a post "written" after it was filed)
+FILED_AFTER_POST_SLACK = timedelta(days=1)
 OPEN = (ComplaintStatus.BARU, ComplaintStatus.RESPON_AWAL, ComplaintStatus.DITINDAKLANJUTI)
 _WORD = re.compile(r"[a-z0-9]{3,}")
 #: words too common in complaints to say two of them are about the same thing
@@ -180,6 +182,10 @@ class DuplicateIndex:
             .where(col(Complaint.status).in_(OPEN))
             .where(col(Mention.created_at) >= earliest)
             .where(col(Mention.created_at) <= latest)
+            # A complaint is filed after its first post was written, so it cannot be older
+            # than the window (a day's slack for platforms' clocks): this bound lets the
+            # store read only recent complaints (ix_complaint_created), however many it holds.
+            .where(col(Complaint.created_at) >= earliest - FILED_AFTER_POST_SLACK)
             .where(
                 or_(
                     col(Complaint.street).in_(sorted(streets)),

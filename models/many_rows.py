@@ -9,7 +9,8 @@ The statement's text depends only on the table and columns, so the driver conver
 once, and the arrays travel in binary (no quoting of every element). Values pass
 through each column's SQLAlchemy type first (time zones, JSON, status names), as any
 insert of the table would. SQLite runs in process, so an
-executemany costs no round trips there and is used as it is.
+executemany costs no round trips there: rows without RETURNING go straight to the driver's
+executemany (after the column types), skipping SQLAlchemy's per-row parameter building.
 
 Table and column names come from the application's own metadata, never from input;
 values are always bound parameters.
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import Table, insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, Row
 
@@ -46,7 +47,12 @@ def insert_rows(
             stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
         if returning:
             return list(conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows))
-        conn.execute(stmt, rows)
+        if skip_conflicts_on:
+            conn.execute(stmt, rows)
+        else:
+            conn.exec_driver_sql(
+                _plain_insert(table, keys, conn.dialect), _tuples(table, keys, rows, conn.dialect)
+            )
         return []
     sql = _pg_insert(table, keys, tuple(skip_conflicts_on), tuple(returning), conn.dialect)
     result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
@@ -63,13 +69,10 @@ def update_rows(
     if key not in keys:
         raise ValueError(f"update of {table.name}: each row needs its {key!r}")
     if conn.dialect.name != "postgresql":
-        bound = {k: f"v_{k}" for k in keys}
-        stmt = (
-            update(table)
-            .where(table.c[key] == bindparam(bound[key]))
-            .values({k: bindparam(bound[k]) for k in keys if k != key})
+        ordered = (*(k for k in keys if k != key), key)
+        conn.exec_driver_sql(
+            _plain_update(table, ordered, conn.dialect), _tuples(table, ordered, rows, conn.dialect)
         )
-        conn.execute(stmt, [{bound[k]: r[k] for k in keys} for r in rows])
         return
     sql = _pg_update(table, keys, key, conn.dialect)
     conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
@@ -95,6 +98,39 @@ def _arrays(
         values = [r[k] for r in rows]
         out[f"p{i}"] = [process(v) for v in values] if process else values
     return out
+
+
+def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[Any]:
+    return [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
+
+
+def _tuples(
+    table: Table, keys: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
+) -> list[tuple[Any, ...]]:
+    """Each row's values in *keys*' order, through the column types (for a driver executemany)."""
+    columns = []
+    for k, process in zip(keys, _processors(table, keys, dialect), strict=True):
+        values = [r[k] for r in rows]
+        columns.append([process(v) for v in values] if process else values)
+    return list(zip(*columns, strict=True))
+
+
+@lru_cache(maxsize=64)
+def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
+    """``INSERT INTO t (a, b) VALUES (?, ?)`` for the driver's own executemany (SQLite)."""
+    q = dialect.identifier_preparer.quote
+    marks = ", ".join("?" for _ in keys)
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    return f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) VALUES ({marks})"  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _plain_update(table: Table, ordered: tuple[str, ...], dialect: Dialect) -> str:
+    """``UPDATE t SET a = ?, b = ? WHERE key = ?`` (the key last in *ordered*)."""
+    q = dialect.identifier_preparer.quote
+    sets = ", ".join(f"{q(k)} = ?" for k in ordered[:-1])
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    return f"UPDATE {q(table.name)} SET {sets} WHERE {q(ordered[-1])} = ?"  # noqa: S608
 
 
 def _unnest(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:

@@ -215,6 +215,7 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         jurisdiction = Jurisdiction.from_config(
             [road.model_dump() for road in location.jurisdiction], gazetteer
         )
+    auto_assign = {a.code: a.auto_assign for a in settings.agencies if a.auto_assign}
     return RoutingPolicy(
         category_inbox=dict(settings.categories),
         triage_inbox=settings.routing.triage_inbox,
@@ -229,8 +230,9 @@ def policy_for(settings: Settings) -> RoutingPolicy:
         number_prefix=settings.public.number_prefix,
         replies=reply_policy_for(settings),
         web_base_url=settings.public.base_url,
-        auto_assign={a.code: a.auto_assign for a in settings.agencies if a.auto_assign},
-        on_inbox_entry=assign_entered,
+        auto_assign=auto_assign,
+        # routing loads the complaints it filed for the hook: only when someone assigns
+        on_inbox_entry=assign_entered if auto_assign else None,
     )
 
 

@@ -75,6 +75,8 @@ def run_one(store_url: str, stream: Path, model_dir: Path, cap: int) -> dict[str
                 "options": {"path": str(stream), "batch_size": 500},
             }
         ]
+        for account in data.get("replies", {}).get("accounts", []):
+            account["source"] = "bench"  # replies drafted at filing, as in the daemon
         config = Path(tmp) / "config.yaml"
         config.write_text(yaml.safe_dump(data))
         settings = load_settings(config)
@@ -119,7 +121,7 @@ def _child(*args: str) -> dict[str, float]:
 def _pg_database() -> str | None:
     try:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            name = f"aduan_bench_{uuid.uuid4().hex[:8]}"
+            name = f"memory_bench_{uuid.uuid4().hex[:8]}"
             conn.execute(f'CREATE DATABASE "{name}"')
             return name
     except psycopg.Error:

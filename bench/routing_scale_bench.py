@@ -75,6 +75,8 @@ def _settings(tmp: Path, store_url: str, model_dir: Path, stream: Path) -> Setti
             "options": {"path": str(stream), "batch_size": 100_000},
         }
     ]
+    for account in data.get("replies", {}).get("accounts", []):
+        account["source"] = "bench"  # replies are drafted at filing, as in the daemon
     config = tmp / f"config-{uuid.uuid4().hex[:6]}.yaml"
     config.write_text(yaml.safe_dump(data))
     return load_settings(config)
@@ -152,7 +154,7 @@ def routed(store_url: str, routers: int, model_dir: Path, stream: Path) -> Route
 def _pg_url() -> str | None:
     try:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            name = f"aduan_bench_{uuid.uuid4().hex[:8]}"
+            name = f"routing_scale_bench_{uuid.uuid4().hex[:8]}"
             conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error:
         return None

@@ -1,17 +1,21 @@
 """Storing mentions: insert-if-new, and the queue of mentions awaiting routing."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Table, func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.exceptions import InvalidMention
+from models.many_rows import insert_rows, update_rows
 from models.tables import Mention, MentionIn
 from models.types import utcnow
 from models.vocab import PLATFORMS, MentionState
+
+_MENTIONS: Table = Mention.__table__  # type: ignore[attr-defined]
 
 
 def check_mention(mention: MentionIn) -> None:
@@ -54,16 +58,15 @@ def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
         row["fetched_at"] = now
         row["state"] = MentionState.PENDING
         rows.append(row)
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(Mention)
-        .on_conflict_do_nothing(index_elements=["platform", "platform_id"])
-        .returning(col(Mention.id))
+    # One statement for the whole batch (arrays on PostgreSQL, executemany on SQLite).
+    written = insert_rows(
+        session.connection(),
+        _MENTIONS,
+        rows,
+        skip_conflicts_on=["platform", "platform_id"],
+        returning=["id"],
     )
-    # executemany: SQLAlchemy batches the rows into multi-row INSERTs itself
-    # ("insertmanyvalues"), about four times faster than one huge VALUES clause.
-    return len(session.execute(stmt, rows).all())
+    return len(written)
 
 
 def pending_mentions(*, session: Session, limit: int = 200) -> list[Mention]:
@@ -82,6 +85,75 @@ def pending_mentions(*, session: Session, limit: int = 200) -> list[Mention]:
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return list(session.exec(stmt))
+
+
+#: what routing records on each mention it handled (``record_routing``)
+ROUTING_FIELDS = (
+    "state",
+    "category",
+    "confidence",
+    "abstained",
+    "model_id",
+    "terms",
+    "abstain_reason",
+    "routed_at",
+)
+
+_ROUTED_KEYS = {"id", *ROUTING_FIELDS}
+
+
+def record_routing(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Write routing's outcome on many mentions with one statement (``models.many_rows``).
+
+    Each row holds the mention's ``id`` and every field of ``ROUTING_FIELDS``.
+    """
+    for row in rows:
+        if set(row) != _ROUTED_KEYS:
+            raise ValueError(f"routing record of mention {row.get('id')}: needs {_ROUTED_KEYS}")
+    update_routing(session=session, rows=rows)
+
+
+def update_routing(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Set some of ``ROUTING_FIELDS`` on many mentions (each row: ``id`` and the same fields)."""
+    unknown = {k for row in rows for k in row} - _ROUTED_KEYS
+    if unknown:
+        raise ValueError(f"not routing fields of a mention: {', '.join(sorted(unknown))}")
+    update_rows(session.connection(), _MENTIONS, rows)
+
+
+@dataclass(frozen=True, slots=True)
+class PendingMention:
+    """A mention claimed for routing: the fields routing reads, without the ORM's bookkeeping."""
+
+    id: int
+    platform: str
+    platform_id: str
+    source: str
+    author_handle: str
+    text: str
+    created_at: datetime
+    conversation_id: str | None
+    reply_to_id: str | None
+
+
+_PENDING_COLUMNS = [_MENTIONS.c[f.name] for f in fields(PendingMention)]
+
+
+def claim_pending(*, session: Session, limit: int = 200) -> list[PendingMention]:
+    """``pending_mentions``, reading only the columns routing needs (no ORM objects).
+
+    The rows are claimed as ``pending_mentions`` claims them (``FOR UPDATE SKIP LOCKED``
+    on PostgreSQL).
+    """
+    stmt = (
+        sa_select(*_PENDING_COLUMNS)
+        .where(_MENTIONS.c.state == MentionState.PENDING)
+        .order_by(_MENTIONS.c.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    return [PendingMention(*row) for row in session.execute(stmt)]
 
 
 def count_by_state(*, session: Session) -> dict[str, int]:

@@ -54,20 +54,33 @@ def wita_year(when: datetime) -> int:
 
 def next_number(conn: Connection, *, prefix: str, filed_at: datetime) -> str:
     """Draw the next number of *prefix* for the WITA year of *filed_at*, in *conn*'s transaction."""
+    return next_numbers(conn, prefix=prefix, filed_at=filed_at, count=1)[0]
+
+
+def next_numbers(conn: Connection, *, prefix: str, filed_at: datetime, count: int) -> list[str]:
+    """Draw the next *count* numbers of *prefix* at once, in *conn*'s transaction.
+
+    One upsert moves the counter on by *count* and returns its new value: the block
+    below it is this transaction's, in order. A routing batch files all its complaints
+    with one round trip instead of one per complaint; the row lock (PostgreSQL) or the
+    single writer (SQLite) keeps two blocks from overlapping, as for one number.
+    """
+    if count < 1:
+        raise ValueError(f"count of public numbers to draw must be at least 1, not {count}")
     year = wita_year(filed_at)
     bump = _BUMP[conn.dialect.name == "postgresql"]
-    value = int(conn.execute(bump, {"prefix": prefix, "year": year}).scalar_one())
-    return format_number(prefix, year, value)
+    last = int(conn.execute(bump, {"prefix": prefix, "year": year, "n": count}).scalar_one())
+    return [format_number(prefix, year, value) for value in range(last - count + 1, last + 1)]
 
 
 def _bump(make_insert: Any) -> Any:
     """The counter upsert, built once per dialect: built per filing it costs more than it runs."""
     insert = make_insert(_COUNTERS).values(
-        prefix=bindparam("prefix"), year=bindparam("year"), last_value=1
+        prefix=bindparam("prefix"), year=bindparam("year"), last_value=bindparam("n")
     )
     return insert.on_conflict_do_update(
         index_elements=["prefix", "year"],
-        set_={"last_value": _COUNTERS.c.last_value + 1},
+        set_={"last_value": _COUNTERS.c.last_value + bindparam("n")},
     ).returning(_COUNTERS.c.last_value)
 
 

@@ -1,18 +1,23 @@
 """Finding the complaint a new mention belongs to: its thread, or the same problem."""
 
 import re
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from sqlalchemy import or_
-from sqlmodel import Session, col, select
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session, col
 
-from classifier.normalize import deciding_part, normalize
+from classifier.normalize import DECIDING_CHARS, deciding_part, normalize
+from models.filing import REF_COLUMNS, ComplaintRef, ref_of
+from models.mentions import PendingMention
 from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus
 from router.location import Location
 
+#: how far a platform's clock may run ahead of ours (a post "written" after it was filed)
+FILED_AFTER_POST_SLACK = timedelta(days=1)
 OPEN = (ComplaintStatus.BARU, ComplaintStatus.RESPON_AWAL, ComplaintStatus.DITINDAKLANJUTI)
 _WORD = re.compile(r"[a-z0-9]{3,}")
 #: words too common in complaints to say two of them are about the same thing
@@ -51,44 +56,79 @@ _COMMON = frozenset(
 )
 
 
-def thread_complaint(*, session: Session, mention: Mention) -> Complaint | None:
-    """The complaint of the post this mention replies to, or of its thread's root post.
+class ThreadIndex:
+    """The complaints of the posts a batch's mentions reply to, found with one query.
 
-    A shared conversation alone is not enough: citizens commenting under the city's
-    own post share its conversation id but report different problems.
+    A mention belongs to the complaint of the post it replies to, or of its thread's
+    root post. A shared conversation alone is not enough: citizens commenting under the
+    city's own post share its conversation id but report different problems. Posts
+    filed or joined during the batch are added as they are (``link``), so a reply to a
+    post of the same batch finds that post's complaint.
     """
+
+    def __init__(self) -> None:
+        self._by_post: dict[tuple[str, str], ComplaintRef] = {}
+
+    def load(self, *, session: Session, mentions: Sequence[PendingMention]) -> None:
+        """Fetch the complaints of every post the *mentions* reply to or hang under."""
+        wanted: dict[str, set[str]] = {}
+        for m in mentions:
+            wanted.setdefault(m.platform, set()).update(_targets(m))
+        wanted = {p: ids for p, ids in wanted.items() if ids}
+        if not wanted:
+            return
+        stmt = (
+            select(col(Mention.platform), col(Mention.platform_id), *REF_COLUMNS)
+            .join(ComplaintMention, col(ComplaintMention.mention_id) == col(Mention.id))
+            .join(Complaint, col(Complaint.id) == col(ComplaintMention.complaint_id))
+            .where(
+                or_(
+                    *(
+                        and_(col(Mention.platform) == p, col(Mention.platform_id).in_(sorted(ids)))
+                        for p, ids in wanted.items()
+                    )
+                )
+            )
+        )
+        refs: dict[int, ComplaintRef] = {}
+        for platform, platform_id, *complaint in session.execute(stmt):
+            ref = refs.setdefault(complaint[0], ref_of(complaint))
+            self._by_post[(platform, platform_id)] = ref
+
+    def find(self, mention: PendingMention) -> ComplaintRef | None:
+        """The complaint of the post *mention* replies to (the oldest, if two differ)."""
+        found = [
+            ref
+            for t in _targets(mention)
+            if (ref := self._by_post.get((mention.platform, t))) is not None
+        ]
+        return min(found, key=lambda r: r.created_at) if found else None
+
+    def link(self, mention: PendingMention, complaint: ComplaintRef) -> None:
+        """*mention* is now in *complaint*: replies to it belong there too."""
+        self._by_post[(mention.platform, mention.platform_id)] = complaint
+
+
+def _targets(mention: PendingMention) -> set[str]:
     targets = {i for i in (mention.reply_to_id, mention.conversation_id) if i}
     targets.discard(mention.platform_id)
-    if not targets:
-        return None
-    session.flush()  # links added earlier in this batch must be found too
-    stmt = (
-        select(Complaint)
-        .join(ComplaintMention, col(ComplaintMention.complaint_id) == col(Complaint.id))
-        .join(Mention, col(Mention.id) == col(ComplaintMention.mention_id))
-        .where(Mention.platform == mention.platform)
-        .where(col(Mention.platform_id).in_(targets))
-        .order_by(col(Complaint.created_at))
-        .limit(1)
-    )
-    return session.exec(stmt).first()
+    return targets
 
 
 @dataclass(frozen=True)
 class Duplicate:
     """An open complaint judged to be the same problem, and why."""
 
-    complaint: Complaint
+    complaint: ComplaintRef
     similarity: float
     place: str
 
 
 @dataclass
 class _Candidate:
-    complaint: Complaint
+    complaint: ComplaintRef
     words: frozenset[str]
     reported_at: datetime
-    authors: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -104,19 +144,21 @@ class DuplicateIndex:
     """Open complaints that mentions of one routing batch might repeat, held in memory.
 
     One query loads every open complaint of the batch's categories at the batch's
-    streets and desa within the window; complaints filed during the batch are added
-    as they are filed. A complaint is the same problem when it has the same category,
-    the same desa or street, was reported within the window, and its text is similar
-    enough. Times are when citizens posted, not when aduan filed, so a backlog
-    harvested late is judged like a live stream. Without a desa or street there is no
-    "same place", so nothing is merged.
+    streets and desa within the window (only the columns compared, and the deciding
+    part of its first text); complaints filed during the batch are added as they are
+    filed. A complaint is the same problem when it has the same category, the same
+    desa or street, was reported within the window, and its text is similar enough.
+    Times are when citizens posted, not when aduan filed, so a backlog harvested late
+    is judged like a live stream. Without a desa or street there is no "same place", so
+    nothing is merged.
     """
 
     def __init__(self, window: timedelta, min_similarity: float) -> None:
         self.window = window
         self.min_similarity = min_similarity
         self._by_place: dict[tuple[str, str, str], list[_Candidate]] = {}
-        self._by_id: dict[int, _Candidate] = {}
+        #: by origin mention: a complaint of this batch has no id until written
+        self._by_origin: dict[int, _Candidate] = {}
 
     def load(self, *, session: Session, wanted: list[Wanted]) -> None:
         """Fetch the open complaints the *wanted* filings could repeat."""
@@ -128,26 +170,33 @@ class DuplicateIndex:
         earliest = min(w.reported_at for w in wanted) - self.window
         latest = max(w.reported_at for w in wanted) + self.window
         stmt = (
-            select(Complaint, Mention.text, Mention.created_at)
+            select(
+                *REF_COLUMNS,
+                # one character past the deciding part, so _words_of cuts it as it would
+                # the whole text
+                func.substr(Mention.text, 1, DECIDING_CHARS + 1),
+                col(Mention.created_at),
+            )
             .join(Mention, col(Mention.id) == col(Complaint.origin_mention_id))
-            .where(col(Complaint.category).in_({w.category for w in wanted}))
+            .where(col(Complaint.category).in_(sorted({w.category for w in wanted})))
             .where(col(Complaint.status).in_(OPEN))
             .where(col(Mention.created_at) >= earliest)
             .where(col(Mention.created_at) <= latest)
-            .where(or_(col(Complaint.street).in_(streets), col(Complaint.desa).in_(desas)))
-        )
-        for complaint, text, reported_at in session.exec(stmt):
-            if complaint.id not in self._by_id:
-                self._add(_Candidate(complaint, _words_of(text), reported_at))
-        ids = list(self._by_id)
-        if ids:
-            authors = (
-                select(ComplaintMention.complaint_id, Mention.platform, Mention.author_handle)
-                .join(Mention, col(Mention.id) == col(ComplaintMention.mention_id))
-                .where(col(ComplaintMention.complaint_id).in_(ids))
+            # A complaint is filed after its first post was written, so it cannot be older
+            # than the window (a day's slack for platforms' clocks): this bound lets the
+            # store read only recent complaints (ix_complaint_created), however many it holds.
+            .where(col(Complaint.created_at) >= earliest - FILED_AFTER_POST_SLACK)
+            .where(
+                or_(
+                    col(Complaint.street).in_(sorted(streets)),
+                    col(Complaint.desa).in_(sorted(desas)),
+                )
             )
-            for complaint_id, platform, handle in session.exec(authors):
-                self._by_id[complaint_id].authors.add(f"{platform}:{handle}")
+        )
+        for row in session.execute(stmt):
+            ref = ref_of(row)
+            if ref.origin_mention_id not in self._by_origin:
+                self._add(_Candidate(ref, _words_of(row[9]), row[10]))
 
     def find(self, *, wanted: Wanted, text: str) -> Duplicate | None:
         """The most similar open complaint at the same place, if similar enough."""
@@ -164,20 +213,12 @@ class DuplicateIndex:
                     best = Duplicate(cand.complaint, round(score, 3), place)
         return best
 
-    def filed(self, complaint: Complaint, text: str, reported_at: datetime, author: str) -> None:
+    def filed(self, complaint: ComplaintRef, text: str, reported_at: datetime) -> None:
         """Make a complaint filed during the batch findable by the rest of it."""
-        self._add(_Candidate(complaint, _words_of(text), reported_at, {author}))
-
-    def add_reporter(self, complaint: Complaint, author: str) -> int:
-        """Record another report of *complaint*; the number of different people now."""
-        assert complaint.id is not None
-        cand = self._by_id[complaint.id]
-        cand.authors.add(author)
-        return max(len(cand.authors), 1)
+        self._add(_Candidate(complaint, _words_of(text), reported_at))
 
     def _add(self, cand: _Candidate) -> None:
-        assert cand.complaint.id is not None
-        self._by_id[cand.complaint.id] = cand
+        self._by_origin[cand.complaint.origin_mention_id] = cand
         c = cand.complaint
         for kind, place in (("street", c.street), ("desa", c.desa)):
             if place:

@@ -23,16 +23,18 @@ to its inbox (``route_reason``).
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from classifier.normalize import deciding_part, normalize
-from models.complaints import attach_mention, file_complaint
+from models.complaints import attach_mention
 from models.db import session_scope
+from models.filing import ComplaintRef, FiledMeanwhile, FilingBatch, filed_already
 from models.locks import hold_lock
-from models.mentions import pending_mentions
+from models.mentions import PendingMention, claim_pending, record_routing, update_routing
 from models.notes import add_note
 from models.reopen import lock_for_reopen, reopen_by_reply
 from models.replies import own_reply_ids
@@ -40,7 +42,7 @@ from models.tables import Complaint, Mention
 from models.types import utcnow
 from models.vocab import NOT_COMPLAINT, ComplaintStatus, MentionState
 from notify.replies import acknowledge
-from router.dedupe import DuplicateIndex, Wanted, thread_complaint
+from router.dedupe import DuplicateIndex, ThreadIndex, Wanted
 from router.location import Location
 from router.policy import RoutingPolicy
 from router.rules import first_match
@@ -91,6 +93,15 @@ class RouteResult:
     #: closed complaints reopened by a citizen's reply (counted in attached too)
     reopened: int = 0
 
+    def add(self, other: "RouteResult") -> None:
+        """Add *other*'s counts (a committed batch's) to these."""
+        self.filed += other.filed
+        self.triaged += other.triaged
+        self.not_complaint += other.not_complaint
+        self.already_filed += other.already_filed
+        self.attached += other.attached
+        self.reopened += other.reopened
+
     @property
     def total(self) -> int:
         """Mentions handled."""
@@ -121,65 +132,294 @@ def route_pending(
     thread and duplicate look-ups then see every complaint the batches before it
     filed, whichever router filed them, so two routers file, merge and thread exactly
     what one would. The lock is released after the commit.
+
+    A batch is decided in memory after a fixed number of look-ups (the pending
+    mentions, the complaints of their threads, the open complaints they might repeat,
+    those filed already) and written with one statement per table
+    (``models.filing``), whatever its size. Should another writer file one of its
+    mentions meanwhile, the batch is rolled back and decided again.
     """
     result = RouteResult()
     while True:
-        with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
-            batch = pending_mentions(session=session, limit=batch_size)
-            if not batch:
-                return result
-            batch = _without_our_replies(session, batch, policy, result)
-            if not batch:
-                continue
-            # The first DECIDING_CHARS characters decide; the whole text stays stored.
-            predictions = classifier.predict([deciding_part(m.text) for m in batch])
-            # Each step flushes what later look-ups must see; autoflush before every
-            # query would flush the whole batch's pending changes again and again.
-            with session.no_autoflush:
-                plans = [
-                    _plan(mention, prediction, policy)
-                    for mention, prediction in zip(batch, predictions, strict=True)
-                ]
-                index = DuplicateIndex(policy.dedupe_window, policy.dedupe_min_similarity)
-                index.load(
-                    session=session,
-                    wanted=[_wanted(m, p) for m, p in zip(batch, plans, strict=True) if p],
-                )
-                filed: list[Complaint] = []
-                for mention, prediction, plan in zip(batch, predictions, plans, strict=True):
-                    new = _route_one(session, mention, prediction, plan, policy, index, result)
-                    if new is not None:
-                        filed.append(new)
-                # Once per batch: auto-assignment reads its petugas in one query.
-                if filed and policy.on_inbox_entry is not None:
-                    policy.on_inbox_entry(session, filed, policy)
+        done = RouteResult()
+        try:
+            with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
+                batch = claim_pending(session=session, limit=batch_size)
+                if not batch:
+                    return result
+                _route_batch(session, batch, classifier, policy, done)
+        except FiledMeanwhile as err:
+            log.info("routing the batch again: %s", err)
+            continue
+        result.add(done)
+
+
+def _route_batch(
+    session: Session,
+    batch: list[PendingMention],
+    classifier: Classifier,
+    policy: RoutingPolicy,
+    result: RouteResult,
+) -> None:
+    batch = _without_our_replies(session, batch, policy, result)
+    if not batch:
+        return
+    # The first DECIDING_CHARS characters decide; the whole text stays stored.
+    predictions = classifier.predict([deciding_part(m.text) for m in batch])
+    now = utcnow()
+    # Each step writes what later look-ups must see; autoflush before every query
+    # would flush the whole batch's pending changes again and again.
+    with session.no_autoflush:
+        plans = [_plan(m, p, policy) for m, p in zip(batch, predictions, strict=True)]
+        routing = _BatchRouting(session, policy, now, result)
+        routing.load(batch, plans)
+        routed = [
+            routing.route(mention, prediction, plan)
+            for mention, prediction, plan in zip(batch, predictions, plans, strict=True)
+        ]
+        routing.write()
+        routing.enter_inboxes()
+        record_routing(
+            session=session,
+            rows=[
+                _routed_row(m, p, state, now)
+                for m, p, state in zip(batch, predictions, routed, strict=True)
+            ],
+        )
+        routing.acknowledge()
+
+
+class _BatchRouting:
+    """One batch's look-ups, decisions and writes, in the batch's transaction."""
+
+    def __init__(
+        self, session: Session, policy: RoutingPolicy, now: datetime, result: RouteResult
+    ) -> None:
+        self.session, self.policy, self.now, self.result = session, policy, now, result
+        self.threads = ThreadIndex()
+        self.index = DuplicateIndex(policy.dedupe_window, policy.dedupe_min_similarity)
+        self.filing = FilingBatch(now=now, number_prefix=policy.number_prefix)
+        self.filed_before: set[int] = set()
+        self.deadlines = policy.deadline_details(now)
+        #: acknowledgements to draft once the complaints have numbers: (complaint, mention, new)
+        self.acks: list[tuple[ComplaintRef, PendingMention, bool]] = []
+        #: the complaints this batch filed, for the policy's inbox-entry hook
+        self.entered: list[ComplaintRef] = []
+
+    def load(self, batch: list[PendingMention], plans: list["_Plan | None"]) -> None:
+        """The batch's look-ups: a query each, whatever the batch's size."""
+        self.filed_before = filed_already(
+            session=self.session, mention_ids=[m.id for m in batch if m.id is not None]
+        )
+        self.threads.load(session=self.session, mentions=batch)
+        self.index.load(
+            session=self.session,
+            wanted=[_wanted(m, p) for m, p in zip(batch, plans, strict=True) if p],
+        )
+
+    def route(
+        self, mention: PendingMention, prediction: PredictionLike, plan: "_Plan | None"
+    ) -> str:
+        """Decide *mention*; the state it ends in."""
+        assert mention.id is not None
+        if mention.id in self.filed_before:
+            log.info("mention %s was filed already; left as it is", mention.id)
+            self.result.already_filed += 1
+            return MentionState.FILED
+        thread = self.threads.find(mention)
+        previous: int | None = None
+        if thread is not None and thread.status == ComplaintStatus.SELESAI:
+            if self._reply_to_closed(mention, prediction, plan, thread):
+                return MentionState.FILED
+            previous, thread = thread.id, None
+        if thread is not None:
+            self._join(thread, mention, "reply", "balasan dalam utas pengaduan")
+            return MentionState.FILED
+        if plan is None:
+            return _kept(prediction, self.result)
+        duplicate = self.index.find(wanted=_wanted(mention, plan), text=mention.text)
+        if duplicate is not None:
+            detail = (
+                f"kategori dan lokasi sama ({duplicate.place}), kemiripan teks "
+                f"{duplicate.similarity:.2f}"
+            )
+            self._join(duplicate.complaint, mention, "duplicate", detail)
+            return MentionState.FILED
+        decision, location = plan.decision, plan.location
+        details = _details(decision, location, prediction)
+        details.update(self.deadlines)
+        if previous is not None:
+            details["previous_complaint_id"] = previous
+            why = f"lanjutan pengaduan #{previous} yang sudah selesai"
+            details["route_reason"] = (
+                f"{details['route_reason']}; {why}" if details["route_reason"] else why
+            )
+        assert mention.id is not None
+        complaint = self.filing.file(
+            mention_id=mention.id,
+            category=decision.category,
+            inbox=decision.inbox,
+            confidence=decision.confidence,
+            routed_by=decision.routed_by,
+            channels=self.policy.channels.get(decision.inbox, ()),
+            details=details,
+        )
+        self.index.filed(complaint, mention.text, mention.created_at)
+        self.entered.append(complaint)
+        self.threads.link(mention, complaint)
+        self._ack(complaint, mention, new=True)
+        self.result.filed += 1
+        return MentionState.FILED
+
+    def write(self) -> None:
+        """Write the batch's complaints and joins (``models.filing``)."""
+        self.filing.write(self.session)
+
+    def enter_inboxes(self) -> None:
+        """Tell the policy's inbox-entry hook (auto-assignment) which complaints this batch
+        filed: once per batch, in its transaction, after they have ids."""
+        hook = self.policy.on_inbox_entry
+        if hook is None or not self.entered:
+            return
+        ids = [ref.id for ref in self.entered if ref.id is not None]
+        complaints = self.session.exec(
+            select(Complaint).where(col(Complaint.id).in_(ids)).order_by(col(Complaint.id))
+        ).all()
+        hook(self.session, complaints, self.policy)
+
+    def acknowledge(self) -> None:
+        """Draft the acknowledgements, in routing order, now that complaints have numbers."""
+        if not self.acks:
+            return
+        ids = {ref.id for ref, _, _ in self.acks if ref.id is not None}
+        complaints = {
+            c.id: c for c in self.session.exec(select(Complaint).where(col(Complaint.id).in_(ids)))
+        }
+        wanted = [m.id for _, m, _ in self.acks]
+        mentions = {
+            m.id: m for m in self.session.exec(select(Mention).where(col(Mention.id).in_(wanted)))
+        }
+        for ref, mention, new in self.acks:
+            assert ref.id is not None
+            acknowledge(
+                session=self.session,
+                policy=self.policy.replies,
+                complaint=complaints[ref.id],
+                mention=mentions[mention.id],
+                new_complaint=new,
+                routed=True,
+            )
+
+    def _join(
+        self, complaint: ComplaintRef, mention: PendingMention, reason: str, detail: str
+    ) -> None:
+        assert mention.id is not None
+        self.filing.join(complaint=complaint, mention_id=mention.id, reason=reason, detail=detail)
+        self.threads.link(mention, complaint)
+        self._ack(complaint, mention, new=False)
+        self.result.attached += 1
+
+    def _ack(self, complaint: ComplaintRef, mention: PendingMention, *, new: bool) -> None:
+        replies = self.policy.replies
+        if replies is not None and mention.source in replies.accounts:
+            self.acks.append((complaint, mention, new))
+
+    def _reply_to_closed(
+        self,
+        mention: PendingMention,
+        prediction: PredictionLike,
+        plan: "_Plan | None",
+        closed: ComplaintRef,
+    ) -> bool:
+        """Reopen *closed* (or join it with a note) for a reply within the window; True if so.
+
+        Rare, so written at once, row by row, like a person's reopening.
+        """
+        session, policy = self.session, self.policy
+        assert closed.id is not None
+        complaint = lock_for_reopen(session=session, complaint_id=closed.id)
+        closed.status = complaint.status
+        if complaint.status != ComplaintStatus.SELESAI:
+            # Reopened meanwhile (by a person).
+            self._attach_now(complaint, closed, mention, "balasan dalam utas pengaduan")
+            return True
+        closed_at = complaint.resolved_at or complaint.updated_at
+        window = policy.reopen_window
+        if window is None or mention.created_at - closed_at > window:
+            return False
+        sure_not = plan is None and not prediction.abstained
+        detail = "balasan setelah pengaduan selesai"
+        self._attach_now(
+            complaint, closed, mention, detail if sure_not else f"{detail}: dibuka kembali"
+        )
+        if sure_not:
+            add_note(
+                session=session,
+                complaint_id=closed.id,
+                author="router",
+                text=f"Balasan warga setelah pengaduan selesai (kiriman {mention.platform} "
+                f"{mention.platform_id}); tidak dibuka kembali karena menurut model bukan "
+                f"pengaduan (mis. ucapan terima kasih). Buka kembali secara manual bila perlu.",
+            )
+            return True
+        reopen_by_reply(
+            session=session,
+            complaint=complaint,
+            mention=self._stored(mention),
+            channels=policy.channels.get(complaint.inbox, ()),
+            now=self.now,
+        )
+        closed.status = complaint.status
+        self.result.reopened += 1
+        return True
+
+    def _stored(self, mention: PendingMention) -> Mention:
+        """The ORM object of *mention*, for the row-by-row paths."""
+        stored = self.session.get(Mention, mention.id)
+        assert stored is not None
+        return stored
+
+    def _attach_now(
+        self, complaint: Complaint, ref: ComplaintRef, mention: PendingMention, detail: str
+    ) -> None:
+        attach_mention(
+            session=self.session,
+            complaint=complaint,
+            mention=self._stored(mention),
+            reason="reply",
+            actor="router",
+            detail=detail,
+        )
+        self.threads.link(mention, ref)
+        self.result.attached += 1
 
 
 def _without_our_replies(
-    session: Session, batch: list[Mention], policy: RoutingPolicy, result: RouteResult
-) -> list[Mention]:
+    session: Session, batch: list[PendingMention], policy: RoutingPolicy, result: RouteResult
+) -> list[PendingMention]:
     """Keep our own replies, should a collector bring one back, out of routing."""
     if policy.replies is None:
         return batch
     ours = own_reply_ids(session=session, platform_ids=[m.platform_id for m in batch])
     if not ours:
         return batch
-    kept = []
+    kept, now = [], utcnow()
+    mine = []
     for mention in batch:
         if mention.platform_id in ours:
             log.info("mention %s is our own reply; kept, not routed", mention.id)
-            mention.state = MentionState.NOT_COMPLAINT
-            mention.routed_at = utcnow()
-            session.add(mention)
+            mine.append({"id": mention.id, "state": MentionState.NOT_COMPLAINT, "routed_at": now})
             result.not_complaint += 1
         else:
             kept.append(mention)
+    update_routing(session=session, rows=mine)
     return kept
 
 
-def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -> _Plan | None:
+def _plan(
+    mention: PendingMention, prediction: PredictionLike, policy: RoutingPolicy
+) -> _Plan | None:
     """Where the mention would be filed, before looking at the store; None: not filed."""
-    _remember(mention, prediction)
     text = deciding_part(mention.text)
     decision = _decide(mention, normalize(text), prediction, policy)
     if decision is None:
@@ -188,185 +428,30 @@ def _plan(mention: Mention, prediction: PredictionLike, policy: RoutingPolicy) -
     return _Plan(_place(decision, location, text, policy), location)
 
 
-def _wanted(mention: Mention, plan: _Plan) -> Wanted:
+def _wanted(mention: PendingMention, plan: _Plan) -> Wanted:
     return Wanted(plan.decision.category, plan.location, mention.created_at)
 
 
-def _route_one(
-    session: Session,
-    mention: Mention,
-    prediction: PredictionLike,
-    plan: _Plan | None,
-    policy: RoutingPolicy,
-    index: DuplicateIndex,
-    result: RouteResult,
-) -> Complaint | None:
-    """Route one mention; the complaint it filed, if it filed one."""
-    thread = thread_complaint(session=session, mention=mention)
-    previous: int | None = None
-    if thread is not None and thread.status == ComplaintStatus.SELESAI:
-        if _reply_to_closed(session, mention, prediction, plan, policy, thread, result):
-            return None
-        previous, thread = thread.id, None
-    if thread is not None:
-        attach_mention(
-            session=session,
-            complaint=thread,
-            mention=mention,
-            reason="reply",
-            actor="router",
-            detail="balasan dalam utas pengaduan",
-        )
-        acknowledge(
-            session=session,
-            policy=policy.replies,
-            complaint=thread,
-            mention=mention,
-            routed=True,
-        )
-        result.attached += 1
-        return None
-    if plan is None:
-        _keep(session, mention, prediction, result)
-        return None
-    author = f"{mention.platform}:{mention.author_handle}"
-    duplicate = index.find(wanted=_wanted(mention, plan), text=mention.text)
-    if duplicate is not None:
-        detail = (
-            f"kategori dan lokasi sama ({duplicate.place}), kemiripan teks "
-            f"{duplicate.similarity:.2f}"
-        )
-        attach_mention(
-            session=session,
-            complaint=duplicate.complaint,
-            mention=mention,
-            reason="duplicate",
-            actor="router",
-            detail=detail,
-            reporters=index.add_reporter(duplicate.complaint, author),
-        )
-        acknowledge(
-            session=session,
-            policy=policy.replies,
-            complaint=duplicate.complaint,
-            mention=mention,
-            routed=True,
-        )
-        result.attached += 1
-        return None
-    decision, location = plan.decision, plan.location
-    details = _details(decision, location, prediction, policy)
-    if previous is not None:
-        details["previous_complaint_id"] = previous
-        why = f"lanjutan pengaduan #{previous} yang sudah selesai"
-        details["route_reason"] = (
-            f"{details['route_reason']}; {why}" if details["route_reason"] else why
-        )
-    complaint = file_complaint(
-        session=session,
-        mention=mention,
-        category=decision.category,
-        inbox=decision.inbox,
-        confidence=decision.confidence,
-        routed_by=decision.routed_by,
-        channels=policy.channels.get(decision.inbox, ()),
-        details=details,
-        number_prefix=policy.number_prefix,
-    )
-    if complaint is None:
-        # Another router filed it first; it is filed, so it must not stay pending.
-        log.info("mention %s was filed already; left as it is", mention.id)
-        mention.state = MentionState.FILED
-        session.add(mention)
-        result.already_filed += 1
-    else:
-        index.filed(complaint, mention.text, mention.created_at, author)
-        acknowledge(
-            session=session,
-            policy=policy.replies,
-            complaint=complaint,
-            mention=mention,
-            new_complaint=True,
-            routed=True,
-        )
-        result.filed += 1
-        return complaint
-    return None
-
-
-def _reply_to_closed(
-    session: Session,
-    mention: Mention,
-    prediction: PredictionLike,
-    plan: _Plan | None,
-    policy: RoutingPolicy,
-    closed: Complaint,
-    result: RouteResult,
-) -> bool:
-    """Reopen *closed* (or join it with a note) for a reply within the window; True if so."""
-    assert closed.id is not None
-    complaint = lock_for_reopen(session=session, complaint_id=closed.id)
-    if complaint.status != ComplaintStatus.SELESAI:
-        # Reopened meanwhile (by a person, or an earlier reply of this batch).
-        attach_mention(
-            session=session,
-            complaint=complaint,
-            mention=mention,
-            reason="reply",
-            actor="router",
-            detail="balasan dalam utas pengaduan",
-        )
-        result.attached += 1
-        return True
-    closed_at = complaint.resolved_at or complaint.updated_at
-    window = policy.reopen_window
-    if window is None or mention.created_at - closed_at > window:
-        return False
-    sure_not = plan is None and not prediction.abstained
-    detail = "balasan setelah pengaduan selesai"
-    attach_mention(
-        session=session,
-        complaint=complaint,
-        mention=mention,
-        reason="reply",
-        actor="router",
-        detail=detail if sure_not else f"{detail}: dibuka kembali",
-    )
-    result.attached += 1
-    if sure_not:
-        add_note(
-            session=session,
-            complaint_id=closed.id,
-            author="router",
-            text=f"Balasan warga setelah pengaduan selesai (kiriman {mention.platform} "
-            f"{mention.platform_id}); tidak dibuka kembali karena menurut model bukan "
-            f"pengaduan (mis. ucapan terima kasih). Buka kembali secara manual bila perlu.",
-        )
-        return True
-    reopen_by_reply(
-        session=session,
-        complaint=complaint,
-        mention=mention,
-        channels=policy.channels.get(complaint.inbox, ()),
-        now=utcnow(),
-    )
-    result.reopened += 1
-    return True
-
-
-def _remember(mention: Mention, prediction: PredictionLike) -> None:
-    mention.category = prediction.category
-    mention.confidence = prediction.confidence
-    mention.abstained = prediction.abstained
-    mention.model_id = prediction.model_id
-    mention.terms = list(prediction.terms)
+def _routed_row(
+    mention: PendingMention, prediction: PredictionLike, state: str, now: datetime
+) -> dict[str, Any]:
+    """What routing records on *mention*: the prediction, its new state, when."""
     reason = prediction.reason if prediction.abstained else None
-    mention.abstain_reason = reason[:200] if reason else None
-    mention.routed_at = utcnow()
+    return {
+        "id": mention.id,
+        "state": state,
+        "category": prediction.category,
+        "confidence": prediction.confidence,
+        "abstained": prediction.abstained,
+        "model_id": prediction.model_id,
+        "terms": list(prediction.terms),
+        "abstain_reason": reason[:200] if reason else None,
+        "routed_at": now,
+    }
 
 
 def _decide(
-    mention: Mention, normalised: str, prediction: PredictionLike, policy: RoutingPolicy
+    mention: PendingMention, normalised: str, prediction: PredictionLike, policy: RoutingPolicy
 ) -> _Decision | None:
     """The rule's or the model's decision; None when the mention is not to be filed."""
     rule = first_match(policy.rules, mention, normalised)
@@ -389,16 +474,13 @@ def _decide(
     )
 
 
-def _keep(
-    session: Session, mention: Mention, prediction: PredictionLike, result: RouteResult
-) -> None:
+def _kept(prediction: PredictionLike, result: RouteResult) -> str:
+    """Not filed: to triage when the model abstained, else kept as not a complaint."""
     if prediction.abstained:
-        mention.state = MentionState.TRIAGE
         result.triaged += 1
-    else:
-        mention.state = MentionState.NOT_COMPLAINT
-        result.not_complaint += 1
-    session.add(mention)
+        return MentionState.TRIAGE
+    result.not_complaint += 1
+    return MentionState.NOT_COMPLAINT
 
 
 def _place(decision: _Decision, location: Location, text: str, policy: RoutingPolicy) -> _Decision:
@@ -418,9 +500,7 @@ def _place(decision: _Decision, location: Location, text: str, policy: RoutingPo
     return decision
 
 
-def _details(
-    decision: _Decision, location: Location, prediction: PredictionLike, policy: RoutingPolicy
-) -> dict[str, Any]:
+def _details(decision: _Decision, location: Location, prediction: PredictionLike) -> dict[str, Any]:
     details: dict[str, Any] = {
         "route_reason": decision.reason,
         "terms": list(prediction.terms) if decision.routed_by.startswith("model:") else None,
@@ -430,5 +510,4 @@ def _details(
         "location_span": location.span[:300] if location.span else None,
         "inside_city": location.inside_city,
     }
-    details.update(policy.deadline_details(utcnow()))
     return details

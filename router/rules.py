@@ -4,6 +4,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from models.mentions import PendingMention
 from models.tables import Mention
 
 
@@ -31,7 +32,7 @@ class Rule:
         object.__setattr__(self, "_keywords", re.compile(rf"\b(?:{words})\b") if words else None)
         object.__setattr__(self, "_regex", re.compile(self.regex) if self.regex else None)
 
-    def matches(self, mention: Mention, normalised: str) -> bool:
+    def matches(self, mention: Mention | PendingMention, normalised: str) -> bool:
         """Whether every condition of the rule holds for *mention*."""
         if self.platforms and mention.platform not in self.platforms:
             return False
@@ -44,7 +45,9 @@ class Rule:
         return self._regex is None or self._regex.search(normalised) is not None
 
 
-def first_match(rules: Sequence[Rule], mention: Mention, normalised: str) -> Rule | None:
+def first_match(
+    rules: Sequence[Rule], mention: Mention | PendingMention, normalised: str
+) -> Rule | None:
     """The first rule, in configured order, that matches *mention*."""
     for rule in rules:
         if rule.matches(mention, normalised):

@@ -4,6 +4,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from threading import Barrier
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -14,7 +15,7 @@ from models.complaints import attach_mention, file_complaint
 from models.db import make_engine, session_scope
 from models.mentions import insert_mentions
 from models.migrate import upgrade
-from models.public_number import format_number, normalize_number, wita_year
+from models.public_number import format_number, next_numbers, normalize_number, wita_year
 from models.tables import Complaint, Mention
 from models.types import utcnow
 from tests.support.factories import agencies, mention
@@ -201,3 +202,15 @@ def test_migration_numbers_existing_complaints_and_counters_continue(store_url: 
         assert _file(engine, m9, at=datetime(2026, 5, 1, tzinfo=UTC)) == "DPS-26-00003"
     finally:
         engine.dispose()
+
+
+def test_a_block_of_numbers_follows_single_draws_and_is_never_drawn_again(engine: Engine) -> None:
+    ms = _mentions(engine, 2)
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    assert _file(engine, ms[0], at=at) == "DPS-26-00001"
+    with session_scope(engine) as s:
+        block = next_numbers(s.connection(), prefix="DPS", filed_at=at, count=3)
+    assert block == ["DPS-26-00002", "DPS-26-00003", "DPS-26-00004"]
+    assert _file(engine, ms[1], at=at) == "DPS-26-00005"
+    with session_scope(engine) as s, pytest.raises(ValueError, match="at least 1, not 0"):
+        next_numbers(s.connection(), prefix="DPS", filed_at=at, count=0)

@@ -1,0 +1,174 @@
+"""Writing many rows with one statement: arrays on PostgreSQL, executemany on SQLite.
+
+On PostgreSQL an executemany is one round trip per row (pipelined, but each row is still
+a statement the server plans and runs), and a multi-row ``VALUES`` list is parsed
+placeholder by placeholder on the client. Here each column travels as one array
+parameter and the server unnests them: ``INSERT INTO t (a, b) SELECT * FROM
+unnest($1::int[], $2::text[])`` or ``UPDATE t SET ... FROM unnest(...) WHERE t.id = u.id``.
+The statement's text depends only on the table and columns, so the driver converts it
+once, and the arrays travel in binary (no quoting of every element). Values pass
+through each column's SQLAlchemy type first (time zones, JSON, status names), as any
+insert of the table would. SQLite runs in process, so an
+executemany costs no round trips there: rows without RETURNING go straight to the driver's
+executemany (after the column types), skipping SQLAlchemy's per-row parameter building.
+
+Table and column names come from the application's own metadata, never from input;
+values are always bound parameters.
+"""
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table, insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Dialect, Row
+
+
+def insert_rows(
+    conn: Connection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    skip_conflicts_on: Sequence[str] = (),
+    returning: Sequence[str] = (),
+) -> list[Row[Any]]:
+    """Insert *rows* (every row with the same keys); the *returning* columns of those written.
+
+    *skip_conflicts_on*: the columns of a unique constraint; a row that would repeat a
+    stored one is skipped (``ON CONFLICT (...) DO NOTHING``) and returns nothing.
+    """
+    if not rows:
+        return []
+    keys = _same_keys(table, rows)
+    if conn.dialect.name != "postgresql":
+        stmt: Any = sqlite_insert(table) if skip_conflicts_on else insert(table)
+        if skip_conflicts_on:
+            stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+        if returning:
+            return list(conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows))
+        if skip_conflicts_on:
+            conn.execute(stmt, rows)
+        else:
+            conn.exec_driver_sql(
+                _plain_insert(table, keys, conn.dialect), _tuples(table, keys, rows, conn.dialect)
+            )
+        return []
+    sql = _pg_insert(table, keys, tuple(skip_conflicts_on), tuple(returning), conn.dialect)
+    result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
+    return list(result) if returning else []
+
+
+def update_rows(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, key: str = "id"
+) -> None:
+    """Set each row's other columns where *key* equals its *key* (every row the same keys)."""
+    if not rows:
+        return
+    keys = _same_keys(table, rows)
+    if key not in keys:
+        raise ValueError(f"update of {table.name}: each row needs its {key!r}")
+    if conn.dialect.name != "postgresql":
+        ordered = (*(k for k in keys if k != key), key)
+        conn.exec_driver_sql(
+            _plain_update(table, ordered, conn.dialect), _tuples(table, ordered, rows, conn.dialect)
+        )
+        return
+    sql = _pg_update(table, keys, key, conn.dialect)
+    conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
+
+
+def _same_keys(table: Table, rows: Sequence[dict[str, Any]]) -> tuple[str, ...]:
+    keys = tuple(rows[0])
+    unknown = [k for k in keys if k not in table.c]
+    if unknown:
+        raise ValueError(f"not columns of {table.name}: {', '.join(unknown)}")
+    for row in rows:
+        if tuple(row) != keys:
+            raise ValueError(f"rows differ in their columns: {sorted(keys)} vs {sorted(row)}")
+    return keys
+
+
+def _arrays(
+    table: Table, keys: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
+) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = {}
+    for i, k in enumerate(keys):
+        process = table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
+        values = [r[k] for r in rows]
+        out[f"p{i}"] = [process(v) for v in values] if process else values
+    return out
+
+
+def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[Any]:
+    return [table.c[k].type.dialect_impl(dialect).bind_processor(dialect) for k in keys]
+
+
+def _tuples(
+    table: Table, keys: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
+) -> list[tuple[Any, ...]]:
+    """Each row's values in *keys*' order, through the column types (for a driver executemany)."""
+    columns = []
+    for k, process in zip(keys, _processors(table, keys, dialect), strict=True):
+        values = [r[k] for r in rows]
+        columns.append([process(v) for v in values] if process else values)
+    return list(zip(*columns, strict=True))
+
+
+@lru_cache(maxsize=64)
+def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
+    """``INSERT INTO t (a, b) VALUES (?, ?)`` for the driver's own executemany (SQLite)."""
+    q = dialect.identifier_preparer.quote
+    marks = ", ".join("?" for _ in keys)
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    return f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) VALUES ({marks})"  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _plain_update(table: Table, ordered: tuple[str, ...], dialect: Dialect) -> str:
+    """``UPDATE t SET a = ?, b = ? WHERE key = ?`` (the key last in *ordered*)."""
+    q = dialect.identifier_preparer.quote
+    sets = ", ".join(f"{q(k)} = ?" for k in ordered[:-1])
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    return f"UPDATE {q(table.name)} SET {sets} WHERE {q(ordered[-1])} = ?"  # noqa: S608
+
+
+def _unnest(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
+    arrays = ", ".join(
+        f"CAST(%(p{i})b AS {table.c[k].type.dialect_impl(dialect).compile(dialect=dialect)}[])"
+        for i, k in enumerate(keys)
+    )
+    return f"unnest({arrays})"
+
+
+@lru_cache(maxsize=64)
+def _pg_insert(
+    table: Table,
+    keys: tuple[str, ...],
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+    dialect: Dialect,
+) -> str:
+    q = dialect.identifier_preparer.quote
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    sql = (
+        f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) "  # noqa: S608
+        f"SELECT * FROM {_unnest(table, keys, dialect)}"
+    )
+    if conflict:
+        sql += f" ON CONFLICT ({', '.join(q(c) for c in conflict)}) DO NOTHING"
+    if returning:
+        sql += f" RETURNING {', '.join(q(c) for c in returning)}"
+    return sql
+
+
+@lru_cache(maxsize=64)
+def _pg_update(table: Table, keys: tuple[str, ...], key: str, dialect: Dialect) -> str:
+    q = dialect.identifier_preparer.quote
+    names = ", ".join(q(k) for k in keys)
+    sets = ", ".join(f"{q(k)} = u.{q(k)}" for k in keys if k != key)
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    return (
+        f"UPDATE {q(table.name)} AS t SET {sets} "  # noqa: S608
+        f"FROM {_unnest(table, keys, dialect)} AS u({names}) WHERE t.{q(key)} = u.{q(key)}"
+    )

@@ -1,0 +1,88 @@
+"""Many rows in one statement: the same rows and values on SQLite and PostgreSQL."""
+
+import pytest
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Engine
+
+from models.db import session_scope
+from models.many_rows import insert_rows, update_rows
+from models.mentions import insert_mentions
+from models.tables import Mention
+from tests.support.factories import BASE_TIME, mention
+
+MENTIONS: Table = Mention.__table__  # type: ignore[attr-defined]
+
+
+def _row(n: int) -> dict[str, object]:
+    row = mention(n, text=f"air mati {n}").model_dump()
+    row.update(fetched_at=BASE_TIME, state="pending")
+    return row
+
+
+def test_insert_rows_returns_what_it_wrote_and_skips_repeats(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        conn = s.connection()
+        first = insert_rows(
+            conn,
+            MENTIONS,
+            [_row(1), _row(2)],
+            skip_conflicts_on=["platform", "platform_id"],
+            returning=["platform_id"],
+        )
+        again = insert_rows(
+            conn,
+            MENTIONS,
+            [_row(2), _row(3)],
+            skip_conflicts_on=["platform", "platform_id"],
+            returning=["platform_id"],
+        )
+    assert sorted(r.platform_id for r in first) == ["1001", "1002"]
+    assert [r.platform_id for r in again] == ["1003"]  # 1002 was stored already
+    with session_scope(engine) as s:
+        stored = (
+            s.connection()
+            .execute(select(MENTIONS.c.platform_id, MENTIONS.c.raw, MENTIONS.c.created_at))
+            .all()
+        )
+    assert len(stored) == 3
+    # values went through the columns' types: JSON stays JSON, times stay UTC-aware
+    assert all(isinstance(raw, dict) for _, raw, _ in stored)
+    assert sorted(at for _, _, at in stored) == [mention(n).created_at for n in (1, 2, 3)]
+
+
+def test_update_rows_sets_each_rows_own_values(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        insert_mentions(session=s, mentions=[mention(n) for n in (1, 2, 3)])
+    with session_scope(engine) as s:
+        ids = list(s.connection().execute(select(MENTIONS.c.id).order_by(MENTIONS.c.id)).scalars())
+        update_rows(
+            s.connection(),
+            MENTIONS,
+            [
+                {"id": ids[0], "state": "filed", "terms": ["air"], "routed_at": BASE_TIME},
+                {"id": ids[2], "state": "triage", "terms": None, "routed_at": None},
+            ],
+        )
+    with session_scope(engine) as s:
+        got = {
+            m.id: (m.state, m.terms, m.routed_at)
+            for m in s.connection().execute(
+                select(MENTIONS.c.id, MENTIONS.c.state, MENTIONS.c.terms, MENTIONS.c.routed_at)
+            )
+        }
+    assert got == {
+        ids[0]: ("filed", ["air"], BASE_TIME),
+        ids[1]: ("pending", None, None),
+        ids[2]: ("triage", None, None),
+    }
+
+
+def test_bad_rows_are_refused_naming_the_problem(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        conn = s.connection()
+        with pytest.raises(ValueError, match="not columns of mention: colour"):
+            insert_rows(conn, MENTIONS, [{**_row(1), "colour": "red"}])
+        with pytest.raises(ValueError, match="rows differ in their columns"):
+            update_rows(conn, MENTIONS, [{"id": 1, "state": "filed"}, {"id": 2}])
+        with pytest.raises(ValueError, match="needs its 'id'"):
+            update_rows(conn, MENTIONS, [{"state": "filed"}])

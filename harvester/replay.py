@@ -5,9 +5,14 @@ author_handle, author_name, text, url, created_at, conversation_id, reply_to_id)
 other keys are kept in the raw payload.
 The cursor is the number of records already released (stored or quarantined), so each
 run releases the next ``batch_size`` records and a file that grows is followed like a
-log. A record that cannot be read (not JSON, invalid UTF-8, a field missing or out of
-range) is quarantined with the file, line and byte offset, and the rest is released;
-an unfinished last line (no line break yet, not valid JSON) waits for the next run.
+log. The cursor also keeps where those records end (``byte``, ``line``), so a run seeks
+there instead of reading the file from its start: a long replay costs each run its own
+batch, not the whole file so far. A cursor without them (written before), or whose
+byte offset is not just after a line break (the file was replaced or cut), is found by
+counting records from the start, as before. A record that cannot be read (not JSON,
+invalid UTF-8, a field missing or out of range) is quarantined with the file, line and
+byte offset, and the rest is released; an unfinished last line (no line break yet, not
+valid JSON) waits for the next run.
 """
 
 import csv
@@ -88,22 +93,77 @@ class _Line:
     complete: bool
     #: "byte offset N: invalid UTF-8 (...)" when the bytes were not UTF-8
     invalid: str | None = None
+    #: the byte offset just after the line
+    end: int = 0
 
 
-def _lines(handle: BinaryIO) -> Iterator[_Line]:
-    """The file's lines, decoded one at a time; invalid UTF-8 is replaced and reported."""
-    offset = 0
-    for number, data in enumerate(handle, start=1):
+def _lines(handle: BinaryIO, *, offset: int = 0, after: int = 0) -> Iterator[_Line]:
+    """The file's lines from where *handle* stands (byte *offset*, after line *after*),
+    decoded one at a time; invalid UTF-8 is replaced and reported."""
+    for number, data in enumerate(handle, start=after + 1):
         invalid = None
         try:
             text = data.decode("utf-8")
         except UnicodeDecodeError as err:
             text = data.decode("utf-8", errors="replace")
             invalid = f"byte offset {offset + err.start}: invalid UTF-8 ({err.reason})"
-        if number == 1 and text.startswith("\ufeff"):
+        if offset == 0 and text.startswith("\ufeff"):
             text = text[1:]  # a byte-order mark some editors write
-        yield _Line(number, offset, text, data.endswith(b"\n"), invalid)
-        offset += len(data)
+        end = offset + len(data)
+        yield _Line(number, offset, text, data.endswith(b"\n"), invalid, end)
+        offset = end
+
+
+@dataclass
+class _Resume:
+    """Where a run starts: the records released before, and where they end in the file.
+
+    ``byte`` is None when that is unknown (a cursor written before it was kept, or one
+    that no longer matches the file): the records are then counted from the start.
+    ``byte`` and ``line`` move as the run releases records.
+    """
+
+    released: int
+    byte: int | None
+    line: int
+
+    @classmethod
+    def of(cls, cursor: dict[str, Any] | None) -> "_Resume":
+        cursor = cursor or {}
+        released = int(cursor.get("offset", 0))
+        if released == 0:
+            return cls(0, 0, 0)
+        byte, line = cursor.get("byte"), cursor.get("line")
+        if (
+            isinstance(byte, int)
+            and isinstance(line, int)
+            and not isinstance(byte, bool)
+            and not isinstance(line, bool)
+            and byte > 0
+            and line > 0
+        ):
+            return cls(released, byte, line)
+        return cls(released, None, 0)
+
+    def cursor(self, released: int) -> dict[str, Any]:
+        """The cursor after *released* more records (byte and line when they are known)."""
+        out: dict[str, Any] = {"offset": self.released + released}
+        if self.byte is not None:
+            out.update(byte=self.byte, line=self.line)
+        return out
+
+    def seek(self, handle: BinaryIO) -> bool:
+        """Move *handle* to ``byte`` when it is just after a line break; False when not
+        (then the records are counted from the start and ``byte`` is found again)."""
+        if self.byte is None:
+            return False
+        if self.byte > 0:
+            handle.seek(self.byte - 1)
+            if handle.read(1) != b"\n":
+                handle.seek(0)
+                self.byte, self.line = None, 0
+                return False
+        return True
 
 
 class ReplayCollector:
@@ -122,7 +182,7 @@ class ReplayCollector:
         Reading stops at the limit, before the next record is even read, so a bad
         record after it cannot touch this batch.
         """
-        offset = int((cursor or {}).get("offset", 0))
+        resume = _Resume.of(cursor)
         limit = self.options.batch_size
         if read_budget is not None:
             limit = min(limit, read_budget)
@@ -131,7 +191,7 @@ class ReplayCollector:
         released = 0
         stopped_early = False
         if limit > 0:
-            for item in self._records(skip=offset):
+            for item in self._records(resume):
                 if isinstance(item, Rejected):
                     rejected.append(item)
                 else:
@@ -154,13 +214,14 @@ class ReplayCollector:
         return Batch(
             mentions=mentions,
             rejected=rejected,
-            cursor={"offset": offset + released},
+            cursor=resume.cursor(released),
             reads=released,
             interrupted=interrupted,
         )
 
-    def _records(self, skip: int = 0) -> Iterator["_Record | Rejected"]:
-        """The file's records after the first *skip* (which are counted, not parsed)."""
+    def _records(self, resume: _Resume) -> Iterator["_Record | Rejected"]:
+        """The file's records after those *resume* says were released (sought by byte
+        offset, else counted, not parsed); *resume* follows the records yielded."""
         path = Path(self.options.path)
         try:
             handle = path.open("rb")
@@ -168,55 +229,76 @@ class ReplayCollector:
             raise SourceUnavailable(f"cannot open replay file {path}: {err.strerror}") from err
         with handle:
             if path.suffix.lower() == ".csv":
-                yield from self._csv_records(path, handle, skip)
+                yield from self._csv_records(path, handle, resume)
             else:
-                yield from self._jsonl_records(path, handle, skip)
+                yield from self._jsonl_records(path, handle, resume)
 
     def _jsonl_records(
-        self, path: Path, handle: BinaryIO, skip: int
+        self, path: Path, handle: BinaryIO, resume: _Resume
     ) -> Iterator["_Record | Rejected"]:
+        if resume.seek(handle):
+            assert resume.byte is not None
+            lines, skip = _lines(handle, offset=resume.byte, after=resume.line), 0
+        else:
+            lines, skip = _lines(handle), resume.released
         position = 0
-        for line in _lines(handle):
+        for line in lines:
             if not line.text.strip():
                 continue
             if position < skip:
                 # Released by an earlier run: counted, not parsed again.
                 position += 1
+                resume.byte, resume.line = line.end, line.number
                 continue
             where = f"{path}, line {line.number}"
             if not line.complete and (line.invalid is not None or not _is_json(line.text)):
                 return  # still being written (perhaps mid-character): read again next run
+            resume.byte, resume.line = line.end, line.number
             if line.invalid is not None:
-                position += 1
                 yield _unreadable(f"{where}, {line.invalid}", line.text)
                 continue
             try:
                 record = json.loads(line.text)
             except json.JSONDecodeError as err:
-                position += 1
                 yield _unreadable(f"{where}: not valid JSON ({err.msg})", line.text)
                 continue
-            position += 1
             if not isinstance(record, dict):
                 yield _unreadable(f"{where}: expected a JSON object", line.text)
                 continue
             yield _Record(where, record)
+        if position < skip:
+            resume.byte, resume.line = None, 0  # fewer records than released: not found
 
     def _csv_records(
-        self, path: Path, handle: BinaryIO, skip: int
+        self, path: Path, handle: BinaryIO, resume: _Resume
     ) -> Iterator["_Record | Rejected"]:
         invalid: dict[int, str] = {}
+        read_to = [0]  # the byte offset after the last line the reader took
 
-        def texts() -> Iterator[str]:
-            for line in _lines(handle):
+        def texts(lines: Iterator[_Line]) -> Iterator[str]:
+            for line in lines:
                 if line.invalid is not None:
                     invalid[line.number] = line.invalid
+                read_to[0] = line.end
                 yield line.text
 
-        reader = csv.DictReader(texts())
-        last_line = 1  # the header
+        fieldnames = None
+        if resume.byte:
+            # The header names the columns: read it, then seek past the released rows.
+            fieldnames = next(csv.reader(texts(_lines(handle))), None)
+        if fieldnames is not None and resume.seek(handle):
+            assert resume.byte is not None
+            lines, skip = _lines(handle, offset=resume.byte, after=resume.line), 0
+            reader = csv.DictReader(texts(lines), fieldnames=fieldnames)
+            base = last_line = resume.line
+        else:
+            handle.seek(0)
+            reader = csv.DictReader(texts(_lines(handle)))
+            skip, base, last_line = resume.released, 0, 1  # line 1: the header
+        position = -1
         for position, row in enumerate(reader):
-            first, last_line = last_line + 1, reader.line_num
+            first, last_line = last_line + 1, base + reader.line_num
+            resume.byte, resume.line = read_to[0], last_line
             if position < skip:
                 continue
             where = f"{path}, line {first}"
@@ -226,6 +308,8 @@ class ReplayCollector:
                 yield _unreadable(f"{where}, {bad[0]}", json.dumps(record, ensure_ascii=False))
                 continue
             yield _Record(where, record)
+        if position + 1 < skip:
+            resume.byte, resume.line = None, 0  # fewer rows than released: not found
 
 
 def _is_json(text: str) -> bool:

@@ -90,7 +90,7 @@ def test_a_record_the_store_refuses_is_quarantined_and_the_rest_stored(
     assert (row.source, row.platform, row.platform_id) == (SOURCE, "facebook", "1_2")
     assert row.raw == _record(2) and row.fields["author_name"] == "Warga 2"
     with Session(engine) as s:
-        assert get_cursor(session=s, source=SOURCE) == {"offset": 3}
+        assert (get_cursor(session=s, source=SOURCE) or {}).get("offset") == 3
         health = get_health(session=s, source=SOURCE, platform="replay")
         assert (health.state, health.total_ingested, health.total_quarantined) == ("ok", 2, 1)
 

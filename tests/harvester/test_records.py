@@ -106,7 +106,7 @@ def test_an_id_past_its_limit_is_quarantined_not_cut(
     assert sorted(_mentions(engine)) == ["7001", "7003"]
     with Session(engine) as s:
         (row,) = list_quarantined(session=s)
-        assert get_cursor(session=s, source=SOURCE) == {"offset": 3}
+        assert (get_cursor(session=s, source=SOURCE) or {}).get("offset") == 3
     assert row.reason.endswith(f"line 2: {field}: String should have at most 100 characters")
     assert row.raw[_KEYS[field]] == value and row.source == SOURCE
 

@@ -81,7 +81,12 @@ def test_batches_follow_the_cursor(engine: Engine, tmp_path: Path) -> None:
     collector = _collector(path, batch_size=3)
     assert [_run(engine, collector).stored for _ in range(4)] == [3, 3, 1, 0]
     with Session(engine) as s:
-        assert get_cursor(session=s, source="replay") == {"offset": 7}
+        # records released, and where they end: the next run seeks there
+        assert get_cursor(session=s, source="replay") == {
+            "offset": 7,
+            "byte": path.stat().st_size,
+            "line": 7,
+        }
     # The file grows like a log: the next run picks up only the new records.
     _write(path, [_record(i) for i in range(9)])
     assert _run(engine, collector).stored == 2
@@ -105,7 +110,7 @@ def test_crash_between_fetch_and_commit_loses_and_duplicates_nothing(
         _run(engine, collector)
     assert len(_stored(engine)) == 4
     with Session(engine) as s:
-        assert get_cursor(session=s, source="replay") == {"offset": 4}
+        assert (get_cursor(session=s, source="replay") or {}).get("offset") == 4
 
     monkeypatch.setattr(runner, "save_cursor", real_save)
     result = _run(engine, collector)
@@ -123,7 +128,7 @@ def test_bad_line_is_quarantined_naming_file_and_line(engine: Engine, tmp_path: 
         (row,) = list_quarantined(session=s)
         assert row.reason.startswith(f"{path}, line 2: not valid JSON")
         assert row.raw == {"line": "{not json\n"}
-        assert get_cursor(session=s, source="replay") == {"offset": 3}
+        assert (get_cursor(session=s, source="replay") or {}).get("offset") == 3
         health = get_health(session=s, source="replay", platform="replay")
         assert (health.state, health.last_run_quarantined, health.total_quarantined) == (
             "ok",
@@ -188,7 +193,7 @@ def test_monthly_read_cap_stops_reading_with_a_clear_state(engine: Engine, tmp_p
         assert health.state == "budget_exhausted"
         assert health.rate_limited_until is not None
         assert health.rate_limited_until.day == 1  # resumes on the first of next month
-        assert get_cursor(session=s, source="replay") == {"offset": 4}
+        assert (get_cursor(session=s, source="replay") or {}).get("offset") == 4
     again = run_source(
         engine=engine, source="replay", platform="replay", collector=collector, monthly_read_cap=4
     )
@@ -255,7 +260,7 @@ def test_a_batch_stops_at_its_limit_before_reading_a_bad_record(
     assert (second.stored, second.quarantined) == (1, 1)
     assert _stored(engine) == ["5000", "5001", "5002", "5005"]
     with Session(engine) as s:
-        assert get_cursor(session=s, source="replay") == {"offset": 5}
+        assert (get_cursor(session=s, source="replay") or {}).get("offset") == 5
 
 
 def test_invalid_utf8_is_quarantined_naming_file_line_and_byte_offset(

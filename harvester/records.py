@@ -42,6 +42,10 @@ LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
+#: any character either cleaning would change: most values have none, and one search
+#: (or, for printable ASCII, ``isprintable``) finds that faster than the substitutions
+_DIRTY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+_DIRTY_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def _limits() -> dict[str, int]:
@@ -61,6 +65,10 @@ LIMITS: dict[str, int] = _limits()
 def clean_string(value: str, *, multiline: bool = True) -> str:
     """*value* without control characters (tab and line breaks kept if *multiline*),
     lone surrogates replaced by U+FFFD."""
+    if value.isascii() and value.isprintable():
+        return value  # U+0020 to U+007E only: nothing to clean
+    if not (_DIRTY if multiline else _DIRTY_ONE_LINE).search(value):
+        return value
     pattern = _CONTROLS if multiline else _CONTROLS_ONE_LINE
     value = pattern.sub("", value)
     if _SURROGATES.search(value):

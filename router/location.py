@@ -30,6 +30,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -170,23 +171,23 @@ class Gazetteer:
             # blank them out, keeping offsets, so spans still index the text
             text = _NOT_TEXT.sub(lambda m: " " * len(m.group()), text)
             low = text.lower()
-        if self._first_words.isdisjoint(WORD.findall(low)):
+        toks = WORD.findall(low)
+        if self._first_words.isdisjoint(toks):
             return NOWHERE
         if len(low) == len(text):
-            found = [(m.group(), m.start(), m.end()) for m in WORD.finditer(low)]
-            orig = [text[s:e] for _, s, e in found]
+            spans = [m.span() for m in WORD.finditer(low)]
+            orig = [text[s:e] for s, e in spans]
         else:  # a character whose lower case is longer: lower word by word
-            orig = [m.group() for m in WORD.finditer(text)]
-            found = [(m.group().lower(), m.start(), m.end()) for m in WORD.finditer(text)]
-        toks = [w for w, _, _ in found]
+            matches = list(WORD.finditer(text))
+            spans = [m.span() for m in matches]
+            orig = [m.group() for m in matches]
+            toks = [w.lower() for w in orig]
         # a road name not in the gazetteer runs only over words separated by spaces
-        spaced = [False] + [
-            text[found[k - 1][2] : found[k][1]].isspace() for k in range(1, len(found))
-        ]
+        spaced = [False] + [text[e:s].isspace() for (_, e), (s, _) in pairwise(spans)]
         hits = self._scan(toks, orig, spaced)
         if not hits:
             return NOWHERE
-        return self._resolve(hits, toks, lambda h: text[found[h.start][1] : found[h.end - 1][2]])
+        return self._resolve(hits, toks, lambda h: text[spans[h.start][0] : spans[h.end - 1][1]])
 
     # --- scanning ----------------------------------------------------------------------------
 

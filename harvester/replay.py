@@ -8,8 +8,10 @@ run releases the next ``batch_size`` records and a file that grows is followed l
 log. The cursor also keeps where those records end (``byte``, ``line``), so a run seeks
 there instead of reading the file from its start: a long replay costs each run its own
 batch, not the whole file so far. A cursor without them (written before), or whose
-byte offset is not just after a line break (the file was replaced or cut), is found by
-counting records from the start, as before. A record that cannot be read (not JSON,
+byte offset is not just after a line break (a sign the file was replaced or cut), is
+found by counting records from the start, as before. (A replacement file with a line
+break at that very byte is read on from there: replay files are meant to grow, not to
+be rewritten.) A record that cannot be read (not JSON,
 invalid UTF-8, a field missing or out of range) is quarantined with the file, line and
 byte offset, and the rest is released; an unfinished last line (no line break yet, not
 valid JSON) waits for the next run.

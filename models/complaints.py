@@ -9,6 +9,7 @@ from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, col, select
 
 from models.exceptions import InvalidTransition
+from models.filing import filed_history_row, filed_outbox_rows, link_row
 from models.public_number import DEFAULT_PREFIX, next_number
 from models.tables import (
     Complaint,
@@ -19,7 +20,7 @@ from models.tables import (
     StatusChange,
 )
 from models.types import utcnow
-from models.vocab import FILED_NOTE, ComplaintStatus, MentionState, OutboxStatus
+from models.vocab import ComplaintStatus, MentionState
 
 
 def file_complaint(
@@ -74,48 +75,10 @@ def file_complaint(
         return None
     complaint.id = int(new_id)
     now = complaint.created_at
-    conn.execute(
-        insert(_LINKS),
-        [
-            {
-                "mention_id": mention.id,
-                "complaint_id": complaint.id,
-                "linked_at": now,
-                "reason": "origin",
-            }
-        ],
-    )
-    conn.execute(
-        insert(_HISTORY),
-        [
-            {
-                "complaint_id": complaint.id,
-                "actor": routed_by,
-                "at": now,
-                "from_status": None,
-                "to_status": ComplaintStatus.BARU,
-                "note": FILED_NOTE,
-            }
-        ],
-    )
+    conn.execute(insert(_LINKS), [link_row(complaint.id, mention.id, "origin", now)])
+    conn.execute(insert(_HISTORY), [filed_history_row(complaint.id, routed_by, now)])
     if channels:
-        payload = {"event": "complaint.filed", "complaint_id": complaint.id}
-        conn.execute(
-            insert(_OUTBOX),
-            [
-                {
-                    "complaint_id": complaint.id,
-                    "agency_code": inbox,
-                    "channel": channel,
-                    "payload": payload,
-                    "status": OutboxStatus.PENDING,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for channel in channels
-            ],
-        )
+        conn.execute(insert(_OUTBOX), filed_outbox_rows(complaint.id, inbox, channels, now))
     make_transient_to_detached(complaint)
     session.add(complaint)
     mention.state = MentionState.FILED

@@ -15,6 +15,7 @@ A complaint filed in the batch can be joined by later mentions of the same batch
 it is written: a ``ComplaintRef`` stands for it and gets its id and number on ``write``.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -213,39 +214,22 @@ class FilingBatch:
             for new in self._new:
                 new.ref.id = int(ids[new.ref.origin_mention_id])
             links += [_link(n.ref, n.ref.origin_mention_id, "origin", self.now) for n in self._new]
-            insert_rows(conn, _HISTORY, [self._history(n) for n in self._new])
-            insert_rows(conn, _OUTBOX, [o for n in self._new for o in self._outbox(n)])
+            insert_rows(
+                conn,
+                _HISTORY,
+                [filed_history_row(_id(n.ref), n.row["routed_by"], self.now) for n in self._new],
+            )
+            outbox = [
+                row
+                for n in self._new
+                for row in filed_outbox_rows(_id(n.ref), n.ref.inbox, n.channels, self.now)
+            ]
+            insert_rows(conn, _OUTBOX, outbox)
         links += [_link(j.ref, j.mention_id, j.reason, self.now) for j in self._joins]
         insert_rows(conn, _LINKS, links)
         if self._joins:
             insert_rows(conn, _MERGES, [self._merge(j) for j in self._joins])
             _recount_reporters(conn, sorted({_id(j.ref) for j in self._joins}), self.now)
-
-    def _history(self, new: _New) -> dict[str, Any]:
-        return {
-            "complaint_id": new.ref.id,
-            "actor": new.row["routed_by"],
-            "at": self.now,
-            "from_status": None,
-            "to_status": ComplaintStatus.BARU,
-            "note": FILED_NOTE,
-        }
-
-    def _outbox(self, new: _New) -> list[dict[str, Any]]:
-        payload = {"event": "complaint.filed", "complaint_id": new.ref.id}
-        return [
-            {
-                "complaint_id": new.ref.id,
-                "agency_code": new.ref.inbox,
-                "channel": channel,
-                "payload": payload,
-                "status": OutboxStatus.PENDING,
-                "attempts": 0,
-                "next_attempt_at": self.now,
-                "created_at": self.now,
-            }
-            for channel in new.channels
-        ]
 
     def _merge(self, join: _Join) -> dict[str, Any]:
         return {
@@ -264,7 +248,49 @@ def _id(ref: ComplaintRef) -> int:
 
 
 def _link(ref: ComplaintRef, mention_id: int, reason: str, at: datetime) -> dict[str, Any]:
-    return {"mention_id": mention_id, "complaint_id": _id(ref), "linked_at": at, "reason": reason}
+    return link_row(_id(ref), mention_id, reason, at)
+
+
+def link_row(complaint_id: int, mention_id: int, reason: str, at: datetime) -> dict[str, Any]:
+    """The complaint_mention row linking *mention_id* to *complaint_id*."""
+    return {
+        "mention_id": mention_id,
+        "complaint_id": complaint_id,
+        "linked_at": at,
+        "reason": reason,
+    }
+
+
+def filed_history_row(complaint_id: int, actor: str, at: datetime) -> dict[str, Any]:
+    """A new complaint's first history entry (no status before ``baru``)."""
+    return {
+        "complaint_id": complaint_id,
+        "actor": actor,
+        "at": at,
+        "from_status": None,
+        "to_status": ComplaintStatus.BARU,
+        "note": FILED_NOTE,
+    }
+
+
+def filed_outbox_rows(
+    complaint_id: int, inbox: str, channels: Sequence[str], at: datetime
+) -> list[dict[str, Any]]:
+    """One outbox row per notification channel announcing a new complaint to *inbox*."""
+    payload = {"event": "complaint.filed", "complaint_id": complaint_id}
+    return [
+        {
+            "complaint_id": complaint_id,
+            "agency_code": inbox,
+            "channel": channel,
+            "payload": payload,
+            "status": OutboxStatus.PENDING,
+            "attempts": 0,
+            "next_attempt_at": at,
+            "created_at": at,
+        }
+        for channel in channels
+    ]
 
 
 def _recount_reporters(conn: Any, complaint_ids: list[int], now: datetime) -> None:

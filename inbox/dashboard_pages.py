@@ -23,7 +23,7 @@ from lifecycle.reports import (
     overdue,
     overdue_step,
     report_total,
-    response_times,
+    response_figures,
     yearly_report,
 )
 from lifecycle.source_alerts import open_source_alerts
@@ -91,8 +91,7 @@ def render_dashboard(
     year = year if year in years else this_year
     report = yearly_report(session=db, year=year)
     calendar = working_calendar(request)
-    figures = response_times(session=db, calendar=calendar, year=year, now=now, by_month=False)
-    monthly = response_times(session=db, calendar=calendar, year=year, now=now)
+    response = response_figures(session=db, calendar=calendar, year=year, now=now)
     since, _ = window(days, now)
     can = {p.value: access.can(user, p) for p in Permission}
     overdue_by_inbox = count_overdue(session=db, now=now)
@@ -116,8 +115,8 @@ def render_dashboard(
         "years": years,
         "report": report,
         "report_total": report_total(report),
-        "figures": {r.inbox: r for r in figures},
-        "monthly": monthly,
+        "figures": {r.inbox: r for r in response.yearly},
+        "monthly": response.monthly,
         "sources": sources,
         "disabled_sources": [s for s in sources if s.disabled],
         "quarantine": quarantine_summary(session=db),

@@ -4,6 +4,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import NamedTuple
 
 from sqlalchemy import case, func, or_
 from sqlalchemy import select as sa_select
@@ -220,20 +221,99 @@ class _Acc:
             reopened=self.reopened,
         )
 
-    def add(self, c: Complaint, calendar: WorkingCalendar, now: datetime, reopened: int) -> None:
+    def add(
+        self,
+        c: "_Times",
+        reopened: int,
+        response: float | None,
+        follow_up: float | None,
+        now: datetime,
+    ) -> None:
         self.received += 1
         self.reopened += reopened
-        if c.responded_at is not None:
-            self.response.append(calendar.working_hours_between(c.created_at, c.responded_at))
+        if response is not None:
+            self.response.append(response)
         if c.respond_by is not None and (c.responded_at is not None or c.respond_by < now):
             self.response_due += 1
             self.response_on_time += c.responded_at is not None and c.responded_at <= c.respond_by
+        if follow_up is not None:
+            self.follow_up.append(follow_up)
         followed = c.followed_up_at
-        if followed is not None:
-            self.follow_up.append(calendar.working_hours_between(c.created_at, followed))
         if c.follow_up_by is not None and (followed is not None or c.follow_up_by < now):
             self.follow_up_due += 1
             self.follow_up_on_time += followed is not None and followed <= c.follow_up_by
+
+
+@dataclass(frozen=True)
+class ResponseFigures:
+    """The response-time report of one year: per inbox for the year, and per inbox and month."""
+
+    yearly: list[ResponseRow]
+    monthly: list[ResponseRow]
+
+
+class _Times(NamedTuple):
+    """The columns of a complaint the response-time report reads."""
+
+    id: int
+    inbox: str
+    created_at: datetime
+    respond_by: datetime | None
+    responded_at: datetime | None
+    follow_up_by: datetime | None
+    followed_up_at: datetime | None
+
+
+def _rows(groups: dict[tuple[str, str | None], _Acc]) -> list[ResponseRow]:
+    return [groups[key].row(*key) for key in sorted(groups, key=lambda k: (k[0], k[1] or ""))]
+
+
+def response_figures(
+    *,
+    session: Session,
+    calendar: WorkingCalendar,
+    year: int,
+    now: datetime,
+    inbox: str | None = None,
+) -> ResponseFigures:
+    """Response-time figures of complaints received in *year* (WITA): per inbox for the
+    year and per inbox and month, from one read of the year's complaints.
+
+    Only the columns the figures need are read (not whole complaints), and each
+    complaint's working hours are counted once for both tables: the dashboard shows both,
+    and at 100,000 complaints a year loading whole rows twice took the page seconds.
+    Complaints refused as bukan wewenang are left out (they wait for triage).
+    """
+    start, end = year_bounds(year)
+    in_year = (col(Complaint.created_at) >= start, col(Complaint.created_at) < end)
+    stmt = sa_select(*(col(getattr(Complaint, name)) for name in _Times._fields)).where(
+        *in_year, col(Complaint.status) != S.BUKAN_WEWENANG
+    )
+    reopen_stmt = (
+        select(StatusChange.complaint_id, func.count())
+        .join(Complaint, col(Complaint.id) == col(StatusChange.complaint_id))
+        .where(*in_year)
+        .where(StatusChange.from_status == S.SELESAI, StatusChange.to_status == S.DITINDAKLANJUTI)
+        .where(StatusChange.kind == HistoryKind.STATUS)
+        .group_by(col(StatusChange.complaint_id))
+    )
+    if inbox is not None:
+        stmt = stmt.where(col(Complaint.inbox) == inbox)
+        reopen_stmt = reopen_stmt.where(col(Complaint.inbox) == inbox)
+    reopens = {cid: int(n) for cid, n in session.exec(reopen_stmt)}
+    yearly: dict[tuple[str, str | None], _Acc] = {}
+    monthly: dict[tuple[str, str | None], _Acc] = {}
+    hours = calendar.working_hours_between
+    for row in session.connection().execute(stmt):
+        c = _Times(*row)
+        response = None if c.responded_at is None else hours(c.created_at, c.responded_at)
+        followed = c.followed_up_at
+        follow_up = None if followed is None else hours(c.created_at, followed)
+        month = c.created_at.astimezone(WITA).strftime("%Y-%m")
+        reopened = reopens.get(c.id, 0)
+        for groups, key in ((yearly, (c.inbox, None)), (monthly, (c.inbox, month))):
+            groups.setdefault(key, _Acc()).add(c, reopened, response, follow_up, now)
+    return ResponseFigures(_rows(yearly), _rows(monthly))
 
 
 def response_times(
@@ -250,25 +330,8 @@ def response_times(
     With *by_month* False, one row per inbox for the year (the yearly table's columns).
     Complaints refused as bukan wewenang are left out (they wait for triage).
     """
-    start, end = year_bounds(year)
-    in_year = (col(Complaint.created_at) >= start, col(Complaint.created_at) < end)
-    stmt = select(Complaint).where(*in_year).where(col(Complaint.status) != S.BUKAN_WEWENANG)
-    if inbox is not None:
-        stmt = stmt.where(Complaint.inbox == inbox)
-    reopen_stmt = (
-        select(StatusChange.complaint_id, func.count())
-        .join(Complaint, col(Complaint.id) == col(StatusChange.complaint_id))
-        .where(*in_year)
-        .where(StatusChange.from_status == S.SELESAI, StatusChange.to_status == S.DITINDAKLANJUTI)
-        .where(StatusChange.kind == HistoryKind.STATUS)
-        .group_by(col(StatusChange.complaint_id))
-    )
-    reopens = {cid: int(n) for cid, n in session.exec(reopen_stmt)}
-    groups: dict[tuple[str, str | None], _Acc] = {}
-    for c in session.exec(stmt):
-        month = c.created_at.astimezone(WITA).strftime("%Y-%m") if by_month else None
-        groups.setdefault((c.inbox, month), _Acc()).add(c, calendar, now, reopens.get(c.id or 0, 0))
-    return [groups[key].row(*key) for key in sorted(groups, key=lambda k: (k[0], k[1] or ""))]
+    figures = response_figures(session=session, calendar=calendar, year=year, now=now, inbox=inbox)
+    return figures.monthly if by_month else figures.yearly
 
 
 def response_csv(rows: list[ResponseRow]) -> str:

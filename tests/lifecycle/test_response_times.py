@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from lifecycle.reports import percentile, response_csv, response_times
+from lifecycle.reports import percentile, response_csv, response_figures, response_times
 from models.db import session_scope
 from models.tables import StatusChange
 from models.vocab import ComplaintStatus
@@ -135,6 +135,23 @@ def test_figures_per_inbox_and_month(engine: Engine) -> None:
     table = list(csv.reader(io.StringIO(response_csv(rows))))
     assert table[0][:3] == ["inbox", "bulan", "diterima"]
     assert table[2][:6] == ["PDAM", "2026-11", "4", "4.0", "24.8", "75.0"]
+
+
+def test_one_read_gives_both_tables_and_an_inbox_alone(engine: Engine) -> None:
+    """The dashboard reads the year once for both tables; an inbox's figures (the API's
+    agency scope) are its rows of the whole city's, reopenings included."""
+    _year(engine)
+    now = RECEIVED + timedelta(days=20)
+    with Session(engine) as s:
+        both = response_figures(session=s, calendar=CALENDAR, year=2026, now=now)
+        monthly = response_times(session=s, calendar=CALENDAR, year=2026, now=now)
+        yearly = response_times(session=s, calendar=CALENDAR, year=2026, now=now, by_month=False)
+        pdam = response_figures(session=s, calendar=CALENDAR, year=2026, now=now, inbox="PDAM")
+    assert (both.monthly, both.yearly) == (monthly, yearly)
+    assert [r.inbox for r in both.yearly] == ["LPJU", "PDAM"]
+    assert pdam.yearly == [r for r in yearly if r.inbox == "PDAM"]
+    assert pdam.monthly == [r for r in monthly if r.inbox == "PDAM"]
+    assert pdam.yearly[0].reopened == 1
 
 
 def test_figures_in_the_api_and_as_csv(engine: Engine) -> None:

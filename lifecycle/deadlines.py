@@ -31,11 +31,11 @@ working days.
 
 import bisect
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -43,6 +43,10 @@ from holidays.constants import GOVERNMENT, PUBLIC
 
 from models.exceptions import ConfigError
 from models.wita import WITA
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 #: the last representable moment of a day, so "due on day D" includes all of D
 END_OF_DAY = time(23, 59, 59, 999999)
@@ -209,6 +213,46 @@ class WorkingCalendar:
             + 24.0 * between
             + (tail if self.is_working_day(last) else 0.0)
         )
+
+    def working_hours_many(
+        self, spans: Sequence[tuple[datetime, datetime]]
+    ) -> "npt.NDArray[np.float64]":
+        """``working_hours_between`` of many (start, end) pairs at once, as an array.
+
+        The same figures by another route: the working hours from a fixed day to a moment
+        are 24 per working day before its date (numpy's ``busday_count`` with this
+        calendar's weekend and days off) plus the hours into its day if that is a working
+        day; a span's hours are the difference. The response-time report asks this for
+        every complaint of a year (100,000 at a large city), where a call per pair was
+        most of the dashboard's time.
+        """
+        import numpy as np
+
+        if not spans:
+            return np.zeros(0)
+        starts = self._local_moments([s for s, _ in spans])
+        ends = self._local_moments([e for _, e in spans])
+        days = np.concatenate([starts, ends]).astype("datetime64[D]")
+        first, last = days.min().item(), days.max().item()
+        off = [d for y in range(first.year, last.year + 1) for d in self._off_days(y)[1]]
+        mask = [day not in self.weekend for day in range(7)]
+        calendar = np.busdaycalendar(weekmask=mask, holidays=np.array(off, dtype="datetime64[D]"))
+        origin = np.datetime64(first, "D")
+
+        def cumulative(moments: "npt.NDArray[np.datetime64]") -> "npt.NDArray[np.float64]":
+            day = moments.astype("datetime64[D]")
+            into = (moments - day) / np.timedelta64(1, "h")
+            whole = np.busday_count(origin, day, busdaycal=calendar).astype(np.float64)
+            return 24.0 * whole + np.where(np.is_busday(day, busdaycal=calendar), into, 0.0)
+
+        return np.maximum(cumulative(ends) - cumulative(starts), 0.0)
+
+    def _local_moments(self, moments: list[datetime]) -> "npt.NDArray[np.datetime64]":
+        """Aware datetimes as local wall-clock times (microseconds), for numpy."""
+        import numpy as np
+
+        tz = self.tz
+        return np.array([m.astimezone(tz).replace(tzinfo=None) for m in moments], "datetime64[us]")
 
     def _midnight(self, day: date) -> datetime:
         return datetime.combine(day, time(0), tzinfo=self.tz)

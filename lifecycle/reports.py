@@ -303,16 +303,18 @@ def response_figures(
     reopens = {cid: int(n) for cid, n in session.exec(reopen_stmt)}
     yearly: dict[tuple[str, str | None], _Acc] = {}
     monthly: dict[tuple[str, str | None], _Acc] = {}
-    hours = calendar.working_hours_between
-    for row in session.connection().execute(stmt):
-        c = _Times(*row)
-        response = None if c.responded_at is None else hours(c.created_at, c.responded_at)
-        followed = c.followed_up_at
-        follow_up = None if followed is None else hours(c.created_at, followed)
+    times = [_Times(*row) for row in session.connection().execute(stmt)]
+    answered = [(c.created_at, c.responded_at) for c in times if c.responded_at is not None]
+    followed = [(c.created_at, c.followed_up_at) for c in times if c.followed_up_at is not None]
+    response = iter(calendar.working_hours_many(answered).tolist())
+    follow_up = iter(calendar.working_hours_many(followed).tolist())
+    for c in times:
+        hours = next(response) if c.responded_at is not None else None
+        follow = next(follow_up) if c.followed_up_at is not None else None
         month = c.created_at.astimezone(WITA).strftime("%Y-%m")
         reopened = reopens.get(c.id, 0)
         for groups, key in ((yearly, (c.inbox, None)), (monthly, (c.inbox, month))):
-            groups.setdefault(key, _Acc()).add(c, reopened, response, follow_up, now)
+            groups.setdefault(key, _Acc()).add(c, reopened, hours, follow, now)
     return ResponseFigures(_rows(yearly), _rows(monthly))
 
 

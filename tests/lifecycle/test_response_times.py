@@ -3,12 +3,13 @@
 import csv
 import io
 import random
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from lifecycle.deadlines import WorkingCalendar
 from lifecycle.reports import percentile, response_csv, response_figures, response_times
 from models.db import session_scope
 from models.tables import StatusChange
@@ -56,6 +57,30 @@ def test_working_hours_by_arithmetic_match_the_day_by_day_count() -> None:
         assert CALENDAR.working_hours_between(start, end) == pytest.approx(
             _hours_day_by_day(start, end), abs=1e-9
         )
+
+
+def test_working_hours_of_many_spans_match_one_by_one() -> None:
+    # The report's vectorised count (numpy's working-day calendar) against the plain
+    # definition, over holidays, weekends, year ends, ends before starts and a span
+    # within one day; a Balinese extra day off and a Friday-Saturday weekend as well.
+    rnd = random.Random(15)
+    base = datetime(2025, 12, 1, tzinfo=UTC)
+    spans = []
+    for _ in range(400):
+        start = base + timedelta(minutes=rnd.randrange(0, 60 * 24 * 500))
+        end = start + timedelta(minutes=rnd.randrange(-600, 60 * 24 * rnd.choice((1, 9, 90))))
+        spans.append((start, end))
+    for calendar in (
+        CALENDAR,
+        WorkingCalendar(extra_holidays=[date(2026, 3, 4)], weekend=frozenset({4, 5})),
+    ):
+        many = calendar.working_hours_many(spans)
+        one_by_one = [calendar.working_hours_between(s, e) for s, e in spans]
+        assert many.tolist() == pytest.approx(one_by_one, abs=1e-9)
+    assert [_hours_day_by_day(s, e) for s, e in spans] == pytest.approx(
+        CALENDAR.working_hours_many(spans).tolist(), abs=1e-9
+    )
+    assert CALENDAR.working_hours_many([]).tolist() == []
 
 
 def test_percentile_interpolates() -> None:

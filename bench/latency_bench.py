@@ -16,7 +16,6 @@ Run: .venv/bin/python bench/latency_bench.py [--seconds 60] [--store sqlite|post
 """
 
 import argparse
-import json
 import math
 import os
 import signal
@@ -24,34 +23,21 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import yaml
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
 from models.db import make_engine
 from models.tables import Mention
 
+if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import create_pg_database, drop_pg_database, make_stream, pg_url
+
 ROOT = Path(__file__).parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 TARGET_P95_S = 5.0
-
-
-def make_stream(path: Path, n: int) -> None:
-    """*n* distinct mentions from the bundled sample, each its own post."""
-    sample = ROOT / "harvester" / "samples" / "denpasar.jsonl"
-    records = [json.loads(x) for x in sample.read_text().splitlines() if x.strip()]
-    with path.open("w") as out:
-        for i in range(n):
-            r = dict(records[i % len(records)])
-            r["id"] = f"{r['id']}-{i}"
-            r["conversation_id"], r["reply_to_id"] = r["id"], None
-            r["text"] = f"{r['text']} ({i})"
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def write_config(folder: Path, url: str, stream: Path, models: Path, after: bool) -> Path:
@@ -99,16 +85,9 @@ def run_case(
 def _store_url(kind: str, base: Path, tag: str) -> tuple[str, str | None]:
     if kind == "sqlite":
         return f"sqlite:///{base / tag / 'data' / 'aduan.db'}", None
-    name = f"issue_17_scaleout_latency_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    pg = make_url(PG_ADMIN).set(drivername="postgresql+psycopg", database=name)
-    return pg.render_as_string(hide_password=False), name
-
-
-def _drop(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    name = create_pg_database("issue_17_scaleout_latency", required=True)
+    assert name is not None
+    return pg_url(name), name
 
 
 def main() -> None:
@@ -133,7 +112,7 @@ def main() -> None:
                 results[label] = run_case(url, folder, stream, models, after, args.seconds)
             finally:
                 if created:
-                    _drop(created)
+                    drop_pg_database(created)
             load = os.getloadavg()
             lat = results[label]
             print(

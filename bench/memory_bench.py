@@ -18,20 +18,19 @@ Run: .venv/bin/python bench/memory_bench.py [N] [--pg]
 
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from pathlib import Path
 
-import psycopg
 import yaml
-from sqlalchemy.engine import make_url
+
+if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import create_pg_database, drop_pg_database, peak_rss_mb, pg_url, run_child
 
 ROOT = Path(__file__).parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BIG = 5 * 1024 * 1024
 
 
@@ -96,43 +95,6 @@ def run_one(store_url: str, stream: Path, model_dir: Path, cap: int) -> dict[str
     return {"stored": stored, "seconds": elapsed, "peak_rss_mb": peak_rss_mb()}
 
 
-def peak_rss_mb() -> float:
-    """This process's own peak RSS in MB.
-
-    Linux's VmHWM belongs to the process image, so it starts afresh at exec;
-    ``getrusage``'s ru_maxrss carries the RSS of the parent that forked it, which here
-    has just trained a model, and would credit its memory to the child.
-    """
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return int(status.split("VmHWM:")[1].split()[0]) / 1024
-
-
-def _child(*args: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=True
-    )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _pg_database() -> str | None:
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            name = f"memory_bench_{uuid.uuid4().hex[:8]}"
-            conn.execute(f'CREATE DATABASE "{name}"')
-            return name
-    except psycopg.Error:
-        return None
-
-
-def _drop(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     from classifier.normalize import DECIDING_CHARS
     from classifier.train import train
@@ -162,17 +124,16 @@ def main() -> None:
                 if kind is None:
                     url = f"sqlite:///{base / f'{uuid.uuid4().hex}.db'}"
                 else:
-                    created = _pg_database()
+                    created = create_pg_database("memory_bench")
                     if created is None:
                         print("PostgreSQL unreachable: skipped")
                         break
-                    pg = make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
-                    url = pg.set(database=created).render_as_string(False)
+                    url = pg_url(created)
                 try:
-                    r = _child("--one", url, str(stream), str(model_dir), str(cap))
+                    r = run_child(__file__, "--one", url, str(stream), str(model_dir), str(cap))
                 finally:
                     if created:
-                        _drop(created)
+                        drop_pg_database(created)
                 load = os.getloadavg()
                 print(
                     f"{label:10s} {name:20s} {int(r['stored']):,} stored in "

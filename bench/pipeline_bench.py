@@ -15,38 +15,31 @@ Run: .venv/bin/python bench/pipeline_bench.py [N]
 
 import json
 import os
-import resource
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import psycopg
 import yaml
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
+
+if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import (
+    create_pg_database,
+    drop_pg_database,
+    make_stream,
+    peak_rss_mb,
+    pg_url,
+    run_child,
+)
 
 if TYPE_CHECKING:
     from aduan.settings import Settings
 
 ROOT = Path(__file__).parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-def make_stream(path: Path, n: int) -> None:
-    """*n* distinct mentions from the bundled sample, each its own post."""
-    sample = ROOT / "harvester" / "samples" / "denpasar.jsonl"
-    records = [json.loads(x) for x in sample.read_text().splitlines() if x.strip()]
-    with path.open("w") as out:
-        for i in range(n):
-            r = dict(records[i % len(records)])
-            r["id"] = f"{r['id']}-{i}"
-            r["conversation_id"], r["reply_to_id"] = r["id"], None
-            r["text"] = f"{r['text']} ({i})"
-            out.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
 def bench_settings(tmp: Path, store_url: str, stream: Path, model_dir: Path) -> "Settings":
@@ -159,20 +152,6 @@ def run_classify(stream: Path, model_dir: Path, batch_size: int) -> dict[str, fl
     return {"classify_rate": len(texts) / best, "classify_cpu_rate": len(texts) / best_cpu}
 
 
-def peak_rss_mb() -> float:
-    """This process's own peak RSS in MB.
-
-    Linux's VmHWM belongs to the process image, so it starts afresh at exec;
-    ``getrusage``'s ru_maxrss carries the RSS of the parent that forked it (which has
-    just trained a model) and so overstated this figure before issue 19.
-    """
-    try:
-        status = Path("/proc/self/status").read_text()
-    except OSError:
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return int(status.split("VmHWM:")[1].split()[0]) / 1024
-
-
 def run_bare(bare_url: str, stream: Path) -> dict[str, float]:
     """The same rows inserted bare (one bulk insert) into a fresh store of the same kind."""
     from harvester.base import SourceSpec
@@ -193,29 +172,6 @@ def run_bare(bare_url: str, stream: Path) -> dict[str, float]:
     return {"bare_rate": len(mentions) / (time.perf_counter() - started)}
 
 
-def _child(*args: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=True
-    )
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _pg_database() -> str | None:
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            name = f"issue17_throughput_pipeline_{uuid.uuid4().hex[:8]}"
-            conn.execute(f'CREATE DATABASE "{name}"')
-            return name
-    except psycopg.Error:
-        return None
-
-
-def _drop(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -227,24 +183,18 @@ def main() -> None:
 
         train(model_dir)
         stores = [("SQLite", f"sqlite:///{base / 'e2e.db'}", f"sqlite:///{base / 'bare.db'}")]
-        created = [db for db in (_pg_database(), _pg_database()) if db]
+        prefix = "issue17_throughput_pipeline"
+        created = [db for db in (create_pg_database(prefix), create_pg_database(prefix)) if db]
         if len(created) == 2:
-            pg = make_url(PG_ADMIN).set(drivername="postgresql+psycopg")
-            stores.append(
-                (
-                    "PostgreSQL",
-                    pg.set(database=created[0]).render_as_string(False),
-                    pg.set(database=created[1]).render_as_string(False),
-                )
-            )
+            stores.append(("PostgreSQL", pg_url(created[0]), pg_url(created[1])))
         else:
             print("PostgreSQL unreachable: measuring SQLite only")
         try:
             batch = str(yaml.safe_load((ROOT / "config.yaml").read_text())["routing"]["batch_size"])
             for label, url, bare_url in stores:
-                r = _child("--classify", str(stream), str(model_dir), batch)
-                r.update(_child("--one", url, str(stream), str(model_dir)))
-                r.update(_child("--bare", bare_url, str(stream)))
+                r = run_child(__file__, "--classify", str(stream), str(model_dir), batch)
+                r.update(run_child(__file__, "--one", url, str(stream), str(model_dir)))
+                r.update(run_child(__file__, "--bare", bare_url, str(stream)))
                 cpu_rate = r["stored"] / r["cpu_seconds"]
                 cpu_ratio = cpu_rate / r["classify_cpu_rate"]
                 print(
@@ -261,7 +211,7 @@ def main() -> None:
                 )
         finally:
             for db in created:
-                _drop(db)
+                drop_pg_database(db)
     print(
         "targets: >= 1,000 mentions/s on SQLite, peak RSS < 400 MB; end to end / bare "
         "classify >= 0.50 on SQLite, >= 0.35 on PostgreSQL"

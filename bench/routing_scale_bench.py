@@ -22,15 +22,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import yaml
-from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, func, select
 
 from aduan.settings import Settings, load_settings
 
+if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import create_pg_database, drop_pg_database, pg_url
+
 ROOT = Path(__file__).parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 START = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
 
 
@@ -151,26 +152,6 @@ def routed(store_url: str, routers: int, model_dir: Path, stream: Path) -> Route
     )
 
 
-def _pg_url() -> str | None:
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            name = f"routing_scale_bench_{uuid.uuid4().hex[:8]}"
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except psycopg.Error:
-        return None
-    return (
-        make_url(PG_ADMIN)
-        .set(drivername="postgresql+psycopg", database=name)
-        .render_as_string(hide_password=False)
-    )
-
-
-def _drop(url: str) -> None:
-    name = make_url(url).database
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def main() -> None:
     """Print one-vs-two router figures per store."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000
@@ -188,15 +169,16 @@ def main() -> None:
         for kind in ("sqlite", "postgresql"):
             figures: dict[int, Routed] = {}
             for routers in (1, 2):
-                url = stores[kind](routers) if kind == "sqlite" else _pg_url()
-                if url is None:
+                name = None if kind == "sqlite" else create_pg_database("routing_scale_bench")
+                url = stores[kind](routers) if kind == "sqlite" else name and pg_url(name)
+                if not url:
                     print("postgresql: unreachable, skipped")
                     break
                 try:
                     figures[routers] = routed(url, routers, model_dir, stream)
                 finally:
-                    if kind == "postgresql":
-                        _drop(url)
+                    if name:
+                        drop_pg_database(name)
             if len(figures) < 2:
                 continue
             one, two = figures[1], figures[2]

@@ -29,31 +29,30 @@ Run: .venv/bin/python bench/store_size_bench.py [--scale 1.0] [--n 5000]
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
 from sqlalchemy import bindparam, text
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection
+
+if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import create_pg_database, drop_pg_database, pg_url, run_child
+from bench.benchkit import make_stream as plain_stream
 
 ROOT = Path(__file__).parents[1]
 sys.path.insert(0, str(Path(__file__).parent))
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 MENTIONS = 1_000_000
 FILL_DAYS = 365
 
 
 def make_stream(path: Path, n: int) -> None:
     """``pipeline_bench``'s stream, each post under a thread root that is not stored."""
-    from pipeline_bench import make_stream as plain
-
-    plain(path, n)
+    plain_stream(path, n)
     records = [json.loads(x) for x in path.read_text().splitlines() if x.strip()]
     with path.open("w") as out:
         for i, r in enumerate(records):
@@ -114,9 +113,8 @@ def _at(conn: Connection, seconds: str) -> str:
 
 def fill(url: str, stream: Path, model_dir: Path, scale: float) -> dict[str, float]:
     """Fill a fresh store at *url*; the seconds it took and the row counts."""
-    from pipeline_bench import bench_settings
-
     from aduan.wiring import engine_for, prepare_store
+    from bench.pipeline_bench import bench_settings
 
     # three complaints in ten mentions: 300,000 with 1,000,000
     mentions, complaints = int(MENTIONS * scale), int(MENTIONS * scale) * 3 // 10
@@ -228,10 +226,9 @@ def inbox_page(url: str, stream: Path, model_dir: Path, requests: int) -> dict[s
     """Median and p95 of the PDAM inbox page on the store at *url* (``web_bench``'s way)."""
     import warnings
 
-    from pipeline_bench import bench_settings
-    from web_bench import AGENCY, signed_in_clients, time_page
-
     from aduan.wiring import engine_for, policy_for
+    from bench.pipeline_bench import bench_settings
+    from bench.web_bench import AGENCY, signed_in_clients, time_page
 
     warnings.filterwarnings("ignore")
     with tempfile.TemporaryDirectory() as tmp:
@@ -241,36 +238,6 @@ def inbox_page(url: str, stream: Path, model_dir: Path, requests: int) -> dict[s
         timing = time_page(agency, f"/inbox/{AGENCY}", {}, requests, 2)
         engine.dispose()
     return {"page_median_ms": timing.median_ms, "page_p95_ms": timing.p95_ms}
-
-
-def _child(*args: str) -> dict[str, float]:
-    out = subprocess.run(
-        [sys.executable, __file__, *args], capture_output=True, text=True, check=False
-    )
-    if out.returncode:
-        raise SystemExit(f"{args[0]} failed:\n{out.stderr[-3000:]}")
-    result: dict[str, float] = json.loads(out.stdout.strip().splitlines()[-1])
-    return result
-
-
-def _pg_url(name: str) -> str:
-    url = make_url(PG_ADMIN).set(drivername="postgresql+psycopg", database=name)
-    return url.render_as_string(False)
-
-
-def _pg_create() -> str | None:
-    try:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3) as conn:
-            name = f"issue17_throughput_size_{uuid.uuid4().hex[:8]}"
-            conn.execute(f'CREATE DATABASE "{name}"')
-            return name
-    except psycopg.Error:
-        return None
-
-
-def _pg_drop(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rate(r: dict[str, float]) -> str:
@@ -284,10 +251,10 @@ def bench_store(
     label: str, urls: list[str], stream: Path, model_dir: Path, args: argparse.Namespace
 ) -> None:
     """Empty, filled, empty again: the rates and the ratio (*urls*: three fresh stores)."""
-    empty1 = _child("--run", urls[0], str(stream), str(model_dir))
-    filled = _child("--fill", urls[1], str(stream), str(model_dir), str(args.scale))
-    full = _child("--run", urls[1], str(stream), str(model_dir))
-    empty2 = _child("--run", urls[2], str(stream), str(model_dir))
+    empty1 = run_child(__file__, "--run", urls[0], str(stream), str(model_dir))
+    filled = run_child(__file__, "--fill", urls[1], str(stream), str(model_dir), str(args.scale))
+    full = run_child(__file__, "--run", urls[1], str(stream), str(model_dir))
+    empty2 = run_child(__file__, "--run", urls[2], str(stream), str(model_dir))
     empty_rate = (empty1["rate"] + empty2["rate"]) / 2
     cpu = [r["stored"] / r["cpu_seconds"] for r in (empty1, full, empty2)]
     print(
@@ -301,7 +268,9 @@ def bench_store(
         f"{cpu[1] / ((cpu[0] + cpu[2]) / 2):.2f} (per CPU second)  (target >= 0.80)"
     )
     if args.requests > 0:
-        page = _child("--page", urls[1], str(stream), str(model_dir), str(args.requests))
+        page = run_child(
+            __file__, "--page", urls[1], str(stream), str(model_dir), str(args.requests)
+        )
         print(
             f"  /inbox/PDAM on the filled store: median {page['page_median_ms']:.0f} ms, "
             f"p95 {page['page_p95_ms']:.0f} ms over {args.requests} requests  (target < 150 ms)"
@@ -328,21 +297,23 @@ def main() -> None:
             urls = [f"sqlite:///{tmp / f'store{i}.db'}" for i in range(3)]
             bench_store("SQLite", urls, stream, model_dir, args)
         if args.store in ("postgresql", "both"):
-            names = [n for n in (_pg_create() for _ in range(3)) if n]
+            names = [
+                n for n in (create_pg_database("issue17_throughput_size") for _ in range(3)) if n
+            ]
             try:
                 if len(names) == 3:
-                    bench_store("PostgreSQL", [_pg_url(n) for n in names], stream, model_dir, args)
+                    bench_store("PostgreSQL", [pg_url(n) for n in names], stream, model_dir, args)
                 else:
                     print("PostgreSQL unreachable: measured SQLite only")
             finally:
                 for n in names:
-                    _pg_drop(n)
+                    drop_pg_database(n)
     print(f"load average after: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--run":
-        from pipeline_bench import run_one
+        from bench.pipeline_bench import run_one
 
         print(json.dumps(run_one(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))))
     elif len(sys.argv) > 1 and sys.argv[1] == "--fill":

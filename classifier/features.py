@@ -171,7 +171,7 @@ class Featurizer:
         topic_index = {c: i for i, c in enumerate(self.topics)}
         coverage = np.ones(len(texts))
         n_tokens = np.zeros(len(texts))
-        is_topic = np.asarray([not is_cue(c) for c in self.topics], dtype=bool)
+        topical = np.zeros(len(texts), dtype=bool)
         for row, text in enumerate(texts):
             tokens = words(text)
             terms = terms_of(tokens)
@@ -183,14 +183,14 @@ class Featurizer:
             word_rows.append(np.asarray(ids, dtype=np.int64))
             char_rows.append(self._char_row(tokens))
             if topic_index:
-                named = sorted(topic_index[c] for c in named_in(set(terms)) if c in topic_index)
-                topic_rows.append(np.asarray(named, dtype=np.int64))
+                term_set = set(terms)
+                topics = [topic_index[c] for c in topics_in(term_set) if c in topic_index]
+                topical[row] = bool(topics)
+                cued = [topic_index[c] for c in cues_in(term_set) if c in topic_index]
+                topic_rows.append(np.asarray(sorted(topics + cued), dtype=np.int64))
         out = [_tfidf(word_rows, self.word.idf), _tfidf(char_rows, self.char.idf)]
         if topic_index:
             out.append(_binary(topic_rows, self._column_values()))
-            topical = np.fromiter((is_topic[r].any() for r in topic_rows), bool, len(texts))
-        else:
-            topical = np.zeros(len(texts), dtype=bool)
         return Rows(out, coverage, n_tokens, topical)
 
     def _column_values(self) -> np.ndarray:

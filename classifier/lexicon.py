@@ -15,7 +15,28 @@ from classifier.normalize import normalize
 @cache
 def lexicon() -> dict[str, frozenset[str]]:
     """Topic terms per category, normalised (one word or two, space-separated)."""
-    text = files("classifier.data").joinpath("lexicon.tsv").read_text(encoding="utf-8")
+    return _read("lexicon.tsv")
+
+
+@cache
+def cues() -> dict[str, frozenset[str]]:
+    """Stance cues (``~THANKS``, ``~ASK``, ``~NEWS``, ``~PROBLEM``) and their terms.
+
+    ``data/cues.tsv``, written for aduan: marks of thanks, of a question asking only for
+    information, of an announcement or chatter, and of a problem, whatever the topic.
+    Each is a feature of the model (:mod:`classifier.features`), so the complaint or
+    not-a-complaint decision does not rest on words learned per agency only.
+    """
+    return _read("cues.tsv")
+
+
+def cues_in(terms: set[str]) -> set[str]:
+    """The cues whose terms are among *terms* (words and bigrams)."""
+    return {c for c, lex in cues().items() if terms & lex}
+
+
+def _read(name: str) -> dict[str, frozenset[str]]:
+    text = files("classifier.data").joinpath(name).read_text(encoding="utf-8")
     out: dict[str, set[str]] = {}
     for line in text.splitlines():
         if not line.strip() or line.startswith("#"):

@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from scipy import sparse
 
 #: version of the saved layout; a model saved in another layout must be retrained
-MODEL_FORMAT = 6
+#: (7: the lexicon block holds the stance cues after the categories, and ``f_topic_scale``
+#: holds the cues' weight too)
+MODEL_FORMAT = 7
 #: regularisation of the linear SVM (chosen by leaving one register out: accuracy on the
 #: held-out register 0.890 at C=0.5, 0.896 at 1, 0.900 at 2, 0.899 at 4)
 SVM_C = 2.0

@@ -59,6 +59,32 @@ def insert_rows(
     return list(result) if returning else []
 
 
+def insert_new_rows(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, unique_on: Sequence[str]
+) -> int:
+    """Insert those of *rows* (every row with the same keys) that repeat no stored row on
+    the unique constraint of the *unique_on* columns; how many were written.
+
+    For callers that need only the count: no ``RETURNING``, so on SQLite the rows go
+    straight to the driver's executemany (``INSERT ... ON CONFLICT (...) DO NOTHING``)
+    instead of through SQLAlchemy's row-by-row parameters and result rows.
+    """
+    if not rows:
+        return 0
+    if not unique_on:
+        raise ValueError("insert_new_rows needs the columns of a unique constraint")
+    keys = _same_keys(table, rows)
+    if conn.dialect.name != "postgresql":
+        sql = _plain_insert(table, keys, conn.dialect) + _on_conflict(
+            table, tuple(unique_on), conn.dialect
+        )
+        result = conn.exec_driver_sql(sql, _tuples(table, keys, rows, conn.dialect))
+    else:
+        sql = _pg_insert(table, keys, tuple(unique_on), (), conn.dialect)
+        result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
+    return int(result.rowcount)
+
+
 def update_rows(
     conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, key: str = "id"
 ) -> None:
@@ -122,6 +148,15 @@ def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
     marks = ", ".join("?" for _ in keys)
     # Names from the metadata (quoted), values bound: nothing of the input is in the text.
     return f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) VALUES ({marks})"  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _on_conflict(table: Table, conflict: tuple[str, ...], dialect: Dialect) -> str:
+    """`` ON CONFLICT (a, b) DO NOTHING`` on the columns *conflict* of *table*."""
+    for name in conflict:
+        table.c[name]  # noqa: B018 -- a KeyError for a column the table does not have
+    q = dialect.identifier_preparer.quote
+    return f" ON CONFLICT ({', '.join(q(c) for c in conflict)}) DO NOTHING"
 
 
 @lru_cache(maxsize=64)

@@ -5,7 +5,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from models.many_rows import insert_rows, update_rows
+from models.many_rows import insert_new_rows, insert_rows, update_rows
 from models.mentions import insert_mentions
 from models.tables import Mention
 from tests.support.factories import BASE_TIME, mention
@@ -48,6 +48,31 @@ def test_insert_rows_returns_what_it_wrote_and_skips_repeats(engine: Engine) -> 
     # values went through the columns' types: JSON stays JSON, times stay UTC-aware
     assert all(isinstance(raw, dict) for _, raw, _ in stored)
     assert sorted(at for _, _, at in stored) == [mention(n).created_at for n in (1, 2, 3)]
+
+
+def test_insert_new_rows_counts_what_it_wrote_and_skips_repeats(engine: Engine) -> None:
+    unique = ["platform", "platform_id"]
+    with session_scope(engine) as s:
+        conn = s.connection()
+        assert insert_new_rows(conn, MENTIONS, [_row(1), _row(2)], unique_on=unique) == 2
+        # 2 is stored already and 3 comes twice: one new row
+        assert insert_new_rows(conn, MENTIONS, [_row(2), _row(3)], unique_on=unique) == 1
+        assert insert_new_rows(conn, MENTIONS, [_row(3)], unique_on=unique) == 0
+        assert insert_new_rows(conn, MENTIONS, [], unique_on=unique) == 0
+    with session_scope(engine) as s:
+        stored = (
+            s.connection()
+            .execute(
+                select(MENTIONS.c.platform_id, MENTIONS.c.raw, MENTIONS.c.created_at).order_by(
+                    MENTIONS.c.platform_id
+                )
+            )
+            .all()
+        )
+    assert [p for p, _, _ in stored] == ["1001", "1002", "1003"]
+    # values went through the columns' types: JSON stays JSON, times stay UTC-aware
+    assert [raw for _, raw, _ in stored] == [_row(n)["raw"] for n in (1, 2, 3)]
+    assert [at for _, _, at in stored] == [mention(n).created_at for n in (1, 2, 3)]
 
 
 def test_update_rows_sets_each_rows_own_values(engine: Engine) -> None:

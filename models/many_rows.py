@@ -45,6 +45,8 @@ def insert_rows(
         stmt: Any = sqlite_insert(table) if skip_conflicts_on else insert(table)
         if skip_conflicts_on:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+        if returning and _plain_results(table, tuple(returning), conn.dialect):
+            return _sqlite_returning(conn, table, keys, rows, tuple(skip_conflicts_on), returning)
         if returning:
             return list(conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows))
         if skip_conflicts_on:
@@ -57,6 +59,66 @@ def insert_rows(
     sql = _pg_insert(table, keys, tuple(skip_conflicts_on), tuple(returning), conn.dialect)
     result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
     return list(result) if returning else []
+
+
+#: bound values per SQLite statement: the smallest limit any SQLite build has (999)
+SQLITE_VARIABLES = 999
+
+
+def _sqlite_returning(
+    conn: Connection,
+    table: Table,
+    keys: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+    conflict: tuple[str, ...],
+    returning: Sequence[str],
+) -> list[Row[Any]]:
+    """Insert on SQLite with multi-row ``VALUES`` statements of as many rows as
+    ``SQLITE_VARIABLES`` allows, straight to the driver: the values pass through the
+    column types once per column (``_tuples``) rather than through SQLAlchemy's
+    parameters row by row."""
+    values = _tuples(table, keys, rows, conn.dialect)
+    per = max(1, SQLITE_VARIABLES // len(keys))
+    out: list[Row[Any]] = []
+    for start in range(0, len(values), per):
+        chunk = values[start : start + per]
+        sql = _sqlite_insert_returning(
+            table, keys, len(chunk), conflict, tuple(returning), conn.dialect
+        )
+        out.extend(conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row)))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _plain_results(table: Table, columns: tuple[str, ...], dialect: Dialect) -> bool:
+    """Whether the driver's values of *columns* are what their types return (no result
+    processing, e.g. integers and text), so rows from the driver can be returned as they are."""
+    return all(
+        table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) is None
+        for c in columns
+    )
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert_returning(
+    table: Table,
+    keys: tuple[str, ...],
+    count: int,
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+    dialect: Dialect,
+) -> str:
+    """``INSERT INTO t (a, b) VALUES (?, ?), ... [ON CONFLICT ...] RETURNING ...``."""
+    q = dialect.identifier_preparer.quote
+    row = "(" + ", ".join("?" for _ in keys) + ")"
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    sql = (
+        f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) "  # noqa: S608
+        f"VALUES {', '.join(row for _ in range(count))}"
+    )
+    if conflict:
+        sql += _on_conflict(table, conflict, dialect)
+    return sql + f" RETURNING {', '.join(q(c) for c in returning)}"
 
 
 def insert_new_rows(

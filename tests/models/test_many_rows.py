@@ -5,7 +5,7 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from models.many_rows import insert_new_rows, insert_rows, update_rows
+from models.many_rows import SQLITE_VARIABLES, insert_new_rows, insert_rows, update_rows
 from models.mentions import insert_mentions
 from models.tables import Mention
 from tests.support.factories import BASE_TIME, mention
@@ -48,6 +48,28 @@ def test_insert_rows_returns_what_it_wrote_and_skips_repeats(engine: Engine) -> 
     # values went through the columns' types: JSON stays JSON, times stay UTC-aware
     assert all(isinstance(raw, dict) for _, raw, _ in stored)
     assert sorted(at for _, _, at in stored) == [mention(n).created_at for n in (1, 2, 3)]
+
+
+def test_insert_rows_returns_every_written_row_of_a_large_batch(engine: Engine) -> None:
+    # More rows than one SQLite statement binds (SQLITE_VARIABLES values), repeats among them.
+    unique = ["platform", "platform_id"]
+    assert 400 * len(_row(1)) > SQLITE_VARIABLES * 3
+    with session_scope(engine) as s:
+        conn = s.connection()
+        insert_rows(conn, MENTIONS, [_row(n) for n in range(0, 400, 7)], skip_conflicts_on=unique)
+        written = insert_rows(
+            conn,
+            MENTIONS,
+            [_row(n) for n in range(400)],
+            skip_conflicts_on=unique,
+            returning=["id", "platform_id"],
+        )
+        stored = dict(conn.execute(select(MENTIONS.c.platform_id, MENTIONS.c.id)).all())
+    assert sorted(r.platform_id for r in written) == sorted(
+        str(1000 + n) for n in range(400) if n % 7
+    )
+    assert {r.platform_id: r.id for r in written}.items() <= stored.items()
+    assert len(stored) == 400
 
 
 def test_insert_new_rows_counts_what_it_wrote_and_skips_repeats(engine: Engine) -> None:

@@ -215,8 +215,9 @@ def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
 @lru_cache(maxsize=64)
 def _on_conflict(table: Table, conflict: tuple[str, ...], dialect: Dialect) -> str:
     """`` ON CONFLICT (a, b) DO NOTHING`` on the columns *conflict* of *table*."""
-    for name in conflict:
-        table.c[name]  # noqa: B018 -- a KeyError for a column the table does not have
+    unknown = [name for name in conflict if name not in table.c]
+    if unknown:
+        raise ValueError(f"not columns of {table.name}: {', '.join(unknown)}")
     q = dialect.identifier_preparer.quote
     return f" ON CONFLICT ({', '.join(q(c) for c in conflict)}) DO NOTHING"
 

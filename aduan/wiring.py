@@ -10,7 +10,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aduan.config_view import mask_store_url
 from aduan.settings import RuleConfig, Settings, SourceConfig
-from classifier.csr import ready_for_batches
 from classifier.normalize import normalize
 from harvester.base import Collector, SourceSpec
 from harvester.registry import make_collector
@@ -217,9 +216,6 @@ def policy_for(settings: Settings) -> RoutingPolicy:
             [road.model_dump() for road in location.jurisdiction], gazetteer
         )
     auto_assign = {a.code: a.auto_assign for a in settings.agencies if a.auto_assign}
-    # Routing classifies a batch at a time: what the classifier imports for batches of
-    # that size is imported with the rest of routing's start-up, not in the first batch.
-    ready_for_batches(settings.routing.batch_size)
     return RoutingPolicy(
         category_inbox=dict(settings.categories),
         triage_inbox=settings.routing.triage_inbox,

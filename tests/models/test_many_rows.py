@@ -5,7 +5,13 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from models.many_rows import SQLITE_VARIABLES, insert_new_rows, insert_rows, update_rows
+from models.many_rows import (
+    SQLITE_VARIABLES,
+    any_of,
+    insert_new_rows,
+    insert_rows,
+    update_rows,
+)
 from models.mentions import insert_mentions
 from models.tables import Mention
 from tests.support.factories import BASE_TIME, mention
@@ -70,6 +76,28 @@ def test_insert_rows_returns_every_written_row_of_a_large_batch(engine: Engine) 
     )
     assert {r.platform_id: r.id for r in written}.items() <= stored.items()
     assert len(stored) == 400
+
+
+def test_any_of_selects_the_rows_with_one_of_the_values(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        insert_mentions(session=s, mentions=[mention(n) for n in range(1, 8)])
+    with session_scope(engine) as s:
+        conn = s.connection()
+        ids = list(conn.execute(select(MENTIONS.c.id).order_by(MENTIONS.c.id)).scalars())
+
+        def chosen(column: object, values: list[object]) -> list[str]:
+            stmt = select(MENTIONS.c.platform_id).where(any_of(conn.dialect, column, values))
+            return sorted(conn.execute(stmt.order_by(MENTIONS.c.platform_id)).scalars())
+
+        assert chosen(MENTIONS.c.id, [ids[0], ids[3], 10**6]) == ["1001", "1004"]
+        assert chosen(Mention.platform_id, ["1002", "1007", "x"]) == ["1002", "1007"]
+        assert chosen(MENTIONS.c.id, []) == []
+        # two in one statement keep their own values
+        stmt = select(MENTIONS.c.platform_id).where(
+            any_of(conn.dialect, MENTIONS.c.id, ids[:3]),
+            any_of(conn.dialect, MENTIONS.c.platform_id, ["1002", "1003", "1005"]),
+        )
+        assert sorted(conn.execute(stmt).scalars()) == ["1002", "1003"]
 
 
 def test_insert_new_rows_counts_what_it_wrote_and_skips_repeats(engine: Engine) -> None:

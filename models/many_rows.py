@@ -198,9 +198,22 @@ def _arrays(
     out: dict[str, list[Any]] = {}
     for i, k in enumerate(keys):
         process = table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
-        values = [r[k] for r in rows]
-        out[f"p{i}"] = [process(v) for v in values] if process else values
+        out[f"p{i}"] = _processed(process, [r[k] for r in rows])
     return out
+
+
+def _processed(process: Any, values: list[Any]) -> list[Any]:
+    """*values* through the column type's *process* (None: as they are).
+
+    A column holding one value in every row (None, a batch's time, a status) is
+    processed once: a processor's result depends only on its value.
+    """
+    if process is None or not values:
+        return values
+    first = values[0]
+    if all(v is first for v in values):
+        return [process(first)] * len(values)
+    return [process(v) for v in values]
 
 
 def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[Any]:
@@ -213,8 +226,7 @@ def _tuples(
     """Each row's values in *keys*' order, through the column types (for a driver executemany)."""
     columns = []
     for k, process in zip(keys, _processors(table, keys, dialect), strict=True):
-        values = [r[k] for r in rows]
-        columns.append([process(v) for v in values] if process else values)
+        columns.append(_processed(process, [r[k] for r in rows]))
     return list(zip(*columns, strict=True))
 
 

@@ -100,6 +100,35 @@ def test_any_of_selects_the_rows_with_one_of_the_values(engine: Engine) -> None:
         assert sorted(conn.execute(stmt).scalars()) == ["1002", "1003"]
 
 
+def test_a_value_shared_by_every_row_is_stored_in_each(engine: Engine) -> None:
+    # One datetime, one dict and None in every row: processed once, stored in all.
+    shared_raw = {"via": "batch"}
+    rows = [{**_row(n), "raw": shared_raw, "reply_to_id": None} for n in range(5)]
+    with session_scope(engine) as s:
+        conn = s.connection()
+        insert_new_rows(conn, MENTIONS, rows, unique_on=["platform", "platform_id"])
+        insert_rows(conn, MENTIONS, [{**_row(9), "raw": shared_raw}], returning=["id"])
+        ids = list(conn.execute(select(MENTIONS.c.id)).scalars())
+        update_rows(conn, MENTIONS, [{"id": i, "routed_at": BASE_TIME} for i in ids])
+    with session_scope(engine) as s:
+        stored = (
+            s.connection()
+            .execute(
+                select(
+                    MENTIONS.c.fetched_at,
+                    MENTIONS.c.raw,
+                    MENTIONS.c.reply_to_id,
+                    MENTIONS.c.routed_at,
+                    MENTIONS.c.created_at,
+                ).order_by(MENTIONS.c.platform_id)
+            )
+            .all()
+        )
+    assert [tuple(r) for r in stored] == [
+        (BASE_TIME, shared_raw, None, BASE_TIME, mention(n).created_at) for n in (0, 1, 2, 3, 4, 9)
+    ]
+
+
 def test_insert_new_rows_counts_what_it_wrote_and_skips_repeats(engine: Engine) -> None:
     unique = ["platform", "platform_id"]
     with session_scope(engine) as s:

@@ -22,6 +22,16 @@ import numpy as np
 SCIPY_FROM_ROWS = 64
 
 
+def ready_for_batches(rows: int) -> None:
+    """Import scipy now if batches of *rows* rows will multiply with it.
+
+    For a process that classifies in batches (the daemon's routing): it pays the import
+    while starting, not in the first batch it classifies.
+    """
+    if rows >= SCIPY_FROM_ROWS:
+        import scipy.sparse  # noqa: F401
+
+
 @dataclass(frozen=True)
 class Csr:
     """Rows of a sparse matrix: row r holds ``data[indptr[r]:indptr[r+1]]`` at ``indices``."""

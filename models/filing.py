@@ -21,11 +21,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table, bindparam, func, select, update
+from sqlalchemy import Table, func, select, update
 from sqlmodel import Session
 
 from models.exceptions import InvalidTransition
-from models.many_rows import insert_rows
+from models.many_rows import any_of, insert_rows
 from models.public_number import next_numbers
 from models.tables import (
     Complaint,
@@ -303,9 +303,8 @@ def _recount_reporters(conn: Any, complaint_ids: list[int], now: datetime) -> No
     )
     conn.execute(
         update(_COMPLAINTS)
-        .where(_COMPLAINTS.c.id.in_(bindparam("ids", expanding=True)))
-        .values(reporters=people, updated_at=now),
-        {"ids": complaint_ids},
+        .where(any_of(conn.dialect, _COMPLAINTS.c.id, complaint_ids))
+        .values(reporters=people, updated_at=now)
     )
 
 
@@ -313,9 +312,10 @@ def filed_already(*, session: Session, mention_ids: list[int]) -> set[int]:
     """Those of *mention_ids* already in a complaint (filed from, or joined to one)."""
     if not mention_ids:
         return set()
-    origins = select(_COMPLAINTS.c.origin_mention_id).where(
-        _COMPLAINTS.c.origin_mention_id.in_(mention_ids)
-    )
-    linked = select(_LINKS.c.mention_id).where(_LINKS.c.mention_id.in_(mention_ids))
     conn = session.connection()
+    dialect = conn.dialect
+    origins = select(_COMPLAINTS.c.origin_mention_id).where(
+        any_of(dialect, _COMPLAINTS.c.origin_mention_id, mention_ids)
+    )
+    linked = select(_LINKS.c.mention_id).where(any_of(dialect, _LINKS.c.mention_id, mention_ids))
     return {int(i) for (i,) in conn.execute(origins.union(linked))}

@@ -16,13 +16,28 @@ Table and column names come from the application's own metadata, never from inpu
 values are always bound parameters.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, Row
+
+
+def any_of(dialect: Dialect, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
+    """*column* is one of *values*: ``= ANY(array)`` on PostgreSQL, ``IN (...)`` elsewhere.
+
+    An ``IN`` list is a parameter per value, which SQLAlchemy expands into the
+    statement's text at every execution and the server parses and plans value by value;
+    a batch's look-ups (hundreds of ids) cost several times more that way than with the
+    one array parameter.
+    """
+    values = list(values)
+    if dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type), unique=True))
+    return column.in_(values)
 
 
 def insert_rows(
@@ -45,6 +60,8 @@ def insert_rows(
         stmt: Any = sqlite_insert(table) if skip_conflicts_on else insert(table)
         if skip_conflicts_on:
             stmt = stmt.on_conflict_do_nothing(index_elements=list(skip_conflicts_on))
+        if returning and _plain_results(table, tuple(returning), conn.dialect):
+            return _sqlite_returning(conn, table, keys, rows, tuple(skip_conflicts_on), returning)
         if returning:
             return list(conn.execute(stmt.returning(*(table.c[c] for c in returning)), rows))
         if skip_conflicts_on:
@@ -57,6 +74,92 @@ def insert_rows(
     sql = _pg_insert(table, keys, tuple(skip_conflicts_on), tuple(returning), conn.dialect)
     result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
     return list(result) if returning else []
+
+
+#: bound values per SQLite statement: the smallest limit any SQLite build has (999)
+SQLITE_VARIABLES = 999
+
+
+def _sqlite_returning(
+    conn: Connection,
+    table: Table,
+    keys: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+    conflict: tuple[str, ...],
+    returning: Sequence[str],
+) -> list[Row[Any]]:
+    """Insert on SQLite with multi-row ``VALUES`` statements of as many rows as
+    ``SQLITE_VARIABLES`` allows, straight to the driver: the values pass through the
+    column types once per column (``_tuples``) rather than through SQLAlchemy's
+    parameters row by row."""
+    values = _tuples(table, keys, rows, conn.dialect)
+    per = max(1, SQLITE_VARIABLES // len(keys))
+    out: list[Row[Any]] = []
+    for start in range(0, len(values), per):
+        chunk = values[start : start + per]
+        sql = _sqlite_insert_returning(
+            table, keys, len(chunk), conflict, tuple(returning), conn.dialect
+        )
+        out.extend(conn.exec_driver_sql(sql, tuple(v for row in chunk for v in row)))
+    return out
+
+
+@lru_cache(maxsize=64)
+def _plain_results(table: Table, columns: tuple[str, ...], dialect: Dialect) -> bool:
+    """Whether the driver's values of *columns* are what their types return (no result
+    processing, e.g. integers and text), so rows from the driver can be returned as they are."""
+    return all(
+        table.c[c].type.dialect_impl(dialect).result_processor(dialect, None) is None
+        for c in columns
+    )
+
+
+@lru_cache(maxsize=64)
+def _sqlite_insert_returning(
+    table: Table,
+    keys: tuple[str, ...],
+    count: int,
+    conflict: tuple[str, ...],
+    returning: tuple[str, ...],
+    dialect: Dialect,
+) -> str:
+    """``INSERT INTO t (a, b) VALUES (?, ?), ... [ON CONFLICT ...] RETURNING ...``."""
+    q = dialect.identifier_preparer.quote
+    row = "(" + ", ".join("?" for _ in keys) + ")"
+    # Names from the metadata (quoted), values bound: nothing of the input is in the text.
+    sql = (
+        f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) "  # noqa: S608
+        f"VALUES {', '.join(row for _ in range(count))}"
+    )
+    if conflict:
+        sql += _on_conflict(table, conflict, dialect)
+    return sql + f" RETURNING {', '.join(q(c) for c in returning)}"
+
+
+def insert_new_rows(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, unique_on: Sequence[str]
+) -> int:
+    """Insert those of *rows* (every row with the same keys) that repeat no stored row on
+    the unique constraint of the *unique_on* columns; how many were written.
+
+    For callers that need only the count: no ``RETURNING``, so on SQLite the rows go
+    straight to the driver's executemany (``INSERT ... ON CONFLICT (...) DO NOTHING``)
+    instead of through SQLAlchemy's row-by-row parameters and result rows.
+    """
+    if not rows:
+        return 0
+    if not unique_on:
+        raise ValueError("insert_new_rows needs the columns of a unique constraint")
+    keys = _same_keys(table, rows)
+    if conn.dialect.name != "postgresql":
+        sql = _plain_insert(table, keys, conn.dialect) + _on_conflict(
+            table, tuple(unique_on), conn.dialect
+        )
+        result = conn.exec_driver_sql(sql, _tuples(table, keys, rows, conn.dialect))
+    else:
+        sql = _pg_insert(table, keys, tuple(unique_on), (), conn.dialect)
+        result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
+    return int(result.rowcount)
 
 
 def update_rows(
@@ -95,9 +198,22 @@ def _arrays(
     out: dict[str, list[Any]] = {}
     for i, k in enumerate(keys):
         process = table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
-        values = [r[k] for r in rows]
-        out[f"p{i}"] = [process(v) for v in values] if process else values
+        out[f"p{i}"] = _processed(process, [r[k] for r in rows])
     return out
+
+
+def _processed(process: Any, values: list[Any]) -> list[Any]:
+    """*values* through the column type's *process* (None: as they are).
+
+    A column holding one value in every row (None, a batch's time, a status) is
+    processed once: a processor's result depends only on its value.
+    """
+    if process is None or not values:
+        return values
+    first = values[0]
+    if all(v is first for v in values):
+        return [process(first)] * len(values)
+    return [process(v) for v in values]
 
 
 def _processors(table: Table, keys: tuple[str, ...], dialect: Dialect) -> list[Any]:
@@ -110,8 +226,7 @@ def _tuples(
     """Each row's values in *keys*' order, through the column types (for a driver executemany)."""
     columns = []
     for k, process in zip(keys, _processors(table, keys, dialect), strict=True):
-        values = [r[k] for r in rows]
-        columns.append([process(v) for v in values] if process else values)
+        columns.append(_processed(process, [r[k] for r in rows]))
     return list(zip(*columns, strict=True))
 
 
@@ -122,6 +237,16 @@ def _plain_insert(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
     marks = ", ".join("?" for _ in keys)
     # Names from the metadata (quoted), values bound: nothing of the input is in the text.
     return f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) VALUES ({marks})"  # noqa: S608
+
+
+@lru_cache(maxsize=64)
+def _on_conflict(table: Table, conflict: tuple[str, ...], dialect: Dialect) -> str:
+    """`` ON CONFLICT (a, b) DO NOTHING`` on the columns *conflict* of *table*."""
+    unknown = [name for name in conflict if name not in table.c]
+    if unknown:
+        raise ValueError(f"not columns of {table.name}: {', '.join(unknown)}")
+    q = dialect.identifier_preparer.quote
+    return f" ON CONFLICT ({', '.join(q(c) for c in conflict)}) DO NOTHING"
 
 
 @lru_cache(maxsize=64)

@@ -10,12 +10,14 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.exceptions import InvalidMention
-from models.many_rows import insert_rows, update_rows
+from models.many_rows import insert_new_rows, update_rows
 from models.tables import Mention, MentionIn
 from models.types import utcnow
 from models.vocab import PLATFORMS, MentionState
 
 _MENTIONS: Table = Mention.__table__  # type: ignore[attr-defined]
+#: a mention is stored once per platform post (``uq_mention_platform_id``)
+_UNIQUE = ("platform", "platform_id")
 
 
 def check_mention(mention: MentionIn) -> None:
@@ -58,15 +60,9 @@ def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
         row["fetched_at"] = now
         row["state"] = MentionState.PENDING
         rows.append(row)
-    # One statement for the whole batch (arrays on PostgreSQL, executemany on SQLite).
-    written = insert_rows(
-        session.connection(),
-        _MENTIONS,
-        rows,
-        skip_conflicts_on=["platform", "platform_id"],
-        returning=["id"],
-    )
-    return len(written)
+    # One statement for the whole batch (arrays on PostgreSQL, the driver's executemany
+    # on SQLite); only the count of those written is needed, not their ids.
+    return insert_new_rows(session.connection(), _MENTIONS, rows, unique_on=_UNIQUE)
 
 
 def pending_mentions(*, session: Session, limit: int = 200) -> list[Mention]:

@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 
 from classifier.normalize import DECIDING_CHARS, deciding_part, normalize
 from models.filing import REF_COLUMNS, ComplaintRef, ref_of
+from models.many_rows import any_of
 from models.mentions import PendingMention
 from models.tables import Complaint, ComplaintMention, Mention
 from models.vocab import ComplaintStatus
@@ -77,6 +78,7 @@ class ThreadIndex:
         wanted = {p: ids for p, ids in wanted.items() if ids}
         if not wanted:
             return
+        dialect = session.get_bind().dialect
         stmt = (
             select(col(Mention.platform), col(Mention.platform_id), *REF_COLUMNS)
             .join(ComplaintMention, col(ComplaintMention.mention_id) == col(Mention.id))
@@ -84,7 +86,10 @@ class ThreadIndex:
             .where(
                 or_(
                     *(
-                        and_(col(Mention.platform) == p, col(Mention.platform_id).in_(sorted(ids)))
+                        and_(
+                            col(Mention.platform) == p,
+                            any_of(dialect, Mention.platform_id, sorted(ids)),
+                        )
                         for p, ids in wanted.items()
                     )
                 )

@@ -34,6 +34,7 @@ def run(
     log.debug("starting; SIGTERM or Ctrl-C stops cleanly after the current step")
     # FastAPI, uvicorn, APScheduler and the web inbox load only for `aduan run`
     from aduan.daemon import run_daemon
+    from classifier.csr import ready_for_batches
 
     settings = state.settings
     engine = store()
@@ -44,6 +45,9 @@ def run(
     auth_config = auth_config_for(settings) if serve else None
     with err.status("loading the classifier (training one if none exists)..."):
         predictor = predictor_for(settings, train_if_missing=True)
+        # Routing classifies a batch at a time: what the classifier imports for batches
+        # of that size loads now, not in the first batch routed.
+        ready_for_batches(settings.routing.batch_size)
     if _stopped(stop):
         return
     for source in settings.sources:

@@ -52,3 +52,15 @@ def test_classifying_does_not_import_scipy(model_dir: Path) -> None:
     category, loaded = result.stdout.splitlines()
     assert category == "PDAM"
     assert loaded == "[]"
+
+
+def test_ready_for_batches_imports_scipy_only_for_batches_that_use_it() -> None:
+    code = (
+        "import sys; from classifier.csr import SCIPY_FROM_ROWS, ready_for_batches; "
+        "ready_for_batches(SCIPY_FROM_ROWS - 1); print('scipy.sparse' in sys.modules); "
+        "ready_for_batches(SCIPY_FROM_ROWS); print('scipy.sparse' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert done.stdout.split() == ["False", "True"]

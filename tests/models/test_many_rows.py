@@ -5,7 +5,13 @@ from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
 
 from models.db import session_scope
-from models.many_rows import insert_rows, update_rows
+from models.many_rows import (
+    SQLITE_VARIABLES,
+    any_of,
+    insert_new_rows,
+    insert_rows,
+    update_rows,
+)
 from models.mentions import insert_mentions
 from models.tables import Mention
 from tests.support.factories import BASE_TIME, mention
@@ -48,6 +54,104 @@ def test_insert_rows_returns_what_it_wrote_and_skips_repeats(engine: Engine) -> 
     # values went through the columns' types: JSON stays JSON, times stay UTC-aware
     assert all(isinstance(raw, dict) for _, raw, _ in stored)
     assert sorted(at for _, _, at in stored) == [mention(n).created_at for n in (1, 2, 3)]
+
+
+def test_insert_rows_returns_every_written_row_of_a_large_batch(engine: Engine) -> None:
+    # More rows than one SQLite statement binds (SQLITE_VARIABLES values), repeats among them.
+    unique = ["platform", "platform_id"]
+    assert 400 * len(_row(1)) > SQLITE_VARIABLES * 3
+    with session_scope(engine) as s:
+        conn = s.connection()
+        insert_rows(conn, MENTIONS, [_row(n) for n in range(0, 400, 7)], skip_conflicts_on=unique)
+        written = insert_rows(
+            conn,
+            MENTIONS,
+            [_row(n) for n in range(400)],
+            skip_conflicts_on=unique,
+            returning=["id", "platform_id"],
+        )
+        stored = dict(conn.execute(select(MENTIONS.c.platform_id, MENTIONS.c.id)).all())
+    assert sorted(r.platform_id for r in written) == sorted(
+        str(1000 + n) for n in range(400) if n % 7
+    )
+    assert {r.platform_id: r.id for r in written}.items() <= stored.items()
+    assert len(stored) == 400
+
+
+def test_any_of_selects_the_rows_with_one_of_the_values(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        insert_mentions(session=s, mentions=[mention(n) for n in range(1, 8)])
+    with session_scope(engine) as s:
+        conn = s.connection()
+        ids = list(conn.execute(select(MENTIONS.c.id).order_by(MENTIONS.c.id)).scalars())
+
+        def chosen(column: object, values: list[object]) -> list[str]:
+            stmt = select(MENTIONS.c.platform_id).where(any_of(conn.dialect, column, values))
+            return sorted(conn.execute(stmt.order_by(MENTIONS.c.platform_id)).scalars())
+
+        assert chosen(MENTIONS.c.id, [ids[0], ids[3], 10**6]) == ["1001", "1004"]
+        assert chosen(Mention.platform_id, ["1002", "1007", "x"]) == ["1002", "1007"]
+        assert chosen(MENTIONS.c.id, []) == []
+        # two in one statement keep their own values
+        stmt = select(MENTIONS.c.platform_id).where(
+            any_of(conn.dialect, MENTIONS.c.id, ids[:3]),
+            any_of(conn.dialect, MENTIONS.c.platform_id, ["1002", "1003", "1005"]),
+        )
+        assert sorted(conn.execute(stmt).scalars()) == ["1002", "1003"]
+
+
+def test_a_value_shared_by_every_row_is_stored_in_each(engine: Engine) -> None:
+    # One datetime, one dict and None in every row: processed once, stored in all.
+    shared_raw = {"via": "batch"}
+    rows = [{**_row(n), "raw": shared_raw, "reply_to_id": None} for n in range(5)]
+    with session_scope(engine) as s:
+        conn = s.connection()
+        insert_new_rows(conn, MENTIONS, rows, unique_on=["platform", "platform_id"])
+        insert_rows(conn, MENTIONS, [{**_row(9), "raw": shared_raw}], returning=["id"])
+        ids = list(conn.execute(select(MENTIONS.c.id)).scalars())
+        update_rows(conn, MENTIONS, [{"id": i, "routed_at": BASE_TIME} for i in ids])
+    with session_scope(engine) as s:
+        stored = (
+            s.connection()
+            .execute(
+                select(
+                    MENTIONS.c.fetched_at,
+                    MENTIONS.c.raw,
+                    MENTIONS.c.reply_to_id,
+                    MENTIONS.c.routed_at,
+                    MENTIONS.c.created_at,
+                ).order_by(MENTIONS.c.platform_id)
+            )
+            .all()
+        )
+    assert [tuple(r) for r in stored] == [
+        (BASE_TIME, shared_raw, None, BASE_TIME, mention(n).created_at) for n in (0, 1, 2, 3, 4, 9)
+    ]
+
+
+def test_insert_new_rows_counts_what_it_wrote_and_skips_repeats(engine: Engine) -> None:
+    unique = ["platform", "platform_id"]
+    with session_scope(engine) as s:
+        conn = s.connection()
+        assert insert_new_rows(conn, MENTIONS, [_row(1), _row(2)], unique_on=unique) == 2
+        # 2 is stored already and 3 comes twice: one new row
+        assert insert_new_rows(conn, MENTIONS, [_row(2), _row(3)], unique_on=unique) == 1
+        assert insert_new_rows(conn, MENTIONS, [_row(3)], unique_on=unique) == 0
+        assert insert_new_rows(conn, MENTIONS, [], unique_on=unique) == 0
+    with session_scope(engine) as s:
+        stored = (
+            s.connection()
+            .execute(
+                select(MENTIONS.c.platform_id, MENTIONS.c.raw, MENTIONS.c.created_at).order_by(
+                    MENTIONS.c.platform_id
+                )
+            )
+            .all()
+        )
+    assert [p for p, _, _ in stored] == ["1001", "1002", "1003"]
+    # values went through the columns' types: JSON stays JSON, times stay UTC-aware
+    assert [raw for _, raw, _ in stored] == [_row(n)["raw"] for n in (1, 2, 3)]
+    assert [at for _, _, at in stored] == [mention(n).created_at for n in (1, 2, 3)]
 
 
 def test_update_rows_sets_each_rows_own_values(engine: Engine) -> None:

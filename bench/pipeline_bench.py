@@ -70,7 +70,7 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
     """The measured end-to-end run, inside its own process (so its peak RSS is its own)."""
     from aduan import jobs
     from aduan.predictor import predictor_for
-    from aduan.wiring import engine_for, policy_for, prepare_store
+    from aduan.wiring import engine_for, prepare_store
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = bench_settings(Path(tmp), store_url, stream, model_dir)
@@ -78,9 +78,10 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
         prepare_store(settings, engine)
         predictor = predictor_for(settings)
         source = settings.source("bench")
-        # The daemon builds its routing policy (gazetteer, holidays, the place libraries'
-        # imports: about a second) when it starts; the run measures its steady work.
-        policy_for(settings)
+        # The daemon readies routing when it starts (its routing policy: gazetteer,
+        # holidays, the place libraries' imports, about a second; batch classification's
+        # imports; then a GC freeze of all that): the run measures its steady work.
+        jobs.ready_to_route(settings)
         server = server_cpu(engine)
         started, cpu = time.perf_counter(), time.process_time()
         stored = 0

@@ -33,8 +33,8 @@ def run(
     stop = install_stop_handlers()
     log.debug("starting; SIGTERM or Ctrl-C stops cleanly after the current step")
     # FastAPI, uvicorn, APScheduler and the web inbox load only for `aduan run`
+    from aduan import jobs
     from aduan.daemon import run_daemon
-    from classifier.csr import ready_for_batches
 
     settings = state.settings
     engine = store()
@@ -45,9 +45,9 @@ def run(
     auth_config = auth_config_for(settings) if serve else None
     with err.status("loading the classifier (training one if none exists)..."):
         predictor = predictor_for(settings, train_if_missing=True)
-        # Routing classifies a batch at a time: what the classifier imports for batches
-        # of that size loads now, not in the first batch routed.
-        ready_for_batches(settings.routing.batch_size)
+        # The routing policy and what batch classification imports load now, not in the
+        # first batch routed; then the start-up's objects are frozen for the GC.
+        jobs.ready_to_route(settings)
     if _stopped(stop):
         return
     for source in settings.sources:

@@ -1,5 +1,7 @@
 """Routing right after a harvest that stored something, with its own schedule as fallback."""
 
+import gc
+import sys
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -9,9 +11,11 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
+from aduan import jobs
 from aduan.daemon import ROUTE_JOB, RouteSoon, TrackedJob, build_scheduler
 from aduan.settings import Settings, load_settings
 from aduan.wiring import prepare_store
+from classifier.csr import SCIPY_FROM_ROWS
 from models.tables import Mention
 from models.vocab import JobOutcome, MentionState
 from tests.support.config import bundled_config, write_config
@@ -141,3 +145,20 @@ def test_a_kick_while_routing_runs_goes_round_once_more() -> None:
     assert runs == [0, 1]
     soon()  # an idle kick-free run goes round once
     assert runs == [0, 1, 2]
+
+
+def test_ready_to_route_loads_routing_and_freezes_start_up_for_the_gc(tmp_path: Path) -> None:
+    """The daemon's start-up step (jobs.ready_to_route, called by `aduan run`) builds the
+    routing policy, imports what batch classification needs and freezes the objects
+    loaded so far, so full collections no longer walk the model and the gazetteer."""
+    data = bundled_config()
+    data["data_dir"] = str(tmp_path / "data")
+    settings = load_settings(write_config(tmp_path, data))
+    assert settings.routing.batch_size >= SCIPY_FROM_ROWS
+    gc.unfreeze()
+    try:
+        jobs.ready_to_route(settings)
+        assert gc.get_freeze_count() > 10_000
+        assert "scipy.sparse" in sys.modules
+    finally:
+        gc.unfreeze()  # the rest of the suite's objects are collected as usual

@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from inbox.access import Forbidden, Permission, access
 from inbox.sessions import Authenticator, SignedIn
+from inbox.web import open_request_session
 from models.tables import User
 from models.vocab import ROLES
 
@@ -103,8 +104,15 @@ AuthDep = Annotated[Authenticator, Depends(authenticator)]
 
 
 def optional_sign_in(request: Request, auth: AuthDep) -> SignedIn | None:
-    """The browser's live session, or None; exposes user and CSRF token on ``request.state``."""
-    signed = auth.signed_in(request.cookies.get(auth.config.session_cookie))
+    """The browser's live session, or None; exposes user and CSRF token on ``request.state``.
+
+    Looked up through the page's own store session when it has one (``DbSession``
+    declared before the user), else through the Authenticator's own.
+    """
+    cookie = request.cookies.get(auth.config.session_cookie)
+    if not cookie:
+        return None
+    signed = auth.signed_in(cookie, session=open_request_session(request))
     if signed is not None:
         request.state.user = signed.user
         request.state.csrf_token = signed.csrf_token

@@ -27,14 +27,21 @@ from inbox.csv_export import complaint_row, csv_chunks
 from inbox.web import TEMPLATES, DbSession, EngineDep
 from lifecycle.assignment import assignable_users
 from lifecycle.bulk import MAX_BULK
-from lifecycle.reports import overdue_step
+from lifecycle.reports import missed_step, overdue_step
 from models.access_log import record_access_now
 from models.agencies import list_agencies
-from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
+from models.complaint_search import (
+    ComplaintFilter,
+    ListedComplaint,
+    ListedMention,
+    Sort,
+    list_page,
+    status_counts,
+)
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
 from models.masking import mask_personal
 from models.notes import MAX_NOTE_LENGTH
-from models.tables import Agency, Complaint, Mention, User
+from models.tables import Agency, Complaint, User
 from models.types import utcnow
 from models.vocab import (
     CATEGORIES,
@@ -97,8 +104,8 @@ class InboxQuery:
 class InboxRow:
     """One line of the list."""
 
-    complaint: Complaint
-    mention: Mention | None
+    complaint: ListedComplaint
+    mention: ListedMention | None
     overdue: str | None
     deadline: datetime | None
 
@@ -211,7 +218,7 @@ def readable_inbox(db: Session, user: User, code: str) -> Agency:
     return agency
 
 
-def next_deadline(complaint: Complaint) -> datetime | None:
+def next_deadline(complaint: Complaint | ListedComplaint) -> datetime | None:
     """The deadline of the complaint's next step, if it still has one."""
     if complaint.status == ComplaintStatus.BARU:
         return complaint.respond_by
@@ -240,7 +247,8 @@ def all_complaints(
 def _list_page(request: Request, db: Session, user: User, agency: Agency | None) -> HTMLResponse:
     """The list of one inbox (*agency*) or of every inbox (None), as the filters ask."""
     code = agency.code if agency is not None else None
-    inboxes = {a.code: a.name for a in list_agencies(session=db)}
+    # One inbox's list names no other inbox (no inbox filter, no inbox column).
+    inboxes = {a.code: a.name for a in list_agencies(session=db)} if code is None else {}
     query = parse_query(code, request.query_params, inboxes)
     context: dict[str, Any] = {
         "agency": agency,
@@ -278,11 +286,10 @@ def _list_page(request: Request, db: Session, user: User, agency: Agency | None)
         return TEMPLATES.TemplateResponse(request, "inbox.html", context, status_code=400)
     now = utcnow()
     counts = status_counts(session=db, filter=query.filter, now=now)
-    result = search_complaints(session=db, filter=query.filter, now=now, counts=counts)
-    origins = origin_mentions(session=db, complaints=result.items)
+    result = list_page(session=db, filter=query.filter, now=now, counts=counts)
     context["rows"] = [
-        InboxRow(c, origins.get(c.id or 0), overdue_step(c, now), next_deadline(c))
-        for c in result.items
+        InboxRow(c, m, missed_step(c.status, c.respond_by, c.follow_up_by, now), next_deadline(c))
+        for c, m in result.items
     ]
     context["result"] = result
     context["counts"] = counts

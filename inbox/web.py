@@ -69,10 +69,11 @@ REQUEST_SESSION_ATTR = "aduan_db_session"
 def db_session(request: Request, engine: EngineDep) -> Iterator[Session]:
     """A read session for one request (changes go through the router's functions).
 
-    Kept on ``request.state`` so the page's navigation (``request_session``) reads
-    through it too: a page that held one pooled connection while its navigation waited
-    for a second could, with as many requests at once as the pool has connections,
-    leave every request waiting for another (until the pool's timeout).
+    Kept on ``request.state`` so the page's navigation (``request_session``) and the
+    sign-in look-up read through it too: a page that held one pooled connection while
+    its navigation waited for a second could, with as many requests at once as the
+    pool has connections, leave every request waiting for another (until the pool's
+    timeout).
     """
     with Session(engine) as session:
         setattr(request.state, REQUEST_SESSION_ATTR, session)
@@ -82,11 +83,17 @@ def db_session(request: Request, engine: EngineDep) -> Iterator[Session]:
             setattr(request.state, REQUEST_SESSION_ATTR, None)
 
 
+def open_request_session(request: Request) -> Session | None:
+    """The request's own session (``db_session``) while it is open, else None."""
+    session = getattr(request.state, REQUEST_SESSION_ATTR, None)
+    return session if isinstance(session, Session) else None
+
+
 @contextmanager
 def request_session(request: Request) -> Iterator[Session]:
     """The request's own session if it has one (``db_session``), else a new one."""
-    session = getattr(request.state, REQUEST_SESSION_ATTR, None)
-    if isinstance(session, Session):
+    session = open_request_session(request)
+    if session is not None:
         yield session
         return
     with Session(store_engine(request)) as own:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from inbox import inbox_pages
@@ -312,3 +313,33 @@ def test_operators_list_new_complaints_across_every_inbox(engine: Engine) -> Non
     agency = signed_in(engine, "pdam1", "agency", agency="PDAM")
     sent = agency.get("/complaints?status=baru", follow_redirects=False)
     assert (sent.status_code, sent.headers["location"]) == (303, "/inbox/PDAM")
+
+
+def test_an_inbox_page_takes_one_connection_and_asks_each_thing_once(engine: Engine) -> None:
+    """The page, its navigation and the sign-in look-up read through one pooled
+    connection, and no statement is sent twice (the inbox list was read twice, and the
+    complaints' first posts with a statement of their own)."""
+    _inbox(engine)
+    client = signed_in(engine, "staf.pdam", "agency", agency="PDAM")
+    assert client.get("/inbox/PDAM").status_code == 200
+    checkouts: list[object] = []
+    statements: list[str] = []
+
+    def on_checkout(*_: object) -> None:
+        checkouts.append(1)
+
+    def on_execute(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        page = client.get("/inbox/PDAM")
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert page.status_code == 200 and listed(page.text)
+    assert len(checkouts) == 1
+    assert len(statements) == len(set(statements)), statements
+    assert not [s for s in statements if "FROM agency ORDER BY" in " ".join(s.split())]
+    assert not [s for s in statements if "FROM mention WHERE mention.id IN" in " ".join(s.split())]

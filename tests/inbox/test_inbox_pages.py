@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -343,3 +344,26 @@ def test_an_inbox_page_takes_one_connection_and_asks_each_thing_once(engine: Eng
     assert len(statements) == len(set(statements)), statements
     assert not [s for s in statements if "FROM agency ORDER BY" in " ".join(s.split())]
     assert not [s for s in statements if "FROM mention WHERE mention.id IN" in " ".join(s.split())]
+
+
+def test_an_inbox_page_hands_three_calls_to_the_thread_pool(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI runs every plain ``def`` dependency in its thread pool: the checks that do no
+    I/O (the authenticator, the sign-in's presence, the user, the engine, permissions) are
+    ``async``, so a page hands over only the sign-in look-up, its own work and closing
+    its session (there were eight hand-overs, each dearer than the check it ran)."""
+    _inbox(engine)
+    client = signed_in(engine, "staf.pdam", "agency", agency="PDAM")
+    assert client.get("/inbox/PDAM").status_code == 200
+    handed: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(getattr(func, "__name__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    page = client.get("/inbox/PDAM")
+    assert page.status_code == 200 and listed(page.text)
+    assert len(handed) == 3, handed

@@ -14,6 +14,10 @@ from sqlalchemy.engine import Engine
 
 from inbox import inbox_pages
 from inbox.app import create_app
+from lifecycle.status import change_status
+from models.db import session_scope
+from models.retention import remove_text_and_author
+from models.tables import Complaint
 from models.types import utcnow
 from models.vocab import SORT_LABELS
 from tests.support.web import (
@@ -314,6 +318,32 @@ def test_operators_list_new_complaints_across_every_inbox(engine: Engine) -> Non
     agency = signed_in(engine, "pdam1", "agency", agency="PDAM")
     sent = agency.get("/complaints?status=baru", follow_redirects=False)
     assert (sent.status_code, sent.headers["location"]) == (303, "/inbox/PDAM")
+
+
+def test_a_row_shown_again_shows_what_changed(engine: Engine) -> None:
+    """Rows are rendered once per distinct content and kept (``row_markup``): a change to
+    anything a row shows (status, overdue mark, place, the citizen's text erased) shows
+    at once, and an equal row elsewhere is the same HTML."""
+    ids = _inbox(engine)
+    client = signed_in(engine, "staf.pdam", "agency", agency="PDAM")
+    first = client.get("/inbox/PDAM").text
+    assert "air mati 100% di sesetan" in first and "Terlambat respon awal" in first
+    change_status(engine=engine, complaint_id=ids[1], to_status="respon_awal", actor="staf.pdam")
+    with session_scope(engine) as s:
+        complaint = s.get(Complaint, ids[1])
+        assert complaint is not None
+        complaint.kecamatan = "Denpasar Timur"
+        s.add(complaint)
+        remove_text_and_author(s.connection(), [complaint.origin_mention_id], utcnow())
+    again = client.get("/inbox/PDAM").text
+    row = again.split(f'<a href="/complaints/{ids[1]}">#')[1].split("</tr>")[0]
+    assert "air mati" not in again and "[teks dihapus]" in row
+    assert "status-respon_awal" in row and "Denpasar Timur" in row
+    assert "Terlambat respon awal" not in row
+    # The same complaint on the list of every inbox: its row there has the inbox column.
+    operator = signed_in(engine)
+    everywhere = operator.get("/complaints").text
+    assert '<a href="/inbox/PDAM">PDAM</a>' in everywhere.split(f"/complaints/{ids[1]}")[2]
 
 
 def test_an_inbox_page_takes_one_connection_and_asks_each_thing_once(engine: Engine) -> None:

@@ -9,7 +9,7 @@ Which complaints a user may see or change is decided by ``inbox.access``; sessio
 """
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 from urllib.parse import urlencode, urlsplit
 
@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from inbox.access import Forbidden, Permission, access
 from inbox.sessions import Authenticator, SignedIn
+from inbox.web import open_request_session
 from models.tables import User
 from models.vocab import ROLES
 
@@ -99,12 +100,26 @@ def authenticator(request: Request) -> Authenticator:
     return auth
 
 
-AuthDep = Annotated[Authenticator, Depends(authenticator)]
+async def _app_authenticator(request: Request) -> Authenticator:
+    return authenticator(request)
+
+
+# Dependencies that only read the request or another dependency's value are ``async``:
+# FastAPI runs a plain ``def`` one in its thread pool, a hand-over each that costs a
+# page more CPU than the check itself.
+AuthDep = Annotated[Authenticator, Depends(_app_authenticator)]
 
 
 def optional_sign_in(request: Request, auth: AuthDep) -> SignedIn | None:
-    """The browser's live session, or None; exposes user and CSRF token on ``request.state``."""
-    signed = auth.signed_in(request.cookies.get(auth.config.session_cookie))
+    """The browser's live session, or None; exposes user and CSRF token on ``request.state``.
+
+    Looked up through the page's own store session when it has one (``DbSession``
+    declared before the user), else through the Authenticator's own.
+    """
+    cookie = request.cookies.get(auth.config.session_cookie)
+    if not cookie:
+        return None
+    signed = auth.signed_in(cookie, session=open_request_session(request))
     if signed is not None:
         request.state.user = signed.user
         request.state.csrf_token = signed.csrf_token
@@ -114,7 +129,7 @@ def optional_sign_in(request: Request, auth: AuthDep) -> SignedIn | None:
 OptionalSignIn = Annotated[SignedIn | None, Depends(optional_sign_in)]
 
 
-def sign_in_required(request: Request, signed: OptionalSignIn) -> SignedIn:
+async def sign_in_required(request: Request, signed: OptionalSignIn) -> SignedIn:
     """The live session; LoginRequired (a redirect to /login?next=...) when there is none."""
     if signed is None:
         raise LoginRequired(login_url(request))
@@ -124,7 +139,7 @@ def sign_in_required(request: Request, signed: OptionalSignIn) -> SignedIn:
 SignedInDep = Annotated[SignedIn, Depends(sign_in_required)]
 
 
-def current_user(signed: SignedInDep) -> User:
+async def current_user(signed: SignedInDep) -> User:
     """The signed-in user of a page request."""
     return signed.user
 
@@ -148,7 +163,7 @@ async def require_csrf(request: Request, signed: SignedInDep) -> None:
         raise Forbidden("Formulir kedaluwarsa atau tidak sah. Muat ulang halaman lalu coba lagi.")
 
 
-def csrf_user(signed: SignedInDep, _: Annotated[None, Depends(require_csrf)]) -> User:
+async def csrf_user(signed: SignedInDep, _: Annotated[None, Depends(require_csrf)]) -> User:
     """The signed-in user of a state-changing form, after the CSRF and Origin checks."""
     return signed.user
 
@@ -187,11 +202,11 @@ def _check_roles(roles: tuple[str, ...]) -> frozenset[str]:
     return frozenset(roles)
 
 
-def require_role(*roles: str) -> Callable[[User], User]:
+def require_role(*roles: str) -> Callable[[User], Awaitable[User]]:
     """A page dependency returning the signed-in user if their role is one of *roles*."""
     allowed = _check_roles(roles)
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         if user.role not in allowed:
             raise Forbidden()
         return user
@@ -199,11 +214,11 @@ def require_role(*roles: str) -> Callable[[User], User]:
     return dependency
 
 
-def require_api_role(*roles: str) -> Callable[[User], User]:
+def require_api_role(*roles: str) -> Callable[[User], Awaitable[User]]:
     """Like ``require_role``, for the token-authenticated API."""
     allowed = _check_roles(roles)
 
-    def dependency(user: ApiUser) -> User:
+    async def dependency(user: ApiUser) -> User:
         if user.role not in allowed:
             raise Forbidden("Peran token ini tidak mengizinkan permintaan tersebut.")
         return user
@@ -211,10 +226,10 @@ def require_api_role(*roles: str) -> Callable[[User], User]:
     return dependency
 
 
-def require_permission(permission: Permission) -> Callable[[User], User]:
+def require_permission(permission: Permission) -> Callable[[User], Awaitable[User]]:
     """A page dependency returning the signed-in user if their role grants *permission*."""
 
-    def dependency(user: CurrentUser) -> User:
+    async def dependency(user: CurrentUser) -> User:
         if not access.can(user, permission):
             raise Forbidden()
         return user

@@ -1,6 +1,6 @@
 """What the pages' POST forms share: the acting user's check and a refused decision."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from inbox.access import Forbidden, Permission, access
 from inbox.auth import CsrfUser
@@ -15,10 +15,10 @@ class Refused(Exception):
         self.message, self.status_code = message, status_code
 
 
-def acting_user(permission: Permission) -> Callable[[User], User]:
+def acting_user(permission: Permission) -> Callable[[User], Awaitable[User]]:
     """A form dependency: the CSRF-checked user, if their role grants *permission*."""
 
-    def dependency(user: CsrfUser) -> User:
+    async def dependency(user: CsrfUser) -> User:
         if not access.can(user, permission):
             raise Forbidden()
         return user

@@ -13,11 +13,13 @@ import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Annotated, Any, cast
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, StreamingResponse
+from markupsafe import Markup
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
@@ -27,14 +29,21 @@ from inbox.csv_export import complaint_row, csv_chunks
 from inbox.web import TEMPLATES, DbSession, EngineDep
 from lifecycle.assignment import assignable_users
 from lifecycle.bulk import MAX_BULK
-from lifecycle.reports import overdue_step
+from lifecycle.reports import missed_step, overdue_step
 from models.access_log import record_access_now
 from models.agencies import list_agencies
-from models.complaint_search import ComplaintFilter, Sort, search_complaints, status_counts
+from models.complaint_search import (
+    ComplaintFilter,
+    ListedComplaint,
+    ListedMention,
+    Sort,
+    list_page,
+    status_counts,
+)
 from models.complaint_view import all_matching, kecamatan_choices, origin_mentions
 from models.masking import mask_personal
 from models.notes import MAX_NOTE_LENGTH
-from models.tables import Agency, Complaint, Mention, User
+from models.tables import Agency, Complaint, User
 from models.types import utcnow
 from models.vocab import (
     CATEGORIES,
@@ -97,8 +106,8 @@ class InboxQuery:
 class InboxRow:
     """One line of the list."""
 
-    complaint: Complaint
-    mention: Mention | None
+    complaint: ListedComplaint
+    mention: ListedMention | None
     overdue: str | None
     deadline: datetime | None
 
@@ -211,7 +220,33 @@ def readable_inbox(db: Session, user: User, code: str) -> Agency:
     return agency
 
 
-def next_deadline(complaint: Complaint) -> datetime | None:
+#: distinct list rows kept rendered, per process (a few MB): people open the same pages
+#: of an inbox again and again, and most rows of a page were on it the last time too
+ROW_CACHE = 2048
+
+
+@lru_cache(maxsize=ROW_CACHE)
+def row_markup(row: InboxRow, *, can_bulk: bool, one_inbox: bool, inbox_title: str) -> Markup:
+    """One line of the list (``_inbox_row.html``): rendered once per distinct line.
+
+    The HTML depends on nothing but these arguments (the row's columns, the deadline and
+    overdue step computed for it, the options) and the template's pure filters, so an
+    equal row renders to the same HTML: masking, escaping and the WITA times included.
+    """
+    html = TEMPLATES.get_template("_inbox_row.html").render(
+        row=row,
+        can_bulk=can_bulk,
+        one_inbox=one_inbox,
+        inbox_title=inbox_title,
+        short=True,
+        statuses=STATUS_LABELS,
+        overdue_labels=OVERDUE_LABELS,
+    )
+    # Already HTML: the output of an autoescaping template, every value in it escaped.
+    return Markup(html)  # noqa: S704
+
+
+def next_deadline(complaint: Complaint | ListedComplaint) -> datetime | None:
     """The deadline of the complaint's next step, if it still has one."""
     if complaint.status == ComplaintStatus.BARU:
         return complaint.respond_by
@@ -240,7 +275,8 @@ def all_complaints(
 def _list_page(request: Request, db: Session, user: User, agency: Agency | None) -> HTMLResponse:
     """The list of one inbox (*agency*) or of every inbox (None), as the filters ask."""
     code = agency.code if agency is not None else None
-    inboxes = {a.code: a.name for a in list_agencies(session=db)}
+    # One inbox's list names no other inbox (no inbox filter, no inbox column).
+    inboxes = {a.code: a.name for a in list_agencies(session=db)} if code is None else {}
     query = parse_query(code, request.query_params, inboxes)
     context: dict[str, Any] = {
         "agency": agency,
@@ -278,14 +314,21 @@ def _list_page(request: Request, db: Session, user: User, agency: Agency | None)
         return TEMPLATES.TemplateResponse(request, "inbox.html", context, status_code=400)
     now = utcnow()
     counts = status_counts(session=db, filter=query.filter, now=now)
-    result = search_complaints(session=db, filter=query.filter, now=now, counts=counts)
-    origins = origin_mentions(session=db, complaints=result.items)
+    result = list_page(session=db, filter=query.filter, now=now, counts=counts)
     context["rows"] = [
-        InboxRow(c, origins.get(c.id or 0), overdue_step(c, now), next_deadline(c))
-        for c in result.items
+        InboxRow(c, m, missed_step(c.status, c.respond_by, c.follow_up_by, now), next_deadline(c))
+        for c, m in result.items
     ]
     context["result"] = result
     context["counts"] = counts
+    can_bulk = context["can_bulk"]
+
+    def markup(row: InboxRow) -> Markup:
+        inbox = row.complaint.inbox
+        title = "" if code is not None else inboxes.get(inbox, inbox)
+        return row_markup(row, can_bulk=can_bulk, one_inbox=code is not None, inbox_title=title)
+
+    context["row_markup"] = markup
     return TEMPLATES.TemplateResponse(request, "inbox.html", context)
 
 

@@ -203,13 +203,24 @@ class Authenticator:
             expires_at,
         )
 
-    def signed_in(self, cookie: str | None) -> SignedIn | None:
-        """The live session a cookie value names, or None (bad signature, expired, revoked)."""
+    def signed_in(self, cookie: str | None, *, session: Session | None = None) -> SignedIn | None:
+        """The live session a cookie value names, or None (bad signature, expired, revoked).
+
+        Read through *session* when given (a page request's own, so the request takes
+        one connection from the pool, not two); the user comes back detached either way.
+        """
         id_hash = self._session_hash(cookie) if cookie else None
         if id_hash is None:
             return None
-        with Session(self.engine, expire_on_commit=False) as s:
-            found = find_web_session(session=s, id_hash=id_hash, now=self.clock())
+        if session is None:
+            with Session(self.engine, expire_on_commit=False) as s:
+                found = find_web_session(session=s, id_hash=id_hash, now=self.clock())
+        else:
+            found = find_web_session(session=session, id_hash=id_hash, now=self.clock())
+            if found is not None:
+                # As from a session of its own: not refreshed or expired by the page's work.
+                session.expunge(found[0])
+                session.expunge(found[1])
         if found is None:
             return None
         web_session, user = found

@@ -48,16 +48,20 @@ def view_links(db: Session, user: User) -> list[ViewLink]:
     """The views *user* sees, with their links and how many complaints each holds now."""
     if not access.can(user, Permission.READ_COMPLAINTS):
         return []
-    inboxes = {a.code: a.name for a in list_agencies(session=db)}
     now = utcnow()
     out = []
+    # Only a view of every inbox reads the inbox codes (its inbox filter); most pages'
+    # navigation has none, and no views at all is the common case.
+    inboxes: dict[str, str] | None = None
     for view in visible_views(session=db, user=user):
         assert view.id is not None
         if view.inbox is None and user.role == "agency":
             continue
         if view.inbox is not None and not access.can_read_inbox(user, view.inbox):
             continue
-        query = parse_query(view.inbox, view.filters, inboxes)
+        if view.inbox is None and inboxes is None:
+            inboxes = {a.code: a.name for a in list_agencies(session=db)}
+        query = parse_query(view.inbox, view.filters, inboxes or {})
         count = None
         if not query.errors:
             counts = status_counts(session=db, filter=query.filter, now=now)

@@ -6,7 +6,7 @@ them through the dependencies below, so each router module can be a plain
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
@@ -17,6 +17,7 @@ from fastapi import Path as PathParam
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from inbox.filters import safe_url, shown_value
 from inbox.routed_by import actor_words, percent, routed_by
@@ -59,34 +60,48 @@ def store_engine(request: Request) -> Engine:
     return engine
 
 
-EngineDep = Annotated[Engine, Depends(store_engine)]
+async def _app_engine(request: Request) -> Engine:
+    return store_engine(request)
+
+
+# async: FastAPI would hand a plain ``def`` to its thread pool (inbox.auth says more).
+EngineDep = Annotated[Engine, Depends(_app_engine)]
 
 
 #: ``request.state`` attribute holding the request's session (``db_session``)
 REQUEST_SESSION_ATTR = "aduan_db_session"
 
 
-def db_session(request: Request, engine: EngineDep) -> Iterator[Session]:
+async def db_session(request: Request, engine: EngineDep) -> AsyncIterator[Session]:
     """A read session for one request (changes go through the router's functions).
 
-    Kept on ``request.state`` so the page's navigation (``request_session``) reads
-    through it too: a page that held one pooled connection while its navigation waited
-    for a second could, with as many requests at once as the pool has connections,
-    leave every request waiting for another (until the pool's timeout).
+    Kept on ``request.state`` so the page's navigation (``request_session``) and the
+    sign-in look-up read through it too: a page that held one pooled connection while
+    its navigation waited for a second could, with as many requests at once as the
+    pool has connections, leave every request waiting for another (until the pool's
+    timeout). Opening it touches no connection (that waits for the first query); closing
+    it gives the connection back to the pool, in the thread pool.
     """
-    with Session(engine) as session:
-        setattr(request.state, REQUEST_SESSION_ATTR, session)
-        try:
-            yield session
-        finally:
-            setattr(request.state, REQUEST_SESSION_ATTR, None)
+    session = Session(engine)
+    setattr(request.state, REQUEST_SESSION_ATTR, session)
+    try:
+        yield session
+    finally:
+        setattr(request.state, REQUEST_SESSION_ATTR, None)
+        await run_in_threadpool(session.close)
+
+
+def open_request_session(request: Request) -> Session | None:
+    """The request's own session (``db_session``) while it is open, else None."""
+    session = getattr(request.state, REQUEST_SESSION_ATTR, None)
+    return session if isinstance(session, Session) else None
 
 
 @contextmanager
 def request_session(request: Request) -> Iterator[Session]:
     """The request's own session if it has one (``db_session``), else a new one."""
-    session = getattr(request.state, REQUEST_SESSION_ATTR, None)
-    if isinstance(session, Session):
+    session = open_request_session(request)
+    if session is not None:
         yield session
         return
     with Session(store_engine(request)) as own:

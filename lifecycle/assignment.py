@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
@@ -40,15 +40,30 @@ OPEN_STATUSES = (
 #: the most complaints "Pengaduan saya" shows at once
 MY_LIMIT = 200
 
+# Built once: the inbox page asks the first, every agency page's navigation the second.
+_ASSIGNABLE = (
+    select(User)
+    .where(
+        User.role == Role.AGENCY,
+        col(User.agency_code) == bindparam("inbox"),
+        col(User.active).is_(True),
+    )
+    .order_by(col(User.username))
+)
+_MINE_OPEN = (
+    select(func.count())
+    .select_from(Complaint)
+    .where(
+        col(Complaint.assignee_id) == bindparam("user_id"),
+        col(Complaint.inbox) == bindparam("inbox"),
+        col(Complaint.status).in_(OPEN_STATUSES),
+    )
+)
+
 
 def assignable_users(*, session: Session, inbox: str) -> list[User]:
     """The active agency users of *inbox*, by username: who may be its petugas."""
-    stmt = (
-        select(User)
-        .where(User.role == Role.AGENCY, User.agency_code == inbox, col(User.active).is_(True))
-        .order_by(col(User.username))
-    )
-    return list(session.exec(stmt))
+    return list(session.exec(_ASSIGNABLE, params={"inbox": inbox}))
 
 
 def _petugas(session: Session, complaint: Complaint, username: str) -> User:
@@ -250,10 +265,5 @@ def count_mine(*, session: Session, user: User) -> int:
     """How many open complaints *user* is petugas of (the navigation's count)."""
     if user.id is None or user.role != Role.AGENCY or not user.agency_code:
         return 0
-    stmt = (
-        select(func.count())
-        .select_from(Complaint)
-        .where(Complaint.assignee_id == user.id, Complaint.inbox == user.agency_code)
-        .where(col(Complaint.status).in_(OPEN_STATUSES))
-    )
-    return int(session.exec(stmt).one())
+    params = {"user_id": user.id, "inbox": user.agency_code}
+    return int(session.exec(_MINE_OPEN, params=params).one())

@@ -24,6 +24,9 @@ def sync_agencies(*, session: Session, agencies: Iterable[Agency]) -> None:
         session.add(row)
 
 
+_AGENCIES = select(Agency).order_by(col(Agency.code))
+
+
 def list_agencies(*, session: Session) -> list[Agency]:
     """All stored agencies, by code."""
-    return list(session.exec(select(Agency).order_by(col(Agency.code))))
+    return list(session.exec(_AGENCIES))

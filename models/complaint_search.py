@@ -2,9 +2,11 @@
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import select as select_columns
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from models.public_number import normalize_number
@@ -137,6 +139,86 @@ def search_complaints(
         total = int(session.exec(select(func.count()).select_from(Complaint).where(*where)).one())
     stmt = matching(filter, now).offset((page - 1) * size).limit(size)
     return ComplaintPage(list(session.exec(stmt)), total, page, size)
+
+
+class ListedComplaint(NamedTuple):
+    """The columns of a complaint an inbox list shows (and its deadlines, for the marks)."""
+
+    id: int
+    public_number: str
+    category: str
+    inbox: str
+    status: ComplaintStatus
+    reporters: int
+    confidence: float | None
+    kecamatan: str | None
+    inside_city: bool | None
+    respond_by: datetime | None
+    follow_up_by: datetime | None
+    created_at: datetime
+
+
+class ListedMention(NamedTuple):
+    """The columns of a complaint's first post an inbox list shows."""
+
+    id: int
+    platform: str
+    author_handle: str
+    author_name: str
+    text: str
+    url: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class ListPage:
+    """One page of an inbox list: each complaint with its first post, and the total."""
+
+    items: list[tuple[ListedComplaint, ListedMention | None]]
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the total makes."""
+        return max(1, -(-self.total // self.page_size))
+
+
+_LISTED = tuple(getattr(Complaint, name) for name in ListedComplaint._fields)
+_ORIGIN = aliased(Mention, name="origin")
+_LISTED_ORIGIN = tuple(getattr(_ORIGIN, name) for name in ListedMention._fields)
+
+
+def list_page(
+    *, session: Session, filter: ComplaintFilter, now: datetime, counts: dict[str, int]
+) -> ListPage:
+    """``search_complaints`` for the inbox pages: the same page of the same complaints in
+    the same order, with each one's origin mention, in one statement that reads only
+    the columns the list shows (no ORM objects: the page only reads them). *counts* are
+    ``status_counts`` for the same filter and time (they give the total)."""
+    size = min(max(filter.page_size, 1), MAX_PAGE_SIZE)
+    page = max(filter.page, 1)
+    total = counts.get(filter.status, 0) if filter.status else sum(counts.values())
+    # The origin is an alias, so the platform filter's EXISTS (on Mention) still
+    # correlates with the complaint alone.
+    stmt = (
+        select_columns(*_LISTED, *_LISTED_ORIGIN)
+        .outerjoin(_ORIGIN, col(_ORIGIN.id) == col(Complaint.origin_mention_id))
+        .where(*_conditions(filter, now))
+        .order_by(*_ORDERS[filter.sort])
+        .offset((page - 1) * size)
+        .limit(size)
+    )
+    split = len(_LISTED)
+    items = [
+        (
+            ListedComplaint._make(row[:split]),
+            None if row[split] is None else ListedMention._make(row[split:]),
+        )
+        for row in session.execute(stmt)
+    ]
+    return ListPage(items, total, page, size)
 
 
 def status_counts(*, session: Session, filter: ComplaintFilter, now: datetime) -> dict[str, int]:

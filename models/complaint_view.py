@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
+from sqlalchemy import bindparam
 from sqlalchemy.orm import QueryableAttribute, defer
 from sqlmodel import Session, col, select
 
@@ -45,13 +46,21 @@ def origin_mentions(*, session: Session, complaints: list[Complaint]) -> dict[in
     return {c.id: found[c.origin_mention_id] for c in complaints if c.id is not None}
 
 
+#: every inbox's kecamatan, and one inbox's (built once: every list page asks)
+_KECAMATAN = (
+    select(Complaint.kecamatan)
+    .where(col(Complaint.kecamatan).is_not(None))
+    .distinct()
+    .order_by(col(Complaint.kecamatan))
+)
+_INBOX_KECAMATAN = _KECAMATAN.where(col(Complaint.inbox) == bindparam("inbox"))
+
+
 def kecamatan_choices(*, session: Session, inbox: str | None) -> list[str]:
     """The kecamatan named by an inbox's complaints (every inbox's: None), for the filter."""
-    stmt = select(Complaint.kecamatan).where(col(Complaint.kecamatan).is_not(None))
-    if inbox is not None:
-        stmt = stmt.where(Complaint.inbox == inbox)
-    stmt = stmt.distinct().order_by(col(Complaint.kecamatan))
-    return [k for k in session.exec(stmt) if k]
+    if inbox is None:
+        return [k for k in session.exec(_KECAMATAN) if k]
+    return [k for k in session.exec(_INBOX_KECAMATAN, params={"inbox": inbox}) if k]
 
 
 #: rows read from the store at a time when walking a whole result

@@ -5,8 +5,9 @@ agency (Kominfo staff share with Kominfo staff). The page checks the view's inbo
 again when showing it, so a user moved to another agency does not see the old inbox.
 """
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, bindparam, or_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from models.exceptions import NotFound
 from models.tables import SavedView, User
@@ -16,19 +17,27 @@ from models.vocab import Role
 MAX_VIEWS = 20
 
 
+def _visible(agency: ColumnElement[bool]) -> SelectOfScalar[SavedView]:
+    mine = col(SavedView.owner_id) == bindparam("user_id")
+    return select(SavedView).where(or_(mine, and_(col(SavedView.shared).is_(True), agency)))
+
+
+# Built once (every page's navigation asks): an agency user's, and a Kominfo user's.
+_VISIBLE_IN_AGENCY = _visible(col(SavedView.owner_agency) == bindparam("agency"))
+_VISIBLE_AT_KOMINFO = _visible(col(SavedView.owner_agency).is_(None))
+
+
 def visible_views(*, session: Session, user: User) -> list[SavedView]:
     """*user*'s views and those shared with them, their own first, by name."""
     if user.id is None or user.role == Role.VIEWER:
         return []
-    agency = (
-        col(SavedView.owner_agency) == user.agency_code
-        if user.agency_code
-        else col(SavedView.owner_agency).is_(None)
-    )
-    stmt = select(SavedView).where(
-        or_(col(SavedView.owner_id) == user.id, and_(col(SavedView.shared).is_(True), agency))
-    )
-    views = list(session.exec(stmt))
+    if user.agency_code:
+        found = session.exec(
+            _VISIBLE_IN_AGENCY, params={"user_id": user.id, "agency": user.agency_code}
+        )
+    else:
+        found = session.exec(_VISIBLE_AT_KOMINFO, params={"user_id": user.id})
+    views = list(found)
     return sorted(views, key=lambda v: (v.owner_id != user.id, v.name.lower(), v.id or 0))
 
 

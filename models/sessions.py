@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from models.tables import LoginAttempt, User, WebSession
@@ -25,20 +25,24 @@ def create_web_session(
     return row
 
 
+#: the live session of an id hash, with its user: built once, as every page asks it
+_LIVE_SESSION = (
+    select(WebSession, User)
+    .join(User, col(User.id) == col(WebSession.user_id))
+    .where(
+        col(WebSession.id_hash) == bindparam("id_hash"),
+        col(WebSession.revoked_at).is_(None),
+        col(WebSession.expires_at) > bindparam("now"),
+        col(User.active).is_(True),
+    )
+)
+
+
 def find_web_session(
     *, session: Session, id_hash: str, now: datetime
 ) -> tuple[WebSession, User] | None:
     """The live session with *id_hash* and its user: not revoked, not expired, user enabled."""
-    row = session.exec(
-        select(WebSession, User)
-        .join(User, col(User.id) == col(WebSession.user_id))
-        .where(
-            WebSession.id_hash == id_hash,
-            col(WebSession.revoked_at).is_(None),
-            col(WebSession.expires_at) > now,
-            col(User.active).is_(True),
-        )
-    ).first()
+    row = session.exec(_LIVE_SESSION, params={"id_hash": id_hash, "now": now}).first()
     return (row[0], row[1]) if row is not None else None
 
 

@@ -6,12 +6,18 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from inbox import inbox_pages
 from inbox.app import create_app
+from lifecycle.status import change_status
+from models.db import session_scope
+from models.retention import remove_text_and_author
+from models.tables import Complaint
 from models.types import utcnow
 from models.vocab import SORT_LABELS
 from tests.support.web import (
@@ -312,3 +318,82 @@ def test_operators_list_new_complaints_across_every_inbox(engine: Engine) -> Non
     agency = signed_in(engine, "pdam1", "agency", agency="PDAM")
     sent = agency.get("/complaints?status=baru", follow_redirects=False)
     assert (sent.status_code, sent.headers["location"]) == (303, "/inbox/PDAM")
+
+
+def test_a_row_shown_again_shows_what_changed(engine: Engine) -> None:
+    """Rows are rendered once per distinct content and kept (``row_markup``): a change to
+    anything a row shows (status, overdue mark, place, the citizen's text erased) shows
+    at once, and an equal row elsewhere is the same HTML."""
+    ids = _inbox(engine)
+    client = signed_in(engine, "staf.pdam", "agency", agency="PDAM")
+    first = client.get("/inbox/PDAM").text
+    assert "air mati 100% di sesetan" in first and "Terlambat respon awal" in first
+    change_status(engine=engine, complaint_id=ids[1], to_status="respon_awal", actor="staf.pdam")
+    with session_scope(engine) as s:
+        complaint = s.get(Complaint, ids[1])
+        assert complaint is not None
+        complaint.kecamatan = "Denpasar Timur"
+        s.add(complaint)
+        remove_text_and_author(s.connection(), [complaint.origin_mention_id], utcnow())
+    again = client.get("/inbox/PDAM").text
+    row = again.split(f'<a href="/complaints/{ids[1]}">#')[1].split("</tr>")[0]
+    assert "air mati" not in again and "[teks dihapus]" in row
+    assert "status-respon_awal" in row and "Denpasar Timur" in row
+    assert "Terlambat respon awal" not in row
+    # The same complaint on the list of every inbox: its row there has the inbox column.
+    operator = signed_in(engine)
+    everywhere = operator.get("/complaints").text
+    assert '<a href="/inbox/PDAM">PDAM</a>' in everywhere.split(f"/complaints/{ids[1]}")[2]
+
+
+def test_an_inbox_page_takes_one_connection_and_asks_each_thing_once(engine: Engine) -> None:
+    """The page, its navigation and the sign-in look-up read through one pooled
+    connection, and no statement is sent twice (the inbox list was read twice, and the
+    complaints' first posts with a statement of their own)."""
+    _inbox(engine)
+    client = signed_in(engine, "staf.pdam", "agency", agency="PDAM")
+    assert client.get("/inbox/PDAM").status_code == 200
+    checkouts: list[object] = []
+    statements: list[str] = []
+
+    def on_checkout(*_: object) -> None:
+        checkouts.append(1)
+
+    def on_execute(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "checkout", on_checkout)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        page = client.get("/inbox/PDAM")
+    finally:
+        event.remove(engine, "checkout", on_checkout)
+        event.remove(engine, "before_cursor_execute", on_execute)
+    assert page.status_code == 200 and listed(page.text)
+    assert len(checkouts) == 1
+    assert len(statements) == len(set(statements)), statements
+    assert not [s for s in statements if "FROM agency ORDER BY" in " ".join(s.split())]
+    assert not [s for s in statements if "FROM mention WHERE mention.id IN" in " ".join(s.split())]
+
+
+def test_an_inbox_page_hands_three_calls_to_the_thread_pool(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FastAPI runs every plain ``def`` dependency in its thread pool: the checks that do no
+    I/O (the authenticator, the sign-in's presence, the user, the engine, permissions) are
+    ``async``, so a page hands over only the sign-in look-up, its own work and closing
+    its session (there were eight hand-overs, each dearer than the check it ran)."""
+    _inbox(engine)
+    client = signed_in(engine, "staf.pdam", "agency", agency="PDAM")
+    assert client.get("/inbox/PDAM").status_code == 200
+    handed: list[str] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def counting(func: Any, *args: Any, **kwargs: Any) -> Any:
+        handed.append(getattr(func, "__name__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", counting)
+    page = client.get("/inbox/PDAM")
+    assert page.status_code == 200 and listed(page.text)
+    assert len(handed) == 3, handed

@@ -86,3 +86,11 @@ def drop_pg_database(name: str) -> None:
     """Drop a database a benchmark created (closing any connection left to it)."""
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def new_pg_database(prefix: str) -> tuple[str, str]:
+    """A fresh PostgreSQL database the benchmark needs (an unreachable server is an
+    error): its name and SQLAlchemy URL."""
+    name = create_pg_database(prefix, required=True)
+    assert name is not None
+    return name, pg_url(name)

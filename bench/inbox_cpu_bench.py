@@ -35,15 +35,15 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import yaml
 from sqlalchemy import event, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
-sys.path.insert(0, str(Path(__file__).parent))
+if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import drop_pg_database, new_pg_database
 
 ROOT = Path(__file__).parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 STAFF, PASSWORD = "staf.pdam", "bench-" + uuid.uuid4().hex
 
 
@@ -76,23 +76,9 @@ def backends_cpu(engine: Engine) -> float:
     return total
 
 
-def create_database() -> tuple[str, str]:
-    name = f"inbox_cpu_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(PG_ADMIN).set(drivername="postgresql+psycopg", database=name)
-    return name, url.render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def fill_store(url: str, complaints: int) -> None:
     """Migrate, fill with ``web_bench``'s complaints, add PDAM's staff account."""
-    from web_bench import fill, load_world
-
+    from bench.web_bench import fill, load_world
     from models.accounts import create_account
     from models.db import make_engine, session_scope
     from models.migrate import upgrade
@@ -127,8 +113,7 @@ def server_mode(
     """``aduan web --workers 1``: the worker's and the backends' CPU per request."""
     import threading
 
-    from scaleout_bench import _answers, free_port, stop
-
+    from bench.scaleout_bench import _answers, free_port, stop
     from models.db import make_engine
 
     port = free_port()
@@ -301,7 +286,7 @@ def main() -> None:
         "--repeat", type=int, default=1, help="measure server mode this many times in a row"
     )
     args = parser.parse_args()
-    name, url = create_database()
+    name, url = new_pg_database("inbox_cpu")
     try:
         fill_store(url, args.complaints)
         print(load())
@@ -312,7 +297,7 @@ def main() -> None:
             if args.mode in ("inprocess", "both"):
                 inprocess_mode(url, args.page, args.requests, args.warmup, args.profile)
     finally:
-        drop_database(name)
+        drop_pg_database(name)
 
 
 if __name__ == "__main__":

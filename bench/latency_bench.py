@@ -34,7 +34,7 @@ from models.tables import Mention
 
 if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.benchkit import create_pg_database, drop_pg_database, make_stream, pg_url
+from bench.benchkit import drop_pg_database, make_stream, new_pg_database
 
 ROOT = Path(__file__).parents[1]
 TARGET_P95_S = 5.0
@@ -85,9 +85,8 @@ def run_case(
 def _store_url(kind: str, base: Path, tag: str) -> tuple[str, str | None]:
     if kind == "sqlite":
         return f"sqlite:///{base / tag / 'data' / 'aduan.db'}", None
-    name = create_pg_database("issue_17_scaleout_latency", required=True)
-    assert name is not None
-    return pg_url(name), name
+    name, url = new_pg_database("issue_17_scaleout_latency")
+    return url, name
 
 
 def main() -> None:

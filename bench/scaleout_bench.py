@@ -52,10 +52,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
-import psycopg
 import yaml
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 
 from harvester.base import Batch, CollectorOptions
 from harvester.replay import ReplayCollector, ReplayOptions
@@ -63,8 +62,11 @@ from models.db import make_engine, session_scope
 from models.migrate import upgrade
 from models.vocab import MentionState
 
+if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.benchkit import drop_pg_database, new_pg_database
+
 ROOT = Path(__file__).parents[1]
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PREFIX = "issue_17_scaleout"
 PAGE = "/inbox/PDAM"
 STAFF, PASSWORD = "staf.pdam", "bench-" + uuid.uuid4().hex
@@ -104,21 +106,6 @@ def daemon_main(config: str) -> None:
 
 
 # --- stores, streams, configs, processes ----------------------------------------------
-
-
-def create_database() -> tuple[str, str]:
-    """A fresh PostgreSQL database: its name and SQLAlchemy URL."""
-    name = f"{PREFIX}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = make_url(PG_ADMIN).set(drivername="postgresql+psycopg", database=name)
-    return name, url.render_as_string(hide_password=False)
-
-
-def drop_database(name: str) -> None:
-    """Drop a database this script created."""
-    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def make_streams(folder: Path, n: int, parts: int) -> list[Path]:
@@ -330,7 +317,7 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
     folder = base_dir / "web"
     folder.mkdir()
     (stream,) = make_streams(folder, n, 1)
-    name, url = create_database()
+    name, url = new_pg_database(PREFIX)
     port = free_port()
     source = {
         "name": "replay",
@@ -389,7 +376,7 @@ def web_case(base_dir: Path, models: Path, n: int) -> None:
                 if proc is not None:
                     stop(proc)
         finally:
-            drop_database(name)
+            drop_pg_database(name)
     print(f"== web: {PAGE} on 2 web workers while one daemon ingests {n:,} mentions (PostgreSQL)")
     print(
         f"{rounds} rounds of 3 s at 1 client and 5 s at 20; {final['mentions']:,} stored, "
@@ -451,7 +438,7 @@ def daemons_run(
         }
         for k, p in enumerate(streams)
     ]
-    name, url = create_database()
+    name, url = new_pg_database(PREFIX)
     config = write_config(folder, url, models, sources)
     procs: list[subprocess.Popen[bytes]] = []
     try:
@@ -484,7 +471,7 @@ def daemons_run(
             for p in procs:
                 stop(p)
         finally:
-            drop_database(name)
+            drop_pg_database(name)
     return n / seconds, wall, result, rss
 
 

@@ -1,5 +1,6 @@
 """Features computed with numpy match scikit-learn's; a saved model predicts the same."""
 
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from classifier.corpus import load_corpus
 from classifier.features import CHAR_MIN_DF, Analysed, Featurizer, Fitted, char_terms, word_terms
-from classifier.lexicon import cues, lexicon
+from classifier.lexicon import cues, cues_in, lexicon
 from classifier.model import load_active
 from classifier.normalize import normalize
 from classifier.persist import active_id, load_model
@@ -49,6 +50,17 @@ def test_cue_columns_mark_thanks_and_problems_whatever_the_topic() -> None:
     # a cue's column has its own weight, the categories' theirs
     values = sorted(float(v) for v in lexicon_columns[0][lexicon_columns[0] > 0])
     assert values == pytest.approx(sorted([fitted.cue_scale, fitted.topic_scale]))
+
+
+def test_an_address_is_not_an_announcement() -> None:
+    """RT/RW are the neighbourhood units of a formal report's address ("RT 03/RW 05"),
+    not a retweet: a complaint giving its address must not read as news or chatter
+    (with "rt" a NEWS cue, the daemon's hostile-demo PDAM complaint went to triage)."""
+    address = normalize("air PDAM mati 2 hari di Jl. Teuku Umar No. 12 RT 03/RW 05 Denpasar")
+    words = set(address.split())
+    assert {"rt", "rw"} <= words
+    bigrams = {" ".join(pair) for pair in pairwise(address.split())}
+    assert cues_in(words | bigrams) == {"~PROBLEM"}
 
 
 def test_a_cue_alone_does_not_make_a_text_topical() -> None:

@@ -9,7 +9,9 @@ import resource
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy.engine import make_url
@@ -18,16 +20,22 @@ ROOT = Path(__file__).parents[1]
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
-def make_stream(path: Path, n: int) -> None:
-    """*n* distinct mentions from the bundled sample, each its own post."""
+def stream_records(n: int) -> Iterator[dict[str, Any]]:
+    """*n* distinct mentions from the bundled sample, each its own post (replay records)."""
     sample = ROOT / "harvester" / "samples" / "denpasar.jsonl"
     records = [json.loads(x) for x in sample.read_text().splitlines() if x.strip()]
+    for i in range(n):
+        r = dict(records[i % len(records)])
+        r["id"] = f"{r['id']}-{i}"
+        r["conversation_id"], r["reply_to_id"] = r["id"], None
+        r["text"] = f"{r['text']} ({i})"
+        yield r
+
+
+def make_stream(path: Path, n: int) -> None:
+    """``stream_records(n)`` written as a replay file."""
     with path.open("w") as out:
-        for i in range(n):
-            r = dict(records[i % len(records)])
-            r["id"] = f"{r['id']}-{i}"
-            r["conversation_id"], r["reply_to_id"] = r["id"], None
-            r["text"] = f"{r['text']} ({i})"
+        for r in stream_records(n):
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 

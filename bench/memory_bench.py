@@ -28,7 +28,14 @@ import yaml
 
 if __package__ in (None, ""):  # run as a script: put the repository root on sys.path
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.benchkit import create_pg_database, drop_pg_database, peak_rss_mb, pg_url, run_child
+from bench.benchkit import (
+    create_pg_database,
+    drop_pg_database,
+    peak_rss_mb,
+    pg_url,
+    run_child,
+    stream_records,
+)
 
 ROOT = Path(__file__).parents[1]
 BIG = 5 * 1024 * 1024
@@ -36,14 +43,8 @@ BIG = 5 * 1024 * 1024
 
 def make_stream(path: Path, n: int, *, big: bool) -> None:
     """*n* distinct mentions from the bundled sample; with *big*, the middle one is 5 MB."""
-    sample = ROOT / "harvester" / "samples" / "denpasar.jsonl"
-    records = [json.loads(x) for x in sample.read_text().splitlines() if x.strip()]
     with path.open("w") as out:
-        for i in range(n):
-            r = dict(records[i % len(records)])
-            r["id"] = f"{r['id']}-{i}"
-            r["conversation_id"], r["reply_to_id"] = r["id"], None
-            r["text"] = f"{r['text']} ({i})"
+        for i, r in enumerate(stream_records(n)):
             if big and i == n // 2:
                 words = f"{r['text']} jalan rusak di sesetan dekat pasar, mohon diperbaiki. "
                 r["text"] = (words * (BIG // len(words) + 1))[:BIG]

@@ -36,10 +36,9 @@ class ComplaintFilter:
 
 
 @dataclass(frozen=True)
-class ComplaintPage:
-    """One page of results and the total that matched."""
+class _Paged:
+    """The total that matched and where this page is in it."""
 
-    items: list[Complaint]
     total: int
     page: int
     page_size: int
@@ -48,6 +47,13 @@ class ComplaintPage:
     def pages(self) -> int:
         """How many pages the total makes."""
         return max(1, -(-self.total // self.page_size))
+
+
+@dataclass(frozen=True)
+class ComplaintPage(_Paged):
+    """One page of results and the total that matched."""
+
+    items: list[Complaint]
 
 
 def overdue_condition(now: datetime) -> Any:
@@ -138,7 +144,7 @@ def search_complaints(
         where = _conditions(filter, now)
         total = int(session.exec(select(func.count()).select_from(Complaint).where(*where)).one())
     stmt = matching(filter, now).offset((page - 1) * size).limit(size)
-    return ComplaintPage(list(session.exec(stmt)), total, page, size)
+    return ComplaintPage(total, page, size, items=list(session.exec(stmt)))
 
 
 class ListedComplaint(NamedTuple):
@@ -171,18 +177,10 @@ class ListedMention(NamedTuple):
 
 
 @dataclass(frozen=True)
-class ListPage:
+class ListPage(_Paged):
     """One page of an inbox list: each complaint with its first post, and the total."""
 
     items: list[tuple[ListedComplaint, ListedMention | None]]
-    total: int
-    page: int
-    page_size: int
-
-    @property
-    def pages(self) -> int:
-        """How many pages the total makes."""
-        return max(1, -(-self.total // self.page_size))
 
 
 _LISTED = tuple(getattr(Complaint, name) for name in ListedComplaint._fields)
@@ -218,7 +216,7 @@ def list_page(
         )
         for row in session.execute(stmt)
     ]
-    return ListPage(items, total, page, size)
+    return ListPage(total, page, size, items=items)
 
 
 def status_counts(*, session: Session, filter: ComplaintFilter, now: datetime) -> dict[str, int]:

@@ -211,6 +211,14 @@ class RouteSoon:
             log.debug("no routing job to run (the scheduler is stopping)")
 
 
+def harvest_jitter(interval_seconds: float) -> float:
+    """How far (seconds, either way) a harvest's tick is moved at random: a quarter of its
+    interval, at most 30 s. Instances sharing a store take a source by a try-lock and skip
+    it when another holds it; started in the same second with the same schedule, their
+    ticks would stay in step and the first one would take the source every time."""
+    return min(interval_seconds / 4, 30.0)
+
+
 def build_scheduler(
     settings: Settings, engine: Engine, predictor: Classifier
 ) -> BackgroundScheduler:
@@ -238,6 +246,7 @@ def build_scheduler(
             ),
             "interval",
             seconds=source.schedule.interval_seconds,
+            jitter=harvest_jitter(source.schedule.interval_seconds),
             id=f"harvest:{source.name}",
             next_run_time=now,
         )

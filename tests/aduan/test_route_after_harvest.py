@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from aduan import jobs
-from aduan.daemon import ROUTE_JOB, RouteSoon, TrackedJob, build_scheduler
+from aduan.daemon import ROUTE_JOB, RouteSoon, TrackedJob, build_scheduler, harvest_jitter
 from aduan.settings import Settings, load_settings
 from aduan.wiring import prepare_store
 from classifier.csr import SCIPY_FROM_ROWS
@@ -162,3 +162,17 @@ def test_ready_to_route_loads_routing_and_freezes_start_up_for_the_gc(tmp_path: 
         assert "scipy.sparse" in sys.modules
     finally:
         gc.unfreeze()  # the rest of the suite's objects are collected as usual
+
+
+def test_harvest_ticks_are_jittered_so_instances_do_not_stay_in_step(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Instances sharing a store take a source by a try-lock; started together on the same
+    schedule their ticks stayed in step and the first took the source every time, the
+    other never harvesting (tests/aduan/test_daemon_resilience.py's two instances)."""
+    settings = _settings(tmp_path, engine, replay_file(tmp_path / "stream.jsonl", 1))
+    scheduler = build_scheduler(settings, engine, KeywordClassifier())
+    trigger = scheduler.get_job("harvest:replay").trigger
+    assert trigger.interval.total_seconds() == 3600
+    assert trigger.jitter == 30  # a quarter of the hour, at most 30 s
+    assert harvest_jitter(1) == 0.25

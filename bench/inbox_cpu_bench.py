@@ -239,8 +239,6 @@ def inprocess_mode(url: str, page: str, requests: int, warmup: int, profile: boo
     async def inline(func: Any, *args: Any, **kwargs: Any) -> Any:
         return func(*args)
 
-    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
-
     async def run() -> tuple[float, list[str], cProfile.Profile | None]:
         for _ in range(warmup):
             assert (await _call(app, page, cookie))[0] == 200
@@ -257,8 +255,13 @@ def inprocess_mode(url: str, page: str, requests: int, warmup: int, profile: boo
             profiler.disable()
         return time.process_time() - cpu0, one, profiler
 
-    cpu, one, profiler = asyncio.run(run())
-    engine.dispose()
+    threaded = anyio.to_thread.run_sync
+    anyio.to_thread.run_sync = inline  # type: ignore[assignment]
+    try:
+        cpu, one, profiler = asyncio.run(run())
+    finally:
+        anyio.to_thread.run_sync = threaded  # type: ignore[method-assign]
+        engine.dispose()
     print(
         f"inprocess: {page}: {len(one)} SQL statements a request; CPU of the app "
         f"{cpu / requests * 1000:.1f} ms/request{' under cProfile' if profile else ''}; {load()}"

@@ -4,14 +4,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import and_, exists, func, or_
+from sqlalchemy import and_, exists, func, literal_column, or_
 from sqlalchemy import select as select_columns
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnClause
 from sqlmodel import Session, col, select
 
 from models.public_number import normalize_number
 from models.tables import Complaint, ComplaintMention, Mention
-from models.vocab import ComplaintStatus
+from models.vocab import ComplaintStatus, MentionState
+
+#: the filed state inline in SQL (the trigram index's predicate; not user input)
+FILED_LITERAL: ColumnClause[Any] = literal_column(f"'{MentionState.FILED.value}'")
 
 Sort = Literal["newest", "oldest", "deadline", "reporters"]
 MAX_PAGE_SIZE = 200
@@ -101,14 +105,25 @@ def _conditions(f: ComplaintFilter, now: datetime, *, with_status: bool = True) 
         # A public number typed in the search box finds its complaint (unique index).
         where.append(col(Complaint.public_number) == number)
     elif f.text and f.text.strip():
-        pattern = "%" + _escape_like(f.text.strip()) + "%"
         where.append(
             exists()
             .where(col(ComplaintMention.complaint_id) == col(Complaint.id))
             .where(col(Mention.id) == col(ComplaintMention.mention_id))
-            .where(col(Mention.text).ilike(pattern, escape="\\"))
+            .where(*mention_text_matches(f.text.strip()))
         )
     return where
+
+
+def mention_text_matches(words: str) -> list[Any]:
+    """Conditions on a filed mention whose text contains *words* (any case)."""
+    pattern = "%" + _escape_like(words) + "%"
+    return [
+        # Always true of a complaint's mentions; a literal, so that PostgreSQL's
+        # planner may use the trigram index, which covers filed mentions only
+        # (migration 0014).
+        col(Mention.state) == FILED_LITERAL,
+        col(Mention.text).ilike(pattern, escape="\\"),
+    ]
 
 
 _ORDERS: dict[str, tuple[Any, ...]] = {

@@ -81,7 +81,8 @@ class Mention(MentionBase, table=True):
 #: Indexes that migrations create only where the database supports them, so they are
 #: not declared on the models (model/migration comparisons skip them):
 #: ix_mention_text_trgm, a pg_trgm trigram index for the inbox's text search
-#: (ILIKE '%...%'), created by migration 0005 on PostgreSQL when pg_trgm is available.
+#: (ILIKE '%...%') over filed mentions, created by migrations 0005 and 0014 on
+#: PostgreSQL when pg_trgm is available.
 OPTIONAL_INDEXES = frozenset({"ix_mention_text_trgm"})
 
 

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
@@ -12,7 +13,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlmodel import Session, SQLModel, select
 
 from models.agencies import list_agencies, sync_agencies
-from models.complaint_search import ComplaintFilter, search_complaints
+from models.complaint_search import ComplaintFilter, mention_text_matches, search_complaints
 from models.complaints import (
     count_by_inbox_status,
     file_complaint,
@@ -21,7 +22,7 @@ from models.complaints import (
 from models.db import make_engine, session_scope
 from models.exceptions import InvalidMention
 from models.mentions import count_by_state, insert_mentions, pending_mentions
-from models.migrate import current_revision, head_revision, upgrade
+from models.migrate import alembic_config, current_revision, head_revision, upgrade
 from models.sources import get_cursor, get_health, save_cursor
 from models.tables import (
     OPTIONAL_INDEXES,
@@ -56,6 +57,42 @@ def test_postgresql_text_search_has_its_trigram_index(pg_url: str) -> None:
     indexes = {ix["name"] for ix in inspect(engine).get_indexes("mention")}
     engine.dispose()
     assert "ix_mention_text_trgm" in indexes
+
+
+def test_text_search_index_covers_filed_mentions_and_serves_the_search(pg_url: str) -> None:
+    """Each mention pays for its trigrams once, when filed; the search still uses them."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    # The search's conditions on the mention, as complaint_search writes them.
+    search = select(Mention.id).where(*mention_text_matches("pipa bocor"))
+    compiled = search.compile(dialect=engine.dialect)
+    # The state inline, so that a prepared statement's generic plan may use the index too.
+    assert "mention.state = 'filed'" in str(compiled)
+    definition = _trigram_index(engine)
+    command.downgrade(alembic_config(engine), "0013_reply_rounds")
+    assert _trigram_index(engine).endswith("gin_trgm_ops)")  # every mention, as before
+    upgrade(engine)
+    assert _trigram_index(engine) == definition
+    with engine.connect() as conn:
+        # On an empty table any index will do; with the state index out of the way (in
+        # a transaction rolled back) the planner has the trigram index or a scan.
+        conn.exec_driver_sql("DROP INDEX ix_mention_state_id")
+        conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        explain = conn.exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+        plan = "\n".join(explain.scalars())
+        conn.rollback()
+    engine.dispose()
+    assert definition.endswith("WHERE ((state)::text = 'filed'::text)")
+    assert "ix_mention_text_trgm" in plan
+
+
+def _trigram_index(engine: Engine) -> str:
+    with engine.connect() as conn:
+        return str(
+            conn.exec_driver_sql(
+                "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_mention_text_trgm'"
+            ).scalar_one()
+        )
 
 
 def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path: Path) -> None:

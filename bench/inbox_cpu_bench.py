@@ -260,7 +260,7 @@ def inprocess_mode(url: str, page: str, requests: int, warmup: int, profile: boo
     try:
         cpu, one, profiler = asyncio.run(run())
     finally:
-        anyio.to_thread.run_sync = threaded  # type: ignore[method-assign]
+        anyio.to_thread.run_sync = threaded
         engine.dispose()
     print(
         f"inprocess: {page}: {len(one)} SQL statements a request; CPU of the app "

@@ -8,6 +8,7 @@ import typer
 
 from aduan.cli.base import app, err, out, state, store
 from aduan.cli.first_admin import announce_first_admin
+from aduan.malloc_arenas import limit_malloc_arenas
 from aduan.predictor import predictor_for
 from aduan.shutdown import install_stop_handlers
 from aduan.wiring import auth_config_for
@@ -32,6 +33,8 @@ def run(
     # First thing: a SIGTERM from now on stops the daemon cleanly, even during start-up.
     stop = install_stop_handlers()
     log.debug("starting; SIGTERM or Ctrl-C stops cleanly after the current step")
+    # Before any thread starts: the job threads then share one malloc arena.
+    limit_malloc_arenas()
     # FastAPI, uvicorn, APScheduler and the web inbox load only for `aduan run`
     from aduan import jobs
     from aduan.daemon import run_daemon

@@ -10,7 +10,9 @@ covers filed mentions only: a mention enters it once, when it is filed, and ment
 that are not complaints, in triage or still pending never do.
 
 PostgreSQL only, and only where migration 0005 could create the index (pg_trgm
-installed). Rebuilding it reads the mention table once.
+installed). Rebuilding it reads the mention table once and holds back writes to it
+meanwhile (harvesting and routing wait; nothing fails): on a large store, run
+``aduan db upgrade`` at a quiet hour.
 
 Revision ID: 0014_trgm_filed_only
 Revises: 0013_reply_rounds

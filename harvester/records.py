@@ -7,12 +7,14 @@ rest of the batch; nothing about one record can fail its batch.
 
 What is cleaned rather than refused, because nothing is lost (the raw payload keeps the
 original): NUL and other control characters in every string and in the raw payload
-(PostgreSQL refuses ``\\u0000``), lone surrogates (not encodable in UTF-8), and an
+(PostgreSQL refuses ``\\u0000``), lone surrogates (not encodable in UTF-8), NaN and
+the infinities in the payload (spelled as strings: JSON has no such numbers), and an
 over-long author handle, author name or link, cut to its column with ``TRUNCATED``.
 Ids are never cut: a cut id could name another post and be merged with it.
 """
 
 import json
+import math
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -78,14 +80,20 @@ def clean_string(value: str, *, multiline: bool = True) -> str:
 
 def clean_payload(value: Any) -> Any:
     """A JSON-like *value* with every string (keys too) cleaned; other leaves stringified
-    unless JSON has them, so the payload can always be stored."""
+    unless JSON has them, so the payload can always be stored.
+
+    NaN and the infinities, which Python's JSON reader accepts but JSON (and PostgreSQL's
+    JSONB) does not, become the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+    """
     if isinstance(value, str):
         return clean_string(value)
     if isinstance(value, dict):
         return {clean_string(str(k)): clean_payload(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [clean_payload(v) for v in value]
-    if value is None or isinstance(value, bool | int | float):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else json.dumps(value)
+    if value is None or isinstance(value, bool | int):
         return value
     if isinstance(value, datetime):
         return value.isoformat()
@@ -147,10 +155,6 @@ def build_mention(fields: dict[str, Any], raw: Any) -> MentionIn | Rejected:
         check_mention(mention)
     except InvalidMention as err:
         return rejected(f"platform: {err}")
-    try:
-        json.dumps(payload, allow_nan=False)
-    except ValueError as err:
-        return rejected(f"raw: not storable as JSON ({err})")
     return mention
 
 

@@ -198,6 +198,40 @@ def test_a_lone_surrogate_becomes_a_replacement_character(engine: Engine, tmp_pa
     assert _mentions(engine)["7001"].text.startswith("got \ufffd mampet")
 
 
+def _harvest_lines(engine: Engine, tmp_path: Path, lines: list[str]) -> RunResult:
+    path = tmp_path / "m.jsonl"
+    path.write_text("".join(line + "\n" for line in lines))
+    collector = make_collector(
+        SourceSpec(name=SOURCE, platform="replay", options={"path": str(path)})
+    )
+    return run_source(engine=engine, source=SOURCE, platform="replay", collector=collector)
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity"])
+def test_a_number_json_cannot_hold_is_kept_as_its_name_and_the_mention_stored(
+    engine: Engine, tmp_path: Path, number: str
+) -> None:
+    """Python's JSON reader takes NaN and Infinity; PostgreSQL's JSONB refuses them."""
+    odd = json.dumps(_record(1, score=0.5)).replace("0.5", number)
+    result = _harvest_lines(engine, tmp_path, [odd, json.dumps(_record(2))])
+    assert (result.stored, result.quarantined, result.error) == (2, 0, None)
+    assert _mentions(engine)["7001"].raw["score"] == number
+
+
+def test_a_refused_record_holding_nan_reaches_the_quarantine(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Its fields and payload are stored with it: on PostgreSQL a NaN there failed the
+    whole harvest, and every later run again, so the source stopped at that record."""
+    odd = json.dumps(_record(1, created_at=0.5, score=0.5)).replace("0.5", "NaN")
+    result = _harvest_lines(engine, tmp_path, [odd, json.dumps(_record(2))])
+    assert (result.stored, result.quarantined, result.error) == (1, 1, None)
+    with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+    assert "line 1: created_at: " in row.reason
+    assert row.fields["created_at"] == row.raw["created_at"] == row.raw["score"] == "NaN"
+
+
 def test_build_mention_returns_the_record_and_its_fields_when_refused() -> None:
     fields = {
         "platform": "twitter",
@@ -220,3 +254,8 @@ def test_clean_payload_makes_any_value_storable() -> None:
         "a": [1, 2.5, None, True],
         "3": "<class 'object'>",
     }
+    assert clean_payload([float("nan"), float("inf"), -float("inf")]) == [
+        "NaN",
+        "Infinity",
+        "-Infinity",
+    ]

@@ -8,8 +8,9 @@ rest of the batch; nothing about one record can fail its batch.
 What is cleaned rather than refused, because nothing is lost (the raw payload keeps the
 original): NUL and other control characters in every string and in the raw payload
 (PostgreSQL refuses ``\\u0000``), lone surrogates (not encodable in UTF-8), NaN and
-the infinities in the payload (spelled as strings: JSON has no such numbers), and an
-over-long author handle, author name or link, cut to its column with ``TRUNCATED``.
+the infinities in the payload (spelled as strings: JSON has no such numbers), a part
+of the payload nested absurdly deep (cut, marked ``TOO_DEEP``), and an over-long
+author handle, author name or link, cut to its column with ``TRUNCATED``.
 Ids are never cut: a cut id could name another post and be merged with it.
 """
 
@@ -35,6 +36,12 @@ TRUNCATABLE = ("author_handle", "author_name", "url")
 
 #: ids and names whose every character matters: a record with one too long is refused
 _IDS = ("platform", "platform_id", "source", "conversation_id", "reply_to_id")
+
+#: how deep a payload's objects and arrays may nest: a platform's nest a few levels, a
+#: hostile one could nest until cleaning it (recursively) failed the whole batch
+MAX_DEPTH = 64
+#: what stands for a part of a payload nested deeper than ``MAX_DEPTH``
+TOO_DEEP = f"{TRUNCATED} (nested deeper than {MAX_DEPTH} levels)"
 
 #: the dates a post can have: before 2000 or from 2100 on, the record is broken
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -78,19 +85,22 @@ def clean_string(value: str, *, multiline: bool = True) -> str:
     return value
 
 
-def clean_payload(value: Any) -> Any:
+def clean_payload(value: Any, _depth: int = 0) -> Any:
     """A JSON-like *value* with every string (keys too) cleaned; other leaves stringified
     unless JSON has them, so the payload can always be stored.
 
     NaN and the infinities, which Python's JSON reader accepts but JSON (and PostgreSQL's
-    JSONB) does not, become the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``.
+    JSONB) does not, become the strings ``"NaN"``, ``"Infinity"``, ``"-Infinity"``; an
+    object or array nested deeper than ``MAX_DEPTH`` becomes ``TOO_DEEP``.
     """
     if isinstance(value, str):
         return clean_string(value)
+    if _depth >= MAX_DEPTH and isinstance(value, dict | list | tuple):
+        return TOO_DEEP
     if isinstance(value, dict):
-        return {clean_string(str(k)): clean_payload(v) for k, v in value.items()}
+        return {clean_string(str(k)): clean_payload(v, _depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [clean_payload(v) for v in value]
+        return [clean_payload(v, _depth + 1) for v in value]
     if isinstance(value, float):
         return value if math.isfinite(value) else json.dumps(value)
     if value is None or isinstance(value, bool | int):

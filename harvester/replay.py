@@ -80,6 +80,8 @@ def fields_from_line(line: str, *, source: str) -> dict[str, Any]:
         record = json.loads(line)
     except json.JSONDecodeError as err:
         raise ValueError(f"not valid JSON ({err.msg})") from err
+    except RecursionError as err:
+        raise ValueError("not readable JSON (nested too deeply)") from err
     if not isinstance(record, dict):
         raise ValueError("expected a JSON object")
     return fields_from_record(record, source=source)
@@ -264,6 +266,9 @@ class ReplayCollector:
             except json.JSONDecodeError as err:
                 yield _unreadable(f"{where}: not valid JSON ({err.msg})", line.text)
                 continue
+            except RecursionError:
+                yield _unreadable(f"{where}: not readable JSON (nested too deeply)", line.text)
+                continue
             if not isinstance(record, dict):
                 yield _unreadable(f"{where}: expected a JSON object", line.text)
                 continue
@@ -317,7 +322,7 @@ class ReplayCollector:
 def _is_json(text: str) -> bool:
     try:
         json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return False
     return True
 

@@ -14,7 +14,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from harvester.base import SourceSpec
-from harvester.records import LIMITS, TRUNCATED, build_mention, clean_payload
+from harvester.records import (
+    LIMITS,
+    MAX_DEPTH,
+    TOO_DEEP,
+    TRUNCATED,
+    build_mention,
+    clean_payload,
+)
 from harvester.registry import make_collector
 from harvester.runner import RunResult, run_source
 from models.quarantine import Rejected, list_quarantined
@@ -230,6 +237,26 @@ def test_a_refused_record_holding_nan_reaches_the_quarantine(
         (row,) = list_quarantined(session=s)
     assert "line 1: created_at: " in row.reason
     assert row.fields["created_at"] == row.raw["created_at"] == row.raw["score"] == "NaN"
+
+
+def test_a_payload_nested_absurdly_deep_is_cut_and_a_line_too_deep_to_read_quarantined(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Either one failed the whole run before (RecursionError), and every later run again."""
+    deep: list[Any] = []
+    for _ in range(500):
+        deep = [deep]
+    unreadable = '{"platform": "twitter", "id": "7002", "x": ' + "[" * 100_000 + "]" * 100_000
+    lines = [json.dumps(_record(1, deep=deep)), unreadable + "}", json.dumps(_record(3))]
+    result = _harvest_lines(engine, tmp_path, lines)
+    assert (result.stored, result.quarantined, result.error) == (2, 1, None)
+    kept, levels = _mentions(engine)["7001"].raw["deep"], 0
+    while isinstance(kept, list):
+        kept, levels = kept[0], levels + 1
+    assert (kept, levels) == (TOO_DEEP, MAX_DEPTH - 1)
+    with Session(engine) as s:
+        (row,) = list_quarantined(session=s)
+    assert row.reason.endswith("line 2: not readable JSON (nested too deeply)")
 
 
 def test_build_mention_returns_the_record_and_its_fields_when_refused() -> None:

@@ -64,6 +64,8 @@ _NOT_A_NAME = frozenset(
     ).split()
 )
 _MAX_NAME_WORDS = 3
+#: a longer word is not part of a road name ("Jl. Baaaa...aaa" names no road)
+_MAX_NAME_WORD = 30
 _DIRECTIONS = frozenset(["utara", "selatan", "barat", "timur", "tengah"])
 
 
@@ -265,7 +267,8 @@ class Gazetteer:
 
         Written in mixed case, the name is the capitalised words that follow; in lower
         (or upper) case only one word, or two after a joiner ("tukad yeh aya"). It stops
-        at punctuation and before a place name, a number, a Roman numeral and common words.
+        at punctuation and before a place name, a number, a Roman numeral, common words
+        and a word longer than any name's (``_MAX_NAME_WORD`` letters).
         """
         end = start
         while end < len(toks) and end - start < _MAX_NAME_WORDS:
@@ -273,6 +276,7 @@ class Gazetteer:
             if (
                 (end > start and not spaced[end])
                 or not word.isalpha()
+                or len(word) > _MAX_NAME_WORD
                 or word in _NOT_A_NAME
                 or word in self._prefixes
                 or word in self._directions

@@ -417,6 +417,14 @@ def test_unknown_roads_written_as_names(gaz: Gazetteer) -> None:
     assert (loc.street, loc.inside_city, loc.outside_place) == (None, False, "Kerobokan")
 
 
+def test_a_word_longer_than_any_name_is_no_road_name(gaz: Gazetteer) -> None:
+    longest = "B" + "a" * 29
+    assert gaz.locate(f"galian di Jl. {longest} dalam").street == f"Jl. {longest}"
+    assert gaz.locate(f"galian di Jl. {longest}a dalam").street is None
+    loc = gaz.locate("galian di jl tukad " + "b" * 31 + " panjer")
+    assert (loc.street, loc.desa) == (None, "Panjer")
+
+
 def test_side_streets_and_segments_are_other_streets(gaz: Gazetteer) -> None:
     assert gaz.locate("Jl. Kebo Iwa Utara berlubang").street == "Jl. Kebo Iwa Utara"
     assert gaz.locate("Jl. Gatot Subroto Barat II gelap").street == "Jl. Gatot Subroto Barat II"

@@ -230,3 +230,21 @@ def test_operator_merges_a_triaged_mention(engine: Engine) -> None:
     with Session(engine) as s:
         assert s.exec(select(Mention.state).where(Mention.id == triaged.id)).one() == "filed"
         assert s.exec(select(Complaint.reporters).where(Complaint.id == c.id)).one() == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "jalan rusak di Jl. B" + "a" * 5_000 + " dekat sesetan",  # an unknown road
+        "jalan rusak di jl tukad " + "b" * 5_000 + " panjer",  # a road family's name
+    ],
+)
+def test_a_road_name_no_road_has_does_not_stop_routing(engine: Engine, text: str) -> None:
+    """A 5,000-letter word after "Jl." was filed as the street: SQLite kept all of it for
+    the inbox, the e-mails and the exports; PostgreSQL's bulk insert cut it at 200."""
+    _setup(engine, [mention(1, text=text), mention(2, text="got mampet di jl tukad badung")])
+    result = _route(engine)
+    assert result.filed == 2
+    first, second = _complaints(engine)
+    assert first.street is None and first.desa in ("Sesetan", "Panjer")
+    assert second.street == "Jl. Tukad Badung"

@@ -16,6 +16,8 @@ from models.types import utcnow
 from models.vocab import PLATFORMS, MentionState
 
 _MENTIONS: Table = Mention.__table__  # type: ignore[attr-defined]
+#: what a collector gives of a mention (``MentionIn``), each a column of the table
+_IN_FIELDS = tuple(MentionIn.model_fields)
 #: a mention is stored once per platform post (``uq_mention_platform_id``)
 _UNIQUE = ("platform", "platform_id")
 
@@ -56,7 +58,8 @@ def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
         if key in seen:
             continue
         seen.add(key)
-        row = m.model_dump()
+        # the fields as they are (model_dump would copy the raw payload, which is only read)
+        row = {name: getattr(m, name) for name in _IN_FIELDS}
         row["fetched_at"] = now
         row["state"] = MentionState.PENDING
         rows.append(row)

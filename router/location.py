@@ -30,7 +30,7 @@ import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,8 @@ from router.gazetteer import (
 __all__ = ["NOWHERE", "Gazetteer", "Jurisdiction", "Location", "OwnedRoad"]
 
 #: URLs and @handles: an account addressed is not where the problem is ("@dishub_denpasar")
+#: splits a text into the gaps and the words (``WORD``) between them
+_WORDS_AND_GAPS = re.compile(f"({WORD.pattern})")
 _NOT_TEXT = re.compile(r"(?:https?://|www\.)\S*|@[\w.]+", re.IGNORECASE)
 _ROMAN = re.compile(r"X{0,3}(?:IX|IV|V?I{0,3})", re.IGNORECASE)
 #: Words that end the name of a family road written without a known name.
@@ -172,24 +174,19 @@ class Gazetteer:
         if "http" in low or "www." in low or "@" in low:
             # blank them out, keeping offsets, so spans still index the text
             text = _NOT_TEXT.sub(lambda m: " " * len(m.group()), text)
-            low = text.lower()
-        toks = WORD.findall(low)
+        # [gap, word, gap, word, ..., gap]: each word with what separates it from the next
+        parts = _WORDS_AND_GAPS.split(text)
+        orig = parts[1::2]
+        toks = list(map(str.lower, orig))  # word by word: a lower case may be longer
         if self._first_words.isdisjoint(toks):
             return NOWHERE
-        if len(low) == len(text):
-            spans = [m.span() for m in WORD.finditer(low)]
-            orig = [text[s:e] for s, e in spans]
-        else:  # a character whose lower case is longer: lower word by word
-            matches = list(WORD.finditer(text))
-            spans = [m.span() for m in matches]
-            orig = [m.group() for m in matches]
-            toks = [w.lower() for w in orig]
         # a road name not in the gazetteer runs only over words separated by spaces
-        spaced = [False] + [text[e:s].isspace() for (_, e), (s, _) in pairwise(spans)]
+        spaced = [False, *map(str.isspace, parts[2:-1:2])]
         hits = self._scan(toks, orig, spaced)
         if not hits:
             return NOWHERE
-        return self._resolve(hits, toks, lambda h: text[spans[h.start][0] : spans[h.end - 1][1]])
+        at = list(accumulate(map(len, parts), initial=0))  # where each part starts
+        return self._resolve(hits, toks, lambda h: text[at[2 * h.start + 1] : at[2 * h.end]])
 
     # --- scanning ----------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ before anything leaves this module, so it is never stored.
 
 import csv
 import hashlib
+import io
 import json
 from collections import Counter
 from collections.abc import Iterator
@@ -174,34 +175,59 @@ def _records(path: Path, sheet: str | None) -> Iterator[tuple[int, dict[str, Any
         yield from _jsonl_records(path)
 
 
+def _text(path: Path) -> str:
+    """The file as text: UTF-8 (a byte order mark allowed); anything else is named."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise CorpusError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); save the "
+            f"file as UTF-8 (in Excel: CSV UTF-8) and import it again"
+        ) from None
+
+
 def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        sample = handle.read(16384)
-        handle.seek(0)
+    handle = io.StringIO(_text(path), newline="")
+    sample = handle.read(16384)
+    handle.seek(0)
+    try:
+        dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.DictReader(handle, dialect=dialect)
+    if not reader.fieldnames:
+        raise CorpusError(f"{path}: the file is empty (no header row)")
+    last = reader.line_num  # the last line of the record read before
+    while True:
         try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.DictReader(handle, dialect=dialect)
-        if not reader.fieldnames:
-            raise CorpusError(f"{path}: the file is empty (no header row)")
-        for record in reader:
-            # the header is line 1; a quoted text may span lines, so count records
-            yield reader.line_num, {k.strip(): v for k, v in record.items() if k is not None}
+            record = next(reader, None)
+        except csv.Error as exc:
+            raise CorpusError(
+                f'{path}, line {last + 1}: {exc}; is a quote (") left open there?'
+            ) from None
+        if record is None:
+            return
+        # the header is line 1; a quoted text may span lines, so count records
+        yield reader.line_num, {k.strip(): v for k, v in record.items() if k is not None}
+        last = reader.line_num
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8-sig") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise CorpusError(f"{path}, line {line_no}: not valid JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise CorpusError(f"{path}, line {line_no}: expected a JSON object")
-            yield line_no, record
+    # lines as a file read as text splits them (not str.splitlines: U+2028 may be in a string)
+    for line_no, line in enumerate(io.StringIO(_text(path), newline=None), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise CorpusError(f"{path}, line {line_no}: not valid JSON ({exc.msg})") from None
+        except RecursionError:
+            raise CorpusError(f"{path}, line {line_no}: JSON nested too deeply") from None
+        if not isinstance(record, dict):
+            raise CorpusError(f"{path}, line {line_no}: expected a JSON object")
+        yield line_no, record
 
 
 def _xlsx_records(path: Path, sheet: str | None) -> Iterator[tuple[int, dict[str, Any]]]:

@@ -160,6 +160,48 @@ def test_missing_column_and_bad_map_are_named(tmp_path: Path) -> None:
     assert load_label_map(inverse) == {"dinas sosial": "DINSOS", "dinsos": "DINSOS"}
 
 
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path: Path) -> None:
+    """A CSV saved by Excel in Windows-1252 (a curly quote is byte 0x92 there)."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        "teks,opd\nlampu mati,LPJU\nair mati di \u2019Gatsu\u2019,PDAM\n".encode("cp1252")
+    )
+    with pytest.raises(CorpusError, match=r"excel.csv, line 3: not UTF-8 text \(byte 0x92\)"):
+        read_labelled(path, text_column="teks", label_column="opd")
+    jsonl = tmp_path / "h.jsonl"
+    jsonl.write_bytes(b'{"teks": "lampu mati", "opd": "LPJU"}\n{"teks": "caf\xe9"}\n')
+    with pytest.raises(CorpusError, match=r"h.jsonl, line 2: not UTF-8 text \(byte 0xe9\)"):
+        read_labelled(jsonl, text_column="teks", label_column="opd")
+
+
+def test_a_quote_left_open_is_named_with_the_line_it_opens_on(tmp_path: Path) -> None:
+    """The rest of the file became one field, past the csv module's limit."""
+    path = tmp_path / "h.csv"
+    rows = "".join(f"lampu mati di gang {i},LPJU\n" for i in range(6000))
+    path.write_text('teks,opd\nair mati,PDAM\n"air mati lagi,PDAM\n' + rows)
+    with pytest.raises(CorpusError, match=r"h.csv, line 3: field larger than field limit .*quote"):
+        read_labelled(path, text_column="teks", label_column="opd")
+
+
+def test_jsonl_lines_split_as_a_file_does_and_a_line_too_deep_is_named(tmp_path: Path) -> None:
+    """A line separator (U+2028) inside a JSON string is part of the text, not a line end."""
+    path = tmp_path / "h.jsonl"
+    records = [
+        {"teks": "lampu mati\u2028di gang merpati", "opd": "LPJU"},
+        {"teks": "air mati", "opd": "PDAM"},
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\r\n" for r in records))
+    rows = read_labelled(path, text_column="teks", label_column="opd").rows
+    assert [(r.row, r.text) for r in rows] == [
+        (1, "lampu mati\u2028di gang merpati"),
+        (2, "air mati"),
+    ]
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"teks": ' + "[" * 100_000 + "]" * 100_000 + "}\n")
+    with pytest.raises(CorpusError, match=r"deep.jsonl, line 1: JSON nested too deeply"):
+        read_labelled(deep, text_column="teks", label_column="opd")
+
+
 def test_store_keeps_provenance_and_skips_texts_already_stored(engine: Engine) -> None:
     rows = read_labelled_rows()
     with Session(engine) as session:

@@ -27,7 +27,7 @@ from typing import Annotated, Any, BinaryIO, ClassVar
 from pydantic import Field, field_validator
 
 from harvester.base import Batch, CollectorOptions, SourceSpec
-from harvester.exceptions import BudgetExhausted, SourceUnavailable
+from harvester.exceptions import BudgetExhausted, SourceDataError, SourceError, SourceUnavailable
 from harvester.records import build_mention, clean_payload
 from models.quarantine import Rejected
 from models.tables import MentionIn
@@ -194,25 +194,30 @@ class ReplayCollector:
         rejected: list[Rejected] = []
         released = 0
         stopped_early = False
+        interrupted: SourceError | None = None
         if limit > 0:
-            for item in self._records(resume):
-                if isinstance(item, Rejected):
-                    rejected.append(item)
-                else:
-                    built = build_mention(
-                        fields_from_record(item.record, source=self.spec.name), item.record
-                    )
-                    if isinstance(built, MentionIn):
-                        mentions.append(built)
+            try:
+                for item in self._records(resume):
+                    if isinstance(item, Rejected):
+                        rejected.append(item)
                     else:
-                        rejected.append(_located(built, item.where))
-                released += 1
-                if released >= limit:
-                    stopped_early = True
-                    break
+                        built = build_mention(
+                            fields_from_record(item.record, source=self.spec.name), item.record
+                        )
+                        if isinstance(built, MentionIn):
+                            mentions.append(built)
+                        else:
+                            rejected.append(_located(built, item.where))
+                    released += 1
+                    if released >= limit:
+                        stopped_early = True
+                        break
+            except SourceDataError as err:
+                # What was read before it is stored; the source reports the error (and
+                # stops there, run after run) until the file is mended.
+                interrupted = err
         else:
             stopped_early = True
-        interrupted = None
         if stopped_early and read_budget is not None and released >= read_budget:
             interrupted = BudgetExhausted(f"monthly read cap reached after {released} reads")
         return Batch(
@@ -303,7 +308,7 @@ class ReplayCollector:
             reader = csv.DictReader(texts(_lines(handle)))
             skip, base, last_line = resume.released, 0, 1  # line 1: the header
         position = -1
-        for position, row in enumerate(reader):
+        for position, row in enumerate(_rows(reader, path, base)):
             first, last_line = last_line + 1, base + reader.line_num
             resume.byte, resume.line = read_to[0], last_line
             if position < skip:
@@ -317,6 +322,25 @@ class ReplayCollector:
             yield _Record(where, record)
         if position + 1 < skip:
             resume.byte, resume.line = None, 0  # fewer rows than released: not found
+
+
+def _rows(reader: "csv.DictReader[str]", path: Path, base: int) -> Iterator[dict[str, Any]]:
+    """*reader*'s rows (its lines counted after line *base* of the file); a row it cannot
+    read ends them with SourceDataError naming the line the row starts on."""
+    start = base + 1
+    try:
+        _ = reader.fieldnames  # the header first, where the reader reads one
+        while True:
+            start = base + reader.line_num + 1
+            row = next(reader, None)
+            if row is None:
+                return
+            yield row
+    except csv.Error as err:
+        # e.g. a quote left open: the rest of the file reads as one field
+        raise SourceDataError(
+            f'{path}, line {start}: {err}; is a quote (") left open there?'
+        ) from None
 
 
 def _is_json(text: str) -> bool:

@@ -296,6 +296,37 @@ def test_invalid_utf8_in_a_csv_row_is_quarantined_by_offset(engine: Engine, tmp_
     assert row.reason.startswith(f"{path}, line 3, byte offset {offset}: invalid UTF-8")
 
 
+def test_a_quote_left_open_in_a_csv_stops_the_source_there_with_the_line(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """The rest of the file read as one field: csv's error failed every run (nothing
+    before the quote stored either); now the rows before it are stored and the source
+    names the line, run after run, until the file is mended."""
+    path = tmp_path / "m.csv"
+    rows = "".join(
+        f"twitter,{i},lampu mati di gang {i},2026-11-20T08:00:00+08:00\n" for i in range(3, 6000)
+    )
+    path.write_text(
+        "platform,id,text,created_at\n"
+        "twitter,1,air mati,2026-11-20T08:00:00+08:00\n"
+        'twitter,2,"air mati lagi,2026-11-20T08:00:00+08:00\n' + rows
+    )
+    collector = _collector(path)
+    first, again = _run(engine, collector), _run(engine, collector)
+    assert (first.stored, again.stored) == (1, 0)
+    for result in (first, again):
+        assert result.error is not None and "SourceDataError" in result.error
+        assert f"{path}, line 3: field larger than field limit" in result.error
+    with Session(engine) as s:
+        health = get_health(session=s, source="replay", platform="replay")
+        assert health.last_error is not None and "line 3" in health.last_error
+    assert _stored(engine) == ["1"]
+    first_row = tmp_path / "first.csv"
+    first_row.write_text('platform,id,text,created_at\ntwitter,7,"open\n' + rows)
+    result = _run(engine, _collector(first_row))
+    assert result.error is not None and f"{first_row}, line 2: field larger" in result.error
+
+
 def test_an_unfinished_last_line_waits_for_the_next_run(engine: Engine, tmp_path: Path) -> None:
     path = tmp_path / "m.jsonl"
     whole = json.dumps(_record(2))

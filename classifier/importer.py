@@ -3,7 +3,8 @@
 A label is either a category code or the city's own name for an agency or topic,
 mapped to a code by a YAML file. A label the map does not name is never guessed: its
 rows are skipped and the label is listed with its count. Empty texts and duplicates
-(the same text after normalisation, within the file) are skipped and counted. Personal
+(the same text after normalisation, within the file) are skipped and counted; control
+characters and lone surrogates are removed from texts (``models.clean_text``). Personal
 data (NIK, KK, phone numbers, e-mail addresses, plates, house and RT/RW numbers) is
 masked with ``models.masking.mask_personal``, the function every exit of aduan uses,
 before anything leaves this module, so it is never stored.
@@ -23,6 +24,7 @@ import yaml
 
 from classifier.exceptions import CorpusError
 from classifier.normalize import normalize
+from models.clean_text import clean_string
 from models.masking import mask_personal
 from models.vocab import CATEGORIES
 
@@ -138,8 +140,9 @@ def read_labelled(
             )
         result.read += 1
         raw_text, raw_label = record[text_column], record[label_column]
-        text = "" if raw_text is None else str(raw_text).strip()
-        label = "" if raw_label is None else str(raw_label).strip()
+        # what the stores can hold: no NUL (PostgreSQL), no half surrogate pair (UTF-8)
+        text = "" if raw_text is None else clean_string(str(raw_text)).strip()
+        label = "" if raw_label is None else clean_string(str(raw_label)).strip()
         if not text:
             result.empty += 1
             continue

@@ -16,13 +16,13 @@ Ids are never cut: a cut id could name another post and be merged with it.
 
 import json
 import math
-import re
 import unicodedata
 from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import ValidationError
 
+from models.clean_text import clean_string
 from models.exceptions import InvalidMention
 from models.mentions import check_mention
 from models.quarantine import Rejected
@@ -47,15 +47,6 @@ TOO_DEEP = f"{TRUNCATED} (nested deeper than {MAX_DEPTH} levels)"
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 
-# C0 and C1 controls and DEL; tab, line feed and carriage return are kept in texts.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")
-_SURROGATES = re.compile("[\ud800-\udfff]")
-#: any character either cleaning would change: most values have none, and one search
-#: (or, for printable ASCII, ``isprintable``) finds that faster than the substitutions
-_DIRTY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
-_DIRTY_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
-
 
 def _limits() -> dict[str, int]:
     out: dict[str, int] = {}
@@ -69,20 +60,6 @@ def _limits() -> dict[str, int]:
 
 #: the longest value each mention field may have, from the table's columns
 LIMITS: dict[str, int] = _limits()
-
-
-def clean_string(value: str, *, multiline: bool = True) -> str:
-    """*value* without control characters (tab and line breaks kept if *multiline*),
-    lone surrogates replaced by U+FFFD."""
-    if value.isascii() and value.isprintable():
-        return value  # U+0020 to U+007E only: nothing to clean
-    if not (_DIRTY if multiline else _DIRTY_ONE_LINE).search(value):
-        return value
-    pattern = _CONTROLS if multiline else _CONTROLS_ONE_LINE
-    value = pattern.sub("", value)
-    if _SURROGATES.search(value):
-        value = _SURROGATES.sub("\ufffd", value)
-    return value
 
 
 def clean_payload(value: Any, _depth: int = 0) -> Any:

@@ -202,6 +202,35 @@ def test_jsonl_lines_split_as_a_file_does_and_a_line_too_deep_is_named(tmp_path:
         read_labelled(deep, text_column="teks", label_column="opd")
 
 
+def test_control_characters_and_half_surrogates_are_cleaned_before_storing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """A NUL failed the whole import on PostgreSQL (a traceback); a lone surrogate, which
+    JSON may escape, failed it on both stores (not encodable in UTF-8)."""
+    path = tmp_path / "h.jsonl"
+    path.write_text(
+        '{"teks": "air\\u0000 mati di\\tpanjer\\u001b", "opd": "PDAM\\u0000"}\n'
+        '{"teks": "lampu mati \\ud83d di gang merpati", "opd": "LPJU"}\n'
+    )
+    result = read_labelled(path, text_column="teks", label_column="opd")
+    assert [(r.text, r.category) for r in result.rows] == [
+        ("air mati di\tpanjer", "PDAM"),
+        ("lampu mati \ufffd di gang merpati", "LPJU"),
+    ]
+    with Session(engine) as s:
+        stored = store_import(
+            session=s,
+            file_name=path.name,
+            file_sha256="0" * 64,
+            actor="tester",
+            rows=result.rows,
+            splits=[assign_split(r.text) for r in result.rows],
+            counts=result.counts(),
+        )
+        s.commit()
+    assert stored.stored == 2
+
+
 def test_store_keeps_provenance_and_skips_texts_already_stored(engine: Engine) -> None:
     rows = read_labelled_rows()
     with Session(engine) as session:

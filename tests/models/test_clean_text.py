@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from harvester.records import clean_string
+from models.clean_text import clean_string
 
 _CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _CONTROLS_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f]")

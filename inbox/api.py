@@ -16,6 +16,7 @@ roles the configuration allows (``privacy.original_text_roles``; others: 403), a
 records the read in the access log with the complaint ids.
 """
 
+import json
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Annotated, Any
@@ -92,6 +93,15 @@ ORIGINAL_HELP = (
 NOT_FOUND = "Pengaduan tidak ditemukan"
 
 
+class AsciiJSONResponse(JSONResponse):
+    """JSON with every non-ASCII character escaped. A 422 echoes the client's input, and
+    half a surrogate pair in it (JSON may escape one, ``"\\ud83d"``) cannot be encoded
+    as UTF-8: the answer was a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, allow_nan=False, separators=(",", ":")).encode("ascii")
+
+
 class JsonErrorRoute(APIRoute):
     """Answers every error of its routes as JSON, whatever the app does for pages.
 
@@ -112,7 +122,8 @@ class JsonErrorRoute(APIRoute):
                     {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
                 )
             except RequestValidationError as exc:
-                response = JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=422)
+                detail = jsonable_encoder(exc.errors())
+                response = AsciiJSONResponse({"detail": detail}, status_code=422)
             response.headers["X-Content-Type-Options"] = "nosniff"
             response.headers["Cache-Control"] = "no-store"
             return response

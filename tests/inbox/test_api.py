@@ -260,6 +260,14 @@ def test_notes_are_added_and_listed(engine: Engine) -> None:
     ):
         response = api.post(url, headers=bearer(tok["operator"]), json=bad)
         assert response.status_code == 422, bad
+    # half a surrogate pair, which JSON may escape: refused (422), not a crash (500)
+    odd = api.post(
+        url,
+        headers={**bearer(tok["operator"]), "Content-Type": "application/json"},
+        content=b'{"text": "air mati \\ud83d lagi"}',
+    )
+    assert odd.status_code == 422, odd.text
+    assert odd.json()["detail"][0]["loc"] == ["body", "text"]
     detail = api.get(f"/api/v1/complaints/{ids['evil']}", headers=bearer(tok["agency"])).json()
     assert [(n["author"], n["text"]) for n in detail["notes"]] == [
         ("agency", EVIL_AIR),

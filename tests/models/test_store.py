@@ -10,6 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, StatementError
+from sqlalchemy.schema import CreateTable
 from sqlmodel import Session, SQLModel, select
 
 from models.agencies import list_agencies, sync_agencies
@@ -25,6 +26,7 @@ from models.mentions import count_by_state, insert_mentions, pending_mentions
 from models.migrate import alembic_config, current_revision, head_revision, upgrade
 from models.sources import get_cursor, get_health, save_cursor
 from models.tables import (
+    COMPLAINT_FILLFACTOR,
     OPTIONAL_INDEXES,
     Agency,
     Complaint,
@@ -84,6 +86,30 @@ def test_text_search_index_covers_filed_mentions_and_serves_the_search(pg_url: s
     engine.dispose()
     assert definition.endswith("WHERE ((state)::text = 'filed'::text)")
     assert "ix_mention_text_trgm" in plan
+
+
+def test_complaint_pages_keep_room_for_updates_in_place(pg_url: str) -> None:
+    """Reporters and update times change after filing; with room on the page PostgreSQL
+    updates the row in place (HOT) instead of entering it into all ten indexes again."""
+    engine = make_engine(pg_url)
+    upgrade(engine)
+    assert _complaint_options(engine) == [f"fillfactor={COMPLAINT_FILLFACTOR}"]
+    command.downgrade(alembic_config(engine), "0014_trgm_filed_only")
+    assert _complaint_options(engine) is None
+    upgrade(engine)
+    assert _complaint_options(engine) == [f"fillfactor={COMPLAINT_FILLFACTOR}"]
+    # A store made from the models says the same (their table options).
+    ddl = str(CreateTable(Complaint.__table__).compile(dialect=engine.dialect))  # type: ignore[attr-defined]
+    engine.dispose()
+    assert f"WITH (fillfactor = {COMPLAINT_FILLFACTOR})" in ddl
+
+
+def _complaint_options(engine: Engine) -> list[str] | None:
+    with engine.connect() as conn:
+        options = conn.exec_driver_sql(
+            "SELECT reloptions FROM pg_class WHERE relname = 'complaint'"
+        ).scalar_one()
+    return None if options is None else list(options)
 
 
 def _trigram_index(engine: Engine) -> str:

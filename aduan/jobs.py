@@ -91,12 +91,14 @@ def route(*, settings: Settings, engine: Engine, classifier: Classifier) -> Rout
     )
     if result.total:
         log.info(
-            "routed %d mentions: %d filed, %d joined a complaint, %d to triage, %d not complaints",
+            "routed %d mentions: %d filed, %d joined a complaint, %d to triage, %d not "
+            "complaints, %d set aside in triage (routing failed)",
             result.total,
             result.filed,
             result.attached,
             result.triaged,
             result.not_complaint,
+            result.set_aside,
         )
     return result
 

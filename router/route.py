@@ -46,6 +46,7 @@ from router.dedupe import DuplicateIndex, ThreadIndex, Wanted
 from router.location import Location
 from router.policy import RoutingPolicy
 from router.rules import first_match
+from router.set_aside import mention_fault, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ class RouteResult:
     attached: int = 0
     #: closed complaints reopened by a citizen's reply (counted in attached too)
     reopened: int = 0
+    #: mentions whose routing failed, set aside in triage with the reason
+    set_aside: int = 0
 
     def add(self, other: "RouteResult") -> None:
         """Add *other*'s counts (a committed batch's) to these."""
@@ -101,11 +104,19 @@ class RouteResult:
         self.already_filed += other.already_filed
         self.attached += other.attached
         self.reopened += other.reopened
+        self.set_aside += other.set_aside
 
     @property
     def total(self) -> int:
         """Mentions handled."""
-        return self.filed + self.triaged + self.not_complaint + self.already_filed + self.attached
+        return (
+            self.filed
+            + self.triaged
+            + self.not_complaint
+            + self.already_filed
+            + self.attached
+            + self.set_aside
+        )
 
 
 @dataclass(frozen=True)
@@ -133,6 +144,11 @@ def route_pending(
     filed, whichever router filed them, so two routers file, merge and thread exactly
     what one would. The lock is released after the commit.
 
+    A batch that fails for a reason of its mentions is routed again one mention at a
+    time, and a mention that still fails alone is set aside in triage with the reason
+    (``router.set_aside``): one bad mention never holds back the ones after it. A
+    failing store fails the pass.
+
     A batch is decided in memory after a fixed number of look-ups (the pending
     mentions, the complaints of their threads, the open complaints they might repeat,
     those filed already) and written with one statement per table
@@ -140,17 +156,35 @@ def route_pending(
     mentions meanwhile, the batch is rolled back and decided again.
     """
     result = RouteResult()
+    alone = 0  # mentions of a failed batch still to route one at a time
     while True:
         done = RouteResult()
+        batch: list[PendingMention] = []
         try:
             with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
-                batch = claim_pending(session=session, limit=batch_size)
+                batch = claim_pending(session=session, limit=1 if alone else batch_size)
                 if not batch:
                     return result
                 _route_batch(session, batch, classifier, policy, done)
         except FiledMeanwhile as err:
             log.info("routing the batch again: %s", err)
             continue
+        except Exception as err:
+            if not batch or not mention_fault(err):
+                raise
+            if len(batch) > 1:
+                log.warning(
+                    "a batch of %d mentions failed (%s: %s); routing them one at a time",
+                    len(batch),
+                    type(err).__name__,
+                    err,
+                )
+                alone = len(batch)
+                continue
+            with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
+                set_aside(session, batch[0].id, err)
+            done.set_aside += 1
+        alone = max(alone - 1, 0)
         result.add(done)
 
 

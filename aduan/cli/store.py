@@ -42,6 +42,7 @@ def route() -> None:
         f"routed {result.total}: {result.filed} filed, {result.attached} joined a complaint, "
         f"{result.triaged} to triage, "
         f"{result.not_complaint} not complaints, {result.already_filed} already filed"
+        + (f", {result.set_aside} set aside in triage (routing failed)" if result.set_aside else "")
     )
 
 

@@ -52,9 +52,9 @@ from router.gazetteer import (
 
 __all__ = ["NOWHERE", "Gazetteer", "Jurisdiction", "Location", "OwnedRoad"]
 
-#: URLs and @handles: an account addressed is not where the problem is ("@dishub_denpasar")
 #: splits a text into the gaps and the words (``WORD``) between them
 _WORDS_AND_GAPS = re.compile(f"({WORD.pattern})")
+#: URLs and @handles: an account addressed is not where the problem is ("@dishub_denpasar")
 _NOT_TEXT = re.compile(r"(?:https?://|www\.)\S*|@[\w.]+", re.IGNORECASE)
 _ROMAN = re.compile(r"X{0,3}(?:IX|IV|V?I{0,3})", re.IGNORECASE)
 #: Words that end the name of a family road written without a known name.

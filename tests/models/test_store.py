@@ -99,7 +99,8 @@ def test_complaint_pages_keep_room_for_updates_in_place(pg_url: str) -> None:
     upgrade(engine)
     assert _complaint_options(engine) == [f"fillfactor={COMPLAINT_FILLFACTOR}"]
     # A store made from the models says the same (their table options).
-    ddl = str(CreateTable(Complaint.__table__).compile(dialect=engine.dialect))  # type: ignore[attr-defined]
+    table = SQLModel.metadata.tables["complaint"]
+    ddl = str(CreateTable(table).compile(dialect=engine.dialect))
     engine.dispose()
     assert f"WITH (fillfactor = {COMPLAINT_FILLFACTOR})" in ddl
 

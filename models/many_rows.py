@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Table, any_, bindparam, insert
+from sqlalchemy import ColumnElement, String, Table, TypeDecorator, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, Row
@@ -260,10 +260,27 @@ def _plain_update(table: Table, ordered: tuple[str, ...], dialect: Dialect) -> s
 
 def _unnest(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
     arrays = ", ".join(
-        f"CAST(%(p{i})b AS {table.c[k].type.dialect_impl(dialect).compile(dialect=dialect)}[])"
+        f"CAST(%(p{i})b AS {_array_element(table.c[k].type, dialect)}[])"
         for i, k in enumerate(keys)
     )
     return f"unnest({arrays})"
+
+
+def _array_element(column_type: Any, dialect: Dialect) -> str:
+    """The SQL type of an array parameter's elements for a column of *column_type*.
+
+    A bounded string column's array is ``VARCHAR[]``, not ``VARCHAR(n)[]``: an explicit
+    cast to ``VARCHAR(n)`` cuts a longer value silently, while the insert's or update's
+    own assignment to the column refuses it ("value too long"), as any other write of
+    the column would.
+    """
+    impl = column_type.dialect_impl(dialect)
+    stored = impl
+    while isinstance(stored, TypeDecorator):  # e.g. SQLModel's AutoString
+        stored = stored.impl_instance
+    if isinstance(stored, String) and stored.length is not None:
+        return str(String().compile(dialect=dialect))
+    return str(impl.compile(dialect=dialect))
 
 
 @lru_cache(maxsize=64)

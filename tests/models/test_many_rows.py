@@ -3,8 +3,9 @@
 import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError
 
-from models.db import session_scope
+from models.db import make_engine, session_scope
 from models.many_rows import (
     SQLITE_VARIABLES,
     any_of,
@@ -190,3 +191,43 @@ def test_bad_rows_are_refused_naming_the_problem(engine: Engine) -> None:
             update_rows(conn, MENTIONS, [{"id": 1, "state": "filed"}, {"id": 2}])
         with pytest.raises(ValueError, match="needs its 'id'"):
             update_rows(conn, MENTIONS, [{"state": "filed"}])
+
+
+def test_postgresql_refuses_a_value_too_long_for_its_column_instead_of_cutting_it(
+    pg_migrated_url: str,
+) -> None:
+    # An explicit cast of the array to VARCHAR(n)[] would cut the value silently; the
+    # column's own assignment refuses it, as the ORM's insert or update would.
+    engine = make_engine(pg_migrated_url)
+    long_handle = "h" * 201  # author_handle holds 200
+    try:
+        with pytest.raises(DataError, match="value too long"):
+            with session_scope(engine) as s:
+                insert_rows(
+                    s.connection(), MENTIONS, [_row(1), {**_row(2), "author_handle": long_handle}]
+                )
+        with pytest.raises(DataError, match="value too long"):
+            with session_scope(engine) as s:
+                insert_new_rows(
+                    s.connection(),
+                    MENTIONS,
+                    [{**_row(3), "author_handle": long_handle}],
+                    unique_on=["platform", "platform_id"],
+                )
+        with session_scope(engine) as s:
+            insert_rows(s.connection(), MENTIONS, [_row(4)])
+        with pytest.raises(DataError, match="value too long"):
+            with session_scope(engine) as s:
+                (mention_id,) = s.connection().execute(select(MENTIONS.c.id)).one()
+                update_rows(
+                    s.connection(), MENTIONS, [{"id": mention_id, "author_handle": long_handle}]
+                )
+        with session_scope(engine) as s:
+            stored = (
+                s.connection()
+                .execute(select(MENTIONS.c.platform_id, MENTIONS.c.author_handle))
+                .all()
+            )
+        assert stored == [("1004", _row(4)["author_handle"])]  # nothing cut, nothing half-written
+    finally:
+        engine.dispose()

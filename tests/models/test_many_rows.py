@@ -201,27 +201,24 @@ def test_postgresql_refuses_a_value_too_long_for_its_column_instead_of_cutting_i
     engine = make_engine(pg_migrated_url)
     long_handle = "h" * 201  # author_handle holds 200
     try:
-        with pytest.raises(DataError, match="value too long"):
-            with session_scope(engine) as s:
-                insert_rows(
-                    s.connection(), MENTIONS, [_row(1), {**_row(2), "author_handle": long_handle}]
-                )
-        with pytest.raises(DataError, match="value too long"):
-            with session_scope(engine) as s:
-                insert_new_rows(
-                    s.connection(),
-                    MENTIONS,
-                    [{**_row(3), "author_handle": long_handle}],
-                    unique_on=["platform", "platform_id"],
-                )
+        with pytest.raises(DataError, match="value too long"), session_scope(engine) as s:
+            insert_rows(
+                s.connection(), MENTIONS, [_row(1), {**_row(2), "author_handle": long_handle}]
+            )
+        with pytest.raises(DataError, match="value too long"), session_scope(engine) as s:
+            insert_new_rows(
+                s.connection(),
+                MENTIONS,
+                [{**_row(3), "author_handle": long_handle}],
+                unique_on=["platform", "platform_id"],
+            )
         with session_scope(engine) as s:
             insert_rows(s.connection(), MENTIONS, [_row(4)])
-        with pytest.raises(DataError, match="value too long"):
-            with session_scope(engine) as s:
-                (mention_id,) = s.connection().execute(select(MENTIONS.c.id)).one()
-                update_rows(
-                    s.connection(), MENTIONS, [{"id": mention_id, "author_handle": long_handle}]
-                )
+        with pytest.raises(DataError, match="value too long"), session_scope(engine) as s:
+            (mention_id,) = s.connection().execute(select(MENTIONS.c.id)).one()
+            update_rows(
+                s.connection(), MENTIONS, [{"id": mention_id, "author_handle": long_handle}]
+            )
         with session_scope(engine) as s:
             stored = (
                 s.connection()

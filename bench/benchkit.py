@@ -96,6 +96,14 @@ def drop_pg_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def empty_pg_database(url: str) -> None:
+    """Drop the database of SQLAlchemy *url* and create it again, empty."""
+    name = make_url(url).database
+    drop_pg_database(str(name))
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def new_pg_database(prefix: str) -> tuple[str, str]:
     """A fresh PostgreSQL database the benchmark needs (an unreachable server is an
     error): its name and SQLAlchemy URL."""

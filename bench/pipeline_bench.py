@@ -30,6 +30,7 @@ if __package__ in (None, ""):  # run as a script: put the repository root on sys
 from bench.benchkit import (
     create_pg_database,
     drop_pg_database,
+    empty_pg_database,
     make_stream,
     peak_rss_mb,
     pg_url,
@@ -173,6 +174,21 @@ def run_bare(bare_url: str, stream: Path) -> dict[str, float]:
     return {"bare_rate": len(mentions) / (time.perf_counter() - started)}
 
 
+def end_to_end(url: str, stream: Path, model_dir: Path) -> dict[str, float]:
+    """One measured end-to-end run in a process of its own, on an emptied store at *url*.
+
+    Bare classification is timed as the better of two passes (other processes share the
+    machine); the end-to-end figure is the better of two such runs, so that both sides of
+    the ratio are measured the same way.
+    """
+    if url.startswith("sqlite:///"):
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    else:
+        empty_pg_database(url)
+    return run_child(__file__, "--one", url, str(stream), str(model_dir))
+
+
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000
     with tempfile.TemporaryDirectory() as tmp:
@@ -194,12 +210,15 @@ def main() -> None:
             batch = str(yaml.safe_load((ROOT / "config.yaml").read_text())["routing"]["batch_size"])
             for label, url, bare_url in stores:
                 r = run_child(__file__, "--classify", str(stream), str(model_dir), batch)
-                r.update(run_child(__file__, "--one", url, str(stream), str(model_dir)))
+                runs = [end_to_end(url, stream, model_dir) for _ in range(2)]
+                r.update(min(runs, key=lambda run: run["seconds"]))
                 r.update(run_child(__file__, "--bare", bare_url, str(stream)))
                 cpu_rate = r["stored"] / r["cpu_seconds"]
                 cpu_ratio = cpu_rate / r["classify_cpu_rate"]
+                each = " and ".join(f"{run['rate']:,.0f}" for run in runs)
                 print(
-                    f"{label:10s} {int(r['stored']):,} mentions in {r['seconds']:.1f} s: "
+                    f"{label:10s} {int(r['stored']):,} mentions in {r['seconds']:.1f} s "
+                    f"(the better of two runs: {each} mentions/s): "
                     f"{r['rate']:,.0f} mentions/s end to end (harvest, classify, route, outbox); "
                     f"bare classify {r['classify_rate']:,.0f} mentions/s "
                     f"(end to end / bare classify = {r['rate'] / r['classify_rate']:.2f}); "

@@ -138,8 +138,11 @@ class PendingMention:
 _PENDING_COLUMNS = [_MENTIONS.c[f.name] for f in fields(PendingMention)]
 
 
-def claim_pending(*, session: Session, limit: int = 200) -> list[PendingMention]:
-    """``pending_mentions``, reading only the columns routing needs (no ORM objects).
+def claim_pending(
+    *, session: Session, limit: int = 200, after: int | None = None
+) -> list[PendingMention]:
+    """``pending_mentions``, reading only the columns routing needs (no ORM objects);
+    with *after*, only those with a greater id.
 
     The rows are claimed as ``pending_mentions`` claims them (``FOR UPDATE SKIP LOCKED``
     on PostgreSQL).
@@ -150,6 +153,8 @@ def claim_pending(*, session: Session, limit: int = 200) -> list[PendingMention]
         .order_by(_MENTIONS.c.id)
         .limit(limit)
     )
+    if after is not None:
+        stmt = stmt.where(_MENTIONS.c.id > after)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return [PendingMention(*row) for row in session.execute(stmt)]

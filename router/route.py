@@ -46,7 +46,7 @@ from router.dedupe import DuplicateIndex, ThreadIndex, Wanted
 from router.location import Location
 from router.policy import RoutingPolicy
 from router.rules import first_match
-from router.set_aside import mention_fault, set_aside
+from router.set_aside import OneAtATime, mention_fault, set_aside
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +147,9 @@ def route_pending(
     A batch that fails for a reason of its mentions is routed again one mention at a
     time, and a mention that still fails alone is set aside in triage with the reason
     (``router.set_aside``): one bad mention never holds back the ones after it. A
-    failing store fails the pass.
+    failing store fails the pass, and so does a failure every mention of the batch
+    meets alone, the same way (``RoutingBroken``: routing itself is broken); their
+    mentions stay pending.
 
     A batch is decided in memory after a fixed number of look-ups (the pending
     mentions, the complaints of their threads, the open complaints they might repeat,
@@ -156,15 +158,19 @@ def route_pending(
     mentions meanwhile, the batch is rolled back and decided again.
     """
     result = RouteResult()
-    alone = 0  # mentions of a failed batch still to route one at a time
+    alone: OneAtATime | None = None  # a failed batch's mentions, routed one at a time
     while True:
         done = RouteResult()
         batch: list[PendingMention] = []
+        failure: Exception | None = None
         try:
             with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
-                batch = claim_pending(session=session, limit=1 if alone else batch_size)
+                if alone is None:
+                    batch = claim_pending(session=session, limit=batch_size)
+                else:
+                    batch = claim_pending(session=session, limit=1, after=alone.last_id)
                 if not batch:
-                    return result
+                    break
                 _route_batch(session, batch, classifier, policy, done)
         except FiledMeanwhile as err:
             log.info("routing the batch again: %s", err)
@@ -172,20 +178,38 @@ def route_pending(
         except Exception as err:
             if not batch or not mention_fault(err):
                 raise
-            if len(batch) > 1:
+            if alone is None and len(batch) > 1:
                 log.warning(
                     "a batch of %d mentions failed (%s: %s); routing them one at a time",
                     len(batch),
                     type(err).__name__,
                     err,
                 )
-                alone = len(batch)
+                alone = OneAtATime(left=len(batch), last_id=batch[0].id - 1)
                 continue
-            with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
-                set_aside(session, batch[0].id, err)
-            done.set_aside += 1
-        alone = max(alone - 1, 0)
+            if alone is None:  # a batch of one
+                _set_aside(engine, [(batch[0].id, err)], done)
+            failure = err
+        if alone is not None:
+            alone.tried(batch[0].id, failure)
+            alone.check()
+            _set_aside(engine, alone.their_own(), done)
+            if alone.left <= 0:
+                alone = None
         result.add(done)
+    if alone is not None:  # the rest of the failed batch was routed meanwhile
+        alone.left = 0
+        alone.check()
+        _set_aside(engine, alone.their_own(), result)
+    return result
+
+
+def _set_aside(engine: Engine, failed: list[tuple[int, Exception]], done: RouteResult) -> None:
+    """Set each failed mention aside in triage (``router.set_aside``), each committed."""
+    for mention_id, err in failed:
+        with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
+            set_aside(session, mention_id, err)
+        done.set_aside += 1
 
 
 def _route_batch(

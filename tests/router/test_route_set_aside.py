@@ -10,21 +10,24 @@ from sqlmodel import Session, col, select
 from models.tables import Mention
 from models.vocab import MentionState
 from router.route import route_pending
-from router.set_aside import mention_fault
+from router.set_aside import BROKEN_AFTER, RoutingBroken, mention_fault
 from tests.support.routing import POLICY, Guess, KeywordClassifier, store_texts
 
 
 class Fragile(KeywordClassifier):
-    """The keyword double, failing on any batch with a text it cannot take."""
+    """The keyword double, failing on any batch with a text it cannot take (BOOM, or
+    BANG with *bang*)."""
 
-    def __init__(self, error: Exception) -> None:
-        self.error = error
+    def __init__(self, error: Exception, bang: Exception | None = None) -> None:
+        self.error, self.bang = error, bang
         self.batches: list[int] = []
 
     def predict(self, texts: Sequence[str]) -> list[Guess]:
         self.batches.append(len(texts))
         if any("BOOM" in t for t in texts):
             raise self.error
+        if self.bang is not None and any("BANG" in t for t in texts):
+            raise self.bang
         return super().predict(texts)
 
 
@@ -51,6 +54,54 @@ def test_a_mention_that_fails_alone_waits_in_triage_and_the_rest_are_routed(
     assert fragile.batches == [3, 1, 1, 1, 1]
     again = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=3)
     assert again.total == 0
+
+
+def test_a_mention_failing_before_one_is_routed_alone_is_set_aside_too(engine: Engine) -> None:
+    store_texts(engine, ["lampu BOOM", "lampu mati di gang 2", "lampu mati di gang 3"])
+    fragile = Fragile(ValueError("cannot read this text"))
+    result = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=3)
+    assert (result.set_aside, result.filed) == (1, 2)
+    assert [s for _, s, _ in _states(engine)] == ["triage", "filed", "filed"]
+    assert fragile.batches == [3, 1, 1, 1]
+
+
+def test_a_failure_every_mention_meets_fails_the_pass_and_floods_no_triage(
+    engine: Engine,
+) -> None:
+    """Before, routing that was itself broken (every mention failing the same way) set
+    every mention aside in triage, one by one, for staff to route by hand."""
+    store_texts(engine, ["lampu BOOM 1", "air BOOM 2", "sampah BOOM 3"])
+    fragile = Fragile(ValueError("reply template broken"))
+    with pytest.raises(RoutingBroken, match=r"each of 3 mentions.*ValueError.*reply template"):
+        route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=3)
+    assert fragile.batches == [3, 1, 1, 1]
+    assert [(s, r) for _, s, r in _states(engine)] == [("pending", None)] * 3
+    # mended, the same mentions flow
+    result = route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
+    assert result.total == 3
+    assert [s for _, s, _ in _states(engine)] == ["filed", "filed", "filed"]
+
+
+def test_a_broken_router_stops_after_ten_alike_failures_in_a_row(engine: Engine) -> None:
+    texts = [f"lampu BOOM {n}" for n in range(BROKEN_AFTER + 2)] + ["lampu mati"]
+    store_texts(engine, texts)
+    fragile = Fragile(ValueError("broken"))
+    with pytest.raises(RoutingBroken, match=f"each of {BROKEN_AFTER} mentions"):
+        route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=50)
+    assert fragile.batches == [len(texts)] + [1] * BROKEN_AFTER
+    assert {s for _, s, _ in _states(engine)} == {"pending"}
+
+
+def test_mentions_failing_alone_in_different_ways_are_each_set_aside(engine: Engine) -> None:
+    store_texts(engine, ["lampu BOOM", "lampu BANG"])
+    fragile = Fragile(ValueError("one thing"), bang=KeyError("another"))
+    result = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=2)
+    assert result.set_aside == 2
+    reasons = [r for _, _, r in _states(engine)]
+    assert reasons == [
+        "gagal dirutekan otomatis (ValueError): putuskan manual",
+        "gagal dirutekan otomatis (KeyError): putuskan manual",
+    ]
 
 
 def test_a_failing_store_fails_the_pass_and_sets_nothing_aside(engine: Engine) -> None:

@@ -65,6 +65,8 @@ PositiveInt = Annotated[int, BeforeValidator(_positive_int)]
 PositiveNumber = Annotated[int | float, BeforeValidator(_positive_number)]
 Probability = Annotated[float, BeforeValidator(_probability)]
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+#: an inbox's code, as the store holds it (agency.code, complaint.inbox: 40 characters)
+InboxCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=40)]
 
 
 class Strict(BaseModel):
@@ -133,7 +135,7 @@ class SourceConfig(Strict):
 class AgencyConfig(Strict):
     """An inbox that receives complaints (a ``notify.settings.Recipient``)."""
 
-    code: Name
+    code: InboxCode
     name: str
     email: str | None = None
     webhook_url: str | None = None
@@ -202,7 +204,7 @@ class RuleAction(Strict):
     """What a matching rule decides: a category (and so its inbox), or an inbox directly."""
 
     category: str | None = None
-    inbox: Name | None = None
+    inbox: InboxCode | None = None
 
     @model_validator(mode="after")
     def _something(self) -> "RuleAction":
@@ -235,7 +237,7 @@ class JurisdictionRoad(Strict):
     """A road the city does not own: complaints about it go to its owner."""
 
     name: str
-    inbox: Name
+    inbox: InboxCode
     reason: str
     aliases: list[str] = Field(default_factory=list)
     #: only complaints about these topics (e.g. drainage) go to the owner; empty: all
@@ -401,7 +403,7 @@ class RoutingConfig(Strict):
     after_harvest: bool = True
     #: mentions classified and routed per transaction (larger batches classify faster)
     batch_size: PositiveInt = 500
-    triage_inbox: Name = "KOMINFO"
+    triage_inbox: InboxCode = "KOMINFO"
     #: days after a complaint was closed (selesai) during which a citizen's new reply in
     #: its conversation reopens it; a later reply files a new complaint linked to it
     reopen_days: PositiveInt = 14
@@ -586,7 +588,7 @@ class Settings(Strict):
     public: PublicConfig = PublicConfig()
     replies: RepliesConfig = RepliesConfig()
     agencies: list[AgencyConfig]
-    categories: dict[str, Name]
+    categories: dict[str, InboxCode]
     sources: list[SourceConfig] = Field(default_factory=list)
 
     @field_validator("categories")

@@ -242,3 +242,16 @@ def test_issue_14_defaults(tmp_path: Path) -> None:
     assert settings.escalation.second_level_days == 2
     assert settings.incidents.min_reports == 5
     assert settings.alerts.read_cap_warning == 0.8
+
+
+def test_an_inbox_code_longer_than_the_store_holds_is_refused(tmp_path: Path) -> None:
+    """The store keeps inbox codes in 40 characters; a longer one was accepted, then
+    refused by PostgreSQL when the agencies were written (or cut by a bulk write)."""
+    long_code = "DINAS_" + "X" * 35  # 41 characters
+
+    def longer(d):
+        d["agencies"][0]["code"] = long_code
+
+    message = _error(_config(tmp_path, longer))
+    assert "agencies[0].code: string should have at most 40 characters" in message
+    assert long_code in message

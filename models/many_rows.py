@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, Table, TypeDecorator, any_, bindparam, insert
+from sqlalchemy import ColumnElement, Enum, String, Table, TypeDecorator, any_, bindparam, insert
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, Row
@@ -278,7 +278,9 @@ def _array_element(column_type: Any, dialect: Dialect) -> str:
     stored = impl
     while isinstance(stored, TypeDecorator):  # e.g. SQLModel's AutoString
         stored = stored.impl_instance
-    if isinstance(stored, String) and stored.length is not None:
+    # (not a native enum: PostgreSQL has no assignment from VARCHAR to an enum type)
+    native_enum = isinstance(stored, Enum) and stored.native_enum
+    if isinstance(stored, String) and stored.length is not None and not native_enum:
         return str(String().compile(dialect=dialect))
     return str(impl.compile(dialect=dialect))
 

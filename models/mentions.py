@@ -5,7 +5,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, func
+from sqlalchemy import Table, func, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -118,6 +118,16 @@ def update_routing(*, session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if unknown:
         raise ValueError(f"not routing fields of a mention: {', '.join(sorted(unknown))}")
     update_rows(session.connection(), _MENTIONS, rows)
+
+
+def triage_if_pending(*, session: Session, mention_id: int, reason: str) -> bool:
+    """Put *mention_id* in triage with *reason* if it is still pending; whether it was."""
+    changed = session.connection().execute(
+        update(_MENTIONS)
+        .where(_MENTIONS.c.id == mention_id, _MENTIONS.c.state == MentionState.PENDING)
+        .values(state=MentionState.TRIAGE, abstain_reason=reason, routed_at=utcnow())
+    )
+    return bool(changed.rowcount)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,9 +147,9 @@ def route_pending(
     A batch that fails for a reason of its mentions is routed again one mention at a
     time, and a mention that still fails alone is set aside in triage with the reason
     (``router.set_aside``): one bad mention never holds back the ones after it. A
-    failing store fails the pass, and so does a failure every mention of the batch
-    meets alone, the same way (``RoutingBroken``: routing itself is broken); their
-    mentions stay pending.
+    failing store fails the pass, and so does a failure the batch's mentions each meet
+    alone, alike, a probe from further on included (``RoutingBroken``: routing itself is
+    broken); their mentions stay pending.
 
     A batch is decided in memory after a fixed number of look-ups (the pending
     mentions, the complaints of their threads, the open complaints they might repeat,
@@ -163,21 +163,24 @@ def route_pending(
         done = RouteResult()
         batch: list[PendingMention] = []
         failure: Exception | None = None
+        probe = alone is not None and alone.wants_probe()
+        routed = 0
         try:
             with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
                 if alone is None:
                     batch = claim_pending(session=session, limit=batch_size)
                 else:
-                    batch = claim_pending(session=session, limit=1, after=alone.last_id)
-                if not batch:
-                    break
-                _route_batch(session, batch, classifier, policy, done)
+                    after = alone.probe_after() if probe else alone.last_id
+                    batch = claim_pending(session=session, limit=1, after=after)
+                if batch:
+                    routed = _route_batch(session, batch, classifier, policy, done)
         except FiledMeanwhile as err:
             log.info("routing the batch again: %s", err)
             continue
         except Exception as err:
             if not batch or not mention_fault(err):
                 raise
+            done = RouteResult()  # what the rolled-back attempt counted
             if alone is None and len(batch) > 1:
                 log.warning(
                     "a batch of %d mentions failed (%s: %s); routing them one at a time",
@@ -185,31 +188,37 @@ def route_pending(
                     type(err).__name__,
                     err,
                 )
-                alone = OneAtATime(left=len(batch), last_id=batch[0].id - 1)
+                alone = OneAtATime(
+                    left=len(batch), last_id=batch[0].id - 1, last_of_batch=batch[-1].id
+                )
                 continue
             if alone is None:  # a batch of one
                 _set_aside(engine, [(batch[0].id, err)], done)
             failure = err
         if alone is not None:
-            alone.tried(batch[0].id, failure)
-            alone.check()
+            if not batch:
+                # none left to probe with, or the rest of the batch was routed meanwhile
+                alone.left = 0
+                alone.nothing_to_probe()
+            elif probe:
+                alone.probe_tried(batch[0].id, failure)
+            else:
+                alone.tried(batch[0].id, failure, routed=routed > 0)
             _set_aside(engine, alone.their_own(), done)
-            if alone.left <= 0:
+            if alone.done():
                 alone = None
         result.add(done)
-    if alone is not None:  # the rest of the failed batch was routed meanwhile
-        alone.left = 0
-        alone.check()
-        _set_aside(engine, alone.their_own(), result)
-    return result
+        if not batch and alone is None:
+            return result
 
 
 def _set_aside(engine: Engine, failed: list[tuple[int, Exception]], done: RouteResult) -> None:
-    """Set each failed mention aside in triage (``router.set_aside``), each committed."""
+    """Set each failed mention aside in triage (``router.set_aside``), each committed;
+    one that another router routed meanwhile is left as it is."""
     for mention_id, err in failed:
         with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
-            set_aside(session, mention_id, err)
-        done.set_aside += 1
+            if set_aside(session, mention_id, err):
+                done.set_aside += 1
 
 
 def _route_batch(
@@ -218,10 +227,12 @@ def _route_batch(
     classifier: Classifier,
     policy: RoutingPolicy,
     result: RouteResult,
-) -> None:
+) -> int:
+    """Route *batch* in *session*'s transaction; how many of it needed routing (our own
+    replies aside)."""
     batch = _without_our_replies(session, batch, policy, result)
     if not batch:
-        return
+        return 0
     # The first DECIDING_CHARS characters decide; the whole text stays stored.
     predictions = classifier.predict([deciding_part(m.text) for m in batch])
     now = utcnow()
@@ -245,6 +256,7 @@ def _route_batch(
             ],
         )
         routing.acknowledge()
+    return len(batch)
 
 
 class _BatchRouting:

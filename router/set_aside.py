@@ -8,11 +8,13 @@ in triage, where a person decides it, with the reason shown, and the error logge
 store that fails (unreachable, full, read-only, busy) still fails the pass: setting
 every mention aside would hide an outage.
 
-Nor is a failure that every mention sets off set aside (a bug or a configuration that
-breaks routing itself, say a reply template): when the mentions of a failed batch all
-fail alone with the same kind of error, none of them routed (``OneAtATime``), the pass
-fails with ``RoutingBroken`` and they stay pending, to be routed once routing is mended,
-instead of all of them flooding triage.
+Nor is a failure that every mention meets set aside (a bug or a broken model file on
+the path every mention takes): when the mentions of a failed batch fail alone alike,
+none routed, and a probe from further on fails alike too (``OneAtATime``), the pass fails
+with ``RoutingBroken`` and they stay pending, to be routed once routing is mended,
+instead of all of them flooding triage. A failure only some mentions meet (those filed
+to one inbox, say) cannot be told from theirs and is set aside, as is a failing batch of
+a single mention.
 """
 
 import logging
@@ -22,68 +24,100 @@ from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 from sqlmodel import Session
 
 from models.exceptions import AduanError
-from models.mentions import update_routing
+from models.mentions import triage_if_pending
 from models.store_health import StoreProblem, store_problem
-from models.types import utcnow
-from models.vocab import MentionState
 
 log = logging.getLogger(__name__)
 
-#: mentions of a failed batch failing alone in a row, the same way, none routed, after
-#: which routing is taken to be broken rather than each of them
+#: mentions of a failed batch failing alone alike, none routed, after which routing
+#: itself is suspected (see ``OneAtATime``)
 BROKEN_AFTER = 10
 
 
 class RoutingBroken(AduanError):
-    """The mentions of a failed batch each failed alone, the same way: routing is broken."""
+    """The mentions of a failed batch each failed alone, alike: routing itself is broken."""
+
+
+def _alike(a: Exception, b: Exception) -> bool:
+    return type(a) is type(b) and str(a) == str(b)
 
 
 @dataclass
 class OneAtATime:
-    """A failed batch's mentions, routed again one at a time.
+    """A failed batch's mentions, routed again one at a time, oldest first.
 
-    A mention that fails alone is its own fault once another mention of the batch has
-    been routed alone; until then its failure waits here (the mention stays pending),
-    as it may be routing's fault. Should every mention tried fail the same way (the
-    whole batch, or ``BROKEN_AFTER`` of it in a row), ``check`` raises ``RoutingBroken``.
+    A mention that fails alone is its own fault once another mention has been routed
+    alone; until then its failure is held here (the mention stays pending), as it may be
+    routing's. When two or more have failed alike (the same kind of error, the same
+    message), none routed, and the batch is done or ``BROKEN_AFTER`` of it failed,
+    routing is suspected: one probe routes a later mention (from the batch's end, so
+    that copies of one bad post at its head do not decide). Should the probe fail alike
+    too, ``RoutingBroken``; should it be routed, or fail otherwise, or should no mention
+    be left to probe, the failures are the mentions' own, set aside as they come.
     """
 
     #: mentions of the batch still to try
     left: int
-    #: the id of the last mention tried: the next one is claimed after it
+    #: the id of the last mention tried in order: the next one is claimed after it
     last_id: int
-    routed: bool = False
+    #: the id of the batch's newest mention: a probe is claimed from there on
+    last_of_batch: int
+    #: the failures are known to be the mentions' own
+    cleared: bool = False
+    probed: bool = False
     failed: list[tuple[int, Exception]] = field(default_factory=list)
 
-    def tried(self, mention_id: int, err: Exception | None) -> None:
-        """*mention_id* was routed alone (*err* None) or failed with *err*."""
+    def wants_probe(self) -> bool:
+        """Whether the next mention to route is the probe."""
+        if self.cleared or self.probed or len(self.failed) < 2:
+            return False
+        if self.left > 0 and len(self.failed) < BROKEN_AFTER:
+            return False
+        first = self.failed[0][1]
+        return all(_alike(err, first) for _, err in self.failed)
+
+    def probe_after(self) -> int:
+        """The id after which the probe is claimed."""
+        return max(self.last_id, self.last_of_batch - 1)
+
+    def tried(self, mention_id: int, err: Exception | None, *, routed: bool = True) -> None:
+        """*mention_id*, the next in order, was routed alone (*err* None; *routed* False
+        if it needed no routing, as our own reply) or failed with *err*."""
         self.left -= 1
         self.last_id = mention_id
         if err is None:
-            self.routed = True
+            self.cleared = self.cleared or routed
         else:
             self.failed.append((mention_id, err))
 
-    def check(self) -> None:
-        """Raise ``RoutingBroken`` if the failures so far are routing's, not the mentions'."""
-        if self.routed or len(self.failed) < 2:
-            return
-        if self.left and len(self.failed) < BROKEN_AFTER:
-            return
-        kinds = {type(err) for _, err in self.failed}
-        if len(kinds) > 1:
-            return
-        first = self.failed[0][1]
-        raise RoutingBroken(
-            f"routing failed for each of {len(self.failed)} mentions routed one at a "
-            f"time, all with {type(first).__name__} ({first}); none was set aside: "
-            "they wait, pending, until routing is mended"
-        ) from first
+    def probe_tried(self, mention_id: int, err: Exception | None) -> None:
+        """The probe *mention_id* was routed (*err* None) or failed with *err*; raises
+        ``RoutingBroken`` if it failed as the others did."""
+        self.probed = True
+        if err is not None:
+            first = self.failed[0][1]
+            if _alike(err, first):
+                raise RoutingBroken(
+                    f"routing failed for each of {len(self.failed) + 1} mentions routed one "
+                    f"at a time, the last from further on, all with {type(first).__name__} "
+                    f"({first}); none was set aside: they wait, pending, until routing is "
+                    "mended"
+                ) from first
+            self.failed.append((mention_id, err))
+        self.cleared = True
+
+    def nothing_to_probe(self) -> None:
+        """No mention is left to probe with: the failures count as the mentions' own."""
+        self.probed = self.cleared = True
+
+    def done(self) -> bool:
+        """Whether every mention of the batch was tried and nothing is held."""
+        return self.left <= 0 and not self.failed
 
     def their_own(self) -> list[tuple[int, Exception]]:
-        """The failures now known to be the mentions' own (taken from here): all of them
-        once a mention has been routed alone or the batch is done."""
-        if not (self.routed or self.left <= 0):
+        """The failures known to be the mentions' own, taken from here: all of them once
+        a mention has been routed alone, or the batch is done and no probe is due."""
+        if not (self.cleared or (self.left <= 0 and not self.wants_probe())):
             return []
         out, self.failed = self.failed, []
         return out
@@ -107,19 +141,12 @@ def set_aside_reason(err: Exception) -> str:
     return f"gagal dirutekan otomatis ({type(err).__name__}): putuskan manual"[:200]
 
 
-def set_aside(session: Session, mention_id: int, err: Exception) -> None:
-    """Put *mention_id* in triage with the reason *err* gives, in *session*'s transaction."""
-    update_routing(
-        session=session,
-        rows=[
-            {
-                "id": mention_id,
-                "state": MentionState.TRIAGE,
-                "abstain_reason": set_aside_reason(err),
-                "routed_at": utcnow(),
-            }
-        ],
-    )
+def set_aside(session: Session, mention_id: int, err: Exception) -> bool:
+    """Put *mention_id* in triage with the reason *err* gives, in *session*'s transaction,
+    if it is still pending (another router may have routed it meanwhile); whether it was."""
+    if not triage_if_pending(session=session, mention_id=mention_id, reason=set_aside_reason(err)):
+        log.info("mention %s, which failed routing here, was routed meanwhile", mention_id)
+        return False
     log.error(
         "mention %s could not be routed; it waits in triage: %s: %s",
         mention_id,
@@ -127,3 +154,4 @@ def set_aside(session: Session, mention_id: int, err: Exception) -> None:
         err,
         exc_info=err,
     )
+    return True

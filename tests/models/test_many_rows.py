@@ -228,3 +228,17 @@ def test_postgresql_refuses_a_value_too_long_for_its_column_instead_of_cutting_i
         assert stored == [("1004", _row(4)["author_handle"])]  # nothing cut, nothing half-written
     finally:
         engine.dispose()
+
+
+def test_array_parameters_leave_length_checks_to_the_column() -> None:
+    from sqlalchemy import Enum, Integer, String
+    from sqlalchemy.dialects import postgresql
+
+    from models.many_rows import _array_element
+
+    pg = postgresql.psycopg.dialect()
+    assert _array_element(String(40), pg) == "VARCHAR"
+    assert _array_element(MENTIONS.c.author_handle.type, pg) == "VARCHAR"  # SQLModel's
+    assert _array_element(Integer(), pg) == "INTEGER"
+    # a native enum keeps its type: PostgreSQL assigns no VARCHAR to an enum column
+    assert _array_element(Enum("baru", "selesai", name="status"), pg) == "status"

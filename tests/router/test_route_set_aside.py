@@ -1,16 +1,19 @@
 """A mention whose routing fails is set aside in triage; the ones after it still flow."""
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import Session, col, select
 
-from models.tables import Mention
+from models.db import session_scope
+from models.tables import Complaint, Mention
 from models.vocab import MentionState
+from router.policy import RoutingPolicy
 from router.route import route_pending
-from router.set_aside import BROKEN_AFTER, RoutingBroken, mention_fault
+from router.set_aside import BROKEN_AFTER, RoutingBroken, mention_fault, set_aside
 from tests.support.routing import POLICY, Guess, KeywordClassifier, store_texts
 
 
@@ -70,26 +73,75 @@ def test_a_failure_every_mention_meets_fails_the_pass_and_floods_no_triage(
 ) -> None:
     """Before, routing that was itself broken (every mention failing the same way) set
     every mention aside in triage, one by one, for staff to route by hand."""
-    store_texts(engine, ["lampu BOOM 1", "air BOOM 2", "sampah BOOM 3"])
+    store_texts(engine, [f"lampu BOOM {n}" for n in range(5)])
     fragile = Fragile(ValueError("reply template broken"))
-    with pytest.raises(RoutingBroken, match=r"each of 3 mentions.*ValueError.*reply template"):
+    with pytest.raises(RoutingBroken, match=r"each of 4 mentions.*ValueError.*template broken"):
         route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=3)
-    assert fragile.batches == [3, 1, 1, 1]
-    assert [(s, r) for _, s, r in _states(engine)] == [("pending", None)] * 3
+    # the batch, its three alone, then one probe from further on
+    assert fragile.batches == [3, 1, 1, 1, 1]
+    assert [(s, r) for _, s, r in _states(engine)] == [("pending", None)] * 5
     # mended, the same mentions flow
     result = route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
-    assert result.total == 3
-    assert [s for _, s, _ in _states(engine)] == ["filed", "filed", "filed"]
+    assert result.total == 5
+    assert {s for _, s, _ in _states(engine)} == {"filed"}
 
 
-def test_a_broken_router_stops_after_ten_alike_failures_in_a_row(engine: Engine) -> None:
-    texts = [f"lampu BOOM {n}" for n in range(BROKEN_AFTER + 2)] + ["lampu mati"]
+def test_a_broken_router_is_suspected_after_ten_alike_failures_and_probed(
+    engine: Engine,
+) -> None:
+    texts = [f"lampu BOOM {n}" for n in range(BROKEN_AFTER + 5)]
     store_texts(engine, texts)
     fragile = Fragile(ValueError("broken"))
-    with pytest.raises(RoutingBroken, match=f"each of {BROKEN_AFTER} mentions"):
+    with pytest.raises(RoutingBroken, match=f"each of {BROKEN_AFTER + 1} mentions"):
         route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=50)
-    assert fragile.batches == [len(texts)] + [1] * BROKEN_AFTER
+    assert fragile.batches == [len(texts)] + [1] * (BROKEN_AFTER + 1)
     assert {s for _, s, _ in _states(engine)} == {"pending"}
+
+
+def test_copies_of_one_bad_post_at_the_head_do_not_stop_routing(engine: Engine) -> None:
+    # Ten copies failing alike make routing suspect; the probe (the batch's newest
+    # mention) is routed, so the copies are set aside and the rest flow.
+    texts = [f"lampu BOOM {n}" for n in range(BROKEN_AFTER + 2)] + ["lampu mati"]
+    store_texts(engine, texts)
+    fragile = Fragile(ValueError("cannot read this text"))
+    result = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=50)
+    assert (result.set_aside, result.filed, result.total) == (BROKEN_AFTER + 2, 1, len(texts))
+    assert [s for _, s, _ in _states(engine)] == ["triage"] * (BROKEN_AFTER + 2) + ["filed"]
+
+
+def test_alike_failures_with_no_mention_left_to_probe_are_set_aside(engine: Engine) -> None:
+    store_texts(engine, ["lampu BOOM 1", "lampu BOOM 2"])
+    fragile = Fragile(ValueError("cannot read this text"))
+    result = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=5)
+    assert result.set_aside == 2
+    assert fragile.batches == [2, 1, 1]
+
+
+def test_a_failed_mention_counts_once_however_far_its_routing_got(engine: Engine) -> None:
+    """Before, what the rolled-back attempt had counted (filed) stayed in the result."""
+
+    def refuse_pdam(
+        session: Session, complaints: Sequence[Complaint], policy: RoutingPolicy
+    ) -> None:
+        if any(c.category == "PDAM" for c in complaints):
+            raise ValueError("cannot assign")
+
+    store_texts(engine, ["lampu mati 1", "air mati", "lampu mati 3"])
+    policy = replace(POLICY, on_inbox_entry=refuse_pdam)
+    result = route_pending(
+        engine=engine, classifier=KeywordClassifier(), policy=policy, batch_size=3
+    )
+    assert (result.filed, result.set_aside, result.total) == (2, 1, 3)
+
+
+def test_a_mention_routed_meanwhile_is_not_set_aside(engine: Engine) -> None:
+    store_texts(engine, ["lampu mati"])
+    route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY)
+    with session_scope(engine) as session:
+        (mention_id,) = session.exec(select(Mention.id)).all()
+        assert mention_id is not None
+        assert not set_aside(session, mention_id, ValueError("too late"))
+    assert _states(engine) == [("lampu mati", "filed", None)]
 
 
 def test_mentions_failing_alone_in_different_ways_are_each_set_aside(engine: Engine) -> None:

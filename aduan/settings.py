@@ -402,7 +402,7 @@ class RoutingConfig(Strict):
     #: fallback); false routes on the schedule only
     after_harvest: bool = True
     #: mentions classified and routed per transaction (larger batches classify faster)
-    batch_size: PositiveInt = 500
+    batch_size: PositiveInt = 1000
     triage_inbox: InboxCode = "KOMINFO"
     #: days after a complaint was closed (selesai) during which a citizen's new reply in
     #: its conversation reopens it; a later reply files a new complaint linked to it

@@ -3,9 +3,11 @@
 On PostgreSQL an executemany is one round trip per row (pipelined, but each row is still
 a statement the server plans and runs), and a multi-row ``VALUES`` list is parsed
 placeholder by placeholder on the client. Here each column travels as one array
-parameter and the server unnests them: ``INSERT INTO t (a, b) SELECT * FROM
-unnest($1::int[], $2::text[])`` or ``UPDATE t SET ... FROM unnest(...) WHERE t.id = u.id``.
-The statement's text depends only on the table and columns, so the driver converts it
+parameter and the server unnests them: ``INSERT INTO t (a, b) SELECT u.a, u.b FROM
+unnest($1::int[], $2::text[]) AS u(a, b)`` or ``UPDATE t SET ... FROM unnest(...) AS u(...)
+WHERE t.id = u.id``; a column with the same value in every row (a batch's time, a status,
+an empty column) is bound once instead (``$3::timestamptz``). The statement's text
+depends only on the table, the columns and which are shared, so the driver converts it
 once, and the arrays travel in binary (no quoting of every element). Values pass
 through each column's SQLAlchemy type first (time zones, JSON, status names), as any
 insert of the table would. SQLite runs in process, so an
@@ -71,8 +73,9 @@ def insert_rows(
                 _plain_insert(table, keys, conn.dialect), _tuples(table, keys, rows, conn.dialect)
             )
         return []
-    sql = _pg_insert(table, keys, tuple(skip_conflicts_on), tuple(returning), conn.dialect)
-    result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
+    shared, params = _pg_params(table, keys, rows, conn.dialect)
+    sql = _pg_insert(table, keys, shared, tuple(skip_conflicts_on), tuple(returning), conn.dialect)
+    result = conn.exec_driver_sql(sql, params)
     return list(result) if returning else []
 
 
@@ -157,8 +160,9 @@ def insert_new_rows(
         )
         result = conn.exec_driver_sql(sql, _tuples(table, keys, rows, conn.dialect))
     else:
-        sql = _pg_insert(table, keys, tuple(unique_on), (), conn.dialect)
-        result = conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
+        shared, params = _pg_params(table, keys, rows, conn.dialect)
+        sql = _pg_insert(table, keys, shared, tuple(unique_on), (), conn.dialect)
+        result = conn.exec_driver_sql(sql, params)
     return int(result.rowcount)
 
 
@@ -177,8 +181,8 @@ def update_rows(
             _plain_update(table, ordered, conn.dialect), _tuples(table, ordered, rows, conn.dialect)
         )
         return
-    sql = _pg_update(table, keys, key, conn.dialect)
-    conn.exec_driver_sql(sql, _arrays(table, keys, rows, conn.dialect))
+    shared, params = _pg_params(table, keys, rows, conn.dialect, array=key)
+    conn.exec_driver_sql(_pg_update(table, keys, shared, key, conn.dialect), params)
 
 
 def _same_keys(table: Table, rows: Sequence[dict[str, Any]]) -> tuple[str, ...]:
@@ -192,14 +196,37 @@ def _same_keys(table: Table, rows: Sequence[dict[str, Any]]) -> tuple[str, ...]:
     return keys
 
 
-def _arrays(
-    table: Table, keys: tuple[str, ...], rows: Sequence[dict[str, Any]], dialect: Dialect
-) -> dict[str, list[Any]]:
-    out: dict[str, list[Any]] = {}
+def _pg_params(
+    table: Table,
+    keys: tuple[str, ...],
+    rows: Sequence[dict[str, Any]],
+    dialect: Dialect,
+    *,
+    array: str | None = None,
+) -> tuple[tuple[bool, ...], dict[str, Any]]:
+    """The statement's parameters: per column, whether it is shared (the same value in
+    every row, bound once) and its value or array of values, through the column's type.
+
+    A batch's time, a status or an empty column is the same in every row: as one value
+    it is dumped and sent once instead of once per row. The *array* column (an update's
+    key) and, when every column is shared, the first, stay arrays (unnest needs one).
+    """
+    shared: list[bool] = []
+    params: dict[str, Any] = {}
     for i, k in enumerate(keys):
         process = table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
-        out[f"p{i}"] = _processed(process, [r[k] for r in rows])
-    return out
+        values = [r[k] for r in rows]
+        first = values[0]
+        if k != array and all(v is first for v in values):
+            shared.append(True)
+            params[f"p{i}"] = first if process is None else process(first)
+        else:
+            shared.append(False)
+            params[f"p{i}"] = _processed(process, values)
+    if all(shared):
+        shared[0] = False
+        params["p0"] = [params["p0"]] * len(rows)
+    return tuple(shared), params
 
 
 def _processed(process: Any, values: list[Any]) -> list[Any]:
@@ -258,12 +285,22 @@ def _plain_update(table: Table, ordered: tuple[str, ...], dialect: Dialect) -> s
     return f"UPDATE {q(table.name)} SET {sets} WHERE {q(ordered[-1])} = ?"  # noqa: S608
 
 
-def _unnest(table: Table, keys: tuple[str, ...], dialect: Dialect) -> str:
-    arrays = ", ".join(
-        f"CAST(%(p{i})b AS {_array_element(table.c[k].type, dialect)}[])"
-        for i, k in enumerate(keys)
-    )
-    return f"unnest({arrays})"
+def _unnest(
+    table: Table, keys: tuple[str, ...], shared: tuple[bool, ...], dialect: Dialect
+) -> tuple[list[str], str]:
+    """The expressions giving *keys* in order (``u.col`` from the arrays, a cast
+    parameter for each shared column) and the ``unnest(...) AS u(...)`` of the arrays."""
+    q = dialect.identifier_preparer.quote
+    columns, arrays, names = [], [], []
+    for i, k in enumerate(keys):
+        element = _array_element(table.c[k].type, dialect)
+        if shared[i]:
+            columns.append(f"CAST(%(p{i})b AS {element})")
+        else:
+            columns.append(f"u.{q(k)}")
+            arrays.append(f"CAST(%(p{i})b AS {element}[])")
+            names.append(q(k))
+    return columns, f"unnest({', '.join(arrays)}) AS u({', '.join(names)})"
 
 
 def _array_element(column_type: Any, dialect: Dialect) -> str:
@@ -285,19 +322,21 @@ def _array_element(column_type: Any, dialect: Dialect) -> str:
     return str(impl.compile(dialect=dialect))
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=256)
 def _pg_insert(
     table: Table,
     keys: tuple[str, ...],
+    shared: tuple[bool, ...],
     conflict: tuple[str, ...],
     returning: tuple[str, ...],
     dialect: Dialect,
 ) -> str:
     q = dialect.identifier_preparer.quote
+    columns, source = _unnest(table, keys, shared, dialect)
     # Names from the metadata (quoted), values bound: nothing of the input is in the text.
     sql = (
         f"INSERT INTO {q(table.name)} ({', '.join(q(k) for k in keys)}) "  # noqa: S608
-        f"SELECT * FROM {_unnest(table, keys, dialect)}"
+        f"SELECT {', '.join(columns)} FROM {source}"
     )
     if conflict:
         sql += f" ON CONFLICT ({', '.join(q(c) for c in conflict)}) DO NOTHING"
@@ -306,13 +345,15 @@ def _pg_insert(
     return sql
 
 
-@lru_cache(maxsize=64)
-def _pg_update(table: Table, keys: tuple[str, ...], key: str, dialect: Dialect) -> str:
+@lru_cache(maxsize=256)
+def _pg_update(
+    table: Table, keys: tuple[str, ...], shared: tuple[bool, ...], key: str, dialect: Dialect
+) -> str:
     q = dialect.identifier_preparer.quote
-    names = ", ".join(q(k) for k in keys)
-    sets = ", ".join(f"{q(k)} = u.{q(k)}" for k in keys if k != key)
+    columns, source = _unnest(table, keys, shared, dialect)
+    sets = ", ".join(f"{q(k)} = {c}" for k, c in zip(keys, columns, strict=True) if k != key)
     # Names from the metadata (quoted), values bound: nothing of the input is in the text.
     return (
         f"UPDATE {q(table.name)} AS t SET {sets} "  # noqa: S608
-        f"FROM {_unnest(table, keys, dialect)} AS u({names}) WHERE t.{q(key)} = u.{q(key)}"
+        f"FROM {source} WHERE t.{q(key)} = u.{q(key)}"
     )

@@ -149,10 +149,10 @@ _PENDING_COLUMNS = [_MENTIONS.c[f.name] for f in fields(PendingMention)]
 
 
 def claim_pending(
-    *, session: Session, limit: int = 200, after: int | None = None
+    *, session: Session, limit: int = 200, after: int | None = None, upto: int | None = None
 ) -> list[PendingMention]:
     """``pending_mentions``, reading only the columns routing needs (no ORM objects);
-    with *after*, only those with a greater id.
+    with *after* and *upto*, only those with an id after the one and up to the other.
 
     The rows are claimed as ``pending_mentions`` claims them (``FOR UPDATE SKIP LOCKED``
     on PostgreSQL).
@@ -165,6 +165,8 @@ def claim_pending(
     )
     if after is not None:
         stmt = stmt.where(_MENTIONS.c.id > after)
+    if upto is not None:
+        stmt = stmt.where(_MENTIONS.c.id <= upto)
     if session.get_bind().dialect.name == "postgresql":
         stmt = stmt.with_for_update(skip_locked=True)
     return [PendingMention(*row) for row in session.execute(stmt)]

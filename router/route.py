@@ -169,9 +169,12 @@ def route_pending(
             with hold_lock(engine, ROUTE_LOCK), session_scope(engine) as session:
                 if alone is None:
                     batch = claim_pending(session=session, limit=batch_size)
+                elif probe:
+                    batch = claim_pending(session=session, limit=1, after=alone.probe_after())
                 else:
-                    after = alone.probe_after() if probe else alone.last_id
-                    batch = claim_pending(session=session, limit=1, after=after)
+                    batch = claim_pending(
+                        session=session, limit=1, after=alone.last_id, upto=alone.last_of_batch
+                    )
                 if batch:
                     routed = _route_batch(session, batch, classifier, policy, done)
         except FiledMeanwhile as err:
@@ -195,21 +198,23 @@ def route_pending(
             if alone is None:  # a batch of one
                 _set_aside(engine, [(batch[0].id, err)], done)
             failure = err
-        if alone is not None:
+        if alone is None:
             if not batch:
-                # none left to probe with, or the rest of the batch was routed meanwhile
+                return result
+        else:
+            if not batch and probe:
+                alone.no_probe()
+            elif not batch:  # the rest of the batch was routed meanwhile
                 alone.left = 0
-                alone.nothing_to_probe()
             elif probe:
-                alone.probe_tried(batch[0].id, failure)
+                alone.probe_tried(batch[0].id, batch[0].text, failure, routed=routed > 0)
             else:
-                alone.tried(batch[0].id, failure, routed=routed > 0)
+                alone.tried(batch[0].id, batch[0].text, failure, routed=routed > 0)
+            alone.settle()
             _set_aside(engine, alone.their_own(), done)
             if alone.done():
                 alone = None
         result.add(done)
-        if not batch and alone is None:
-            return result
 
 
 def _set_aside(engine: Engine, failed: list[tuple[int, Exception]], done: RouteResult) -> None:

@@ -12,9 +12,9 @@ Nor is a failure that every mention meets set aside (a bug or a broken model fil
 the path every mention takes): when the mentions of a failed batch fail alone alike,
 none routed, and a probe from further on fails alike too (``OneAtATime``), the pass fails
 with ``RoutingBroken`` and they stay pending, to be routed once routing is mended,
-instead of all of them flooding triage. A failure only some mentions meet (those filed
-to one inbox, say) cannot be told from theirs and is set aside, as is a failing batch of
-a single mention.
+instead of all of them flooding triage; so it does, for now, when no other mention is
+pending to tell by. A failure only some mentions meet (those filed to one inbox, say)
+cannot be told from theirs and is set aside, as is a failing batch of one mention.
 """
 
 import logging
@@ -42,6 +42,10 @@ def _alike(a: Exception, b: Exception) -> bool:
     return type(a) is type(b) and str(a) == str(b)
 
 
+#: probes a suspected failure may take when each probe is a copy of a failed text
+MAX_PROBES = 3
+
+
 @dataclass
 class OneAtATime:
     """A failed batch's mentions, routed again one at a time, oldest first.
@@ -50,37 +54,51 @@ class OneAtATime:
     alone; until then its failure is held here (the mention stays pending), as it may be
     routing's. When two or more have failed alike (the same kind of error, the same
     message), none routed, and the batch is done or ``BROKEN_AFTER`` of it failed,
-    routing is suspected: one probe routes a later mention (from the batch's end, so
-    that copies of one bad post at its head do not decide). Should the probe fail alike
-    too, ``RoutingBroken``; should it be routed, or fail otherwise, or should no mention
-    be left to probe, the failures are the mentions' own, set aside as they come.
+    routing is suspected: a probe routes a mention from the batch's end on (so that
+    copies of one bad post at its head do not decide). Routed, or failing otherwise, it
+    clears the failures: they are the mentions' own, set aside as they come. Failing
+    alike, it shows routing broken (``RoutingBroken``), unless its text is one that
+    failed already (another copy): then the next mention probes, ``MAX_PROBES`` in all.
+    Should no mention be left to tell (nothing to probe, or only copies), the held
+    failures are not set aside either: ``RoutingBroken`` says so, and the next pass,
+    with newer mentions, tells.
     """
 
     #: mentions of the batch still to try
     left: int
     #: the id of the last mention tried in order: the next one is claimed after it
     last_id: int
-    #: the id of the batch's newest mention: a probe is claimed from there on
+    #: the id of the batch's newest mention: the in-order claims stop there
     last_of_batch: int
+    #: a probe is claimed after this id
+    probe_from: int = 0
     #: the failures are known to be the mentions' own
     cleared: bool = False
-    probed: bool = False
+    probes: int = 0
     failed: list[tuple[int, Exception]] = field(default_factory=list)
+    texts: set[str] = field(default_factory=set)
 
-    def wants_probe(self) -> bool:
-        """Whether the next mention to route is the probe."""
-        if self.cleared or self.probed or len(self.failed) < 2:
-            return False
-        if self.left > 0 and len(self.failed) < BROKEN_AFTER:
+    def __post_init__(self) -> None:
+        self.probe_from = self.probe_from or self.last_of_batch - 1
+
+    def _suspect(self) -> bool:
+        if self.cleared or len(self.failed) < 2:
             return False
         first = self.failed[0][1]
         return all(_alike(err, first) for _, err in self.failed)
 
+    def wants_probe(self) -> bool:
+        """Whether the next mention to route is a probe."""
+        due = self.left <= 0 or len(self.failed) >= BROKEN_AFTER
+        return due and self.probes < MAX_PROBES and self._suspect()
+
     def probe_after(self) -> int:
         """The id after which the probe is claimed."""
-        return max(self.last_id, self.last_of_batch - 1)
+        return max(self.last_id, self.probe_from)
 
-    def tried(self, mention_id: int, err: Exception | None, *, routed: bool = True) -> None:
+    def tried(
+        self, mention_id: int, text: str, err: Exception | None, *, routed: bool = True
+    ) -> None:
         """*mention_id*, the next in order, was routed alone (*err* None; *routed* False
         if it needed no routing, as our own reply) or failed with *err*."""
         self.left -= 1
@@ -89,26 +107,47 @@ class OneAtATime:
             self.cleared = self.cleared or routed
         else:
             self.failed.append((mention_id, err))
+            self.texts.add(text)
 
-    def probe_tried(self, mention_id: int, err: Exception | None) -> None:
+    def probe_tried(
+        self, mention_id: int, text: str, err: Exception | None, *, routed: bool = True
+    ) -> None:
         """The probe *mention_id* was routed (*err* None) or failed with *err*; raises
-        ``RoutingBroken`` if it failed as the others did."""
-        self.probed = True
-        if err is not None:
-            first = self.failed[0][1]
-            if _alike(err, first):
-                raise RoutingBroken(
-                    f"routing failed for each of {len(self.failed) + 1} mentions routed one "
-                    f"at a time, the last from further on, all with {type(first).__name__} "
-                    f"({first}); none was set aside: they wait, pending, until routing is "
-                    "mended"
-                ) from first
+        ``RoutingBroken`` if it failed as the others did with a text of its own."""
+        self.probe_from = mention_id
+        if err is None:
+            self.cleared = routed  # our own reply tells nothing: the next one probes
+            return
+        first = self.failed[0][1]
+        if not _alike(err, first):
             self.failed.append((mention_id, err))
-        self.cleared = True
+            self.cleared = True
+            return
+        if text not in self.texts:
+            raise self._broken(f"and a probe from further on, {len(self.failed) + 1} in all")
+        self.failed.append((mention_id, err))  # a copy of a failed text: tells nothing
+        self.probes += 1
 
-    def nothing_to_probe(self) -> None:
-        """No mention is left to probe with: the failures count as the mentions' own."""
-        self.probed = self.cleared = True
+    def no_probe(self) -> None:
+        """No mention is pending to probe with."""
+        self.probes = MAX_PROBES
+
+    def settle(self) -> None:
+        """Raise ``RoutingBroken`` when the batch is done, its failures alike and held,
+        and no probe is left to tell whether they are routing's or the mentions'."""
+        if self.left <= 0 and self._suspect() and self.probes >= MAX_PROBES:
+            raise self._broken(
+                f"{len(self.failed)} in all, and no other mention is pending to tell whether "
+                "routing itself is broken"
+            )
+
+    def _broken(self, which: str) -> RoutingBroken:
+        first = self.failed[0][1]
+        return RoutingBroken(
+            f"routing failed for each mention of a batch routed one at a time ({which}), "
+            f"all with {type(first).__name__} ({first}); none was set aside: they wait, "
+            "pending, until routing is mended or newer mentions show it works"
+        )
 
     def done(self) -> bool:
         """Whether every mention of the batch was tried and nothing is held."""
@@ -116,8 +155,9 @@ class OneAtATime:
 
     def their_own(self) -> list[tuple[int, Exception]]:
         """The failures known to be the mentions' own, taken from here: all of them once
-        a mention has been routed alone, or the batch is done and no probe is due."""
-        if not (self.cleared or (self.left <= 0 and not self.wants_probe())):
+        a mention has been routed alone, or once the batch is done with failures that
+        are not alike."""
+        if not (self.cleared or (self.left <= 0 and not self._suspect())):
             return []
         out, self.failed = self.failed, []
         return out

@@ -75,7 +75,7 @@ def test_a_failure_every_mention_meets_fails_the_pass_and_floods_no_triage(
     every mention aside in triage, one by one, for staff to route by hand."""
     store_texts(engine, [f"lampu BOOM {n}" for n in range(5)])
     fragile = Fragile(ValueError("reply template broken"))
-    with pytest.raises(RoutingBroken, match=r"each of 4 mentions.*ValueError.*template broken"):
+    with pytest.raises(RoutingBroken, match=r"probe from further on, 4 in all.*template broken"):
         route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=3)
     # the batch, its three alone, then one probe from further on
     assert fragile.batches == [3, 1, 1, 1, 1]
@@ -92,7 +92,7 @@ def test_a_broken_router_is_suspected_after_ten_alike_failures_and_probed(
     texts = [f"lampu BOOM {n}" for n in range(BROKEN_AFTER + 5)]
     store_texts(engine, texts)
     fragile = Fragile(ValueError("broken"))
-    with pytest.raises(RoutingBroken, match=f"each of {BROKEN_AFTER + 1} mentions"):
+    with pytest.raises(RoutingBroken, match=f"probe from further on, {BROKEN_AFTER + 1} in all"):
         route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=50)
     assert fragile.batches == [len(texts)] + [1] * (BROKEN_AFTER + 1)
     assert {s for _, s, _ in _states(engine)} == {"pending"}
@@ -109,12 +109,33 @@ def test_copies_of_one_bad_post_at_the_head_do_not_stop_routing(engine: Engine) 
     assert [s for _, s, _ in _states(engine)] == ["triage"] * (BROKEN_AFTER + 2) + ["filed"]
 
 
-def test_alike_failures_with_no_mention_left_to_probe_are_set_aside(engine: Engine) -> None:
+def test_alike_failures_with_nothing_to_tell_them_by_wait_for_newer_mentions(
+    engine: Engine,
+) -> None:
     store_texts(engine, ["lampu BOOM 1", "lampu BOOM 2"])
     fragile = Fragile(ValueError("cannot read this text"))
-    result = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=5)
-    assert result.set_aside == 2
+    with pytest.raises(RoutingBroken, match="no other mention is pending to tell"):
+        route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=5)
     assert fragile.batches == [2, 1, 1]
+    assert [s for _, s, _ in _states(engine)] == ["pending", "pending"]
+    # a newer mention is routed: the two were the mentions' own fault
+    store_texts(engine, ["lampu mati"], first=2)
+    result = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=5)
+    assert (result.set_aside, result.filed) == (2, 1)
+    assert [s for _, s, _ in _states(engine)] == ["triage", "triage", "filed"]
+
+
+def test_copies_of_a_bad_post_at_both_ends_of_a_batch_do_not_stop_routing(
+    engine: Engine,
+) -> None:
+    # The probe from the batch's end is another copy: it tells nothing, routing goes on.
+    copies = ["lampu BOOM"] * (BROKEN_AFTER + 2)
+    store_texts(engine, [*copies, "lampu mati", "lampu BOOM"])
+    fragile = Fragile(ValueError("cannot read this text"))
+    result = route_pending(engine=engine, classifier=fragile, policy=POLICY, batch_size=50)
+    assert (result.set_aside, result.filed) == (BROKEN_AFTER + 3, 1)
+    states = [s for _, s, _ in _states(engine)]
+    assert states == ["triage"] * (BROKEN_AFTER + 2) + ["filed", "triage"]
 
 
 def test_a_failed_mention_counts_once_however_far_its_routing_got(engine: Engine) -> None:

@@ -46,7 +46,10 @@ POLICY = RoutingPolicy(
 )
 
 
-def store_texts(engine: Engine, texts: list[str]) -> None:
+def store_texts(engine: Engine, texts: list[str], *, first: int = 0) -> None:
+    """Store *texts* as mentions numbered from *first* on."""
     with session_scope(engine) as s:
         sync_agencies(session=s, agencies=agencies())
-        insert_mentions(session=s, mentions=[mention(i, text=t) for i, t in enumerate(texts)])
+        insert_mentions(
+            session=s, mentions=[mention(first + i, text=t) for i, t in enumerate(texts)]
+        )

@@ -25,6 +25,7 @@ import yaml
 from classifier.exceptions import CorpusError
 from classifier.normalize import normalize
 from models.clean_text import clean_string
+from models.csv_rows import UnreadableRow, csv_rows
 from models.masking import mask_personal
 from models.vocab import CATEGORIES
 
@@ -202,19 +203,12 @@ def _csv_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(handle, dialect=dialect)
     if not reader.fieldnames:
         raise CorpusError(f"{path}: the file is empty (no header row)")
-    last = reader.line_num  # the last line of the record read before
-    while True:
-        try:
-            record = next(reader, None)
-        except csv.Error as exc:
-            raise CorpusError(
-                f'{path}, line {last + 1}: {exc}; is a quote (") left open there?'
-            ) from None
-        if record is None:
-            return
-        # the header is line 1; a quoted text may span lines, so count records
-        yield reader.line_num, {k.strip(): v for k, v in record.items() if k is not None}
-        last = reader.line_num
+    try:
+        for record in csv_rows(reader):
+            # the header is line 1; a quoted text may span lines, so count records
+            yield reader.line_num, {k.strip(): v for k, v in record.items() if k is not None}
+    except UnreadableRow as exc:
+        raise CorpusError(f"{path}, {exc}") from None
 
 
 def _jsonl_records(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:

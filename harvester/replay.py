@@ -29,6 +29,7 @@ from pydantic import Field, field_validator
 from harvester.base import Batch, CollectorOptions, SourceSpec
 from harvester.exceptions import BudgetExhausted, SourceDataError, SourceError, SourceUnavailable
 from harvester.records import build_mention, clean_payload
+from models.csv_rows import UnreadableRow, csv_rows
 from models.quarantine import Rejected
 from models.tables import MentionIn
 
@@ -327,20 +328,10 @@ class ReplayCollector:
 def _rows(reader: "csv.DictReader[str]", path: Path, base: int) -> Iterator[dict[str, Any]]:
     """*reader*'s rows (its lines counted after line *base* of the file); a row it cannot
     read ends them with SourceDataError naming the line the row starts on."""
-    start = base + 1
     try:
-        _ = reader.fieldnames  # the header first, where the reader reads one
-        while True:
-            start = base + reader.line_num + 1
-            row = next(reader, None)
-            if row is None:
-                return
-            yield row
-    except csv.Error as err:
-        # e.g. a quote left open: the rest of the file reads as one field
-        raise SourceDataError(
-            f'{path}, line {start}: {err}; is a quote (") left open there?'
-        ) from None
+        yield from csv_rows(reader, base=base)
+    except UnreadableRow as err:
+        raise SourceDataError(f"{path}, {err}") from None
 
 
 def _is_json(text: str) -> bool:

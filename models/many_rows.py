@@ -222,7 +222,7 @@ def _pg_params(
             params[f"p{i}"] = first if process is None else process(first)
         else:
             shared.append(False)
-            params[f"p{i}"] = _processed(process, values)
+            params[f"p{i}"] = values if process is None else [process(v) for v in values]
     if all(shared):
         shared[0] = False
         params["p0"] = [params["p0"]] * len(rows)

@@ -204,8 +204,8 @@ def route_pending(
         else:
             if not batch and probe:
                 alone.no_probe()
-            elif not batch:  # the rest of the batch was routed meanwhile
-                alone.left = 0
+            elif not batch:
+                alone.rest_routed_elsewhere()
             elif probe:
                 alone.probe_tried(batch[0].id, batch[0].text, failure, routed=routed > 0)
             else:

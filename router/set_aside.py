@@ -38,12 +38,12 @@ class RoutingBroken(AduanError):
     """The mentions of a failed batch each failed alone, alike: routing itself is broken."""
 
 
-def _alike(a: Exception, b: Exception) -> bool:
-    return type(a) is type(b) and str(a) == str(b)
-
-
 #: probes a suspected failure may take when each probe is a copy of a failed text
 MAX_PROBES = 3
+
+
+def _alike(a: Exception, b: Exception) -> bool:
+    return type(a) is type(b) and str(a) == str(b)
 
 
 @dataclass
@@ -70,8 +70,8 @@ class OneAtATime:
     last_id: int
     #: the id of the batch's newest mention: the in-order claims stop there
     last_of_batch: int
-    #: a probe is claimed after this id
-    probe_from: int = 0
+    #: a probe is claimed after this id: at first, the batch's newest mention is one
+    probe_from: int = field(init=False)
     #: the failures are known to be the mentions' own
     cleared: bool = False
     probes: int = 0
@@ -79,7 +79,7 @@ class OneAtATime:
     texts: set[str] = field(default_factory=set)
 
     def __post_init__(self) -> None:
-        self.probe_from = self.probe_from or self.last_of_batch - 1
+        self.probe_from = self.last_of_batch - 1
 
     def _suspect(self) -> bool:
         if self.cleared or len(self.failed) < 2:
@@ -127,6 +127,10 @@ class OneAtATime:
             raise self._broken(f"and a probe from further on, {len(self.failed) + 1} in all")
         self.failed.append((mention_id, err))  # a copy of a failed text: tells nothing
         self.probes += 1
+
+    def rest_routed_elsewhere(self) -> None:
+        """No mention of the batch is left pending in order: another router took them."""
+        self.left = 0
 
     def no_probe(self) -> None:
         """No mention is pending to probe with."""

@@ -17,9 +17,10 @@ run: $(STAMP)
 	$(BIN)/aduan db upgrade
 	$(BIN)/aduan run
 
-## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, chromium)
+## test: lint, type-check and run the whole suite (SQLite, PostgreSQL, chromium), one
+## pytest-xdist worker per core (at most 4); plain `pytest` runs it in one process
 test: $(STAMP) lint chromium
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist worksteal
 
 ## chromium: the browser tests drive Debian's chromium (Playwright never downloads one)
 chromium:

@@ -35,6 +35,13 @@ PG_URL = os.environ.get(
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# The CLI's rich consoles fix their width when aduan.cli is first imported, from
+# COLUMNS (a test's CliRunner env or monkeypatch after that changes nothing), else the
+# terminal, else 80. Set it before any test imports the CLI, and wide enough for a
+# table cell holding a temporary path (longer under a pytest-xdist worker), so tables
+# read the same wherever the suite runs and whichever test imports the CLI first.
+os.environ["COLUMNS"] = "400"
+
 
 def _pg_admin_dsn() -> str:
     url = make_url(PG_URL)

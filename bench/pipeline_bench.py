@@ -6,7 +6,7 @@ the same run: the rate of bare classification of the same texts (the active mode
 batches of the routing batch size, one core, in a process of its own) and the rate of
 a bare bulk insert of the same rows into the same store. The machine's speed drifts
 while it runs (other agents share it): bare classification and the end-to-end run are
-measured in turn, three rounds, and the median round's ratio is the figure.
+measured in turn, five rounds, and the median round's ratio is the figure.
 Targets (issue 5): >= 1,000 mentions/s end to end on SQLite; peak RSS < 400 MB.
 Targets (issue 17): end to end >= 0.50 of bare classify on SQLite, >= 0.35 on PostgreSQL.
 
@@ -192,7 +192,7 @@ def end_to_end(url: str, stream: Path, model_dir: Path) -> dict[str, float]:
 
 
 #: rounds of (bare classify, end to end), each a ratio; the median is reported
-ROUNDS = 3
+ROUNDS = 5
 
 
 def measure(label: str, url: str, bare_url: str, stream: Path, model_dir: Path, batch: str) -> None:

@@ -213,8 +213,7 @@ def _pg_params(
     """
     shared: list[bool] = []
     params: dict[str, Any] = {}
-    for i, k in enumerate(keys):
-        process = table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
+    for i, (k, process) in enumerate(zip(keys, _processors(table, keys, dialect), strict=True)):
         values = [r[k] for r in rows]
         first = values[0]
         if k != array and all(v is first for v in values):
@@ -222,7 +221,7 @@ def _pg_params(
             params[f"p{i}"] = first if process is None else process(first)
         else:
             shared.append(False)
-            params[f"p{i}"] = values if process is None else [process(v) for v in values]
+            params[f"p{i}"] = _processed(process, values)
     if all(shared):
         shared[0] = False
         params["p0"] = [params["p0"]] * len(rows)

@@ -1,9 +1,11 @@
 """Engine and sessions for the tracking store (SQLite embedded, PostgreSQL in production)."""
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import orjson
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
@@ -12,9 +14,26 @@ from sqlmodel import Session, create_engine
 import models.public_number  # noqa: F401
 
 
+def dump_json(value: Any) -> str:
+    """The text the store's JSON columns keep for *value* (the engines' ``json_serializer``).
+
+    orjson writes it several times faster than the standard library: the raw payload of
+    every mention passes through here as it is stored, and the model's terms and the
+    complaint details as it is routed. What orjson refuses (a dictionary key that is not
+    a string, an integer beyond 64 bits, a lone surrogate) is written by the standard
+    library as before. Either way the text is the same JSON value; orjson's has no spaces
+    and keeps non-ASCII characters as they are rather than as ``\\u`` escapes.
+    """
+    try:
+        return orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for *url*; SQLite gets WAL, foreign keys and a busy timeout."""
     parsed = make_url(url)
+    kwargs.setdefault("json_serializer", dump_json)
     if parsed.get_backend_name() == "sqlite":
         kwargs.setdefault("connect_args", {})
         kwargs["connect_args"].setdefault("timeout", 30)

@@ -13,6 +13,9 @@ from sqlmodel import Session, create_engine
 # Registers the hook that numbers complaints added through the ORM (see the module).
 import models.public_number  # noqa: F401
 
+#: types orjson would write but the standard library refuses: left to the latter
+_REFUSED_AS_BEFORE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
 
 def dump_json(value: Any) -> str:
     """The text the store's JSON columns keep for *value* (the engines' ``json_serializer``).
@@ -21,11 +24,16 @@ def dump_json(value: Any) -> str:
     every mention passes through here as it is stored, and the model's terms and the
     complaint details as it is routed. What orjson refuses (a dictionary key that is not
     a string, an integer beyond 64 bits, a lone surrogate) is written by the standard
-    library as before. Either way the text is the same JSON value; orjson's has no spaces
-    and keeps non-ASCII characters as they are rather than as ``\\u`` escapes.
+    library as before, and what neither writes is refused as before: a datetime or a
+    dataclass is passed through to ``json.dumps``, which raises TypeError, rather than
+    written as orjson would and read back as something else (orjson still writes a UUID
+    or a plain Enum, as its text or value). The text is the same JSON
+    value, without spaces and with non-ASCII characters as they are rather than ``\\u``
+    escapes; one difference: NaN and the infinities become ``null`` (the standard library
+    wrote ``NaN``, which PostgreSQL refuses and SQLite read back as NaN).
     """
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, option=_REFUSED_AS_BEFORE).decode()
     except orjson.JSONEncodeError:
         return json.dumps(value)
 

@@ -1,7 +1,11 @@
 """The store's JSON columns: written by orjson, with the standard library for what it refuses."""
 
 import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
@@ -10,6 +14,12 @@ from models.db import dump_json, session_scope
 from models.mentions import insert_mentions
 from models.tables import Mention
 from tests.support.factories import mention
+
+
+@dataclass
+class Place:
+    desa: str
+
 
 PAYLOAD = {
     "id": "1001",
@@ -51,3 +61,19 @@ def test_raw_payloads_round_trip_through_the_store(engine: Engine) -> None:
         # the column holds orjson's text: the emoji as it is, no \u escapes, no spaces
         assert kept == dump_json(PAYLOAD)
         assert "😩" in kept
+
+
+def test_dump_json_refuses_what_json_refused() -> None:
+    # a datetime or a dataclass would come back from the store as something else
+    with pytest.raises(TypeError):
+        dump_json({"at": datetime(2026, 12, 4, tzinfo=UTC)})
+    with pytest.raises(TypeError):
+        dump_json({"where": Place("Sesetan")})
+
+
+def test_dump_json_writes_nan_as_null() -> None:
+    # json.dumps wrote NaN, which is not JSON: PostgreSQL refused it
+    assert json.loads(dump_json({"usage": math.nan, "cap": math.inf})) == {
+        "usage": None,
+        "cap": None,
+    }

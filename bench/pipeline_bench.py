@@ -208,15 +208,18 @@ def measure(label: str, url: str, bare_url: str, stream: Path, model_dir: Path, 
     rounds.sort(key=lambda x: x["ratio"])
     r = rounds[len(rounds) // 2]
     bare = run_child(__file__, "--bare", bare_url, str(stream))["bare_rate"]
-    ratios = ", ".join(f"{x['ratio']:.2f}" for x in rounds)
+    ratios = ", ".join(
+        f"{x['ratio']:.2f} = {x['rate']:,.0f}/{x['classify_rate']:,.0f}" for x in rounds
+    )
     cpu_ratios = ", ".join(f"{x['cpu_ratio']:.2f}" for x in rounds)
     print(
         f"{label:10s} {int(r['stored']):,} mentions, {ROUNDS} rounds of bare classify then end "
         f"to end (harvest, classify, route, outbox); the median round: "
         f"{r['rate']:,.0f} mentions/s end to end in {r['seconds']:.1f} s, bare classify "
         f"{r['classify_rate']:,.0f} mentions/s: end to end / bare classify = "
-        f"{r['ratio']:.2f} (rounds: {ratios}); per CPU second (the database server's "
-        f"included: {r['server_cpu_seconds']:.1f} s): {cpu_ratios}; bare bulk insert "
+        f"{r['ratio']:.2f} (rounds, end to end/bare classify mentions/s: {ratios}); per CPU "
+        f"second (the database server's included: {r['server_cpu_seconds']:.1f} s): "
+        f"{cpu_ratios}; bare bulk insert "
         f"{bare:,.0f} rows/s (overhead x{bare / r['rate']:.1f}); daemon-work peak RSS "
         f"{max(x['peak_rss_mb'] for x in rounds):.0f} MB"
     )

@@ -27,10 +27,10 @@ def dump_json(value: Any) -> str:
     library as before, and what neither writes is refused as before: a datetime or a
     dataclass is passed through to ``json.dumps``, which raises TypeError, rather than
     written as orjson would and read back as something else (orjson still writes a UUID
-    or a plain Enum, as its text or value). The text is the same JSON
-    value, without spaces and with non-ASCII characters as they are rather than ``\\u``
-    escapes; one difference: NaN and the infinities become ``null`` (the standard library
-    wrote ``NaN``, which PostgreSQL refuses and SQLite read back as NaN).
+    or a plain Enum, as its text or value). The text is the same JSON value, without
+    spaces and with non-ASCII characters as they are rather than ``\\u`` escapes; one
+    difference: NaN and the infinities become ``null`` (the standard library wrote
+    ``NaN``, which PostgreSQL refuses and SQLite read back as NaN).
     """
     try:
         return orjson.dumps(value, option=_REFUSED_AS_BEFORE).decode()

@@ -66,9 +66,11 @@ def test_the_wheel_holds_every_tracked_file_of_the_packages(tmp_path: Path) -> N
     )
     assert built.returncode == 0, built.stderr[-3000:]
     (wheel,) = (tmp_path / "dist").glob("aduan-*.whl")
-    inside = set(zipfile.ZipFile(wheel).namelist())
+    with zipfile.ZipFile(wheel) as archive:
+        inside = set(archive.namelist())
+        entry_points = next(n for n in inside if n.endswith(".dist-info/entry_points.txt"))
+        scripts = archive.read(entry_points).decode()
     wanted = {name for name in files if name.startswith(tuple(f"{p}/" for p in PACKAGES))}
     assert sorted(wanted - inside) == []
     assert {"aduan/cli/__init__.py", "inbox/static/inbox-keys.js"} <= inside
-    entry_points = next(n for n in inside if n.endswith(".dist-info/entry_points.txt"))
-    assert "aduan = aduan.cli:entry" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "aduan = aduan.cli:entry" in scripts

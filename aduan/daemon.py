@@ -28,6 +28,7 @@ from models.sources import record_source_failure
 from models.store_health import describe, store_problem
 from models.vocab import JobOutcome, StoreProblem
 from models.wita import WITA
+from router.arrival import RouteOnArrival
 from router.route import Classifier
 
 log = logging.getLogger(__name__)
@@ -235,13 +236,14 @@ def build_scheduler(
     )
     route_soon.scheduler = scheduler
     after_store = route_soon.kick if settings.routing.after_harvest else None
+    arrival = jobs.arrival_for(settings, predictor)
     for source in settings.sources:
         if not source.enabled:
             continue
         scheduler.add_job(
             TrackedJob(
                 f"harvest:{source.name}",
-                _harvester(engine, source, after_store=after_store),
+                _harvester(engine, source, after_store=after_store, arrival=arrival),
                 on_error=_source_failure(engine, source),
             ),
             "interval",
@@ -338,13 +340,18 @@ def _source_failure(engine: Engine, source: SourceConfig) -> Callable[[BaseExcep
 
 
 def _harvester(
-    engine: Engine, source: SourceConfig, *, after_store: Callable[[], None] | None = None
+    engine: Engine,
+    source: SourceConfig,
+    *,
+    after_store: Callable[[], None] | None = None,
+    arrival: RouteOnArrival | None = None,
 ) -> Callable[[], None]:
-    """One harvest of *source*; *after_store* is called when it stored mentions."""
+    """One harvest of *source*, routing its new mentions as they arrive with *arrival*;
+    *after_store* is called when it stored mentions left for the routing job."""
 
     def run() -> None:
-        result = jobs.harvest(engine=engine, source=source)
-        if result.stored and after_store is not None:
+        result = jobs.harvest(engine=engine, source=source, arrival=arrival)
+        if result.stored > result.routed and after_store is not None:
             after_store()
 
     return run

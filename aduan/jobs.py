@@ -33,13 +33,23 @@ from notify.delivery import DeliveryResult, deliver_due
 from notify.digest import send_digests
 from notify.replies import ReplyPolicy
 from notify.settings import DeliverySettings, Recipient
+from router.arrival import RouteOnArrival
 from router.route import Classifier, RouteResult, route_pending
 
 log = logging.getLogger(__name__)
 
 
-def harvest(*, engine: Engine, source: SourceConfig, dry_run: bool = False) -> RunResult:
-    """One run of *source*; a source with missing secrets is recorded idle, not run."""
+def harvest(
+    *,
+    engine: Engine,
+    source: SourceConfig,
+    dry_run: bool = False,
+    arrival: RouteOnArrival | None = None,
+) -> RunResult:
+    """One run of *source*; a source with missing secrets is recorded idle, not run.
+
+    With *arrival*, the new mentions are routed as they are stored (``router.arrival``).
+    """
     missing = source.missing_secrets()
     if missing:
         reason = "missing secret: set environment variable " + ", ".join(missing)
@@ -57,10 +67,29 @@ def harvest(*, engine: Engine, source: SourceConfig, dry_run: bool = False) -> R
             collector=collector_for(source),
             monthly_read_cap=source.monthly_read_cap,
             dry_run=dry_run,
+            arrival=arrival,
         )
-    if result.stored:
+    if result.routed:
+        log.info(
+            "source %s: stored %d new mentions, %d of them routed as they arrived",
+            source.name,
+            result.stored,
+            result.routed,
+        )
+    elif result.stored:
         log.info("source %s: stored %d new mentions", source.name, result.stored)
     return result
+
+
+def arrival_for(settings: Settings, classifier: Classifier) -> RouteOnArrival | None:
+    """Routing on arrival for the daemon's harvests, unless ``routing.on_arrival`` is off."""
+    if not settings.routing.on_arrival:
+        return None
+    return RouteOnArrival(
+        classifier=classifier,
+        policy=lambda: policy_for(settings),
+        batch_size=settings.routing.batch_size,
+    )
 
 
 def ready_to_route(settings: Settings) -> None:

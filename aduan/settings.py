@@ -401,6 +401,9 @@ class RoutingConfig(Strict):
     #: route right after each harvest that stored something (the schedule stays the
     #: fallback); false routes on the schedule only
     after_harvest: bool = True
+    #: route a harvest's new mentions in the transaction that stores them (classified
+    #: before it); false stores them for the routing job, which then routes them
+    on_arrival: bool = True
     #: mentions classified and routed per transaction (larger batches classify faster)
     batch_size: PositiveInt = 1000
     triage_inbox: InboxCode = "KOMINFO"

@@ -88,8 +88,11 @@ def run_one(store_url: str, stream: Path, model_dir: Path) -> dict[str, float]:
         server = server_cpu(engine)
         started, cpu = time.perf_counter(), time.process_time()
         stored = 0
+        # As the daemon does: each harvest routes its new mentions as it stores them
+        # (routing.on_arrival), and the routing job runs after it for what is left.
+        arrival = jobs.arrival_for(settings, predictor)
         while True:
-            result = jobs.harvest(engine=engine, source=source)
+            result = jobs.harvest(engine=engine, source=source, arrival=arrival)
             stored += result.stored
             jobs.route(settings=settings, engine=engine, classifier=predictor)
             if result.fetched == 0:

@@ -1,8 +1,11 @@
 """One harvest run of one source: fetch, store with the cursor, record health."""
 
 import logging
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
@@ -42,6 +45,31 @@ class RunResult:
     error: str | None = None
     #: on a dry run, what would have been stored
     preview: list[MentionIn] = field(default_factory=list)
+    #: of those stored, how many were routed as they were stored (``router.arrival``)
+    routed: int = 0
+
+
+class Storing(Protocol):
+    """One batch's storing, prepared by an ``Arrival`` (``router.arrival.Turn``)."""
+
+    def store(self, session: Session) -> int:
+        """Store the batch in *session*'s transaction; how many mentions were new."""
+        ...
+
+    @property
+    def routed(self) -> int:
+        """How many of them were routed as they were stored."""
+        ...
+
+
+class Arrival(Protocol):
+    """Routing as mentions arrive (``router.arrival.RouteOnArrival``)."""
+
+    def turn(
+        self, engine: Engine, mentions: Sequence[MentionIn]
+    ) -> AbstractContextManager[Storing]:
+        """Prepare storing *mentions*; held until the block ends, which commits them."""
+        ...
 
 
 def run_source(
@@ -52,12 +80,15 @@ def run_source(
     collector: Collector,
     monthly_read_cap: int | None = None,
     dry_run: bool = False,
+    arrival: Arrival | None = None,
 ) -> RunResult:
     """Run *collector* once for *source* and store what it returns.
 
     The mentions and the new cursor are committed in one transaction: the cursor can
     never move past mentions that were not stored. Health is recorded in the same
-    transaction, or afterwards when the fetch itself failed.
+    transaction, or afterwards when the fetch itself failed. With *arrival*, the new
+    mentions are routed in that transaction too; should that fail for any reason, it is
+    rolled back and they are stored for the routing job, as without it.
     """
     now = utcnow()
     with session_scope(engine) as session:
@@ -94,8 +125,13 @@ def run_source(
             preview=batch.mentions,
         )
     mentions, refused = list(batch.mentions), list(batch.rejected)
+    arrived = _arrive(engine, source, platform, batch, arrival) if arrival is not None else None
+    routed = 0
     try:
-        stored = _commit(engine, source, platform, batch, mentions, refused)
+        if arrived is not None:
+            stored, routed = arrived
+        else:
+            stored = _commit(engine, source, platform, batch, mentions, refused)
     except _StoreRefused:
         # One record the store refuses (a check only the database makes) must not fail
         # the others: find it without storing anything, then commit the rest with it
@@ -123,6 +159,7 @@ def run_source(
         stored=stored,
         quarantined=len(refused),
         error=error,
+        routed=routed,
     )
 
 
@@ -153,6 +190,26 @@ def _insert(session: Session, mentions: list[MentionIn]) -> int:
         raise
 
 
+def _arrive(
+    engine: Engine, source: str, platform: str, batch: Batch, arrival: Arrival
+) -> tuple[int, int] | None:
+    """Store *batch* routed as it arrives: (stored, routed), or None when that failed and
+    nothing was stored (the runner then stores it for the routing job)."""
+    mentions, refused = list(batch.mentions), list(batch.rejected)
+    try:
+        with arrival.turn(engine, mentions) as storing:
+            stored = _commit(engine, source, platform, batch, mentions, refused, storing)
+    except Exception as err:  # any failure: the routing job's own path takes the batch
+        log.warning(
+            "source %s: routing on arrival failed (%s: %s); storing the batch for the routing job",
+            source,
+            type(err).__name__,
+            err,
+        )
+        return None
+    return stored, storing.routed
+
+
 def _commit(
     engine: Engine,
     source: str,
@@ -160,10 +217,12 @@ def _commit(
     batch: Batch,
     mentions: list[MentionIn],
     refused: list[Rejected],
+    storing: Storing | None = None,
 ) -> int:
-    """Store *mentions*, quarantine *refused*, move the cursor: one transaction."""
+    """Store *mentions* (routed, with *storing*), quarantine *refused*, move the cursor:
+    one transaction."""
     with session_scope(engine) as session:
-        stored = _insert(session, mentions)
+        stored = _insert(session, mentions) if storing is None else storing.store(session)
         quarantine(session=session, source=source, rejected=refused)
         save_cursor(session=session, source=source, cursor=batch.cursor)
         health = get_health(session=session, source=source, platform=platform)

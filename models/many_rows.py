@@ -22,7 +22,17 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Enum, String, Table, TypeDecorator, any_, bindparam, insert
+from sqlalchemy import (
+    ColumnElement,
+    Enum,
+    String,
+    Table,
+    TypeDecorator,
+    any_,
+    bindparam,
+    insert,
+    select,
+)
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, Row
@@ -164,6 +174,42 @@ def insert_new_rows(
         sql = _pg_insert(table, keys, shared, tuple(unique_on), (), conn.dialect)
         result = conn.exec_driver_sql(sql, params)
     return int(result.rowcount)
+
+
+def insert_new_rows_ids(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], *, unique_on: Sequence[str]
+) -> list[Row[Any]]:
+    """``insert_new_rows``, returning ``id`` and the *unique_on* columns of each row written.
+
+    On PostgreSQL with ``RETURNING``. On SQLite the rows go to the driver's executemany
+    (several times faster than multi-row ``VALUES ... RETURNING`` statements), then are
+    read back: SQLite gives a new row the rowid after the largest, so the rows one
+    statement wrote in its write transaction are the range of ids ending at
+    ``last_insert_rowid()``. The range is checked against the rows given; should it hold
+    any other row, RuntimeError is raised and the caller's transaction must roll back.
+    """
+    returning = ("id", *unique_on)
+    if conn.dialect.name == "postgresql":
+        return insert_rows(conn, table, rows, skip_conflicts_on=unique_on, returning=returning)
+    written = insert_new_rows(conn, table, rows, unique_on=unique_on)
+    if not written:
+        return []
+    last = int(conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+    id_column = table.c.id
+    found = list(
+        conn.execute(
+            select(*(table.c[c] for c in returning))
+            .where(id_column.between(last - written + 1, last))
+            .order_by(id_column)
+        )
+    )
+    given = {tuple(row[c] for c in unique_on) for row in rows}
+    if len(found) != written or any(tuple(r)[1:] not in given for r in found):
+        raise RuntimeError(
+            f"insert into {table.name}: the {written} rows written are not ids "
+            f"{last - written + 1} to {last}"
+        )
+    return found
 
 
 def update_rows(

@@ -10,7 +10,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from models.exceptions import InvalidMention
-from models.many_rows import insert_new_rows, update_rows
+from models.many_rows import any_of, insert_new_rows, insert_new_rows_ids, update_rows
 from models.tables import Mention, MentionIn
 from models.types import utcnow
 from models.vocab import PLATFORMS, MentionState
@@ -48,12 +48,54 @@ def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
     """
     if not mentions:
         return 0
+    rows = _new_rows(mentions, [{"state": MentionState.PENDING}] * len(mentions))
+    # One statement for the whole batch (arrays on PostgreSQL, the driver's executemany
+    # on SQLite); only the count of those written is needed, not their ids.
+    return insert_new_rows(session.connection(), _MENTIONS, rows, unique_on=_UNIQUE)
+
+
+def insert_routed(
+    *, session: Session, mentions: Sequence[MentionIn], routing: Sequence[dict[str, Any]]
+) -> dict[int, int]:
+    """Insert the mentions not stored yet, each with its routing fields already set
+    (``router.arrival``); the id of each written, by its index in *mentions*.
+
+    *routing* holds, for each mention, its ``state`` and any other of ``ROUTING_FIELDS``
+    (those left out stay empty). A mention already stored, or repeated in *mentions*,
+    is left out as ``insert_mentions`` leaves it. Mentions are written in their order,
+    one statement per set of fields.
+    """
+    if len(routing) != len(mentions):
+        raise ValueError(f"{len(mentions)} mentions but {len(routing)} routing records")
+    for r in routing:
+        unknown = set(r) - set(ROUTING_FIELDS)
+        if unknown or "state" not in r:
+            raise ValueError(
+                f"routing of a new mention: needs its state, and only {', '.join(ROUTING_FIELDS)}"
+            )
+    index = {(m.platform, m.platform_id): i for i, m in reversed(list(enumerate(mentions)))}
+    rows = _new_rows(mentions, routing)
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(row), []).append(row)
+    ids: dict[int, int] = {}
+    for group in groups.values():
+        written = insert_new_rows_ids(session.connection(), _MENTIONS, group, unique_on=_UNIQUE)
+        ids.update((index[(row.platform, row.platform_id)], row.id) for row in written)
+    return ids
+
+
+def _new_rows(
+    mentions: Sequence[MentionIn], routing: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """The rows of *mentions* (each checked, the first of a repeated one only), with
+    their fetch time and *routing*'s fields."""
     for m in mentions:
         check_mention(m)
     now = utcnow()
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
-    for m in mentions:
+    for m, routed in zip(mentions, routing, strict=True):
         key = (m.platform, m.platform_id)
         if key in seen:
             continue
@@ -61,11 +103,30 @@ def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
         # the fields as they are (model_dump would copy the raw payload, which is only read)
         row = {name: getattr(m, name) for name in _IN_FIELDS}
         row["fetched_at"] = now
-        row["state"] = MentionState.PENDING
+        row.update(sorted(routed.items()))  # the same fields in the same order
         rows.append(row)
-    # One statement for the whole batch (arrays on PostgreSQL, the driver's executemany
-    # on SQLite); only the count of those written is needed, not their ids.
-    return insert_new_rows(session.connection(), _MENTIONS, rows, unique_on=_UNIQUE)
+    return rows
+
+
+def stored_already(*, session: Session, mentions: Sequence[MentionIn]) -> set[tuple[str, str]]:
+    """(platform, platform id) of those of *mentions* that are stored already."""
+    wanted: dict[str, set[str]] = {}
+    for m in mentions:
+        wanted.setdefault(m.platform, set()).add(m.platform_id)
+    dialect = session.get_bind().dialect
+    found: set[tuple[str, str]] = set()
+    for platform, ids in wanted.items():
+        stmt = sa_select(_MENTIONS.c.platform, _MENTIONS.c.platform_id).where(
+            _MENTIONS.c.platform == platform, any_of(dialect, _MENTIONS.c.platform_id, sorted(ids))
+        )
+        found.update((p, i) for p, i in session.execute(stmt))
+    return found
+
+
+def any_pending(*, session: Session) -> bool:
+    """Whether any stored mention awaits routing."""
+    stmt = sa_select(_MENTIONS.c.id).where(_MENTIONS.c.state == MentionState.PENDING).limit(1)
+    return session.execute(stmt).first() is not None
 
 
 def pending_mentions(*, session: Session, limit: int = 200) -> list[Mention]:

@@ -38,7 +38,7 @@ from models.mentions import PendingMention, claim_pending, record_routing, updat
 from models.notes import add_note
 from models.reopen import lock_for_reopen, reopen_by_reply
 from models.replies import own_reply_ids
-from models.tables import Complaint, Mention
+from models.tables import Complaint, Mention, MentionBase
 from models.types import utcnow
 from models.vocab import NOT_COMPLAINT, ComplaintStatus, MentionState
 from notify.replies import acknowledge
@@ -129,7 +129,9 @@ class _Decision:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
+    """Where a mention would be filed and the place read from it (``plan``)."""
+
     decision: _Decision
     location: Location
 
@@ -244,24 +246,44 @@ def _route_batch(
     # Each step writes what later look-ups must see; autoflush before every query
     # would flush the whole batch's pending changes again and again.
     with session.no_autoflush:
-        plans = [_plan(m, p, policy) for m, p in zip(batch, predictions, strict=True)]
-        routing = _BatchRouting(session, policy, now, result)
-        routing.load(batch, plans)
-        routed = [
-            routing.route(mention, prediction, plan)
-            for mention, prediction, plan in zip(batch, predictions, plans, strict=True)
-        ]
-        routing.write()
-        routing.enter_inboxes()
+        plans = [plan(m, p, policy) for m, p in zip(batch, predictions, strict=True)]
+        routing, routed = file_batch(session, batch, predictions, plans, policy, now, result)
         record_routing(
             session=session,
             rows=[
-                _routed_row(m, p, state, now)
+                routed_row(m, p, state, now)
                 for m, p, state in zip(batch, predictions, routed, strict=True)
             ],
         )
         routing.acknowledge()
     return len(batch)
+
+
+def file_batch(
+    session: Session,
+    batch: list[PendingMention],
+    predictions: Sequence[PredictionLike],
+    plans: list["Plan | None"],
+    policy: RoutingPolicy,
+    now: datetime,
+    result: RouteResult,
+    *,
+    fresh: bool = False,
+) -> tuple["_BatchRouting", list[str]]:
+    """Decide *batch* (its look-ups, then each mention in order) and write its complaints
+    and joins; the routing, whose acknowledgements are still to draft, and each mention's
+    new state. *fresh*: the mentions were stored in this transaction (``router.arrival``),
+    so none can be filed already. Call with the session's autoflush off.
+    """
+    routing = _BatchRouting(session, policy, now, result)
+    routing.load(batch, plans, fresh=fresh)
+    routed = [
+        routing.route(mention, prediction, p)
+        for mention, prediction, p in zip(batch, predictions, plans, strict=True)
+    ]
+    routing.write()
+    routing.enter_inboxes()
+    return routing, routed
 
 
 class _BatchRouting:
@@ -281,11 +303,14 @@ class _BatchRouting:
         #: the complaints this batch filed, for the policy's inbox-entry hook
         self.entered: list[ComplaintRef] = []
 
-    def load(self, batch: list[PendingMention], plans: list["_Plan | None"]) -> None:
+    def load(
+        self, batch: list[PendingMention], plans: list["Plan | None"], *, fresh: bool = False
+    ) -> None:
         """The batch's look-ups: a query each, whatever the batch's size."""
-        self.filed_before = filed_already(
-            session=self.session, mention_ids=[m.id for m in batch if m.id is not None]
-        )
+        if not fresh:
+            self.filed_before = filed_already(
+                session=self.session, mention_ids=[m.id for m in batch if m.id is not None]
+            )
         self.threads.load(session=self.session, mentions=batch)
         self.index.load(
             session=self.session,
@@ -293,7 +318,7 @@ class _BatchRouting:
         )
 
     def route(
-        self, mention: PendingMention, prediction: PredictionLike, plan: "_Plan | None"
+        self, mention: PendingMention, prediction: PredictionLike, plan: "Plan | None"
     ) -> str:
         """Decide *mention*; the state it ends in."""
         assert mention.id is not None
@@ -403,7 +428,7 @@ class _BatchRouting:
         self,
         mention: PendingMention,
         prediction: PredictionLike,
-        plan: "_Plan | None",
+        plan: "Plan | None",
         closed: ComplaintRef,
     ) -> bool:
         """Reopen *closed* (or join it with a note) for a reply within the window; True if so.
@@ -491,29 +516,33 @@ def _without_our_replies(
     return kept
 
 
-def _plan(
-    mention: PendingMention, prediction: PredictionLike, policy: RoutingPolicy
-) -> _Plan | None:
+def plan(
+    mention: MentionBase | PendingMention, prediction: PredictionLike, policy: RoutingPolicy
+) -> Plan | None:
     """Where the mention would be filed, before looking at the store; None: not filed."""
     text = deciding_part(mention.text)
     decision = _decide(mention, normalize(text), prediction, policy)
     if decision is None:
         return None
     location = policy.locate(text) if policy.locate else Location()
-    return _Plan(_place(decision, location, text, policy), location)
+    return Plan(_place(decision, location, text, policy), location)
 
 
-def _wanted(mention: PendingMention, plan: _Plan) -> Wanted:
+def _wanted(mention: PendingMention, plan: Plan) -> Wanted:
     return Wanted(plan.decision.category, plan.location, mention.created_at)
 
 
-def _routed_row(
+def routed_row(
     mention: PendingMention, prediction: PredictionLike, state: str, now: datetime
 ) -> dict[str, Any]:
     """What routing records on *mention*: the prediction, its new state, when."""
+    return {"id": mention.id, **routing_fields(prediction, state, now)}
+
+
+def routing_fields(prediction: PredictionLike, state: str, now: datetime) -> dict[str, Any]:
+    """The routing fields of a mention routed at *now* to *state* with *prediction*."""
     reason = prediction.reason if prediction.abstained else None
     return {
-        "id": mention.id,
         "state": state,
         "category": prediction.category,
         "confidence": prediction.confidence,
@@ -526,7 +555,10 @@ def _routed_row(
 
 
 def _decide(
-    mention: PendingMention, normalised: str, prediction: PredictionLike, policy: RoutingPolicy
+    mention: MentionBase | PendingMention,
+    normalised: str,
+    prediction: PredictionLike,
+    policy: RoutingPolicy,
 ) -> _Decision | None:
     """The rule's or the model's decision; None when the mention is not to be filed."""
     rule = first_match(policy.rules, mention, normalised)

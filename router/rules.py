@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from models.mentions import PendingMention
-from models.tables import Mention
+from models.tables import MentionBase
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class Rule:
         object.__setattr__(self, "_keywords", re.compile(rf"\b(?:{words})\b") if words else None)
         object.__setattr__(self, "_regex", re.compile(self.regex) if self.regex else None)
 
-    def matches(self, mention: Mention | PendingMention, normalised: str) -> bool:
+    def matches(self, mention: MentionBase | PendingMention, normalised: str) -> bool:
         """Whether every condition of the rule holds for *mention*."""
         if self.platforms and mention.platform not in self.platforms:
             return False
@@ -46,7 +46,7 @@ class Rule:
 
 
 def first_match(
-    rules: Sequence[Rule], mention: Mention | PendingMention, normalised: str
+    rules: Sequence[Rule], mention: MentionBase | PendingMention, normalised: str
 ) -> Rule | None:
     """The first rule, in configured order, that matches *mention*."""
     for rule in rules:

@@ -28,6 +28,7 @@ def _settings(tmp_path: Path, engine: Engine) -> Settings:
     data = bundled_config()
     data["data_dir"] = str(tmp_path / "data")
     data["store"]["url"] = engine.url.render_as_string(hide_password=False)
+    data["routing"]["on_arrival"] = False  # the harvest leaves the route job work
     settings = load_settings(write_config(tmp_path, data))
     prepare_store(settings, engine)
     return settings

@@ -27,13 +27,21 @@ FALLBACK = {"hours": 1}
 
 
 def _settings(
-    tmp_path: Path, engine: Engine, stream: Path, *, after_harvest: bool = True
+    tmp_path: Path,
+    engine: Engine,
+    stream: Path,
+    *,
+    after_harvest: bool = True,
+    on_arrival: bool = False,
 ) -> Settings:
+    """The daemon's settings; by default a harvest leaves its mentions to the route job
+    (as when routing on arrival fell back), which these tests are about."""
     data = bundled_config()
     data["data_dir"] = str(tmp_path / "data")
     data["store"]["url"] = engine.url.render_as_string(hide_password=False)
     data["routing"]["schedule"] = FALLBACK
     data["routing"]["after_harvest"] = after_harvest
+    data["routing"]["on_arrival"] = on_arrival
     data["sources"] = [
         {
             "name": "replay",
@@ -90,6 +98,27 @@ def test_a_harvest_that_stores_routes_at_once(engine: Engine, tmp_path: Path) ->
         assert route_job.outcome is JobOutcome.OK and route_job.skipped == 0
         next_run = scheduler.get_job(ROUTE_JOB).next_run_time
         assert next_run > datetime.now(UTC) + timedelta(minutes=50)
+    finally:
+        scheduler.shutdown(wait=True)
+
+
+def test_a_harvest_routing_on_arrival_leaves_the_route_job_nothing(
+    engine: Engine, tmp_path: Path
+) -> None:
+    stream = replay_file(tmp_path / "stream.jsonl", 12)
+    settings = _settings(tmp_path, engine, stream, on_arrival=True)
+    scheduler = _started(settings, engine)
+    try:
+        before = scheduler.get_job(ROUTE_JOB).next_run_time
+        scheduler.get_job("harvest:replay").func()
+        # routed when the harvest job returns: nothing pending, no kick of the route job
+        with Session(engine) as s:
+            states = s.exec(select(Mention.state)).all()
+        assert len(states) == 12 and MentionState.PENDING not in states
+        time.sleep(0.3)
+        route_job = scheduler.get_job(ROUTE_JOB)
+        assert route_job.func.outcome is JobOutcome.NOT_RUN
+        assert route_job.next_run_time == before
     finally:
         scheduler.shutdown(wait=True)
 

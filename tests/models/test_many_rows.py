@@ -1,5 +1,7 @@
 """Many rows in one statement: the same rows and values on SQLite and PostgreSQL."""
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Table, select
 from sqlalchemy.engine import Engine
@@ -10,10 +12,12 @@ from models.many_rows import (
     SQLITE_VARIABLES,
     any_of,
     insert_new_rows,
+    insert_new_rows_ids,
     insert_rows,
     update_rows,
 )
 from models.mentions import insert_mentions
+from models.migrate import upgrade
 from models.tables import Mention
 from tests.support.factories import BASE_TIME, mention
 
@@ -153,6 +157,40 @@ def test_insert_new_rows_counts_what_it_wrote_and_skips_repeats(engine: Engine) 
     # values went through the columns' types: JSON stays JSON, times stay UTC-aware
     assert [raw for _, raw, _ in stored] == [_row(n)["raw"] for n in (1, 2, 3)]
     assert [at for _, _, at in stored] == [mention(n).created_at for n in (1, 2, 3)]
+
+
+def test_insert_new_rows_ids_gives_the_id_of_each_row_written(engine: Engine) -> None:
+    unique = ["platform", "platform_id"]
+    with session_scope(engine) as s:
+        conn = s.connection()
+        insert_new_rows(conn, MENTIONS, [_row(2)], unique_on=unique)
+        # 2 is stored already: the rows written are 1 and 3, each with its id
+        written = insert_new_rows_ids(conn, MENTIONS, [_row(1), _row(2), _row(3)], unique_on=unique)
+        assert insert_new_rows_ids(conn, MENTIONS, [_row(3)], unique_on=unique) == []
+    with session_scope(engine) as s:
+        query = select(MENTIONS.c.platform_id, MENTIONS.c.id)
+        stored = {platform_id: id_ for platform_id, id_ in s.connection().execute(query)}
+    assert sorted((r.platform_id, r.id) for r in written) == [
+        ("1001", stored["1001"]),
+        ("1003", stored["1003"]),
+    ]
+    assert all(r.platform == "twitter" for r in written)
+
+
+def test_insert_new_rows_ids_refuses_ids_it_cannot_be_sure_of(tmp_path: Path) -> None:
+    """SQLite gives a new row the id after the largest, unless the largest is the largest
+    possible: then ids are drawn at random and the rows written are not a range."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'ids.db'}")
+    upgrade(engine)
+    unique = ["platform", "platform_id"]
+    last = {**_row(9), "id": 2**63 - 1}
+    refused = pytest.raises(RuntimeError, match="the 2 rows written are not ids")
+    with refused, session_scope(engine) as s:
+        insert_rows(s.connection(), MENTIONS, [last])
+        insert_new_rows_ids(s.connection(), MENTIONS, [_row(1), _row(2)], unique_on=unique)
+    with session_scope(engine) as s:
+        assert s.connection().execute(select(MENTIONS.c.id)).all() == [], "all rolled back"
+    engine.dispose()
 
 
 def test_update_rows_sets_each_rows_own_values(engine: Engine) -> None:

@@ -25,7 +25,7 @@ from sqlalchemy import Table, func, select, update
 from sqlmodel import Session
 
 from models.exceptions import InvalidTransition
-from models.many_rows import any_of, insert_rows
+from models.many_rows import any_of, insert_new_rows_ids, insert_rows
 from models.public_number import next_numbers
 from models.tables import (
     Complaint,
@@ -198,13 +198,7 @@ class FilingBatch:
             for new, number in zip(self._new, numbers, strict=True):
                 new.row["public_number"] = new.ref.public_number = number
                 rows.append(new.row)
-            written = insert_rows(
-                conn,
-                _COMPLAINTS,
-                rows,
-                skip_conflicts_on=["origin_mention_id"],
-                returning=["id", "origin_mention_id"],
-            )
+            written = insert_new_rows_ids(conn, _COMPLAINTS, rows, unique_on=["origin_mention_id"])
             ids = {int(r.origin_mention_id): int(r.id) for r in written}
             missing = [
                 n.ref.origin_mention_id for n in self._new if n.ref.origin_mention_id not in ids

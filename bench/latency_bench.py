@@ -2,13 +2,16 @@
 
 Runs the real daemon (``aduan run --no-web``) with the default schedule of
 ``config.yaml`` (the bundled replay source: 8 mentions every 5 s; routing every 10 s)
-on a fresh store for --seconds, twice in the same run: routing right after each
-harvest that stored something (``routing.after_harvest: true``, the default) and on
-its schedule only (``false``, as before). For every mention the latency is
-``routed_at - fetched_at`` (both written by the store's own clock: ``fetched_at`` in
-the harvest's transaction, ``routed_at`` in the routing one); a mention still pending
-when the daemon is stopped counts with the time it had waited by then. Prints p50,
-p95 and max per case, their ratio, and the load average.
+on a fresh store for --seconds, three times in the same run: routing each harvest's
+new mentions as they are stored (``routing.on_arrival: true``, the default), routing
+right after each harvest that stored something (``on_arrival: false``,
+``after_harvest: true``) and on its schedule only (both ``false``, as at first). For
+every mention the latency is ``routed_at - fetched_at`` (``fetched_at`` when the
+harvest's transaction wrote it, ``routed_at`` when routing did: in the same
+transaction on arrival, where it is 0 and the wait is the classifying of the
+mention's batch before it, a few milliseconds); a mention still pending when the
+daemon is stopped counts with the time it had waited by then. Prints p50, p95 and max
+per case, their ratio, and the load average.
 
 Target (issue 17): p95 <= 5 s with the default schedule.
 
@@ -40,12 +43,23 @@ ROOT = Path(__file__).parents[1]
 TARGET_P95_S = 5.0
 
 
-def write_config(folder: Path, url: str, stream: Path, models: Path, after: bool) -> Path:
+#: the cases: label, then routing.on_arrival and routing.after_harvest
+CASES = (
+    ("on arrival", True, True),
+    ("after each harvest", False, True),
+    ("schedule only", False, False),
+)
+
+
+def write_config(
+    folder: Path, url: str, stream: Path, models: Path, arrival: bool, after: bool
+) -> Path:
     """The bundled config as it is (schedules included), on *url*, replaying *stream*."""
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
     data["data_dir"] = str(folder / "data")
     data["store"]["url"] = url
     data["classifier"]["model_dir"] = str(models)
+    data["routing"]["on_arrival"] = arrival
     data["routing"]["after_harvest"] = after
     data["sources"][0]["options"]["path"] = str(stream)
     path = folder / "config.yaml"
@@ -60,10 +74,10 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def run_case(
-    url: str, folder: Path, stream: Path, models: Path, after: bool, seconds: float
+    url: str, folder: Path, stream: Path, models: Path, switches: tuple[bool, bool], seconds: float
 ) -> list[float]:
     """Latencies (s) of every mention the daemon stored in *seconds*."""
-    config = write_config(folder, url, stream, models, after)
+    config = write_config(folder, url, stream, models, *switches)
     log = folder / "daemon.log"
     command = [sys.executable, "-m", "aduan", "--config", str(config), "run", "--no-web"]
     proc = subprocess.Popen(command, stdout=log.open("wb"), stderr=subprocess.STDOUT)
@@ -103,12 +117,14 @@ def main() -> None:
         models = base / "models"
         train(models)
         results: dict[str, list[float]] = {}
-        for label, after in (("after each harvest", True), ("schedule only", False)):
-            folder = base / ("after" if after else "schedule")
+        for label, arrival, after in CASES:
+            folder = base / label.replace(" ", "-")
             (folder / "data").mkdir(parents=True)
             url, created = _store_url(args.store, base, folder.name)
             try:
-                results[label] = run_case(url, folder, stream, models, after, args.seconds)
+                results[label] = run_case(
+                    url, folder, stream, models, (arrival, after), args.seconds
+                )
             finally:
                 if created:
                     drop_pg_database(created)
@@ -119,11 +135,14 @@ def main() -> None:
                 f"p50 {percentile(lat, 0.5):5.2f} s  p95 {percentile(lat, 0.95):5.2f} s  "
                 f"max {max(lat):5.2f} s   load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
             )
-    now, before = results["after each harvest"], results["schedule only"]
-    p95_now, p95_before = percentile(now, 0.95), percentile(before, 0.95)
+    now, kicked = results["on arrival"], results["after each harvest"]
+    before = results["schedule only"]
+    p95_now, p95_kicked = percentile(now, 0.95), percentile(kicked, 0.95)
+    p95_before = percentile(before, 0.95)
     print(
-        f"p95 schedule only / after each harvest: {p95_before / max(p95_now, 1e-9):.1f}x; "
-        f"target p95 <= {TARGET_P95_S:.0f} s: {'met' if p95_now <= TARGET_P95_S else 'NOT met'}"
+        f"p95 on arrival {p95_now:.2f} s, after each harvest {p95_kicked:.2f} s, schedule "
+        f"only {p95_before:.2f} s; target p95 <= {TARGET_P95_S:.0f} s with the default "
+        f"schedule (on arrival): {'met' if p95_now <= TARGET_P95_S else 'NOT met'}"
     )
 
 

@@ -55,7 +55,11 @@ def insert_mentions(*, session: Session, mentions: Sequence[MentionIn]) -> int:
 
 
 def insert_routed(
-    *, session: Session, mentions: Sequence[MentionIn], routing: Sequence[dict[str, Any]]
+    *,
+    session: Session,
+    mentions: Sequence[MentionIn],
+    routing: Sequence[dict[str, Any]],
+    now: datetime | None = None,
 ) -> dict[int, int]:
     """Insert the mentions not stored yet, each with its routing fields already set
     (``router.arrival``); the id of each written, by its index in *mentions*.
@@ -63,7 +67,7 @@ def insert_routed(
     *routing* holds, for each mention, its ``state`` and any other of ``ROUTING_FIELDS``
     (those left out stay empty). A mention already stored, or repeated in *mentions*,
     is left out as ``insert_mentions`` leaves it. Mentions are written in their order,
-    one statement per set of fields.
+    one statement per set of fields, fetched at *now* (the time they are routed at).
     """
     if len(routing) != len(mentions):
         raise ValueError(f"{len(mentions)} mentions but {len(routing)} routing records")
@@ -74,7 +78,7 @@ def insert_routed(
                 f"routing of a new mention: needs its state, and only {', '.join(ROUTING_FIELDS)}"
             )
     index = {(m.platform, m.platform_id): i for i, m in reversed(list(enumerate(mentions)))}
-    rows = _new_rows(mentions, routing)
+    rows = _new_rows(mentions, routing, now)
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(row), []).append(row)
@@ -86,13 +90,13 @@ def insert_routed(
 
 
 def _new_rows(
-    mentions: Sequence[MentionIn], routing: Sequence[dict[str, Any]]
+    mentions: Sequence[MentionIn], routing: Sequence[dict[str, Any]], now: datetime | None = None
 ) -> list[dict[str, Any]]:
     """The rows of *mentions* (each checked, the first of a repeated one only), with
-    their fetch time and *routing*'s fields."""
+    their fetch time (*now*, or the current time) and *routing*'s fields."""
     for m in mentions:
         check_mention(m)
-    now = utcnow()
+    now = now or utcnow()
     rows: list[dict[str, Any]] = []
     seen: set[tuple[str, str]] = set()
     for m, routed in zip(mentions, routing, strict=True):

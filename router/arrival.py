@@ -140,7 +140,7 @@ class Turn:
             state = _expected_state(prediction, p)
             expected[i] = state
             routing[i] = routing_fields(prediction, state, now)
-        ids = insert_routed(session=session, mentions=self.mentions, routing=routing)
+        ids = insert_routed(session=session, mentions=self.mentions, routing=routing, now=now)
         result = RouteResult()
         result.not_complaint = sum(1 for i in ids if routing[i] is mine)
         chosen = [

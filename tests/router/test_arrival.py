@@ -177,7 +177,7 @@ def test_the_mentions_their_complaints_and_the_cursor_commit_together(engine: En
         c = s.exec(select(Complaint)).one()
         assert get_cursor(session=s, source=SOURCE) == {"run": 1}
     assert (m.state, m.category, c.origin_mention_id) == (MentionState.FILED, "PDAM", m.id)
-    assert m.routed_at is not None and m.terms == []
+    assert m.terms == [] and m.routed_at == m.fetched_at, "stored and routed at once"
 
 
 def test_a_failing_classifier_leaves_the_batch_to_the_routing_job(

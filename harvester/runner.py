@@ -196,18 +196,26 @@ def _arrive(
     """Store *batch* routed as it arrives: (stored, routed), or None when that failed and
     nothing was stored (the runner then stores it for the routing job)."""
     mentions, refused = list(batch.mentions), list(batch.rejected)
+    committed: tuple[int, int] | None = None
     try:
         with arrival.turn(engine, mentions) as storing:
             stored = _commit(engine, source, platform, batch, mentions, refused, storing)
+            committed = stored, storing.routed
     except Exception as err:  # any failure: the routing job's own path takes the batch
-        log.warning(
+        if committed is not None:  # after the commit (releasing the lock): done all the same
+            log.warning(
+                "source %s: stored and routed, then %s: %s", source, type(err).__name__, err
+            )
+            return committed
+        log.log(
+            logging.INFO if refused_by_store(err) else logging.WARNING,
             "source %s: routing on arrival failed (%s: %s); storing the batch for the routing job",
             source,
             type(err).__name__,
             err,
         )
         return None
-    return stored, storing.routed
+    return committed
 
 
 def _commit(

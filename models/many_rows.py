@@ -37,6 +37,8 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Dialect, Row
 
+from models.exceptions import StoreError
+
 
 def any_of(dialect: Dialect, column: Any, values: Iterable[Any]) -> ColumnElement[bool]:
     """*column* is one of *values*: ``= ANY(array)`` on PostgreSQL, ``IN (...)`` elsewhere.
@@ -186,7 +188,8 @@ def insert_new_rows_ids(
     read back: SQLite gives a new row the rowid after the largest, so the rows one
     statement wrote in its write transaction are the range of ids ending at
     ``last_insert_rowid()``. The range is checked against the rows given; should it hold
-    any other row, RuntimeError is raised and the caller's transaction must roll back.
+    any other row, StoreError is raised (the store's doing, not a row's) and the caller's
+    transaction must roll back.
     """
     returning = ("id", *unique_on)
     if conn.dialect.name == "postgresql":
@@ -205,7 +208,7 @@ def insert_new_rows_ids(
     )
     given = {tuple(row[c] for c in unique_on) for row in rows}
     if len(found) != written or any(tuple(r)[1:] not in given for r in found):
-        raise RuntimeError(
+        raise StoreError(
             f"insert into {table.name}: the {written} rows written are not ids "
             f"{last - written + 1} to {last}"
         )

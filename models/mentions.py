@@ -66,8 +66,9 @@ def insert_routed(
 
     *routing* holds, for each mention, its ``state`` and any other of ``ROUTING_FIELDS``
     (those left out stay empty). A mention already stored, or repeated in *mentions*,
-    is left out as ``insert_mentions`` leaves it. Mentions are written in their order,
-    one statement per set of fields, fetched at *now* (the time they are routed at).
+    is left out as ``insert_mentions`` leaves it. Mentions are fetched at *now* (the
+    time they are routed at) and written one statement per set of fields, in their
+    order within each: a batch's ids follow its order when all have the same fields.
     """
     if len(routing) != len(mentions):
         raise ValueError(f"{len(mentions)} mentions but {len(routing)} routing records")

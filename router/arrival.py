@@ -10,14 +10,19 @@ only a mention whose state the store changed (a reply in a complaint's thread) i
 written again. The mentions, their complaints and the source's cursor commit
 together, so nothing stored is left unrouted and nothing is routed but not stored.
 
-Routing stays in order of arrival: when mentions are waiting for the routing job (a
-batch that failed here, an import, another daemon's), the harvest stores its own
-``pending`` behind them. So does a batch larger than a routing batch, and the harvest
-runner falls back to storing ``pending`` whenever this fails, for whatever reason
-(``harvester.runner``): the routing job, which sets a failing mention aside on its
-own, then routes them. Routing on arrival is the fast path, never the only one.
+Routing on arrival is the fast path, never the only one: the harvest stores its
+mentions ``pending`` for the routing job instead when the routing lock is taken (the
+routing job or another harvest is routing; a harvest never waits for it), when
+mentions are waiting for the routing job (so theirs stay first), when the batch is
+larger than a routing batch, and whenever routing on arrival fails, for whatever
+reason (``harvester.runner`` rolls back and stores the batch as without it). The
+routing job then routes them, setting a failing mention aside on its own. Order is
+kept as far as this process sees it: a mention another process stores ``pending``
+without the lock while a batch is routed here may be routed after a later one, as
+when two harvesters race.
 """
 
+import logging
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
@@ -27,7 +32,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from classifier.normalize import deciding_part
-from models.locks import hold_lock
+from models.locks import try_lock
 from models.mentions import (
     PendingMention,
     any_pending,
@@ -51,6 +56,8 @@ from router.route import (
     plan,
     routing_fields,
 )
+
+log = logging.getLogger(__name__)
 
 
 class RouteOnArrival:
@@ -90,13 +97,38 @@ class RouteOnArrival:
             self.classifier.predict([deciding_part(mentions[i].text) for i in fresh])
         )
         plans = [plan(mentions[i], p, policy) for i, p in zip(fresh, predictions, strict=True)]
-        with hold_lock(engine, ROUTE_LOCK):
-            with Session(engine) as session:
-                waiting = any_pending(session=session)
-            if waiting:
-                yield Turn(mentions)  # behind the mentions waiting for the routing job
-            else:
-                yield Turn(mentions, policy, new, ours, fresh, predictions, plans)
+        # Never wait for the lock: a harvest waiting would hold a connection of the pool
+        # while the routing job or another harvest routes.
+        with try_lock(engine, ROUTE_LOCK) as ours_to_route:
+            if ours_to_route:
+                with Session(engine) as session:
+                    ours_to_route = not any_pending(session=session)
+            if ours_to_route:
+                storing = Turn(mentions, policy, new, ours, fresh, predictions, plans)
+                yield storing
+        if not ours_to_route:
+            # Routing is busy, or mentions wait for it: theirs first, these behind them.
+            yield Turn(mentions)
+            return
+        _log(storing.result)
+
+
+class RecordedMeanwhile(Exception):
+    """One of a batch's mentions turned out to be our own reply, recorded while the batch
+    was being prepared: the routing job, which looks again, takes the batch."""
+
+
+def _log(result: RouteResult) -> None:
+    if result.total:
+        log.info(
+            "routed %d mentions on arrival: %d filed, %d joined a complaint, %d to triage, "
+            "%d not complaints",
+            result.total,
+            result.filed,
+            result.attached,
+            result.triaged,
+            result.not_complaint,
+        )
 
 
 class Turn:
@@ -141,6 +173,13 @@ class Turn:
             expected[i] = state
             routing[i] = routing_fields(prediction, state, now)
         ids = insert_routed(session=session, mentions=self.mentions, routing=routing, now=now)
+        if policy.replies is not None:
+            late = own_reply_ids(
+                session=session,
+                platform_ids=[self.mentions[i].platform_id for i in self.fresh if i in ids],
+            )
+            if late:
+                raise RecordedMeanwhile(f"our own replies {sorted(late)[:5]} among the mentions")
         result = RouteResult()
         result.not_complaint = sum(1 for i in ids if routing[i] is mine)
         chosen = [

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError, StatementError
 from sqlmodel import Session
 
-from models.exceptions import AduanError
+from models.exceptions import AduanError, StoreError
 from models.mentions import triage_if_pending
 from models.store_health import StoreProblem, store_problem
 
@@ -169,7 +169,7 @@ class OneAtATime:
 
 def mention_fault(err: Exception) -> bool:
     """Whether *err* is one mention's doing rather than the store's or the machine's."""
-    if isinstance(err, MemoryError):
+    if isinstance(err, MemoryError | StoreError):
         return False
     if isinstance(err, DBAPIError):
         return store_problem(err) == StoreProblem.DATA_ERROR

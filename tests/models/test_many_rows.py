@@ -17,6 +17,7 @@ from models.many_rows import (
     update_rows,
 )
 from models.mentions import insert_mentions
+from models.exceptions import StoreError
 from models.migrate import upgrade
 from models.tables import Mention
 from tests.support.factories import BASE_TIME, mention
@@ -184,7 +185,7 @@ def test_insert_new_rows_ids_refuses_ids_it_cannot_be_sure_of(tmp_path: Path) ->
     upgrade(engine)
     unique = ["platform", "platform_id"]
     last = {**_row(9), "id": 2**63 - 1}
-    refused = pytest.raises(RuntimeError, match="the 2 rows written are not ids")
+    refused = pytest.raises(StoreError, match="the 2 rows written are not ids")
     with refused, session_scope(engine) as s:
         insert_rows(s.connection(), MENTIONS, [last])
         insert_new_rows_ids(s.connection(), MENTIONS, [_row(1), _row(2)], unique_on=unique)

@@ -6,12 +6,14 @@ large), the harvest stores its mentions ``pending`` for the routing job, losing 
 """
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any, ClassVar, cast
 
 import pytest
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 import router.arrival
@@ -19,13 +21,14 @@ from harvester.base import Batch, Collector, CollectorOptions
 from harvester.runner import RunResult, run_source
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
+from models.locks import hold_lock
 from models.migrate import upgrade
-from models.sources import get_cursor
+from models.sources import get_cursor, get_health
 from models.tables import CitizenReply, Complaint, ComplaintMention, Mention, MentionIn
 from models.vocab import MentionState
 from router.arrival import RouteOnArrival
 from router.policy import RoutingPolicy
-from router.route import route_pending
+from router.route import ROUTE_LOCK, route_pending
 from tests.support.factories import agencies, mention
 from tests.support.replies import policy as reply_policy
 from tests.support.routing import POLICY, Guess, KeywordClassifier
@@ -284,3 +287,120 @@ def test_new_mentions_get_ids_in_their_order(engine: Engine) -> None:
     assert [m.platform_id for m in rows] == [str(1000 + i) for i in range(8)]
     assert {m.id for m in rows} == origins | joined
     assert {m.state for m in rows} == {MentionState.FILED}
+
+
+def test_a_harvest_never_waits_for_routing_it_leaves_the_batch_to_the_routing_job(
+    engine: Engine,
+) -> None:
+    _ready(engine)
+    collector = ListCollector([mention(1, text="air mati")])
+    with hold_lock(engine, ROUTE_LOCK):  # the routing job (or another harvest) is routing
+        result = _harvest(engine, collector, _arrival())
+    assert (result.stored, result.routed) == (1, 0)
+    with Session(engine) as s:
+        assert [m.state for m in s.exec(select(Mention))] == [MentionState.PENDING]
+    assert route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY).filed == 1
+
+
+class ThenFails:
+    """Routing on arrival whose lock cannot be released after the commit."""
+
+    def __init__(self, inner: RouteOnArrival) -> None:
+        self.inner = inner
+
+    @contextmanager
+    def turn(self, engine: Engine, mentions: Sequence[MentionIn]) -> Iterator[Any]:
+        with self.inner.turn(engine, mentions) as storing:
+            yield storing
+        raise OperationalError("SELECT pg_advisory_unlock(1)", {}, Exception("connection lost"))
+
+
+def test_a_failure_after_the_commit_does_not_store_the_batch_twice(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    _ready(engine)
+    collector = ListCollector([mention(1, text="air mati")])
+    with caplog.at_level(logging.WARNING):
+        result = run_source(
+            engine=engine,
+            source=SOURCE,
+            platform="twitter",
+            collector=cast(Collector, collector),
+            arrival=ThenFails(_arrival()),
+        )
+    assert (result.stored, result.routed) == (1, 1)
+    assert "stored and routed, then OperationalError" in caplog.text
+    with Session(engine) as s:
+        health = get_health(session=s, source=SOURCE, platform="twitter")
+        assert (health.total_ingested, health.last_run_ingested) == (1, 1), "counted once"
+        assert [m.state for m in s.exec(select(Mention))] == [MentionState.FILED]
+
+
+def test_our_reply_recorded_while_the_batch_was_prepared_goes_to_the_routing_job(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ready(engine)
+    replying = replace(POLICY, replies=reply_policy())
+    arrival = _arrival(policy=replying)
+    assert _harvest(engine, ListCollector([mention(1, text="air mati")]), arrival).routed == 1
+    with session_scope(engine) as s:
+        reply = s.exec(select(CitizenReply)).one()
+        reply.platform_reply_id, reply.status = "1002", "sent"
+    real, looks = router.arrival.own_reply_ids, []
+
+    def before_delivery_recorded_it(*, session: Session, platform_ids: list[str]) -> set[str]:
+        looks.append(platform_ids)
+        return set() if len(looks) == 1 else real(session=session, platform_ids=platform_ids)
+
+    monkeypatch.setattr(router.arrival, "own_reply_ids", before_delivery_recorded_it)
+    ours = mention(2, text="air mati sudah kami terima DPS-26-00001", reply_to_id="1001")
+    result = _harvest(engine, ListCollector([ours]), arrival)
+    assert (result.stored, result.routed, len(looks)) == (1, 0, 2)
+    routed = route_pending(engine=engine, classifier=KeywordClassifier(), policy=replying)
+    assert (routed.not_complaint, routed.attached, routed.filed) == (1, 0, 0)
+    with Session(engine) as s:
+        assert len(s.exec(select(CitizenReply)).all()) == 1, "our reply was not answered"
+
+
+def test_a_mention_stored_meanwhile_by_another_harvester_is_left_to_it(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ready(engine)
+    first = mention(1, text="air mati")
+    assert _harvest(engine, ListCollector([first]), None).stored == 1  # pending, not ours
+    # the look before classifying did not see it yet
+    monkeypatch.setattr(router.arrival, "stored_already", lambda **kw: set())
+    result = _harvest(engine, ListCollector([first, mention(2, text="lampu mati")]), _arrival())
+    assert (result.stored, result.routed) == (1, 0), "mentions waited: stored behind them"
+    with Session(engine) as s:
+        assert s.exec(select(Complaint)).all() == []
+    assert route_pending(engine=engine, classifier=KeywordClassifier(), policy=POLICY).filed == 2
+
+
+def test_a_mention_stored_meanwhile_and_routed_is_not_routed_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _ready(engine)
+    first = mention(1, text="air mati")
+    assert _harvest(engine, ListCollector([first]), _arrival()).routed == 1
+    monkeypatch.setattr(router.arrival, "stored_already", lambda **kw: set())
+    result = _harvest(engine, ListCollector([first, mention(2, text="lampu mati")]), _arrival())
+    assert (result.stored, result.routed) == (1, 1)
+    with Session(engine) as s:
+        origins = {c.origin_mention_id for c in s.exec(select(Complaint))}
+        ids = {m.id for m in s.exec(select(Mention))}
+    assert origins == ids and len(ids) == 2
+
+
+def test_a_record_the_store_refuses_is_quarantined_and_the_rest_left_to_the_routing_job(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    _ready(engine)
+    odd = mention(2, text="air mati").model_copy(update={"platform": "myspace"})
+    with caplog.at_level(logging.INFO, logger="harvester.runner"):
+        result = _harvest(engine, ListCollector([mention(1, text="air mati"), odd]), _arrival())
+    assert (result.stored, result.quarantined, result.routed) == (1, 1, 0)
+    failed = [r for r in caplog.records if "routing on arrival failed" in r.getMessage()]
+    assert [r.levelno for r in failed] == [logging.INFO], "a bad record is not a failure"
+    with Session(engine) as s:
+        assert [m.state for m in s.exec(select(Mention))] == [MentionState.PENDING]

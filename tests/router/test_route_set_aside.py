@@ -9,6 +9,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlmodel import Session, col, select
 
 from models.db import session_scope
+from models.exceptions import StoreError
 from models.tables import Complaint, Mention
 from models.vocab import MentionState
 from router.policy import RoutingPolicy
@@ -190,3 +191,5 @@ def test_what_counts_as_one_mentions_doing() -> None:
     assert mention_fault(ValueError("x")) and mention_fault(refused)
     assert not mention_fault(OperationalError("SELECT 1", {}, Exception("disk is full")))
     assert not mention_fault(MemoryError())
+    # the store inconsistent with itself (models.many_rows.insert_new_rows_ids)
+    assert not mention_fault(StoreError("insert into complaint: the 3 rows written are not ids"))

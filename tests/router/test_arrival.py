@@ -124,7 +124,12 @@ def _outcome(engine: Engine) -> dict[str, Any]:
             (pid[link.mention_id], complaints[link.complaint_id][0], link.reason)
             for link in s.exec(select(ComplaintMention))
         )
+        replies = sorted(
+            (pid[r.mention_id], complaints[r.complaint_id][0], r.event, r.status, r.text)
+            for r in s.exec(select(CitizenReply))
+        )
     return {
+        "replies": replies,
         "mentions": {
             m.platform_id: (
                 m.state,
@@ -143,24 +148,26 @@ def _outcome(engine: Engine) -> dict[str, Any]:
     }
 
 
+@pytest.mark.parametrize("replying", [False, True], ids=["no-replies", "replies"])
 def test_routing_on_arrival_ends_where_the_routing_job_ends(
-    engine: Engine, other_store_url: str
+    engine: Engine, other_store_url: str, replying: bool
 ) -> None:
+    policy = replace(POLICY, replies=reply_policy()) if replying else POLICY
     reference = make_engine(other_store_url)
     try:
         upgrade(reference)
         for store in (engine, reference):
             _ready(store)
         collector = ListCollector(STREAM, LATER)
-        first = _harvest(engine, collector, _arrival())
-        second = _harvest(engine, collector, _arrival())
+        first = _harvest(engine, collector, _arrival(policy=policy))
+        second = _harvest(engine, collector, _arrival(policy=policy))
         assert (first.stored, first.routed) == (7, 7)
         assert (second.stored, second.routed) == (3, 3)
         # the routing job's way: stored pending, then routed
         by_job = ListCollector(STREAM, LATER)
         for _ in range(2):
             assert _harvest(reference, by_job, None).routed == 0
-            route_pending(engine=reference, classifier=KeywordClassifier(), policy=POLICY)
+            route_pending(engine=reference, classifier=KeywordClassifier(), policy=policy)
         got, expected = _outcome(engine), _outcome(reference)
     finally:
         reference.dispose()
@@ -169,6 +176,7 @@ def test_routing_on_arrival_ends_where_the_routing_job_ends(
     assert states["1005"] == MentionState.FILED, "a thank-you in a complaint's thread joins it"
     assert states["1003"] == MentionState.TRIAGE and states["1004"] == MentionState.NOT_COMPLAINT
     assert MentionState.PENDING not in states.values()
+    assert bool(got["replies"]) is replying, "acknowledgements drafted, in the same words"
 
 
 def test_the_mentions_their_complaints_and_the_cursor_commit_together(engine: Engine) -> None:

@@ -5,15 +5,19 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from harvester.base import Batch, Collector
+from harvester.runner import run_source
 from models.agencies import sync_agencies
 from models.db import make_engine, session_scope
 from models.mentions import insert_mentions
 from models.migrate import upgrade
 from models.tables import Agency, Complaint, ComplaintMention, ComplaintMerge, Mention, MentionIn
+from router.arrival import RouteOnArrival
 from router.location import Gazetteer
 from router.policy import RoutingPolicy
 from router.route import route_pending
@@ -186,3 +190,76 @@ def test_two_routers_file_the_same_complaints_merges_and_threads_as_one(
         one.replies,
     )
     assert two.complaints == one.complaints
+
+
+def test_two_harvesters_routing_on_arrival_file_nothing_twice_and_lose_nothing(
+    engine: Engine,
+) -> None:
+    """Two harvesters (sources of two daemons) store and route the stream at once, batch
+    by batch, while a routing job takes what they leave: every mention is stored once,
+    routed once, and in at most one complaint."""
+    with session_scope(engine) as s:
+        sync_agencies(session=s, agencies=[*agencies(), Agency(code="DLHK", name="DLHK")])
+    chunks = [_stream()[i : i + BATCH] for i in range(0, STREAM, BATCH)]
+    arrival = RouteOnArrival(classifier=_Topics(), policy=lambda: POLICY, batch_size=BATCH)
+    barrier = threading.Barrier(3)
+    errors: list[BaseException] = []
+    routed: list[int] = []
+
+    class Chunks:
+        platform = "twitter"
+
+        def __init__(self, mine: list[list[MentionIn]]) -> None:
+            self.mine = mine
+
+        def collect(
+            self, cursor: dict[str, Any] | None, *, read_budget: int | None = None
+        ) -> Batch:
+            n = int((cursor or {}).get("n", 0))
+            return Batch(mentions=self.mine[n] if n < len(self.mine) else [], cursor={"n": n + 1})
+
+    def harvester(k: int) -> None:
+        try:
+            collector = cast(Collector, Chunks(chunks[k::2]))
+            barrier.wait()
+            for _ in range(len(chunks[k::2])):
+                result = run_source(
+                    engine=engine,
+                    source=f"source-{k}",
+                    platform="twitter",
+                    collector=collector,
+                    arrival=arrival,
+                )
+                assert result.error is None, result.error
+                routed.append(result.routed)
+        except BaseException as err:  # reported below, naming the error
+            errors.append(err)
+
+    def routing_job() -> None:
+        try:
+            barrier.wait()
+            for _ in range(20):
+                route_pending(engine=engine, classifier=_Topics(), policy=POLICY, batch_size=BATCH)
+        except BaseException as err:
+            errors.append(err)
+
+    threads = [threading.Thread(target=harvester, args=(k,)) for k in (0, 1)]
+    threads.append(threading.Thread(target=routing_job))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, [f"{type(e).__name__}: {e}" for e in errors]
+    route_pending(engine=engine, classifier=_Topics(), policy=POLICY, batch_size=BATCH)
+    with Session(engine) as s:
+        mentions = s.exec(select(Mention)).all()
+        links = s.exec(select(ComplaintMention.mention_id)).all()
+        origins = s.exec(select(Complaint.origin_mention_id)).all()
+    print(f"routed on arrival: {sum(routed)} of {STREAM}")
+    assert sum(routed) > 0, "some batches were routed on arrival"
+    assert sorted(m.platform_id for m in mentions) == sorted(m.platform_id for m in _stream())
+    assert "pending" not in {m.state for m in mentions}
+    assert len(links) == len(set(links)), "a mention in two complaints"
+    assert len(origins) == len(set(origins)), "a mention filed twice"
+    filed = {m.id for m in mentions if m.state == "filed"}
+    assert set(links) == filed, "every filed mention is in a complaint, no other is"

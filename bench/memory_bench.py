@@ -86,8 +86,9 @@ def run_one(store_url: str, stream: Path, model_dir: Path, cap: int) -> dict[str
         source = settings.source("bench")
         started = time.perf_counter()
         stored = 0
+        arrival = jobs.arrival_for(settings, predictor)  # as the daemon's harvests route
         while True:
-            result = jobs.harvest(engine=engine, source=source)
+            result = jobs.harvest(engine=engine, source=source, arrival=arrival)
             stored += result.stored
             jobs.route(settings=settings, engine=engine, classifier=predictor)
             if result.fetched == 0 and result.quarantined == 0:

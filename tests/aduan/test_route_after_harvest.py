@@ -73,6 +73,14 @@ def _started(settings: Settings, engine: Engine) -> BackgroundScheduler:
     return scheduler
 
 
+def _route_job_untouched(scheduler: BackgroundScheduler, before: datetime) -> None:
+    """The route job has not run and still waits for its tick at *before* (no kick)."""
+    time.sleep(0.5)
+    route_job = scheduler.get_job(ROUTE_JOB)
+    assert route_job.func.outcome is JobOutcome.NOT_RUN
+    assert route_job.next_run_time == before
+
+
 def test_a_harvest_that_stores_routes_at_once(engine: Engine, tmp_path: Path) -> None:
     stream = replay_file(tmp_path / "stream.jsonl", 12)
     settings = _settings(tmp_path, engine, stream)
@@ -115,10 +123,7 @@ def test_a_harvest_routing_on_arrival_leaves_the_route_job_nothing(
         with Session(engine) as s:
             states = s.exec(select(Mention.state)).all()
         assert len(states) == 12 and MentionState.PENDING not in states
-        time.sleep(0.3)
-        route_job = scheduler.get_job(ROUTE_JOB)
-        assert route_job.func.outcome is JobOutcome.NOT_RUN
-        assert route_job.next_run_time == before
+        _route_job_untouched(scheduler, before)
     finally:
         scheduler.shutdown(wait=True)
 
@@ -131,10 +136,7 @@ def test_a_harvest_that_stores_nothing_does_not_route(engine: Engine, tmp_path: 
     try:
         before = scheduler.get_job(ROUTE_JOB).next_run_time
         scheduler.get_job("harvest:replay").func()
-        time.sleep(0.5)
-        route_job = scheduler.get_job(ROUTE_JOB)
-        assert route_job.func.outcome is JobOutcome.NOT_RUN
-        assert route_job.next_run_time == before
+        _route_job_untouched(scheduler, before)
     finally:
         scheduler.shutdown(wait=True)
 

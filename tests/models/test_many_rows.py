@@ -8,6 +8,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError
 
 from models.db import make_engine, session_scope
+from models.exceptions import StoreError
 from models.many_rows import (
     SQLITE_VARIABLES,
     any_of,
@@ -17,7 +18,6 @@ from models.many_rows import (
     update_rows,
 )
 from models.mentions import insert_mentions
-from models.exceptions import StoreError
 from models.migrate import upgrade
 from models.tables import Mention
 from tests.support.factories import BASE_TIME, mention

@@ -266,14 +266,20 @@ def test_a_batch_larger_than_a_routing_batch_is_left_to_the_routing_job(engine: 
     assert routed.total == 3
 
 
-def test_our_own_reply_brought_back_is_stored_not_routed(engine: Engine) -> None:
+def _answered_once(engine: Engine, replying: RoutingPolicy) -> RouteOnArrival:
+    """A complaint filed on arrival, its acknowledgement sent as post 1002; the arrival."""
     _ready(engine)
-    replying = replace(POLICY, replies=reply_policy())
     arrival = _arrival(policy=replying)
     assert _harvest(engine, ListCollector([mention(1, text="air mati")]), arrival).routed == 1
     with session_scope(engine) as s:
         reply = s.exec(select(CitizenReply)).one()
         reply.platform_reply_id, reply.status = "1002", "sent"
+    return arrival
+
+
+def test_our_own_reply_brought_back_is_stored_not_routed(engine: Engine) -> None:
+    replying = replace(POLICY, replies=reply_policy())
+    arrival = _answered_once(engine, replying)
     ours = mention(2, text="air mati sudah kami terima DPS-26-00001", reply_to_id="1001")
     result = _harvest(engine, ListCollector([ours]), arrival)
     assert (result.stored, result.routed) == (1, 1)
@@ -347,13 +353,8 @@ def test_a_failure_after_the_commit_does_not_store_the_batch_twice(
 def test_our_reply_recorded_while_the_batch_was_prepared_goes_to_the_routing_job(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _ready(engine)
     replying = replace(POLICY, replies=reply_policy())
-    arrival = _arrival(policy=replying)
-    assert _harvest(engine, ListCollector([mention(1, text="air mati")]), arrival).routed == 1
-    with session_scope(engine) as s:
-        reply = s.exec(select(CitizenReply)).one()
-        reply.platform_reply_id, reply.status = "1002", "sent"
+    arrival = _answered_once(engine, replying)
     real, looks = router.arrival.own_reply_ids, []
 
     def before_delivery_recorded_it(*, session: Session, platform_ids: list[str]) -> set[str]:

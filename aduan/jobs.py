@@ -119,16 +119,7 @@ def route(*, settings: Settings, engine: Engine, classifier: Classifier) -> Rout
         batch_size=settings.routing.batch_size,
     )
     if result.total:
-        log.info(
-            "routed %d mentions: %d filed, %d joined a complaint, %d to triage, %d not "
-            "complaints, %d set aside in triage (routing failed)",
-            result.total,
-            result.filed,
-            result.attached,
-            result.triaged,
-            result.not_complaint,
-            result.set_aside,
-        )
+        log.info("routed %d mentions: %s", result.total, result.outcome())
     return result
 
 

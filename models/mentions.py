@@ -72,9 +72,8 @@ def insert_routed(
     """
     if len(routing) != len(mentions):
         raise ValueError(f"{len(mentions)} mentions but {len(routing)} routing records")
-    for r in routing:
-        unknown = set(r) - set(ROUTING_FIELDS)
-        if unknown or "state" not in r:
+    for keys in {tuple(r) for r in routing}:  # a batch's few kinds of record
+        if "state" not in keys or not set(keys) <= set(ROUTING_FIELDS):
             raise ValueError(
                 f"routing of a new mention: needs its state, and only {', '.join(ROUTING_FIELDS)}"
             )
@@ -108,7 +107,7 @@ def _new_rows(
         # the fields as they are (model_dump would copy the raw payload, which is only read)
         row = {name: getattr(m, name) for name in _IN_FIELDS}
         row["fetched_at"] = now
-        row.update(sorted(routed.items()))  # the same fields in the same order
+        row.update(routed)
         rows.append(row)
     return rows
 

@@ -79,7 +79,7 @@ class RouteOnArrival:
         inside the block.
         """
         with Session(engine) as session:
-            stored = stored_already(session=session, mentions=mentions) if mentions else set()
+            stored = stored_already(session=session, mentions=mentions)
         new = [i for i, m in enumerate(mentions) if (m.platform, m.platform_id) not in stored]
         if not new or len(new) > self.batch_size:
             # Nothing to route, or more than a routing batch: the routing job's work.
@@ -104,31 +104,22 @@ class RouteOnArrival:
                 with Session(engine) as session:
                     ours_to_route = not any_pending(session=session)
             if ours_to_route:
-                storing = Turn(mentions, policy, new, ours, fresh, predictions, plans)
+                mine = [i for i in new if mentions[i].platform_id in ours]
+                storing = Turn(mentions, policy, mine, fresh, predictions, plans)
                 yield storing
         if not ours_to_route:
             # Routing is busy, or mentions wait for it: theirs first, these behind them.
             yield Turn(mentions)
             return
-        _log(storing.result)
+        if storing.result.total:
+            log.info(
+                "routed %d mentions on arrival: %s", storing.result.total, storing.result.outcome()
+            )
 
 
 class RecordedMeanwhile(Exception):
     """One of a batch's mentions turned out to be our own reply, recorded while the batch
     was being prepared: the routing job, which looks again, takes the batch."""
-
-
-def _log(result: RouteResult) -> None:
-    if result.total:
-        log.info(
-            "routed %d mentions on arrival: %d filed, %d joined a complaint, %d to triage, "
-            "%d not complaints",
-            result.total,
-            result.filed,
-            result.attached,
-            result.triaged,
-            result.not_complaint,
-        )
 
 
 class Turn:
@@ -138,14 +129,15 @@ class Turn:
         self,
         mentions: Sequence[MentionIn],
         policy: RoutingPolicy | None = None,
-        new: Sequence[int] = (),
-        ours: set[str] | frozenset[str] = frozenset(),
+        ours: Sequence[int] = (),
         fresh: Sequence[int] = (),
         predictions: Sequence[PredictionLike] = (),
         plans: Sequence[Plan | None] = (),
     ) -> None:
+        """*ours*: the indices of our own replies among *mentions*; *fresh*: of those to
+        route, with their *predictions* and *plans*."""
         self.mentions, self.policy = mentions, policy
-        self.new, self.ours, self.fresh = new, ours, fresh
+        self.ours, self.fresh = ours, fresh
         self.predictions, self.plans = predictions, plans
         #: what routing on arrival did (all zero when the mentions were stored pending)
         self.result = RouteResult()
@@ -164,9 +156,8 @@ class Turn:
         pending = {"state": MentionState.PENDING}
         routing: list[dict[str, Any]] = [pending] * len(self.mentions)
         mine = {"state": MentionState.NOT_COMPLAINT, "routed_at": now}
-        for i in self.new:
-            if self.mentions[i].platform_id in self.ours:
-                routing[i] = mine  # our own reply, brought back by a collector
+        for i in self.ours:
+            routing[i] = mine  # our own reply, brought back by a collector
         expected: dict[int, str] = {}
         for i, prediction, p in zip(self.fresh, self.predictions, self.plans, strict=True):
             state = _expected_state(prediction, p)

@@ -106,6 +106,14 @@ class RouteResult:
         self.reopened += other.reopened
         self.set_aside += other.set_aside
 
+    def outcome(self) -> str:
+        """The counts as the logs give them."""
+        return (
+            f"{self.filed} filed, {self.attached} joined a complaint, {self.triaged} to "
+            f"triage, {self.not_complaint} not complaints, {self.set_aside} set aside in "
+            "triage (routing failed)"
+        )
+
     @property
     def total(self) -> int:
         """Mentions handled."""
